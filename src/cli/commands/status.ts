@@ -1,0 +1,6 @@
+import { ExitCode, VaultError } from '../../core/errors.js';
+import type { Deps } from '../../infra/io.js';
+
+export async function run(_deps: Deps): Promise<number> {
+  throw new VaultError('`vault status` is not implemented yet', ExitCode.failure, 'not_implemented');
+}

@@ -1,0 +1,48 @@
+import { envStem } from '../../core/names.js';
+import { expiresIn, type AccessRecord } from '../../core/token-set.js';
+import { getAccessToken } from '../../core/token-service.js';
+import type { Deps } from '../../infra/io.js';
+import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
+
+export interface TokenOptions {
+  account?: string;
+  scope?: string[];
+  minValid: string;
+  forceRefresh?: boolean;
+  json?: boolean;
+  header?: boolean;
+}
+
+/** `VAULT_<NAME>_ACCESS_TOKEN`: a token handed in by CI, passed through as is (like GH_TOKEN). */
+export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: number): AccessRecord | undefined {
+  const token = env[`VAULT_${envStem(provider)}_ACCESS_TOKEN`];
+  return token ? { v: 1, access_token: token, token_type: 'Bearer', expires_at: null, issued_at: now, scope: '' } : undefined;
+}
+
+export function formatToken(record: AccessRecord, opts: { json?: boolean; header?: boolean }, provider: string, account: string, now: number): string {
+  if (opts.header) return `Authorization: ${record.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
+  if (opts.json) {
+    return `${JSON.stringify({
+      access_token: record.access_token,
+      token_type: record.token_type,
+      expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString(),
+      expires_in: expiresIn(record, now),
+      scope: record.scope,
+      provider,
+      account,
+    })}\n`;
+  }
+  return `${record.access_token}\n`;
+}
+
+export async function run(deps: Deps, providerName: string, opts: TokenOptions): Promise<number> {
+  const minValid = parseSeconds(opts.minValid, '--min-valid');
+  const provider = loadProvider(deps, providerName);
+  const account = accountOf(deps, opts.account);
+  const scopes = scopeList(opts.scope);
+  const record =
+    passThroughToken(deps.env, provider.name, deps.clock.now()) ??
+    (await getAccessToken({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }, tokenDeps(deps)));
+  deps.io.stdout.write(formatToken(record, opts, provider.name, account, deps.clock.now()));
+  return 0;
+}

@@ -1,0 +1,226 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, VaultError } from '../core/errors.js';
+import type { Deps } from '../infra/io.js';
+
+declare const VAULT_VERSION: string;
+
+// Each command module's run() has its own parameters; commander supplies them positionally.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Action = (deps: Deps, ...args: any[]) => Promise<number | void>;
+
+/** Lazily loads a command module, so each command pays only for what it imports. */
+function lazy(deps: Deps, load: () => Promise<{ run: Action }>) {
+  return async (...args: unknown[]) => {
+    const mod = await load();
+    const code = await mod.run(deps, ...args);
+    exitCode = typeof code === 'number' ? code : ExitCode.ok;
+  };
+}
+
+let exitCode: number = ExitCode.ok;
+
+/** commander's collector for repeatable options. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function accountOption() {
+  return new Option('-a, --account <name>', 'account at the provider (default: $VAULT_ACCOUNT or "default")');
+}
+
+function scopeOption(description: string) {
+  return new Option('--scope <scope>', description).argParser(collect);
+}
+
+function nameOption() {
+  return new Option('--name <VAR>', 'environment variable to set (repeatable; default: the provider\'s env names)').argParser(collect);
+}
+
+/** Builds the commander program; every action is a lazy import of its command module. */
+export function buildProgram(deps: Deps): Command {
+  const program = new Command('vault');
+  program
+    .description('A local token vault: OAuth logins in the OS keychain, fresh access tokens for shells, scripts, CI and git.')
+    .version(typeof VAULT_VERSION === 'string' ? VAULT_VERSION : '0.0.0-dev', '-V, --version')
+    .option('--debug', 'log HTTP, store and lock events to stderr (secrets redacted); also VAULT_DEBUG=1')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => deps.io.stdout.write(s),
+      writeErr: (s) => deps.io.stderr.write(s),
+    })
+    .exitOverride();
+
+  const provider = program.command('provider').description('add, list, show and remove OAuth providers');
+  provider
+    .command('add <name>')
+    .description('register a provider: a preset, an OpenID Connect issuer, or explicit endpoints')
+    .option('--preset <preset>', 'google, github, gitlab or microsoft')
+    .option('--issuer <url>', 'OpenID Connect issuer (discovery runs once to check it)')
+    .option('--authorization-endpoint <url>', 'authorization endpoint (servers without discovery)')
+    .option('--token-endpoint <url>', 'token endpoint (servers without discovery)')
+    .option('--revocation-endpoint <url>', 'RFC 7009 revocation endpoint')
+    .option('--device-authorization-endpoint <url>', 'RFC 8628 device authorization endpoint')
+    .option('--client-id <id>', 'the OAuth client id registered at the provider')
+    .option('--client-secret-stdin', 'read the client secret from stdin (or set VAULT_CLIENT_SECRET); kept in the store')
+    .addOption(scopeOption('scope to request (repeatable)'))
+    .addOption(new Option('--param <key=value>', 'extra authorization parameter (repeatable)').argParser(collect))
+    .addOption(new Option('--env-name <VAR>', 'env var the token is exported as (repeatable)').argParser(collect))
+    .addOption(new Option('--git-host <host>', 'git host served by this provider (repeatable)').argParser(collect))
+    .option('--git-username <name>', 'username given to git (default oauth2)')
+    .option('--offline', 'skip the discovery check')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider add google --preset google --client-id 123.apps.googleusercontent.com --client-secret-stdin
+  vault provider add github --preset github --client-id Iv1.abc123
+  vault provider add acme --issuer https://login.acme.test --client-id vault-cli --scope openid --scope offline_access`,
+    )
+    .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.addRun as Action }))));
+  provider
+    .command('list')
+    .description('list configured providers')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.listRun as Action }))));
+  provider
+    .command('show <name>')
+    .description('show one provider\'s configuration (never a secret)')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.showRun as Action }))));
+  provider
+    .command('remove <name>')
+    .description('remove a provider from the configuration (and its client secret)')
+    .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.removeRun as Action }))));
+
+  program
+    .command('login <provider>')
+    .description('log in through the browser (RFC 8252 loopback + PKCE) or the device flow')
+    .addOption(accountOption())
+    .addOption(scopeOption('scope to request (repeatable; default: the provider\'s scopes)'))
+    .option('--device', 'use the device authorization grant (RFC 8628), for machines without a browser')
+    .option('--no-browser', 'print the URL instead of opening a browser')
+    .option('--port <n>', 'loopback port for the redirect (default: any free port)')
+    .option('--timeout <sec>', 'give up after this many seconds', '300')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault login google
+  vault login github --device
+  vault login acme -a work --no-browser`,
+    )
+    .action(lazy(deps, () => import('./commands/login.js')));
+
+  program
+    .command('token <provider>')
+    .description('print a valid access token, refreshing it when needed')
+    .addOption(accountOption())
+    .addOption(scopeOption('ask for a subset of the granted scopes (repeatable)'))
+    .option('--min-valid <sec>', 'seconds the token must stay valid (capped at half its lifetime)', '60')
+    .option('--force-refresh', 'refresh even if the cached token is still valid')
+    .addOption(new Option('--json', 'print JSON with the expiry and scopes').conflicts('header'))
+    .option('--header', 'print "Authorization: Bearer <token>"')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  curl -H "$(vault token google --header)" https://www.googleapis.com/oauth2/v3/userinfo
+  vault token acme --scope api:read --min-valid 300
+  vault token github --json`,
+    )
+    .action(lazy(deps, () => import('./commands/token.js')));
+
+  program
+    .command('env <provider>')
+    .description('print environment assignments for the provider\'s token')
+    .addOption(accountOption())
+    .addOption(nameOption())
+    .option('--min-valid <sec>', 'seconds the token must stay valid', '60')
+    .addOption(new Option('--format <format>', 'output format').choices(['sh', 'fish', 'powershell', 'dotenv', 'json', 'github-actions']).default('sh'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  eval "$(vault env google)"
+  vault env google --format fish | source
+  vault env acme --format github-actions`,
+    )
+    .action(lazy(deps, () => import('./commands/env.js')));
+
+  program
+    .command('exec <provider>')
+    .description('run a command with the provider\'s token in its environment')
+    .addOption(accountOption())
+    .addOption(nameOption())
+    .option('--min-valid <sec>', 'seconds the token must stay valid', '300')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault exec google -- terraform plan
+  vault exec github -- gh repo list
+  vault exec acme --name API_TOKEN -- ./deploy.sh`,
+    )
+    .action(lazy(deps, () => import('./commands/exec.js')));
+
+  program
+    .command('status [provider]')
+    .description('show logins, scopes and expiry (never a secret)')
+    .addOption(accountOption())
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(deps, () => import('./commands/status.js')));
+
+  program
+    .command('logout <provider>')
+    .description('revoke the refresh token (RFC 7009) and delete everything stored for the account')
+    .addOption(accountOption())
+    .option('--no-revoke', 'delete locally without revoking at the provider')
+    .action(lazy(deps, () => import('./commands/logout.js')));
+
+  program
+    .command('git-credential <operation>')
+    .description('git credential helper (get, store, erase); see `vault setup-git`')
+    .action(lazy(deps, () => import('./commands/git-credential.js')));
+
+  program
+    .command('setup-git [provider]')
+    .description('configure git to use vault for the provider\'s git hosts')
+    .action(lazy(deps, () => import('./commands/setup-git.js')));
+
+  return program;
+}
+
+function colourError(deps: Deps, text: string): Promise<string> {
+  if (!deps.io.stderrIsTTY || deps.env.NO_COLOR !== undefined) return Promise.resolve(text);
+  return import('chalk').then((m) => m.default.red(text));
+}
+
+/** Runs the CLI and returns the exit code; every error is mapped here, in one place. */
+export async function run(argv: string[], deps: Deps): Promise<number> {
+  exitCode = ExitCode.ok;
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version are "errors" to commander when exitOverride is on.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof VaultError) {
+      deps.io.stderr.write(`${await colourError(deps, `error: ${error.message}`)}\n`);
+      if (error.cause) deps.debug(`cause: ${describeCause(error.cause)}`);
+      return error.exitCode;
+    }
+    deps.io.stderr.write(`${await colourError(deps, `error: unexpected failure: ${(error as Error)?.message ?? String(error)}`)}\n`);
+    deps.debug(`stack: ${(error as Error)?.stack ?? ''}`);
+    return ExitCode.failure;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  const e = cause as { name?: string; code?: string; message?: string };
+  return [e?.name, e?.code, e?.message?.split('\n')[0]].filter(Boolean).join(': ');
+}

@@ -1,0 +1,45 @@
+import { UsageError } from './errors.js';
+
+const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+// Accounts become part of store keys and lock file names: no separators, no path characters.
+const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]{0,127}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const GIT_HOST = /^[a-z0-9]([a-z0-9.-]{0,252})(:[0-9]{1,5})?$/;
+
+export function checkProviderName(name: string): string {
+  if (!PROVIDER_NAME.test(name)) {
+    throw new UsageError(
+      `invalid provider name ${JSON.stringify(name)}: use lowercase letters, digits, '-' and '_' (at most 63, starting with a letter or digit)`,
+    );
+  }
+  return name;
+}
+
+export function checkAccountName(name: string): string {
+  if (!ACCOUNT_NAME.test(name)) {
+    throw new UsageError(
+      `invalid account name ${JSON.stringify(name)}: use letters, digits and '@._+-' (at most 128, starting with a letter or digit)`,
+    );
+  }
+  return name;
+}
+
+export function checkEnvName(name: string): string {
+  if (!ENV_NAME.test(name)) {
+    throw new UsageError(`invalid environment variable name ${JSON.stringify(name)}: use letters, digits and '_', not starting with a digit`);
+  }
+  return name;
+}
+
+export function checkGitHost(host: string): string {
+  const lower = host.toLowerCase();
+  if (!GIT_HOST.test(lower)) {
+    throw new UsageError(`invalid git host ${JSON.stringify(host)}: expected a host name with an optional :port`);
+  }
+  return lower;
+}
+
+/** `my-api` → `MY_API`: the provider's part of `VAULT_<NAME>_ACCESS_TOKEN` and of default env names. */
+export function envStem(provider: string): string {
+  return provider.toUpperCase().replace(/-/g, '_');
+}

@@ -1,0 +1,64 @@
+/** What a preset fills in for `vault provider add --preset`. Plain data: add a provider by adding a row. */
+export interface Preset {
+  issuer?: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  revocation_endpoint?: string;
+  device_authorization_endpoint?: string;
+  userinfo_endpoint?: string;
+  jwks_uri?: string;
+  scopes: string[];
+  params?: Record<string, string>;
+  env_names?: string[];
+  git_hosts?: string[];
+  git_username?: string;
+}
+
+export const PRESETS: Record<string, Preset> = {
+  // Desktop-app clients: https://developers.google.com/identity/protocols/oauth2/native-app
+  google: {
+    issuer: 'https://accounts.google.com',
+    authorization_endpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
+    token_endpoint: 'https://oauth2.googleapis.com/token',
+    revocation_endpoint: 'https://oauth2.googleapis.com/revoke',
+    device_authorization_endpoint: 'https://oauth2.googleapis.com/device/code',
+    userinfo_endpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
+    jwks_uri: 'https://www.googleapis.com/oauth2/v3/certs',
+    scopes: ['openid', 'email', 'profile'],
+    // Google issues a refresh token only with access_type=offline, and again on a later login
+    // only with prompt=consent.
+    params: { access_type: 'offline', prompt: 'consent' },
+    env_names: ['GOOGLE_OAUTH_ACCESS_TOKEN'],
+  },
+  // OAuth apps and GitHub Apps: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  github: {
+    authorization_endpoint: 'https://github.com/login/oauth/authorize',
+    token_endpoint: 'https://github.com/login/oauth/access_token',
+    device_authorization_endpoint: 'https://github.com/login/device/code',
+    scopes: ['repo', 'read:org', 'gist'],
+    env_names: ['GH_TOKEN', 'GITHUB_TOKEN'],
+    git_hosts: ['github.com'],
+  },
+  gitlab: {
+    issuer: 'https://gitlab.com',
+    authorization_endpoint: 'https://gitlab.com/oauth/authorize',
+    token_endpoint: 'https://gitlab.com/oauth/token',
+    revocation_endpoint: 'https://gitlab.com/oauth/revoke',
+    device_authorization_endpoint: 'https://gitlab.com/oauth/authorize_device',
+    userinfo_endpoint: 'https://gitlab.com/oauth/userinfo',
+    jwks_uri: 'https://gitlab.com/oauth/discovery/keys',
+    scopes: ['openid', 'email', 'read_repository', 'write_repository'],
+    env_names: ['GITLAB_TOKEN'],
+    git_hosts: ['gitlab.com'],
+    git_username: 'oauth2',
+  },
+  // The multi-tenant `common` endpoints; single-tenant apps use --issuer https://login.microsoftonline.com/<tenant>/v2.0.
+  microsoft: {
+    authorization_endpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
+    token_endpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+    device_authorization_endpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/devicecode',
+    userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
+    scopes: ['openid', 'email', 'profile', 'offline_access'],
+    env_names: ['AZURE_ACCESS_TOKEN'],
+  },
+};

@@ -1,0 +1,211 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse as parseToml } from 'smol-toml';
+import { UsageError, VaultError, ExitCode } from './errors.js';
+import { PRESETS } from './presets.js';
+import { checkEnvName, checkGitHost, checkProviderName, envStem } from './names.js';
+
+/** One `[providers.<name>]` table of config.toml. */
+export interface ProviderConfig {
+  preset?: string;
+  issuer?: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
+  revocation_endpoint?: string;
+  device_authorization_endpoint?: string;
+  userinfo_endpoint?: string;
+  jwks_uri?: string;
+  client_id: string;
+  scopes?: string[];
+  params?: Record<string, string>;
+  env_names?: string[];
+  git_hosts?: string[];
+  git_username?: string;
+}
+
+export interface Provider extends ProviderConfig {
+  name: string;
+}
+
+export interface Config {
+  providers: Record<string, ProviderConfig>;
+}
+
+const URL_KEYS = [
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'device_authorization_endpoint',
+  'userinfo_endpoint',
+  'jwks_uri',
+] as const;
+const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username'] as const;
+const LIST_KEYS = ['scopes', 'env_names', 'git_hosts'] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, 'params']);
+
+/** 127.0.0.0/8, [::1] and localhost: the only hosts where plain http is acceptable (RFC 8252 §8.3). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Accepts https URLs, and http ones only on loopback. Returns the reason when it refuses. */
+export function checkEndpointUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'not a valid URL';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:') return isLoopbackHost(url.hostname) ? undefined : 'http:// is allowed only for loopback hosts; use https://';
+  return `unsupported scheme ${url.protocol}`;
+}
+
+/** Validates one provider table; `where` names the file and key for messages. */
+export function validateProvider(name: string, raw: unknown, where: string): ProviderConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where}: expected a table`);
+  const table = raw as Record<string, unknown>;
+  for (const key of Object.keys(table)) {
+    if (!KNOWN_KEYS.has(key)) throw new UsageError(`${where}.${key}: unknown key`);
+  }
+  for (const key of STRING_KEYS) {
+    if (key in table && (typeof table[key] !== 'string' || table[key] === '')) throw new UsageError(`${where}.${key}: expected a non-empty string`);
+  }
+  for (const key of LIST_KEYS) {
+    const v = table[key];
+    if (v !== undefined && (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== ''))) {
+      throw new UsageError(`${where}.${key}: expected a list of non-empty strings`);
+    }
+  }
+  if (table.params !== undefined) {
+    const p = table.params;
+    if (typeof p !== 'object' || p === null || Array.isArray(p) || !Object.values(p).every((s) => typeof s === 'string')) {
+      throw new UsageError(`${where}.params: expected a table of strings`);
+    }
+  }
+  const cfg = table as unknown as ProviderConfig;
+  if (!cfg.client_id) throw new UsageError(`${where}.client_id: missing (every provider needs the client id registered there)`);
+  for (const key of URL_KEYS) {
+    const v = cfg[key];
+    if (v === undefined) continue;
+    const why = checkEndpointUrl(v);
+    if (why) throw new UsageError(`${where}.${key}: ${why} (${v})`);
+  }
+  if (!cfg.issuer && !(cfg.authorization_endpoint && cfg.token_endpoint)) {
+    throw new UsageError(`${where}: needs an issuer, or both authorization_endpoint and token_endpoint`);
+  }
+  for (const n of cfg.env_names ?? []) {
+    try {
+      checkEnvName(n);
+    } catch (e) {
+      throw new UsageError(`${where}.env_names: ${(e as Error).message}`);
+    }
+  }
+  for (const h of cfg.git_hosts ?? []) {
+    try {
+      checkGitHost(h);
+    } catch (e) {
+      throw new UsageError(`${where}.git_hosts: ${(e as Error).message}`);
+    }
+  }
+  for (const s of cfg.scopes ?? []) {
+    if (/\s/.test(s)) throw new UsageError(`${where}.scopes: ${JSON.stringify(s)} contains white space; list each scope separately`);
+  }
+  checkProviderName(name);
+  return cfg;
+}
+
+/** Parses and validates the text of config.toml. */
+export function parseConfig(text: string, file: string): Config {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    const e = error as { message?: string; line?: number; column?: number };
+    const at = typeof e.line === 'number' ? ` at line ${e.line}, column ${e.column ?? 0}` : '';
+    const first = String(e.message ?? error).split('\n')[0];
+    throw new UsageError(`${file}: malformed TOML${at}: ${first}`, { cause: error });
+  }
+  for (const key of Object.keys(doc)) {
+    if (key !== 'providers') throw new UsageError(`${file}: ${key}: unknown key`);
+  }
+  const providers = doc.providers ?? {};
+  if (typeof providers !== 'object' || providers === null || Array.isArray(providers)) {
+    throw new UsageError(`${file}: providers: expected a table`);
+  }
+  const out: Record<string, ProviderConfig> = {};
+  for (const [name, table] of Object.entries(providers as Record<string, unknown>)) {
+    const where = `${file}: providers.${name}`;
+    try {
+      checkProviderName(name);
+    } catch (e) {
+      throw new UsageError(`${where}: ${(e as Error).message}`);
+    }
+    out[name] = validateProvider(name, table, where);
+  }
+  return { providers: out };
+}
+
+export function configPath(configDirectory: string): string {
+  return join(configDirectory, 'config.toml');
+}
+
+/** Reads config.toml; a missing file is an empty configuration. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { providers: {} };
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(text, file);
+}
+
+/** The provider with its name, or a usage error that says how to add it. */
+export function getProvider(config: Config, name: string, file: string): Provider {
+  checkProviderName(name);
+  const cfg = config.providers[name];
+  if (!cfg) {
+    const hint = name in PRESETS ? ` --preset ${name}` : ' --issuer URL';
+    throw new UsageError(`unknown provider "${name}" (not in ${file}): add it with \`vault provider add ${name}${hint} --client-id ID\``);
+  }
+  return { name, ...cfg };
+}
+
+/** The env names a provider's token is exported as: configured, else `<NAME>_ACCESS_TOKEN`. */
+export function envNames(provider: Provider): string[] {
+  return provider.env_names?.length ? provider.env_names : [`${envStem(provider.name)}_ACCESS_TOKEN`];
+}
+
+/** Serialises the configuration as TOML, providers in name order. */
+export async function renderConfig(config: Config): Promise<string> {
+  const { stringify } = await import('smol-toml');
+  const sorted: Record<string, ProviderConfig> = {};
+  for (const name of Object.keys(config.providers).sort()) sorted[name] = config.providers[name]!;
+  return `# vault configuration: see \`vault provider --help\`. Secrets are never kept here.\n${stringify({ providers: sorted })}\n`;
+}
+
+/** Writes config.toml atomically: temp file, fsync, rename. A failed write leaves the old file. */
+export function writeConfigAtomically(file: string, text: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, file);
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Nothing was created, or it is already gone; the real file is untouched.
+    }
+    throw new VaultError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.failure, 'config_write', { cause: error });
+  }
+}

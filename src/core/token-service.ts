@@ -1,0 +1,125 @@
+import { LoginRequiredError, loginCommand } from './errors.js';
+import type { Provider } from './providers.js';
+import { accessKey, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord } from './token-set.js';
+import type { SecretStore } from '../infra/stores/store.js';
+import { EnvStore } from '../infra/stores/env-store.js';
+import { acquireLock } from '../infra/lock.js';
+import type { Clock } from '../infra/io.js';
+
+export interface TokenServiceDeps {
+  store: SecretStore;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  debug: (message: string) => void;
+  warn: (message: string) => void;
+  lockDir: string;
+}
+
+export interface TokenRequest {
+  provider: Provider;
+  account: string;
+  /** A subset of the granted scopes (least privilege); cached separately. */
+  scopes?: string[];
+  /** Seconds the token must still be valid for (capped at half its lifetime). */
+  minValid: number;
+  forceRefresh?: boolean;
+}
+
+export async function readAccess(store: SecretStore, key: string): Promise<AccessRecord | undefined> {
+  const raw = await store.get(key);
+  return raw === null ? undefined : parseRecord<AccessRecord>(raw, store.describe(key), ['access_token', 'expires_at', 'issued_at']);
+}
+
+export async function readLogin(store: SecretStore, provider: string, account: string): Promise<LoginRecord | undefined> {
+  const key = loginKey(provider, account);
+  const raw = await store.get(key);
+  return raw === null ? undefined : parseRecord<LoginRecord>(raw, store.describe(key), ['obtained_at']);
+}
+
+/** The client secret of a confidential client: from the store, else VAULT_CLIENT_SECRET. */
+export async function readClientSecret(store: SecretStore, env: NodeJS.ProcessEnv, provider: string): Promise<string | undefined> {
+  const raw = await store.get(clientSecretKey(provider));
+  if (raw !== null) return parseRecord<{ v: 1; client_secret: string }>(raw, store.describe(clientSecretKey(provider)), ['client_secret']).client_secret;
+  return env.VAULT_CLIENT_SECRET || undefined;
+}
+
+export function lockName(provider: string, account: string): string {
+  return `${provider}.${account}`;
+}
+
+/**
+ * A valid access token for (provider, account, scopes): from the cache while fresh, else from
+ * one refresh grant, single-flight across processes. Under the lock the cache is read again, so
+ * the processes that waited use the winner's token instead of spending the refresh token again:
+ * with rotation and reuse detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2) a second use of a
+ * rotated refresh token would revoke the whole login.
+ */
+export async function getAccessToken(req: TokenRequest, deps: TokenServiceDeps): Promise<AccessRecord> {
+  const { store, clock } = deps;
+  const key = accessKey(req.provider.name, req.account, req.scopes);
+  if (!req.forceRefresh) {
+    const cached = await readAccess(store, key);
+    if (cached && isFresh(cached, clock.now(), req.minValid)) {
+      deps.debug(`store: cached access token for ${key} is fresh`);
+      return cached;
+    }
+  }
+  const release = await acquireLock(deps.lockDir, lockName(req.provider.name, req.account), { debug: deps.debug });
+  try {
+    if (!req.forceRefresh) {
+      const cached = await readAccess(store, key);
+      if (cached && isFresh(cached, clock.now(), req.minValid)) {
+        deps.debug('store: another process refreshed while we waited');
+        return cached;
+      }
+    }
+    return await refreshLocked(req, key, deps);
+  } finally {
+    await release();
+  }
+}
+
+async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceDeps): Promise<AccessRecord> {
+  const { store, clock, provider } = { ...deps, provider: req.provider };
+  let login = await readLogin(store, provider.name, req.account);
+  if (!login && req.account === 'default') login = await readLogin(new EnvStore(deps.env), provider.name, req.account);
+  if (!login) {
+    throw new LoginRequiredError(`not logged in to ${provider.name}${req.account === 'default' ? '' : ` as account ${req.account}`} — run \`${loginCommand(provider.name, req.account)}\``);
+  }
+  if (!login.refresh_token) {
+    if (login.access_token && !req.scopes?.length) {
+      // A non-expiring access token (GitHub OAuth apps) is the long-lived credential itself.
+      return { v: 1, access_token: login.access_token, token_type: login.token_type ?? 'Bearer', expires_at: null, issued_at: login.obtained_at, scope: login.scope };
+    }
+    throw new LoginRequiredError(`no refresh token stored for ${provider.name} — run \`${loginCommand(provider.name, req.account)}\``);
+  }
+  const oauth = await import('../infra/oauth-client.js');
+  const secret = await readClientSecret(store, deps.env, provider.name);
+  const config = await oauth.configure(provider, secret, deps);
+  deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
+  const result = await oauth.refreshGrant(config, provider, req.account, login.refresh_token, req.scopes, () => clock.now());
+  if (result.refresh_token && result.refresh_token !== login.refresh_token) {
+    // The rotated refresh token goes to the store before anything else happens: the old one is
+    // spent, and losing the new one would cost a login.
+    const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now() };
+    delete next.from_env;
+    await store.set(loginKey(provider.name, req.account), JSON.stringify(next));
+    deps.debug(`store: rotated refresh token written for ${provider.name}/${req.account}`);
+    if (login.from_env) {
+      deps.warn(
+        `the refresh token in ${EnvStore.variable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\`.`,
+      );
+    }
+  }
+  const record: AccessRecord = {
+    v: 1,
+    access_token: result.access_token,
+    token_type: result.token_type,
+    expires_at: result.expires_at,
+    issued_at: clock.now(),
+    scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
+  };
+  await store.set(key, JSON.stringify(record));
+  deps.debug(`store: access token cached as ${key}`);
+  return record;
+}

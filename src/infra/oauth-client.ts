@@ -1,0 +1,204 @@
+/**
+ * The only module that imports openid-client: every OAuth 2.0 / OpenID Connect exchange goes
+ * through here. It is loaded lazily, never on the cached-token path.
+ */
+import * as oidc from 'openid-client';
+import { ExitCode, LoginRequiredError, TemporaryError, UsageError, VaultError, loginCommand } from '../core/errors.js';
+import { isLoopbackHost, type Provider } from '../core/providers.js';
+import { describeNetworkError, httpOptionsFromEnv, makeFetch } from './http.js';
+
+export type Configuration = oidc.Configuration;
+
+export interface OAuthDeps {
+  env: NodeJS.ProcessEnv;
+  debug: (message: string) => void;
+}
+
+/** A token endpoint response reduced to what vault stores. */
+export interface TokenResult {
+  access_token: string;
+  token_type: string;
+  refresh_token?: string;
+  /** ms since the epoch, or null when the token does not expire. */
+  expires_at: number | null;
+  scope?: string;
+  /** email, else sub, from the ID token when there is one. */
+  identity?: string;
+}
+
+function fetchFor(deps: OAuthDeps) {
+  const f = makeFetch(httpOptionsFromEnv(deps.env, deps.debug));
+  return ((url: string, options: RequestInit) => f(url, options)) as unknown as oidc.CustomFetch;
+}
+
+function insecureAllowed(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && isLoopbackHost(u.hostname);
+}
+
+/** Discovery (OpenID Connect Discovery 1.0 / RFC 8414) for `provider add --issuer`. */
+export async function discoverMetadata(issuer: string, deps: OAuthDeps): Promise<oidc.ServerMetadata> {
+  try {
+    const config = await oidc.discovery(new URL(issuer), 'vault-discovery-probe', undefined, undefined, {
+      [oidc.customFetch]: fetchFor(deps),
+      execute: insecureAllowed(issuer) ? [oidc.allowInsecureRequests] : [],
+    });
+    return config.serverMetadata();
+  } catch (error) {
+    if (isTemporary(error)) {
+      throw new TemporaryError(`cannot reach ${issuer} for discovery: ${describe(error)}`, { cause: error });
+    }
+    throw new UsageError(`${issuer} did not answer with authorization server metadata: ${describe(error)} (check the issuer URL, or pass --offline)`, {
+      cause: error,
+    });
+  }
+}
+
+function clientAuth(metadata: oidc.ServerMetadata, secret: string | undefined): oidc.ClientAuth {
+  if (!secret) return oidc.None();
+  const methods = metadata.token_endpoint_auth_methods_supported;
+  // RFC 6749 §2.3.1: servers must support HTTP Basic; without metadata (GitHub) send it in the body,
+  // which every preset's server accepts.
+  if (methods?.includes('client_secret_basic')) return oidc.ClientSecretBasic(secret);
+  return oidc.ClientSecretPost(secret);
+}
+
+/** Builds the openid-client Configuration for a provider, with discovery only when endpoints are unknown. */
+export async function configure(provider: Provider, clientSecret: string | undefined, deps: OAuthDeps): Promise<oidc.Configuration> {
+  const customFetch = fetchFor(deps);
+  let config: oidc.Configuration;
+  if (provider.token_endpoint && provider.authorization_endpoint) {
+    const metadata: oidc.ServerMetadata = {
+      issuer: provider.issuer ?? new URL(provider.authorization_endpoint).origin,
+      authorization_endpoint: provider.authorization_endpoint,
+      token_endpoint: provider.token_endpoint,
+      ...(provider.revocation_endpoint && { revocation_endpoint: provider.revocation_endpoint }),
+      ...(provider.device_authorization_endpoint && { device_authorization_endpoint: provider.device_authorization_endpoint }),
+      ...(provider.userinfo_endpoint && { userinfo_endpoint: provider.userinfo_endpoint }),
+      ...(provider.jwks_uri && { jwks_uri: provider.jwks_uri }),
+    };
+    config = new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret));
+  } else {
+    const issuer = provider.issuer!;
+    try {
+      // Discovery first without a secret to learn the auth methods, then the real configuration.
+      const discovered = await oidc.discovery(new URL(issuer), provider.client_id, undefined, undefined, {
+        [oidc.customFetch]: customFetch,
+        execute: insecureAllowed(issuer) ? [oidc.allowInsecureRequests] : [],
+      });
+      const metadata = discovered.serverMetadata();
+      config = new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret));
+    } catch (error) {
+      throw classify(error, provider, 'discovery', 'default');
+    }
+  }
+  config[oidc.customFetch] = customFetch;
+  const m = config.serverMetadata();
+  if ([m.token_endpoint, m.authorization_endpoint, m.issuer].some((u) => u && insecureAllowed(u))) oidc.allowInsecureRequests(config);
+  // Tokens are judged by our clock against the server's expiry; no tolerance hides a stale token.
+  return config;
+}
+
+/** Expiry from expires_in (RFC 6749 §5.1), else a JWT access token's exp, else non-expiring. */
+export function expiryOf(response: { expires_in?: number; access_token: string }, now: number): number | null {
+  if (typeof response.expires_in === 'number' && Number.isFinite(response.expires_in)) return now + response.expires_in * 1000;
+  const parts = response.access_token.split('.');
+  if (parts.length === 3) {
+    try {
+      const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
+      if (typeof claims.exp === 'number') return claims.exp * 1000;
+    } catch {
+      // Not a JWT after all: an opaque token without expires_in does not expire (GitHub OAuth apps).
+    }
+  }
+  return null;
+}
+
+export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number): TokenResult {
+  if (typeof response.access_token !== 'string' || response.access_token === '') {
+    throw new VaultError('the token endpoint answered without an access_token', ExitCode.failure, 'no_access_token');
+  }
+  const claims = response.id_token ? response.claims() : undefined;
+  const identity = claims ? (typeof claims.email === 'string' ? claims.email : claims.sub) : undefined;
+  return {
+    access_token: response.access_token,
+    token_type: typeof response.token_type === 'string' ? response.token_type : 'Bearer',
+    ...(typeof response.refresh_token === 'string' && response.refresh_token && { refresh_token: response.refresh_token }),
+    expires_at: expiryOf(response, now),
+    ...(typeof response.scope === 'string' && { scope: response.scope }),
+    ...(identity && { identity }),
+  };
+}
+
+/** A refresh grant (RFC 6749 §6), optionally narrowed to a subset of the granted scopes. */
+export async function refreshGrant(
+  config: oidc.Configuration,
+  provider: Provider,
+  account: string,
+  refreshToken: string,
+  scopes: readonly string[] | undefined,
+  now: () => number,
+): Promise<TokenResult> {
+  const params: Record<string, string> = {};
+  if (scopes?.length) params.scope = scopes.join(' ');
+  try {
+    const response = await oidc.refreshTokenGrant(config, refreshToken, params);
+    return toTokenResult(response, now());
+  } catch (error) {
+    throw classify(error, provider, 'refresh', account);
+  }
+}
+
+/** RFC 7009 revocation of a refresh token. */
+export async function revoke(config: oidc.Configuration, provider: Provider, token: string): Promise<void> {
+  try {
+    await oidc.tokenRevocation(config, token, { token_type_hint: 'refresh_token' });
+  } catch (error) {
+    throw classify(error, provider, 'revocation', 'default');
+  }
+}
+
+export function isTemporary(error: unknown): boolean {
+  if (error instanceof TemporaryError) return true;
+  const e = error as { name?: string; status?: number; cause?: unknown; code?: string };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
+  if (error instanceof TypeError && /fetch failed/i.test(error.message)) return true;
+  const status = typeof e?.status === 'number' ? e.status : e?.cause instanceof Response ? e.cause.status : undefined;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  return e?.cause !== undefined && e.cause !== error && isTemporary(e.cause);
+}
+
+function oneLine(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/** A short description of an OAuth failure that carries no secret. */
+export function describe(error: unknown): string {
+  if (error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError) {
+    return error.error_description ? `${error.error} (${oneLine(error.error_description)})` : error.error;
+  }
+  const e = error as { name?: string; message?: string; cause?: unknown; code?: string };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
+  if (error instanceof TypeError && /fetch failed/i.test(error.message)) return describeNetworkError(error);
+  if (e?.cause instanceof Response) return `HTTP ${e.cause.status} ${e.cause.statusText}`.trim();
+  return oneLine(e?.message ?? String(error));
+}
+
+/** Maps an openid-client failure to a VaultError with the right exit code (SPEC.md "Exit codes"). */
+export function classify(error: unknown, provider: Provider, action: string, account: string): VaultError {
+  if (error instanceof VaultError) return error;
+  const what = `${action} for ${provider.name}`;
+  if (isTemporary(error)) return new TemporaryError(`${what} failed: ${describe(error)} (temporary; try again)`, { cause: error });
+  if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant' && action === 'refresh') {
+    const google = provider.preset === 'google' || provider.token_endpoint?.includes('googleapis.com');
+    const hint = google ? '; Google expires refresh tokens after 7 days for apps in "Testing" status' : '';
+    return new LoginRequiredError(
+      `${what} failed: invalid_grant (refresh token revoked or expired${hint}) — run \`${loginCommand(provider.name, account)}\``,
+      { cause: error },
+    );
+  }
+  return new VaultError(`${what} failed: ${describe(error)}`, ExitCode.failure, 'oauth_error', { cause: error });
+}
+
+export { oidc };

@@ -1,0 +1,226 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { StoreError } from '../../core/errors.js';
+import { acquireLock, ensurePrivateDir } from '../lock.js';
+import type { SecretStore } from './store.js';
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
+
+// scrypt parameters (RFC 7914 §2): N=2^15, r=8, p=1 costs ~32 MiB and tens of ms per process,
+// which is what an attacker pays per guess of the passphrase.
+const KDF = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+interface PlainFile {
+  v: 1;
+  entries: Record<string, string>;
+}
+
+interface EncryptedFile {
+  v: 1;
+  cipher: 'aes-256-gcm';
+  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+export interface FileStoreOptions {
+  passphrase?: string;
+  warn?: (message: string) => void;
+  debug?: (message: string) => void;
+}
+
+/**
+ * Secrets in one JSON file, mode 0600 in a 0700 directory, optionally encrypted with AES-256-GCM
+ * under a scrypt key. Writes go to a temporary file that is fsynced and renamed over the old one,
+ * under a lock, so readers see the old or the new file and concurrent writers never lose updates.
+ */
+export class FileStore implements SecretStore {
+  readonly kind = 'file' as const;
+  readonly location: string;
+  readonly #file: string;
+  readonly #lockDir: string;
+  readonly #options: FileStoreOptions;
+  #cache: Record<string, string> | undefined;
+
+  constructor(file: string, lockDir: string, options: FileStoreOptions = {}) {
+    this.#file = file;
+    this.#lockDir = lockDir;
+    this.#options = options;
+    this.location = file;
+  }
+
+  describe(key: string): string {
+    return `entry "${key}" of ${this.#file}`;
+  }
+
+  async #read(): Promise<Record<string, string>> {
+    let raw: string;
+    try {
+      const st = statSync(this.#file);
+      this.#checkMode(st);
+      raw = readFileSync(this.#file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot read ${this.#file}: ${(error as Error).message}`, { cause: error });
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(raw);
+    } catch (error) {
+      throw new StoreError(`${this.#file} is corrupt (not JSON): move it away and log in again`, { cause: error });
+    }
+    return this.#decode(doc);
+  }
+
+  #checkMode(st: import('node:fs').Stats): void {
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw new StoreError(`${this.#file} belongs to another user (uid ${st.uid}): refusing to use it`);
+    }
+    if ((st.mode & 0o077) !== 0) {
+      // Someone (a backup restore, a careless cp) widened the mode: close it again and say so.
+      chmodSync(this.#file, 0o600);
+      this.#options.warn?.(`fixed permissions of ${this.#file}: was ${(st.mode & 0o777).toString(8)}, now 600`);
+    }
+  }
+
+  async #decode(doc: unknown): Promise<Record<string, string>> {
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new StoreError(`${this.#file} is corrupt (not a credentials document): move it away and log in again`);
+    }
+    const d = doc as Record<string, unknown>;
+    if (d.v !== 1) {
+      throw new StoreError(`${this.#file} has format version ${JSON.stringify(d.v)}, which this vault does not know: upgrade vault`);
+    }
+    if (d.cipher === undefined) {
+      if (typeof d.entries !== 'object' || d.entries === null || !Object.values(d.entries).every((v) => typeof v === 'string')) {
+        throw new StoreError(`${this.#file} is corrupt (bad "entries"): move it away and log in again`);
+      }
+      return { ...(d.entries as Record<string, string>) };
+    }
+    const passphrase = this.#options.passphrase;
+    if (!passphrase) {
+      throw new StoreError(`${this.#file} is encrypted: set VAULT_FILE_PASSPHRASE`);
+    }
+    const e = d as unknown as EncryptedFile;
+    if (e.cipher !== 'aes-256-gcm' || e.kdf?.name !== 'scrypt') {
+      throw new StoreError(`${this.#file} uses an unknown cipher: upgrade vault`);
+    }
+    const key = await scrypt(passphrase, Buffer.from(e.kdf.salt, 'base64'), 32, {
+      N: e.kdf.N,
+      r: e.kdf.r,
+      p: e.kdf.p,
+      maxmem: KDF.maxmem,
+    });
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(e.iv, 'base64'));
+      decipher.setAuthTag(Buffer.from(e.tag, 'base64'));
+      const plain = Buffer.concat([decipher.update(Buffer.from(e.data, 'base64')), decipher.final()]).toString('utf8');
+      return (JSON.parse(plain) as PlainFile).entries;
+    } catch (error) {
+      throw new StoreError(`cannot decrypt ${this.#file}: wrong VAULT_FILE_PASSPHRASE, or the file was altered`, { cause: error });
+    }
+  }
+
+  async #encode(entries: Record<string, string>): Promise<string> {
+    const plain: PlainFile = { v: 1, entries };
+    const passphrase = this.#options.passphrase;
+    if (!passphrase) return `${JSON.stringify(plain, null, 2)}\n`;
+    const salt = randomBytes(16);
+    const iv = randomBytes(12);
+    const key = await scrypt(passphrase, salt, 32, KDF);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const data = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
+    const doc: EncryptedFile = {
+      v: 1,
+      cipher: 'aes-256-gcm',
+      kdf: { name: 'scrypt', N: KDF.N, r: KDF.r, p: KDF.p, salt: salt.toString('base64') },
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
+    return `${JSON.stringify(doc, null, 2)}\n`;
+  }
+
+  async #entries(): Promise<Record<string, string>> {
+    this.#cache ??= await this.#read();
+    return this.#cache;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return (await this.#entries())[key] ?? null;
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    return Object.keys(await this.#entries())
+      .filter((k) => k.startsWith(prefix))
+      .sort();
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    await this.#update((entries) => {
+      entries[key] = value;
+      return true;
+    });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    let deleted = false;
+    await this.#update((entries) => {
+      deleted = key in entries;
+      delete entries[key];
+      return deleted;
+    });
+    return deleted;
+  }
+
+  async #update(change: (entries: Record<string, string>) => boolean): Promise<void> {
+    const dir = dirname(this.#file);
+    ensurePrivateDir(dir);
+    const release = await acquireLock(this.#lockDir, `file-store-${basename(this.#file)}`, { debug: this.#options.debug });
+    try {
+      // Re-read under the lock: another process may have written since we last looked.
+      const entries = await this.#read();
+      if (!change(entries)) return;
+      const text = await this.#encode(entries);
+      this.#writeAtomically(dir, text);
+      this.#cache = entries;
+      this.#options.debug?.(`file store: wrote ${this.#file}`);
+    } finally {
+      await release();
+    }
+  }
+
+  #writeAtomically(dir: string, text: string): void {
+    const tmp = join(dir, `.${basename(this.#file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    let fd: number | undefined;
+    try {
+      fd = openSync(tmp, 'wx', 0o600);
+      writeSync(fd, text);
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp, this.#file);
+    } catch (error) {
+      if (fd !== undefined) closeSync(fd);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // The temporary file may not exist; the real file was never touched either way.
+      }
+      throw new StoreError(`cannot write ${this.#file}: ${(error as Error).message} (the previous contents are intact)`, { cause: error });
+    }
+    try {
+      // Make the rename itself durable (POSIX: the directory entry is data of the directory).
+      const dfd = openSync(dir, 'r');
+      fsyncSync(dfd);
+      closeSync(dfd);
+    } catch {
+      // Some filesystems refuse to fsync a directory; the rename has happened all the same.
+    }
+  }
+}

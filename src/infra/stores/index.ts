@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { StoreError, UsageError } from '../../core/errors.js';
+import type { Deps } from '../io.js';
+import { dataDir, lockDir } from '../paths.js';
+import { FileStore } from './file-store.js';
+import { KeyringStore } from './keyring-store.js';
+import type { SecretStore } from './store.js';
+
+export type { SecretStore } from './store.js';
+
+export function keyringService(env: NodeJS.ProcessEnv): string {
+  return env.VAULT_KEYRING_SERVICE || 'vault';
+}
+
+export function fileStore(deps: Deps): FileStore {
+  const { env } = deps;
+  return new FileStore(join(dataDir(env), 'credentials.json'), lockDir(env), {
+    passphrase: env.VAULT_FILE_PASSPHRASE || undefined,
+    warn: (m) => deps.io.stderr.write(`warning: ${m}\n`),
+    debug: deps.debug,
+  });
+}
+
+/**
+ * `auto`: the OS keychain when it answers, else the file store. The choice is made on the first
+ * operation, so the hot path pays for one keychain call, not a probe plus a call. A *locked*
+ * keychain is never a reason to fall back: that would scatter one login over two stores.
+ */
+class AutoStore implements SecretStore {
+  readonly #keyring: KeyringStore;
+  readonly #deps: Deps;
+  #chosen: SecretStore | undefined;
+  #warned = false;
+
+  constructor(deps: Deps) {
+    this.#deps = deps;
+    this.#keyring = new KeyringStore(keyringService(deps.env));
+    // Without a session bus there is no Secret Service to ask (Linux); don't pay for the attempt.
+    if (process.platform === 'linux' && !deps.env.DBUS_SESSION_BUS_ADDRESS) this.#chosen = fileStore(deps);
+  }
+
+  get kind() {
+    return (this.#chosen ?? this.#keyring).kind;
+  }
+
+  get location() {
+    return (this.#chosen ?? this.#keyring).location;
+  }
+
+  async #run<T>(op: (store: SecretStore) => Promise<T>, writing: boolean): Promise<T> {
+    if (!this.#chosen) {
+      try {
+        const result = await op(this.#keyring);
+        this.#chosen = this.#keyring;
+        return result;
+      } catch (error) {
+        if (!(error instanceof StoreError) || error.code !== 'keychain_unavailable') throw error;
+        this.#deps.debug('store: no OS keychain, using the file store');
+        this.#chosen = fileStore(this.#deps);
+      }
+    }
+    if (writing && this.#chosen.kind === 'file' && !this.#warned) {
+      this.#warned = true;
+      this.#deps.io.stderr.write(`warning: no OS keychain available; secrets are kept in ${this.#chosen.location} (set VAULT_STORE=file to silence this)\n`);
+    }
+    return op(this.#chosen);
+  }
+
+  get(key: string) {
+    return this.#run((s) => s.get(key), false);
+  }
+  set(key: string, value: string) {
+    return this.#run((s) => s.set(key, value), true);
+  }
+  delete(key: string) {
+    return this.#run((s) => s.delete(key), false);
+  }
+  keys(prefix: string) {
+    return this.#run((s) => s.keys(prefix), false);
+  }
+  describe(key: string) {
+    return (this.#chosen ?? this.#keyring).describe(key);
+  }
+}
+
+/** The store chosen by `VAULT_STORE` (`auto`, `keychain` or `file`). */
+export function openStore(deps: Deps): SecretStore {
+  const choice = deps.env.VAULT_STORE || 'auto';
+  switch (choice) {
+    case 'auto':
+      return new AutoStore(deps);
+    case 'keychain':
+      return new KeyringStore(keyringService(deps.env));
+    case 'file':
+      return fileStore(deps);
+    default:
+      throw new UsageError(`invalid VAULT_STORE ${JSON.stringify(choice)}: use auto, keychain or file`);
+  }
+}

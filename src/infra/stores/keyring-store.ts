@@ -1,0 +1,105 @@
+import { createRequire } from 'node:module';
+import { StoreError } from '../../core/errors.js';
+import type { SecretStore } from './store.js';
+
+type Keyring = typeof import('@napi-rs/keyring');
+type Entry = import('@napi-rs/keyring').Entry;
+
+// Loaded with require(): through ESM `import` the native binding costs ~40 ms of start-up, through
+// require() ~3 ms, and `vault token` with a cached token reads the keychain on its hot path.
+let keyring: Keyring | undefined;
+function loadKeyring(): Keyring {
+  keyring ??= createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
+  return keyring;
+}
+
+// On Linux, pin entries to the Secret Service: the library's default silently falls back to the
+// kernel keyring, which does not outlive the session and is not what users inspect or back up.
+const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
+
+/** Turns a keyring failure into a one-line, secret-free explanation. */
+export function keyringFailure(error: unknown): StoreError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/locked|unlock|prompt/i.test(message)) {
+    return new StoreError('the keychain is locked: unlock it (for example by logging in to the desktop), or use VAULT_STORE=file', {
+      cause: error,
+      code: 'keychain_locked',
+    });
+  }
+  if (/dbus|d-bus|secret service|org\.freedesktop|no such|not provided|platform/i.test(message)) {
+    return new StoreError(
+      'no OS keychain available (the Secret Service is not running on the session bus): start gnome-keyring or KeePassXC, or use VAULT_STORE=file',
+      { cause: error, code: 'keychain_unavailable' },
+    );
+  }
+  return new StoreError(`the keychain failed: ${message.split('\n')[0]}`, { cause: error });
+}
+
+/**
+ * The OS keychain through @napi-rs/keyring: macOS Keychain, Windows Credential Manager, or the
+ * freedesktop Secret Service. Uses getSecret(), which throws on a locked keyring, and never
+ * getPassword(), which answers null for "locked" and "absent" alike.
+ */
+export class KeyringStore implements SecretStore {
+  readonly kind = 'keychain' as const;
+  readonly location: string;
+  readonly #service: string;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(service: string) {
+    this.#service = service;
+    this.location = `OS keychain (service "${service}")`;
+  }
+
+  #entry(key: string): Entry {
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      entry = new (loadKeyring().Entry)(this.#service, key, ENTRY_OPTIONS);
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  async get(key: string): Promise<string | null> {
+    try {
+      const secret = this.#entry(key).getSecret();
+      return secret === null ? null : Buffer.from(secret).toString('utf8');
+    } catch (error) {
+      throw keyringFailure(error);
+    }
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    try {
+      this.#entry(key).setSecret(Buffer.from(value, 'utf8'));
+    } catch (error) {
+      throw keyringFailure(error);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    try {
+      return this.#entry(key).deleteCredential();
+    } catch (error) {
+      throw keyringFailure(error);
+    }
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    // findCredentials cannot tell a locked keyring from an empty one: probe first.
+    await this.get('probe');
+    try {
+      return loadKeyring()
+        .findCredentials(this.#service)
+        .map((c) => c.account)
+        .filter((k) => k.startsWith(prefix))
+        .sort();
+    } catch (error) {
+      throw keyringFailure(error);
+    }
+  }
+
+  describe(key: string): string {
+    return `keychain entry "${key}" (service "${this.#service}")`;
+  }
+}
