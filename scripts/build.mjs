@@ -1,10 +1,9 @@
 // Bundles src/ into dist/ with esbuild: one ESM entry plus lazily loaded chunks, so the cached-token
 // path loads only what it needs. The native keyring binding stays external (it is a .node file).
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   entryPoints: ['src/main.ts'],
   outdir: 'dist',

@@ -1,6 +1,6 @@
 import { LoginRequiredError, loginCommand } from './errors.js';
 import type { Provider } from './providers.js';
-import { accessKey, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord } from './token-set.js';
+import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord } from './token-set.js';
 import type { SecretStore } from '../infra/stores/store.js';
 import { EnvStore } from '../infra/stores/env-store.js';
 import { acquireLock } from '../infra/lock.js';
@@ -122,4 +122,48 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   await store.set(key, JSON.stringify(record));
   deps.debug(`store: access token cached as ${key}`);
   return record;
+}
+
+/** What a login obtained, reduced to what is stored. */
+export interface LoginResult {
+  access_token: string;
+  token_type: string;
+  refresh_token?: string;
+  expires_at: number | null;
+  scope?: string;
+  identity?: string;
+}
+
+/**
+ * Stores a fresh login for (provider, account) under the refresh lock, replacing the old one only
+ * now that the new credentials exist. Cached tokens of the old grant (every scope set) go too.
+ */
+export async function saveLogin(
+  provider: Provider,
+  account: string,
+  result: LoginResult,
+  requestedScopes: readonly string[],
+  deps: TokenServiceDeps,
+): Promise<LoginRecord> {
+  const { store, clock } = deps;
+  const now = clock.now();
+  const scope = result.scope ?? requestedScopes.join(' ');
+  const login: LoginRecord = {
+    v: 1,
+    ...(result.refresh_token ? { refresh_token: result.refresh_token } : { access_token: result.access_token, token_type: result.token_type }),
+    scope,
+    ...(result.identity && { identity: result.identity }),
+    obtained_at: now,
+  };
+  const release = await acquireLock(deps.lockDir, lockName(provider.name, account), { debug: deps.debug });
+  try {
+    await store.set(loginKey(provider.name, account), JSON.stringify(login));
+    for (const key of await store.keys(accessPrefix(provider.name, account))) await store.delete(key);
+    const access: AccessRecord = { v: 1, access_token: result.access_token, token_type: result.token_type, expires_at: result.expires_at, issued_at: now, scope };
+    await store.set(accessKey(provider.name, account), JSON.stringify(access));
+    deps.debug(`store: login saved for ${provider.name}/${account} in ${store.kind}`);
+  } finally {
+    await release();
+  }
+  return login;
 }

@@ -201,4 +201,77 @@ export function classify(error: unknown, provider: Provider, action: string, acc
   return new VaultError(`${what} failed: ${describe(error)}`, ExitCode.failure, 'oauth_error', { cause: error });
 }
 
+/** PKCE (RFC 7636, S256 only), state (RFC 6749 §10.12) and nonce (OIDC Core §3.1.2.1) for one login. */
+export async function loginSecrets(withNonce: boolean): Promise<{ verifier: string; challenge: string; state: string; nonce?: string }> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  return {
+    verifier,
+    challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    state: oidc.randomState(),
+    ...(withNonce && { nonce: oidc.randomNonce() }),
+  };
+}
+
+export function authorizationUrl(config: oidc.Configuration, params: Record<string, string>): URL {
+  return oidc.buildAuthorizationUrl(config, params);
+}
+
+/**
+ * Exchanges the code from the loopback callback. openid-client checks state, the RFC 9207 `iss`
+ * parameter when the server advertises it, the ID token's claims and nonce, and sends the PKCE
+ * verifier.
+ */
+export async function exchangeCode(
+  config: oidc.Configuration,
+  provider: Provider,
+  callbackUrl: URL,
+  checks: { verifier: string; state: string; nonce?: string; idTokenExpected: boolean },
+  now: () => number,
+): Promise<TokenResult> {
+  try {
+    const response = await oidc.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: checks.verifier,
+      expectedState: checks.state,
+      ...(checks.nonce && { expectedNonce: checks.nonce }),
+      idTokenExpected: checks.idTokenExpected,
+    });
+    return toTokenResult(response, now());
+  } catch (error) {
+    throw classify(error, provider, 'login', 'default');
+  }
+}
+
+export type DeviceAuthorization = Awaited<ReturnType<typeof oidc.initiateDeviceAuthorization>>;
+
+/** RFC 8628 §3.1–3.2: asks for a device code and user code. */
+export async function startDevice(config: oidc.Configuration, provider: Provider, params: Record<string, string>): Promise<DeviceAuthorization> {
+  if (!config.serverMetadata().device_authorization_endpoint) {
+    throw new VaultError(`${provider.name} has no device authorization endpoint: log in without --device`, ExitCode.usage, 'no_device_endpoint');
+  }
+  try {
+    return await oidc.initiateDeviceAuthorization(config, params);
+  } catch (error) {
+    throw classify(error, provider, 'device authorization', 'default');
+  }
+}
+
+/** RFC 8628 §3.4–3.5: polls at `interval`, slowing down on `slow_down`, until approval, denial or expiry. */
+export async function pollDevice(
+  config: oidc.Configuration,
+  provider: Provider,
+  device: DeviceAuthorization,
+  signal: AbortSignal,
+  now: () => number,
+): Promise<TokenResult> {
+  try {
+    const response = await oidc.pollDeviceAuthorizationGrant(config, device, undefined, { signal });
+    return toTokenResult(response, now());
+  } catch (error) {
+    if (error instanceof oidc.ResponseBodyError && error.error === 'expired_token') {
+      throw new VaultError(`the device code for ${provider.name} expired before the login was approved: run the login again`, ExitCode.failure, 'expired_token', { cause: error });
+    }
+    throw classify(error, provider, 'login', 'default');
+  }
+}
+
 export { oidc };

@@ -1,0 +1,22 @@
+// Finds test/**/*.test.ts (Node 20's --test takes no globs) and runs them with node's test runner.
+// Arguments narrow the run to files whose path contains one of them.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+function find(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? find(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+const filters = process.argv.slice(2);
+const files = find('test')
+  .filter((f) => !filters.length || filters.some((x) => f.includes(x)))
+  .sort();
+if (!files.length) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

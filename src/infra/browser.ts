@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+
+export interface BrowserDeps {
+  env: NodeJS.ProcessEnv;
+  debug: (message: string) => void;
+}
+
+/**
+ * Opens `url` in a browser: the `VAULT_BROWSER` command when set (run through the shell like
+ * git's editor settings, the URL as its only argument), else the `open` package. The launcher's
+ * output never reaches our stdout, which belongs to the data a script asked for. Resolves false
+ * when the launch failed; the URL has been printed already, so the user can still open it.
+ */
+export async function openBrowser(url: string, deps: BrowserDeps): Promise<boolean> {
+  const command = deps.env.VAULT_BROWSER;
+  if (command) {
+    return new Promise((resolve) => {
+      const child =
+        process.platform === 'win32'
+          ? spawn(command, [url], { stdio: 'ignore', detached: true })
+          : spawn('/bin/sh', ['-c', `${command} "$1"`, 'vault-browser', url], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+      child.on('error', (error) => {
+        deps.debug(`browser: ${command} failed to start: ${error.message}`);
+        resolve(false);
+      });
+      child.on('spawn', () => {
+        deps.debug(`browser: started ${command}`);
+        child.unref();
+        resolve(true);
+      });
+    });
+  }
+  try {
+    const { default: open } = await import('open');
+    const child = await open(url, { wait: false });
+    child.on('error', (error) => deps.debug(`browser: launcher failed: ${error.message}`));
+    child.unref();
+    return true;
+  } catch (error) {
+    deps.debug(`browser: cannot launch: ${(error as Error).message}`);
+    return false;
+  }
+}

@@ -1,0 +1,291 @@
+// A real oidc-provider authorization server on 127.0.0.1 for tests: two native clients (public
+// and confidential), code + PKCE, refresh tokens with rotation, device flow, revocation,
+// introspection, and counters of what the server saw.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ClientMetadata, Configuration, Context, Middleware, Provider } from 'oidc-provider';
+
+import { FetchBrowser, describeErrorPage } from './fetch-browser.js';
+
+export interface TestServerOptions {
+  /** Seconds, default 5. */
+  accessTokenTtl?: number;
+  /** Seconds, default 3600. */
+  refreshTokenTtl?: number;
+  /** Default true. */
+  rotateRefreshToken?: boolean;
+  /**
+   * Default true: interactions finish at once (login and consent, with a saved Grant) as
+   * `alice`. False: oidc-provider's devInteractions login and consent pages (any login name).
+   */
+  autoLogin?: boolean;
+  /** Seconds added as `interval` to the device authorization response; default 1. */
+  deviceInterval?: number;
+  /** Supported scopes, default ['openid','offline_access','email','profile','api:read','api:write']. */
+  scopes?: string[];
+}
+
+export interface TestServerEvent {
+  /** 'grant.success', 'grant.error', 'grant.revoked', or 'revocation.success' (synthesized). */
+  name: string;
+  grantType?: string;
+  error?: string;
+}
+
+export interface TestServerCounts {
+  refresh: number;
+  authorizationCode: number;
+  deviceCode: number;
+  grantErrors: number;
+  grantRevoked: number;
+  revocations: number;
+}
+
+export interface TestServer {
+  /** e.g. http://127.0.0.1:PORT */
+  issuer: string;
+  port: number;
+  publicClientId: string;
+  confidentialClientId: string;
+  confidentialClientSecret: string;
+  counts: TestServerCounts;
+  /** Every counted event, in order. */
+  events: TestServerEvent[];
+  /** RFC 7662 introspection through the server's endpoint, as the confidential client. */
+  introspect(token: string): Promise<{ active: boolean; [k: string]: unknown }>;
+  /** Revokes, server-side, the whole grant a refresh token belongs to (no event is emitted). */
+  revokeGrantOf(refreshToken: string): Promise<void>;
+  /** Every access token, refresh token, ID token, authorization code and device code issued. */
+  issuedTokens(): string[];
+  /** Completes the user side of the device flow for `user_code`, through the /device pages. */
+  approveDevice(userCode: string): Promise<void>;
+  /** Closes the server and all open connections. */
+  close(): Promise<void>;
+}
+
+export const ACCOUNT = { sub: 'alice', email: 'alice@example.test', name: 'Alice' } as const;
+
+const PUBLIC_CLIENT_ID = 'vault-public';
+const CONFIDENTIAL_CLIENT_ID = 'vault-confidential';
+const CONFIDENTIAL_CLIENT_SECRET = 'vault-confidential-secret-for-tests';
+// RFC 8252 §7.3: native clients may use any port on a loopback redirect registered without one.
+const REDIRECT_URI = 'http://127.0.0.1/callback';
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const GRANT_TYPES = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT];
+const DEFAULT_SCOPES = ['openid', 'offline_access', 'email', 'profile', 'api:read', 'api:write'];
+const DAY = 24 * 60 * 60;
+
+let ProviderClass: typeof Provider | undefined;
+
+/** Imports oidc-provider once, with its console advice silenced (errors still print). */
+async function loadProvider(): Promise<typeof Provider> {
+  if (!ProviderClass) {
+    // Quick-start notices ("default findAccount function called…", "Unsupported runtime"
+    // on Node 20, devInteractions warnings) go through console.info/warn with this prefix.
+    const advice = /^(?:\x1b\[[\d;]*m)?oidc-provider (?:NOTICE|WARNING): /;
+    for (const level of ['info', 'warn'] as const) {
+      const print = console[level];
+      console[level] = (...args: unknown[]) => {
+        if (typeof args[0] === 'string' && advice.test(args[0])) return;
+        print.apply(console, args);
+      };
+    }
+    ProviderClass = (await import('oidc-provider')).default;
+  }
+  return ProviderClass;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const {
+    accessTokenTtl = 5,
+    refreshTokenTtl = 3600,
+    rotateRefreshToken = true,
+    autoLogin = true,
+    deviceInterval = 1,
+    scopes = DEFAULT_SCOPES,
+  } = options;
+
+  // The issuer must contain the port, so listen first and attach the provider afterwards.
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const nativeClient = {
+    application_type: 'native',
+    redirect_uris: [REDIRECT_URI],
+    grant_types: GRANT_TYPES,
+    response_types: ['code'],
+  } satisfies Partial<ClientMetadata>;
+  const configuration: Configuration = {
+    clients: [
+      { ...nativeClient, client_id: PUBLIC_CLIENT_ID, token_endpoint_auth_method: 'none' },
+      {
+        ...nativeClient,
+        client_id: CONFIDENTIAL_CLIENT_ID,
+        client_secret: CONFIDENTIAL_CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    scopes,
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    // The default 15 s would keep a 5 s access token alive for 20 s.
+    clockTolerance: 0,
+    findAccount: async (_ctx, id) => ({
+      accountId: id,
+      claims: async () => ({ sub: id, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name }),
+    }),
+    // The default issues refresh tokens only for offline_access, which oidc-provider drops from
+    // any authorization request without prompt=consent (OIDC Core §11).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken,
+    ttl: {
+      AccessToken: accessTokenTtl,
+      RefreshToken: refreshTokenTtl,
+      IdToken: 3600,
+      DeviceCode: 600,
+      Interaction: 3600,
+      Session: 30 * DAY,
+      Grant: 30 * DAY,
+    },
+    features: {
+      devInteractions: { enabled: !autoLogin },
+      deviceFlow: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      rpInitiatedLogout: { enabled: false },
+    },
+  };
+
+  const provider = new (await loadProvider())(issuer, configuration);
+
+  const counts: TestServerCounts = { refresh: 0, authorizationCode: 0, deviceCode: 0, grantErrors: 0, grantRevoked: 0, revocations: 0 };
+  const events: TestServerEvent[] = [];
+  const issued = new Set<string>();
+
+  provider.on('grant.success', (ctx) => {
+    const grantType = grantTypeOf(ctx);
+    if (grantType === 'refresh_token') counts.refresh++;
+    else if (grantType === 'authorization_code') counts.authorizationCode++;
+    else if (grantType === DEVICE_CODE_GRANT) counts.deviceCode++;
+    events.push({ name: 'grant.success', grantType });
+  });
+  provider.on('grant.error', (ctx, error) => {
+    counts.grantErrors++;
+    events.push({ name: 'grant.error', grantType: grantTypeOf(ctx), error: error.error });
+  });
+  provider.on('grant.revoked', () => {
+    counts.grantRevoked++;
+    events.push({ name: 'grant.revoked' });
+  });
+  provider.on('server_error', (_ctx, error) => console.error('oidc-provider server_error:', error));
+  // Opaque tokens and codes: the value handed out is the model's jti.
+  for (const model of ['access_token', 'refresh_token', 'authorization_code', 'device_code']) {
+    provider.on(`${model}.saved`, (token) => issued.add(token.jti));
+  }
+
+  const observeResponses: Middleware = async (ctx, next) => {
+    await next();
+    const route = ctx.oidc?.route;
+    const body = ctx.body;
+    if (route === 'revocation' && ctx.status === 200) {
+      // oidc-provider has no revocation event.
+      counts.revocations++;
+      events.push({ name: 'revocation.success' });
+    }
+    if (!isRecord(body)) return;
+    // ID tokens are signed, not stored, so they only show up in token responses.
+    if (typeof body.id_token === 'string') issued.add(body.id_token);
+    // oidc-provider sends no interval, which makes RFC 8628 clients wait the default 5 s.
+    if (route === 'device_authorization' && ctx.status === 200) body.interval = deviceInterval;
+  };
+  provider.use(observeResponses);
+
+  if (autoLogin) {
+    const finishInteraction: Middleware = async (ctx, next) => {
+      if (ctx.method !== 'GET' || !ctx.path.startsWith('/interaction/')) return next();
+      const { params, grantId, session } = await provider.interactionDetails(ctx.req, ctx.res);
+      const accountId = session?.accountId ?? ACCOUNT.sub;
+      // Native clients always get a consent prompt after login, so finish both at once.
+      const grant = (grantId ? await provider.Grant.find(grantId) : undefined)
+        ?? new provider.Grant({ accountId, clientId: String(params.client_id) });
+      if (typeof params.scope === 'string') grant.addOIDCScope(params.scope);
+      const result = { login: { accountId }, consent: { grantId: await grant.save() } };
+      ctx.respond = false;
+      await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    };
+    provider.use(finishInteraction);
+  }
+
+  server.on('request', provider.callback());
+
+  return {
+    issuer,
+    port,
+    publicClientId: PUBLIC_CLIENT_ID,
+    confidentialClientId: CONFIDENTIAL_CLIENT_ID,
+    confidentialClientSecret: CONFIDENTIAL_CLIENT_SECRET,
+    counts,
+    events,
+
+    async introspect(token) {
+      const response = await fetch(`${issuer}/token/introspection`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${CONFIDENTIAL_CLIENT_ID}:${CONFIDENTIAL_CLIENT_SECRET}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({ token }),
+      });
+      if (!response.ok) throw new Error(`introspection failed: HTTP ${response.status} ${await response.text()}`);
+      return await response.json() as { active: boolean; [k: string]: unknown };
+    },
+
+    async revokeGrantOf(refreshToken) {
+      const token = await provider.RefreshToken.find(refreshToken, { ignoreExpiration: true });
+      if (!token?.grantId) throw new Error('revokeGrantOf: unknown refresh token');
+      const { grantId } = token;
+      // What oidc-provider's own revoke helper does, minus the request context it needs.
+      await Promise.all([
+        provider.AccessToken.revokeByGrantId(grantId),
+        provider.RefreshToken.revokeByGrantId(grantId),
+        provider.AuthorizationCode.revokeByGrantId(grantId),
+        provider.DeviceCode.revokeByGrantId(grantId),
+        provider.Grant.adapter.destroy(grantId),
+      ]);
+    },
+
+    issuedTokens: () => [...issued],
+
+    async approveDevice(userCode) {
+      // GET /device?user_code=… answers with a self-submitting form carrying the XSRF token;
+      // the browser then confirms and goes through the (auto-login) interaction.
+      const url = new URL('/device', issuer);
+      url.searchParams.set('user_code', userCode);
+      const page = await new FetchBrowser().navigate(url);
+      const normalized = userCode.toUpperCase().replace(/\W/g, '');
+      const code = await provider.DeviceCode.findByUserCode(normalized, { ignoreExpiration: true });
+      if (!code?.accountId) {
+        const where = page instanceof URL ? page.href : `${page.url.href} (HTTP ${page.status})${describeErrorPage(page.html)}`;
+        throw new Error(`approveDevice: ${userCode} was not approved; the browser ended at ${where}`);
+      }
+    },
+
+    async close() {
+      const closed = once(server, 'close');
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function grantTypeOf(ctx: Context): string | undefined {
+  const grantType = ctx.oidc?.params?.grant_type;
+  return typeof grantType === 'string' ? grantType : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}

@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const VAULT_BIN = join(ROOT, 'bin', 'vault.js');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A throwaway home for one test: its own config, data and runtime directories and its own
+ * keychain service name, so tests never see each other's (or the user's) credentials.
+ */
+export interface Sandbox {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
+let counter = 0;
+
+export function sandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'vault-test-'));
+  for (const d of ['config', 'data', 'runtime', 'home']) mkdirSync(join(dir, d), { mode: 0o700 });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: join(dir, 'home'),
+    LANG: 'C.UTF-8',
+    VAULT_CONFIG_DIR: join(dir, 'config'),
+    VAULT_DATA_DIR: join(dir, 'data'),
+    XDG_RUNTIME_DIR: join(dir, 'runtime'),
+    VAULT_KEYRING_SERVICE: `vault-test-${process.pid}-${++counter}-${Date.now()}`,
+    NO_COLOR: '1',
+    ...(process.env.DBUS_SESSION_BUS_ADDRESS && { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS }),
+    ...extra,
+  };
+  return { dir, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the built CLI as a user would, with only the environment given (nothing inherited). */
+export function runVault(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [VAULT_BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
