@@ -43,7 +43,9 @@ export class FileStore implements SecretStore {
   readonly #file: string;
   readonly #lockDir: string;
   readonly #options: FileStoreOptions;
-  #cache: Record<string, string> | undefined;
+  // Decoded entries and the file identity they came from: a re-read after taking a lock must see
+  // what another process wrote, but an unchanged file need not be parsed (or decrypted) again.
+  #cache: { stamp: string; entries: Record<string, string> } | undefined;
 
   constructor(file: string, lockDir: string, options: FileStoreOptions = {}) {
     this.#file = file;
@@ -58,9 +60,12 @@ export class FileStore implements SecretStore {
 
   async #read(): Promise<Record<string, string>> {
     let raw: string;
+    let stamp: string;
     try {
       const st = statSync(this.#file);
       this.#checkMode(st);
+      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (this.#cache?.stamp === stamp) return { ...this.#cache.entries };
       raw = readFileSync(this.#file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
@@ -73,7 +78,9 @@ export class FileStore implements SecretStore {
     } catch (error) {
       throw new StoreError(`${this.#file} is corrupt (not JSON): move it away and log in again`, { cause: error });
     }
-    return this.#decode(doc);
+    const entries = await this.#decode(doc);
+    this.#cache = { stamp, entries: { ...entries } };
+    return entries;
   }
 
   #checkMode(st: import('node:fs').Stats): void {
@@ -146,17 +153,12 @@ export class FileStore implements SecretStore {
     return `${JSON.stringify(doc, null, 2)}\n`;
   }
 
-  async #entries(): Promise<Record<string, string>> {
-    this.#cache ??= await this.#read();
-    return this.#cache;
-  }
-
   async get(key: string): Promise<string | null> {
-    return (await this.#entries())[key] ?? null;
+    return (await this.#read())[key] ?? null;
   }
 
   async keys(prefix: string): Promise<string[]> {
-    return Object.keys(await this.#entries())
+    return Object.keys(await this.#read())
       .filter((k) => k.startsWith(prefix))
       .sort();
   }
@@ -188,7 +190,6 @@ export class FileStore implements SecretStore {
       if (!change(entries)) return;
       const text = await this.#encode(entries);
       this.#writeAtomically(dir, text);
-      this.#cache = entries;
       this.#options.debug?.(`file store: wrote ${this.#file}`);
     } finally {
       await release();
