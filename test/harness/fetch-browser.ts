@@ -124,11 +124,13 @@ export async function authorizeWithFetch(authorizationUrl: string): Promise<URL>
   throw new Error(`authorization ended at ${result.url.href} (HTTP ${result.status})${describeErrorPage(result.html)}`);
 }
 
-/** The error and description from oidc-provider's HTML error page, if it is one. */
+/** The error shown on an oidc-provider page (error page or device flow page), if any. */
 export function describeErrorPage(html: string): string {
   const fields = [...html.matchAll(/<pre><strong>(\w+)<\/strong>: ([^<]*)<\/pre>/g)]
     .filter(([, name]) => name === 'error' || name === 'error_description')
     .map(([, name, value]) => `${name}=${decodeEntities(value ?? '')}`);
+  const deviceMessage = /<p class="red">([^<]*)<\/p>/.exec(html)?.[1];
+  if (deviceMessage) fields.push(decodeEntities(deviceMessage));
   return fields.length ? `: ${fields.join(' ')}` : '';
 }
 
@@ -144,10 +146,13 @@ function submittableForm(html: string): Form | undefined {
     const attributes = parseAttributes(input[1] ?? '');
     const name = attributes.get('name');
     if (!name) continue;
-    const value = attributes.get('value')
-      ?? (name === 'login' ? LOGIN_NAME : undefined)
-      ?? (attributes.get('type') === 'password' ? 'any password' : undefined);
-    // An empty text field (say, the device flow's user code) needs a human: stop here.
+    const type = attributes.get('type')?.toLowerCase();
+    let value: string | undefined;
+    if (type === 'hidden') value = attributes.get('value') ?? '';
+    else if (name === 'login') value = LOGIN_NAME;
+    else if (type === 'password') value = 'any password';
+    // Any other visible field (the device flow's user code, also when a re-rendered page
+    // repeats a rejected one) is for a human: stop rather than loop.
     if (value === undefined) return undefined;
     fields.append(name, value);
   }

@@ -259,16 +259,22 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     issuedTokens: () => [...issued],
 
     async approveDevice(userCode) {
+      const findCode = () => provider.DeviceCode.findByUserCode(
+        userCode.toUpperCase().replace(/\W/g, ''), // oidc-provider's user code normalization
+        { ignoreExpiration: true },
+      );
+      const pending = await findCode();
+      if (!pending) throw new Error(`approveDevice: no device authorization has user code ${userCode}`);
+      if (pending.accountId || pending.error) throw new Error(`approveDevice: user code ${userCode} was already used`);
+
       // GET /device?user_code=… answers with a self-submitting form carrying the XSRF token;
-      // the browser then confirms and goes through the (auto-login) interaction.
+      // the browser then confirms and goes through the login and consent interaction.
       const url = new URL('/device', issuer);
       url.searchParams.set('user_code', userCode);
       const page = await new FetchBrowser().navigate(url);
-      const normalized = userCode.toUpperCase().replace(/\W/g, '');
-      const code = await provider.DeviceCode.findByUserCode(normalized, { ignoreExpiration: true });
-      if (!code?.accountId) {
+      if (!(await findCode())?.accountId) {
         const where = page instanceof URL ? page.href : `${page.url.href} (HTTP ${page.status})${describeErrorPage(page.html)}`;
-        throw new Error(`approveDevice: ${userCode} was not approved; the browser ended at ${where}`);
+        throw new Error(`approveDevice: user code ${userCode} was not approved; the browser ended at ${where}`);
       }
     },
 
