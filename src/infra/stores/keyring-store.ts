@@ -63,7 +63,11 @@ export class KeyringStore implements SecretStore {
   async get(key: string): Promise<string | null> {
     try {
       const secret = this.#entry(key).getSecret();
-      return secret === null ? null : Buffer.from(secret).toString('utf8');
+      if (secret !== null) return Buffer.from(secret).toString('utf8');
+      // A locked collection answers null for a missing entry, like an empty one. Listing the
+      // service's entries fails on a locked collection, so "not found" is only believed after it.
+      loadKeyring().findCredentials(this.#service);
+      return null;
     } catch (error) {
       throw keyringFailure(error);
     }
