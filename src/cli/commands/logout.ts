@@ -31,6 +31,7 @@ async function revokeAtProvider(deps: Deps, store: SecretStore, provider: Provid
     const config = await oauth.configure(provider, secret, deps);
     if (!config.serverMetadata().revocation_endpoint) return { done: false, reason: `${provider.name} has no revocation endpoint` };
     const hint = login.refresh_token ? 'refresh_token' : 'access_token';
+    deps.debug(`revocation: ${provider.name} ${hint} at ${config.serverMetadata().revocation_endpoint}`);
     await oauth.revoke(config, provider, token, hint);
     return { done: true, what: hint.replace('_', ' ') };
   } catch (failure) {
@@ -73,8 +74,9 @@ export async function run(deps: Deps, providerName: string, opts: LogoutOptions)
     else if (stored.login) revocation = await revokeAtProvider(deps, store, provider, stored.login);
     else revocation = { done: false, reason: stored.unreadable ?? 'no login record, only cached access tokens' };
     for (const k of [key, ...cached]) {
-      if (await store.delete(k)) removed++;
-      deps.debug(`store: deleted ${k} from ${store.kind}`);
+      const deleted = await store.delete(k);
+      if (deleted) removed++;
+      deps.debug(`store: ${deleted ? 'deleted' : 'no entry'} ${k} in ${store.kind}`);
     }
   } finally {
     await release();
