@@ -63,7 +63,17 @@ Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 login required (the mes
 Each command's --help shows examples.`,
     );
 
-  const provider = program.command('provider').description('add, list, show and remove OAuth providers');
+  const provider = program
+    .command('provider')
+    .description('add, list, show and remove OAuth providers')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider add github --preset github --client-id Iv1.abc123
+  vault provider list
+  vault provider add --help          # presets, issuers and explicit endpoints`,
+    );
   provider
     .command('add <name>')
     .description('register a provider: a preset, an OpenID Connect issuer, or explicit endpoints')
