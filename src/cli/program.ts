@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, VaultError } from '../core/errors.js';
 import type { Deps } from '../infra/io.js';
 
@@ -48,9 +48,32 @@ export function buildProgram(deps: Deps): Command {
       writeOut: (s) => deps.io.stdout.write(s),
       writeErr: (s) => deps.io.stderr.write(s),
     })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Getting started:
+  vault provider add google --preset google --client-id ID --client-secret-stdin
+  vault login google
+  vault token google
+  vault status
 
-  const provider = program.command('provider').description('add, list, show and remove OAuth providers');
+Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 login required (the message names the
+\`vault login\` to run), 4 temporary (network, 5xx: retry), 5 keychain unavailable or locked, 130 interrupted.
+Each command's --help shows examples.`,
+    );
+
+  const provider = program
+    .command('provider')
+    .description('add, list, show and remove OAuth providers')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider add github --preset github --client-id Iv1.abc123
+  vault provider list
+  vault provider add --help          # presets, issuers and explicit endpoints`,
+    );
   provider
     .command('add <name>')
     .description('register a provider: a preset, an OpenID Connect issuer, or explicit endpoints')
@@ -81,15 +104,38 @@ Examples:
     .command('list')
     .description('list configured providers')
     .option('--json', 'one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider list
+  vault provider list --json | jq -r '.providers[].name'`,
+    )
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.listRun as Action }))));
   provider
     .command('show <name>')
     .description('show one provider\'s configuration (never a secret)')
     .option('--json', 'one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider show google
+  vault provider show acme --json | jq .token_endpoint`,
+    )
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.showRun as Action }))));
   provider
     .command('remove <name>')
     .description('remove a provider from the configuration (and its client secret)')
+    .addHelpText(
+      'after',
+      `
+Refuses while logins are stored for it: log out of each first, so they are revoked.
+
+Examples:
+  vault logout acme && vault provider remove acme
+  vault provider remove corp`,
+    )
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.removeRun as Action }))));
 
   program
@@ -167,8 +213,18 @@ Examples:
   program
     .command('status [provider]')
     .description('show logins, scopes and expiry (never a secret)')
-    .addOption(accountOption())
+    .addOption(new Option('-a, --account <name>', 'only this account'))
     .option('--json', 'one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Reads the store only: no refresh, no network. Exits 3 when the named provider has no login.
+
+Examples:
+  vault status
+  vault status google -a work
+  vault status --json | jq -r '.accounts[] | select(.refresh_token_stored) | .provider'`,
+    )
     .action(lazy(deps, () => import('./commands/status.js')));
 
   program
@@ -176,17 +232,67 @@ Examples:
     .description('revoke the refresh token (RFC 7009) and delete everything stored for the account')
     .addOption(accountOption())
     .option('--no-revoke', 'delete locally without revoking at the provider')
+    .addHelpText(
+      'after',
+      `
+The local login is removed even when the provider cannot be reached (then it exits 4).
+The provider's client secret stays: \`vault provider remove\` removes it.
+
+Examples:
+  vault logout google
+  vault logout acme -a work
+  vault logout github --no-revoke`,
+    )
     .action(lazy(deps, () => import('./commands/logout.js')));
 
   program
     .command('git-credential <operation>')
     .description('git credential helper (get, store, erase); see `vault setup-git`')
+    .addHelpText(
+      'after',
+      `
+git runs it; you rarely do. It answers for the hosts listed in a provider's git_hosts.
+
+Examples:
+  git config --global credential.https://github.com.helper '!vault git-credential'
+  printf 'protocol=https\\nhost=github.com\\n\\n' | vault git-credential get
+  GIT_TRACE=1 git fetch     # shows git calling the helper`,
+    )
     .action(lazy(deps, () => import('./commands/git-credential.js')));
 
   program
     .command('setup-git [provider]')
     .description('configure git to use vault for the provider\'s git hosts')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault setup-git github
+  vault provider add forge --issuer https://git.example.com --client-id ID --git-host git.example.com && vault setup-git forge
+  git config --global --get-regexp '^credential\\.'     # what it configured`,
+    )
     .action(lazy(deps, () => import('./commands/setup-git.js')));
+
+  program
+    .command('completion')
+    .description('print a shell completion script (bash, zsh or fish)')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  source <(vault completion bash)                          # in ~/.bashrc
+  source <(vault completion zsh)                           # in ~/.zshrc, after compinit
+  vault completion fish > ~/.config/fish/completions/vault.fish`,
+    )
+    .action(lazy(deps, () => import('./commands/completion.js')));
+
+  program
+    .command('__complete', { hidden: true })
+    .description('answers the completion scripts: the words typed so far, after --')
+    .argument('[words...]')
+    .helpOption(false)
+    .action(lazy(deps, () => import('./commands/completion.js').then((m) => ({ run: m.completeRun as Action }))));
 
   return program;
 }

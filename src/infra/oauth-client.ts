@@ -149,10 +149,10 @@ export async function refreshGrant(
   }
 }
 
-/** RFC 7009 revocation of a refresh token. */
-export async function revoke(config: oidc.Configuration, provider: Provider, token: string): Promise<void> {
+/** RFC 7009 revocation of a refresh token (or of a non-expiring access token, the only credential of some logins). */
+export async function revoke(config: oidc.Configuration, provider: Provider, token: string, hint: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
   try {
-    await oidc.tokenRevocation(config, token, { token_type_hint: 'refresh_token' });
+    await oidc.tokenRevocation(config, token, { token_type_hint: hint });
   } catch (error) {
     throw classify(error, provider, 'revocation', 'default');
   }

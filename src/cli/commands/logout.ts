@@ -1,6 +1,101 @@
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { TemporaryError, VaultError } from '../../core/errors.js';
+import type { Provider } from '../../core/providers.js';
+import { lockName, readClientSecret } from '../../core/token-service.js';
+import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/token-set.js';
 import type { Deps } from '../../infra/io.js';
+import { acquireLock } from '../../infra/lock.js';
+import { lockDir } from '../../infra/paths.js';
+import { openStore, type SecretStore } from '../../infra/stores/index.js';
+import { accountOf, loadProvider } from '../context.js';
 
-export async function run(_deps: Deps): Promise<number> {
-  throw new VaultError('`vault logout` is not implemented yet', ExitCode.failure, 'not_implemented');
+export interface LogoutOptions {
+  account?: string;
+  /** false with --no-revoke */
+  revoke: boolean;
+}
+
+/** What became of the credential at the provider. */
+type Revocation = { done: true; what: string } | { done: false; reason: string } | { done: false; failure: unknown };
+
+/**
+ * RFC 7009 §2.1: revokes the login's long-lived credential (the refresh token, or a non-expiring
+ * access token). Revoking a refresh token also ends the access tokens of its grant at servers that
+ * support it (§2.1, "SHOULD"). Never throws: a failure is returned, so the local data still goes.
+ */
+async function revokeAtProvider(deps: Deps, store: SecretStore, provider: Provider, login: LoginRecord): Promise<Revocation> {
+  const token = login.refresh_token ?? login.access_token;
+  if (!token) return { done: false, reason: 'no token to revoke was stored' };
+  try {
+    const oauth = await import('../../infra/oauth-client.js');
+    const secret = await readClientSecret(store, deps.env, provider.name);
+    const config = await oauth.configure(provider, secret, deps);
+    if (!config.serverMetadata().revocation_endpoint) return { done: false, reason: `${provider.name} has no revocation endpoint` };
+    const hint = login.refresh_token ? 'refresh_token' : 'access_token';
+    deps.debug(`revocation: ${provider.name} ${hint} at ${config.serverMetadata().revocation_endpoint}`);
+    await oauth.revoke(config, provider, token, hint);
+    return { done: true, what: hint.replace('_', ' ') };
+  } catch (failure) {
+    return { done: false, failure };
+  }
+}
+
+/** The stored login, or why it cannot be read: a corrupt entry must not stand in the way of removing it. */
+async function readForLogout(store: SecretStore, key: string): Promise<{ login?: LoginRecord; unreadable?: string; present: boolean }> {
+  const raw = await store.get(key);
+  if (raw === null) return { present: false };
+  try {
+    return { present: true, login: parseRecord<LoginRecord>(raw, store.describe(key), ['obtained_at']) };
+  } catch (error) {
+    return { present: true, unreadable: (error as Error).message };
+  }
+}
+
+export async function run(deps: Deps, providerName: string, opts: LogoutOptions): Promise<number> {
+  const provider = loadProvider(deps, providerName);
+  const account = accountOf(deps, opts.account);
+  const who = account === 'default' ? provider.name : `${provider.name} (account ${account})`;
+  const store = openStore(deps);
+  // Under the refresh lock: a concurrent `vault token` must neither rotate the refresh token
+  // between our read and its revocation nor write a fresh access token after we deleted them.
+  const release = await acquireLock(lockDir(deps.env), lockName(provider.name, account), { debug: deps.debug });
+  let revocation: Revocation | undefined;
+  let removed = 0;
+  let identity: string | undefined;
+  try {
+    const key = loginKey(provider.name, account);
+    const stored = await readForLogout(store, key);
+    const cached = await store.keys(accessPrefix(provider.name, account));
+    if (!stored.present && cached.length === 0) {
+      deps.io.stderr.write(`Not logged in to ${who}: nothing to remove.\n`);
+      return 0;
+    }
+    identity = stored.login?.identity;
+    if (!opts.revoke) revocation = { done: false, reason: '--no-revoke' };
+    else if (stored.login) revocation = await revokeAtProvider(deps, store, provider, stored.login);
+    else revocation = { done: false, reason: stored.unreadable ?? 'no login record, only cached access tokens' };
+    for (const k of [key, ...cached]) {
+      const deleted = await store.delete(k);
+      if (deleted) removed++;
+      deps.debug(`store: ${deleted ? 'deleted' : 'no entry'} ${k} in ${store.kind}`);
+    }
+  } finally {
+    await release();
+  }
+  const as = identity ? ` as ${identity}` : '';
+  if (revocation.done) {
+    deps.io.stderr.write(`Revoked the ${revocation.what} at ${provider.name}.\n`);
+  } else if ('reason' in revocation) {
+    deps.io.stderr.write(`not revoked: ${revocation.reason}\n`);
+  }
+  deps.io.stderr.write(`Logged out of ${who}${as}: removed ${removed} entr${removed === 1 ? 'y' : 'ies'} from ${store.location}.\n`);
+  if ('failure' in revocation) {
+    const { describe } = await import('../../infra/oauth-client.js');
+    const failure = revocation.failure instanceof VaultError && revocation.failure.cause !== undefined ? revocation.failure.cause : revocation.failure;
+    // RFC 7009 §2.2.1: after a failed revocation (503 included) the token must be assumed to be still valid.
+    throw new TemporaryError(
+      `revocation at ${provider.name} failed: ${describe(failure)}; the local login is removed, but the refresh token may stay valid at ${provider.name} until it expires (revoke it in the provider's account settings)`,
+      { cause: revocation.failure },
+    );
+  }
+  return 0;
 }

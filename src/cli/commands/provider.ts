@@ -106,7 +106,9 @@ export async function addRun(deps: Deps, name: string, opts: AddOptions): Promis
   }
   if (secret !== undefined) {
     // The secret goes to the store first: if the store is unavailable, nothing has changed.
-    await openStore(deps).set(clientSecretKey(name), JSON.stringify({ v: 1, client_secret: secret }));
+    const store = openStore(deps);
+    await store.set(clientSecretKey(name), JSON.stringify({ v: 1, client_secret: secret }));
+    deps.debug(`store: client secret for ${name} written to ${store.kind}`);
   }
   let existed = false;
   await updateConfig(deps, (providers) => {

@@ -1,6 +1,143 @@
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { LoginRequiredError, loginCommand } from '../../core/errors.js';
+import { checkAccountName } from '../../core/names.js';
+import { getProvider, loadConfig } from '../../core/providers.js';
+import { readAccess, readLogin } from '../../core/token-service.js';
+import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../core/token-set.js';
 import type { Deps } from '../../infra/io.js';
+import { configFile } from '../../infra/paths.js';
+import { EnvStore } from '../../infra/stores/env-store.js';
+import { openStore, type SecretStore } from '../../infra/stores/index.js';
 
-export async function run(_deps: Deps): Promise<number> {
-  throw new VaultError('`vault status` is not implemented yet', ExitCode.failure, 'not_implemented');
+export interface StatusOptions {
+  account?: string;
+  json?: boolean;
+}
+
+/** One row of `vault status`: what is known about a login, and never a secret. */
+export interface AccountStatus {
+  provider: string;
+  account: string;
+  identity: string | null;
+  scopes: string[];
+  /** The full-grant access token's expiry (ms since the epoch); null when it does not expire or none is cached. */
+  expires_at: number | null;
+  /** Whether an access token for the full grant is cached at all. */
+  access_cached: boolean;
+  refresh_token_stored: boolean;
+  store: SecretStore['kind'];
+}
+
+/** `rt:<provider>:<account>` → its parts; names cannot contain `:` (core/names.ts). */
+function parseLoginKey(key: string): { provider: string; account: string } | undefined {
+  const m = /^rt:([^:]+):([^:]+)$/.exec(key);
+  return m ? { provider: m[1]!, account: m[2]! } : undefined;
+}
+
+function describeLogin(provider: string, account: string, login: LoginRecord, access: AccessRecord | undefined, store: SecretStore['kind']): AccountStatus {
+  return {
+    provider,
+    account,
+    identity: login.identity ?? null,
+    scopes: login.scope.split(/\s+/).filter(Boolean),
+    expires_at: access ? access.expires_at : null,
+    access_cached: access !== undefined,
+    refresh_token_stored: typeof login.refresh_token === 'string' && login.refresh_token !== '',
+    store,
+  };
+}
+
+/**
+ * Every login in the store, plus the CI refresh tokens of configured providers
+ * (`VAULT_<NAME>_REFRESH_TOKEN`, default account) that nothing stored shadows. Reads only: no
+ * refresh, no network, so `status` is safe to run anywhere and tells the truth about the cache.
+ */
+export async function collectStatus(deps: Deps, filter: { provider?: string; account?: string }): Promise<AccountStatus[]> {
+  const store = openStore(deps);
+  const keys = await store.keys(filter.provider ? loginKey(filter.provider, '') : 'rt:');
+  deps.debug(`store: ${keys.length} login(s) found in ${store.kind}${filter.provider ? ` for ${filter.provider}` : ''}`);
+  const rows: AccountStatus[] = [];
+  for (const key of keys) {
+    const id = parseLoginKey(key);
+    if (!id || (filter.account !== undefined && id.account !== filter.account)) continue;
+    const login = await readLogin(store, id.provider, id.account);
+    if (!login) continue;
+    const access = await readAccess(store, accessKey(id.provider, id.account));
+    rows.push(describeLogin(id.provider, id.account, login, access, store.kind));
+  }
+  if (filter.account === undefined || filter.account === 'default') {
+    const env = new EnvStore(deps.env);
+    const providers = filter.provider ? [filter.provider] : Object.keys(loadConfig(configFile(deps.env)).providers);
+    for (const provider of providers) {
+      if (rows.some((r) => r.provider === provider && r.account === 'default')) continue;
+      const login = await readLogin(env, provider, 'default');
+      if (login) rows.push(describeLogin(provider, 'default', login, undefined, 'env'));
+    }
+  }
+  return rows.sort((a, b) => a.provider.localeCompare(b.provider) || a.account.localeCompare(b.account));
+}
+
+/** "expires in 42m", "expired", "no expiry" or "none cached", relative to `now`. */
+export function describeExpiry(row: AccountStatus, now: number): string {
+  if (!row.access_cached) return 'none cached';
+  if (row.expires_at === null) return 'no expiry';
+  const left = Math.floor((row.expires_at - now) / 1000);
+  if (left <= 0) return 'expired';
+  if (left < 60) return `expires in ${left}s`;
+  if (left < 3600) return `expires in ${Math.floor(left / 60)}m`;
+  if (left < 48 * 3600) return `expires in ${Math.floor(left / 3600)}h ${Math.floor((left % 3600) / 60)}m`;
+  return `expires in ${Math.floor(left / 86400)}d`;
+}
+
+export function formatTable(rows: AccountStatus[], now: number): string {
+  const header = ['PROVIDER', 'ACCOUNT', 'IDENTITY', 'SCOPES', 'ACCESS TOKEN', 'REFRESH TOKEN', 'STORE'];
+  const lines = rows.map((r) => [
+    r.provider,
+    r.account,
+    r.identity ?? '-',
+    r.scopes.join(' ') || '-',
+    describeExpiry(r, now),
+    r.refresh_token_stored ? 'yes' : 'no',
+    r.store,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  return [header, ...lines].map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+export function formatJson(rows: AccountStatus[]): string {
+  return `${JSON.stringify({
+    accounts: rows.map((r) => ({
+      provider: r.provider,
+      account: r.account,
+      identity: r.identity,
+      scopes: r.scopes,
+      expires_at: r.expires_at === null ? null : new Date(r.expires_at).toISOString(),
+      refresh_token_stored: r.refresh_token_stored,
+      store: r.store,
+    })),
+  })}\n`;
+}
+
+export async function run(deps: Deps, providerName: string | undefined, opts: StatusOptions): Promise<number> {
+  if (providerName !== undefined) {
+    const file = configFile(deps.env);
+    getProvider(loadConfig(file), providerName, file);
+  }
+  // Only an explicit -a narrows the list: status is an overview, VAULT_ACCOUNT a default for actions.
+  const account = opts.account === undefined ? undefined : checkAccountName(opts.account);
+  const rows = await collectStatus(deps, { provider: providerName, account });
+  if (providerName !== undefined && rows.length === 0) {
+    const who = account === undefined || account === 'default' ? '' : ` as account ${account}`;
+    throw new LoginRequiredError(`not logged in to ${providerName}${who} — run \`${loginCommand(providerName, account ?? 'default')}\``);
+  }
+  if (opts.json) {
+    deps.io.stdout.write(formatJson(rows));
+    return 0;
+  }
+  if (rows.length === 0) {
+    const scope = account === undefined ? '' : ` for account ${account}`;
+    deps.io.stderr.write(`No logins${scope}. Log in with \`vault login PROVIDER\` (see \`vault provider list\`).\n`);
+    return 0;
+  }
+  deps.io.stdout.write(formatTable(rows, deps.clock.now()));
+  return 0;
 }
