@@ -1,11 +1,13 @@
 import { ExitCode, VaultError, UsageError } from '../../core/errors.js';
 import { listenForCallback } from '../../core/login-flow.js';
-import type { Provider } from '../../core/providers.js';
+import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
 import { readClientSecret, saveLogin, type LoginResult } from '../../core/token-service.js';
 import { openBrowser } from '../../infra/browser.js';
 import type { Deps } from '../../infra/io.js';
 import type { Configuration } from '../../infra/oauth-client.js';
-import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
+import { configFile } from '../../infra/paths.js';
+import { accountOf, parseSeconds, scopeList, tokenDeps } from '../context.js';
+import { GUIDES, firstRun } from '../first-run.js';
 
 export interface LoginOptions {
   account?: string;
@@ -144,11 +146,19 @@ async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, prov
   }
 }
 
+/** The configured provider; for an unconfigured preset, the first-run walk-through. */
+async function providerFor(deps: Deps, name: string, opts: LoginOptions): Promise<Provider> {
+  const file = configFile(deps.env);
+  const config = loadConfig(file);
+  if (!config.providers[name] && Object.hasOwn(GUIDES, name)) return firstRun(deps, name, { device: opts.device });
+  return getProvider(config, name, file);
+}
+
 export async function run(deps: Deps, providerName: string, opts: LoginOptions): Promise<number> {
   const account = accountOf(deps, opts.account);
   const timeoutSec = parseSeconds(opts.timeout, '--timeout');
   const port = parsePort(opts.port);
-  const provider = loadProvider(deps, providerName);
+  const provider = await providerFor(deps, providerName, opts);
   const td = tokenDeps(deps);
   const oauth = await import('../../infra/oauth-client.js');
   const secret = await readClientSecret(td.store, deps.env, provider.name);
