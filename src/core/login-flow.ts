@@ -76,12 +76,14 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
       return page(res, 400, 'Login not recognised', 'This callback does not belong to the login in progress.');
     }
     done = true;
+    // The wait ends once the page is on its way: closing the listener earlier would cut it off.
+    res.once('finish', () => resolveCallback(url));
+    res.once('close', () => resolveCallback(url));
     if (url.searchParams.has('error')) {
       page(res, 200, 'Login not completed', 'The provider reported an error. You can close this tab and check the terminal.');
     } else {
       page(res, 200, 'Logged in', 'You can close this tab and return to the terminal.');
     }
-    resolveCallback(url);
   });
   // Slow or idle clients must not hold the listener (or the process) open.
   server.headersTimeout = 10_000;

@@ -9,9 +9,11 @@ export interface BrowserDeps {
  * Opens `url` in a browser: the `VAULT_BROWSER` command when set (run through the shell like
  * git's editor settings, the URL as its only argument), else the `open` package. The launcher's
  * output never reaches our stdout, which belongs to the data a script asked for. Resolves false
- * when the launch failed; the URL has been printed already, so the user can still open it.
+ * when the launch failed; the URL has been printed already, so the user can still open it. A
+ * VAULT_BROWSER command may keep running (a browser in the foreground), so its failure can only
+ * be told later: `onFailure` hears of a non-zero exit.
  */
-export async function openBrowser(url: string, deps: BrowserDeps): Promise<boolean> {
+export async function openBrowser(url: string, deps: BrowserDeps, onFailure: (why: string) => void = () => {}): Promise<boolean> {
   const command = deps.env.VAULT_BROWSER;
   if (command) {
     return new Promise((resolve) => {
@@ -22,6 +24,10 @@ export async function openBrowser(url: string, deps: BrowserDeps): Promise<boole
       child.on('error', (error) => {
         deps.debug(`browser: ${command} failed to start: ${error.message}`);
         resolve(false);
+      });
+      child.on('exit', (code, signal) => {
+        if (code) onFailure(`exited with status ${code}`);
+        else if (signal) onFailure(`was killed by ${signal}`);
       });
       child.on('spawn', () => {
         deps.debug(`browser: started ${command}`);

@@ -178,6 +178,17 @@ export function describe(error: unknown): string {
   if (error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError) {
     return error.error_description ? `${error.error} (${oneLine(error.error_description)})` : error.error;
   }
+  // RFC 6749 §5.2: a failed client authentication may come as 401 with a WWW-Authenticate challenge.
+  if (error instanceof oidc.WWWAuthenticateChallengeError) {
+    const p = error.cause[0]?.parameters;
+    if (p?.error) return p.error_description ? `${p.error} (${oneLine(p.error_description)})` : p.error;
+    return `HTTP ${error.status} (client authentication failed)`;
+  }
+  // openid-client's own errors ("invalid response encountered") keep the precise check in `cause`;
+  // those messages name the failed check, never a value.
+  if (error instanceof oidc.ClientError && error.cause instanceof Error && error.cause.message && error.cause.message !== error.message) {
+    return `${error.message}: ${oneLine(error.cause.message)}`;
+  }
   const e = error as { name?: string; message?: string; cause?: unknown; code?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
   if (error instanceof TypeError && /fetch failed/i.test(error.message)) return describeNetworkError(error);

@@ -97,6 +97,7 @@ declare module 'oidc-provider' {
 
   export interface Configuration {
     clients?: ClientMetadata[];
+    clientAuthMethods?: string[];
     scopes?: string[];
     claims?: Record<string, string[]>;
     clockTolerance?: number;

@@ -1,5 +1,5 @@
-// A real oidc-provider authorization server on 127.0.0.1 for tests: two native clients (public
-// and confidential), code + PKCE, refresh tokens with rotation, device flow, revocation,
+// A real oidc-provider authorization server on 127.0.0.1 for tests: native clients (public,
+// confidential, and a public one without the refresh_token grant), code + PKCE, refresh tokens with rotation, device flow, revocation,
 // introspection, and counters of what the server saw.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -24,6 +24,13 @@ export interface TestServerOptions {
   deviceInterval?: number;
   /** Supported scopes, default ['openid','offline_access','email','profile','api:read','api:write']. */
   scopes?: string[];
+  /** Seconds a device code stays valid, default 600. */
+  deviceCodeTtl?: number;
+  /**
+   * How the confidential client authenticates, default 'client_secret_basic'. It is also the only
+   * secret-based method the server advertises and accepts (token_endpoint_auth_methods_supported).
+   */
+  confidentialClientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
 }
 
 export interface TestServerEvent {
@@ -49,6 +56,8 @@ export interface TestServer {
   publicClientId: string;
   confidentialClientId: string;
   confidentialClientSecret: string;
+  /** A public client without the refresh_token grant: its logins get no refresh token. */
+  noRefreshClientId: string;
   counts: TestServerCounts;
   /** Every counted event, in order. */
   events: TestServerEvent[];
@@ -69,6 +78,7 @@ export const ACCOUNT = { sub: 'alice', email: 'alice@example.test', name: 'Alice
 const PUBLIC_CLIENT_ID = 'vault-public';
 const CONFIDENTIAL_CLIENT_ID = 'vault-confidential';
 const CONFIDENTIAL_CLIENT_SECRET = 'vault-confidential-secret-for-tests';
+const NO_REFRESH_CLIENT_ID = 'vault-no-refresh';
 // RFC 8252 §7.3: native clients may use any port on a loopback redirect registered without one.
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -104,6 +114,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     autoLogin = true,
     deviceInterval = 1,
     scopes = DEFAULT_SCOPES,
+    deviceCodeTtl = 600,
+    confidentialClientAuthMethod = 'client_secret_basic',
   } = options;
 
   // The issuer must contain the port, so listen first and attach the provider afterwards.
@@ -126,9 +138,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         ...nativeClient,
         client_id: CONFIDENTIAL_CLIENT_ID,
         client_secret: CONFIDENTIAL_CLIENT_SECRET,
-        token_endpoint_auth_method: 'client_secret_basic',
+        token_endpoint_auth_method: confidentialClientAuthMethod,
+      },
+      {
+        ...nativeClient,
+        client_id: NO_REFRESH_CLIENT_ID,
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'none',
       },
     ],
+    clientAuthMethods: ['none', confidentialClientAuthMethod],
     scopes,
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     // The default 15 s would keep a 5 s access token alive for 20 s.
@@ -145,7 +164,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       AccessToken: accessTokenTtl,
       RefreshToken: refreshTokenTtl,
       IdToken: 3600,
-      DeviceCode: 600,
+      DeviceCode: deviceCodeTtl,
       Interaction: 3600,
       Session: 30 * DAY,
       Grant: 30 * DAY,
@@ -227,17 +246,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     publicClientId: PUBLIC_CLIENT_ID,
     confidentialClientId: CONFIDENTIAL_CLIENT_ID,
     confidentialClientSecret: CONFIDENTIAL_CLIENT_SECRET,
+    noRefreshClientId: NO_REFRESH_CLIENT_ID,
     counts,
     events,
 
     async introspect(token) {
-      const response = await fetch(`${issuer}/token/introspection`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${CONFIDENTIAL_CLIENT_ID}:${CONFIDENTIAL_CLIENT_SECRET}`).toString('base64')}`,
-        },
-        body: new URLSearchParams({ token }),
-      });
+      const body = new URLSearchParams({ token });
+      const headers: Record<string, string> = {};
+      if (confidentialClientAuthMethod === 'client_secret_basic') {
+        headers.authorization = `Basic ${Buffer.from(`${CONFIDENTIAL_CLIENT_ID}:${CONFIDENTIAL_CLIENT_SECRET}`).toString('base64')}`;
+      } else {
+        body.set('client_id', CONFIDENTIAL_CLIENT_ID);
+        body.set('client_secret', CONFIDENTIAL_CLIENT_SECRET);
+      }
+      const response = await fetch(`${issuer}/token/introspection`, { method: 'POST', headers, body });
       if (!response.ok) throw new Error(`introspection failed: HTTP ${response.status} ${await response.text()}`);
       return await response.json() as { active: boolean; [k: string]: unknown };
     },

@@ -1,11 +1,13 @@
 import { ExitCode, VaultError, UsageError } from '../../core/errors.js';
 import { listenForCallback } from '../../core/login-flow.js';
-import type { Provider } from '../../core/providers.js';
+import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
 import { readClientSecret, saveLogin, type LoginResult } from '../../core/token-service.js';
 import { openBrowser } from '../../infra/browser.js';
 import type { Deps } from '../../infra/io.js';
 import type { Configuration } from '../../infra/oauth-client.js';
-import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
+import { configFile } from '../../infra/paths.js';
+import { accountOf, parseSeconds, scopeList, tokenDeps } from '../context.js';
+import { GUIDES, firstRun } from '../first-run.js';
 
 export interface LoginOptions {
   account?: string;
@@ -29,14 +31,25 @@ export function loginScopes(provider: Provider, flags: string[] | undefined, con
   return supported.includes('offline_access') ? ['openid', 'offline_access'] : ['openid'];
 }
 
-/** Ends the wait on Ctrl-C (exit 130) or after `timeoutSec`; `cleanup` releases both. */
-function interruptions(timeoutSec: number, what: string) {
+/**
+ * Authorization request parameters besides PKCE, state and nonce: the provider's, plus
+ * `prompt=consent` with `offline_access` (OIDC Core §11: servers may otherwise drop the scope and
+ * issue no refresh token; oidc-provider does). Presets carry their providers' own rules instead.
+ */
+export function authorizationParams(provider: Provider, scopes: readonly string[]): Record<string, string> {
+  const params = { ...(provider.params ?? {}) };
+  if (!provider.preset && scopes.includes('offline_access') && params.prompt === undefined) params.prompt = 'consent';
+  return params;
+}
+
+/** Ends the wait on Ctrl-C (exit 130) or after `seconds` with `expired`; `cleanup` releases both. */
+function interruptions(seconds: number, expired: string) {
   let cancel!: (error: VaultError) => void;
   const promise = new Promise<never>((_, reject) => (cancel = reject));
   const onSigint = () => cancel(new VaultError('login cancelled', ExitCode.interrupted, 'interrupted'));
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
-  const timer = setTimeout(() => cancel(new VaultError(`login timed out after ${timeoutSec}s ${what}`, ExitCode.failure, 'timeout')), timeoutSec * 1000);
+  const timer = setTimeout(() => cancel(new VaultError(expired, ExitCode.failure, 'timeout')), seconds * 1000);
   const controller = new AbortController();
   promise.catch(() => controller.abort());
   return {
@@ -50,22 +63,33 @@ function interruptions(timeoutSec: number, what: string) {
   };
 }
 
-function waitingLine(deps: Deps, text: string): () => void {
-  if (!deps.io.stderrIsTTY) return () => {};
-  deps.io.stderr.write(`${text}`);
-  return () => deps.io.stderr.write('\r\x1b[2K');
+/** A single status line on a terminal's stderr; `note` prints a message above it. */
+function statusLine(deps: Deps, text: string) {
+  const out = deps.io.stderr;
+  if (!deps.io.stderrIsTTY) return { note: (message: string) => out.write(message), clear: () => {} };
+  out.write(text);
+  return {
+    note: (message: string) => out.write(`\r\x1b[2K${message}${text}`),
+    clear: () => out.write('\r\x1b[2K'),
+  };
 }
 
-async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, timeoutSec: number): Promise<LoginResult> {
-  const port = opts.port === undefined ? 0 : parseSeconds(opts.port, '--port');
-  if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+/** `--port`: 0 (any free port, the default) or a fixed one, for an SSH tunnel or a firewall rule. */
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`--port expects a port number from 0 to 65535, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, port: number, timeoutSec: number): Promise<LoginResult> {
   const withNonce = scopes.includes('openid');
   const secrets = await oauth.loginSecrets(withNonce);
+  // The listener is ready before the browser is sent to it.
   const listener = await listenForCallback({ port, expectedState: secrets.state, debug: deps.debug });
-  const stop = interruptions(timeoutSec, 'waiting for the browser');
+  const stop = interruptions(timeoutSec, `login timed out after ${timeoutSec}s waiting for the browser`);
   try {
     const url = oauth.authorizationUrl(config, {
-      ...(provider.params ?? {}),
+      ...authorizationParams(provider, scopes),
       redirect_uri: listener.redirectUri,
       scope: scopes.join(' '),
       code_challenge: secrets.challenge,
@@ -75,16 +99,16 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
     });
     // The URL goes out before any launch attempt, so a failed launch still leaves a usable URL.
     deps.io.stderr.write(`Open this URL in a browser to log in to ${provider.name}:\n\n  ${url.href}\n\n`);
-    if (opts.browser) {
-      const launched = await openBrowser(url.href, deps);
-      if (!launched) deps.io.stderr.write('Could not open a browser; open the URL above yourself.\n');
-    }
-    const clear = waitingLine(deps, 'Waiting for the browser… Ctrl-C to cancel');
+    const status = statusLine(deps, 'Waiting for the browser… Ctrl-C to cancel');
     let callbackUrl: URL;
     try {
+      if (opts.browser) {
+        const launched = await openBrowser(url.href, deps, (why) => status.note(`The browser command ${why}; open the URL above yourself.\n`));
+        if (!launched) status.note('Could not open a browser; open the URL above yourself.\n');
+      }
       callbackUrl = await Promise.race([listener.callback, stop.promise]);
     } finally {
-      clear();
+      status.clear();
     }
     await listener.close();
     const error = callbackUrl.searchParams.get('error');
@@ -93,7 +117,8 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
       const text = `${error}${description ? ` (${description.replace(/\s+/g, ' ').slice(0, 200)})` : ''}`;
       throw new VaultError(`login to ${provider.name} failed: the provider answered ${text}`, ExitCode.failure, error);
     }
-    return await oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () => deps.clock.now());
+    const exchange = oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () => deps.clock.now());
+    return await Promise.race([exchange, stop.promise]);
   } finally {
     stop.cleanup();
     await listener.close();
@@ -102,33 +127,51 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
 
 async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], timeoutSec: number): Promise<LoginResult> {
   const device = await oauth.startDevice(config, provider, { scope: scopes.join(' ') });
+  // RFC 8628 §3.2: the device code dies after expires_in; waiting longer is pointless.
+  const expiresIn = device.expires_in;
+  const stop =
+    expiresIn > 0 && expiresIn <= timeoutSec
+      ? interruptions(expiresIn, `the device code for ${provider.name} expired after ${expiresIn}s before the login was approved: run the login again`)
+      : interruptions(timeoutSec, `login timed out after ${timeoutSec}s waiting for the device code to be approved`);
+  // Ctrl-C is handled from here on, before the user is told what to do.
   const lines = [`To log in to ${provider.name}, open ${device.verification_uri} and enter the code:`, '', `  ${device.user_code}`, ''];
   if (device.verification_uri_complete) lines.push(`(or open ${device.verification_uri_complete})`, '');
   deps.io.stderr.write(`${lines.join('\n')}\n`);
-  const stop = interruptions(Math.min(timeoutSec, device.expires_in || timeoutSec), 'waiting for the device code to be approved');
-  const clear = waitingLine(deps, 'Waiting for approval… Ctrl-C to cancel');
+  const status = statusLine(deps, 'Waiting for approval… Ctrl-C to cancel');
   try {
     return await Promise.race([oauth.pollDevice(config, provider, device, stop.signal, () => deps.clock.now()), stop.promise]);
   } finally {
-    clear();
+    status.clear();
     stop.cleanup();
   }
 }
 
+/** The configured provider; for an unconfigured preset, the first-run walk-through. */
+async function providerFor(deps: Deps, name: string, opts: LoginOptions): Promise<Provider> {
+  const file = configFile(deps.env);
+  const config = loadConfig(file);
+  if (!config.providers[name] && Object.hasOwn(GUIDES, name)) return firstRun(deps, name, { device: opts.device });
+  return getProvider(config, name, file);
+}
+
 export async function run(deps: Deps, providerName: string, opts: LoginOptions): Promise<number> {
-  const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
   const timeoutSec = parseSeconds(opts.timeout, '--timeout');
+  const port = parsePort(opts.port);
+  const provider = await providerFor(deps, providerName, opts);
   const td = tokenDeps(deps);
   const oauth = await import('../../infra/oauth-client.js');
   const secret = await readClientSecret(td.store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
   const scopes = loginScopes(provider, scopeList(opts.scope), config);
-  const result = opts.device ? await deviceLogin(deps, oauth, config, provider, scopes, timeoutSec) : await loopbackLogin(deps, oauth, config, provider, scopes, opts, timeoutSec);
+  const result = opts.device ? await deviceLogin(deps, oauth, config, provider, scopes, timeoutSec) : await loopbackLogin(deps, oauth, config, provider, scopes, opts, port, timeoutSec);
   if (!result.refresh_token && result.expires_at !== null) {
-    const hint = provider.params?.access_type === 'offline' || provider.preset === 'google'
-      ? "Google sends one only with access_type=offline and prompt=consent (check the provider's params)"
-      : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider';
+    const hint =
+      provider.params?.access_type === 'offline' || provider.preset === 'google'
+        ? "Google sends one only with access_type=offline and prompt=consent (check the provider's params)"
+        : scopes.includes('offline_access')
+          ? 'the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider'
+          : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider';
     throw new VaultError(`login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`, ExitCode.failure, 'no_refresh_token');
   }
   await saveLogin(provider, account, result, scopes, td);

@@ -104,6 +104,13 @@ export async function addRun(deps: Deps, name: string, opts: AddOptions): Promis
   } else if (deps.env.VAULT_CLIENT_SECRET) {
     secret = deps.env.VAULT_CLIENT_SECRET;
   }
+  const existed = await saveProvider(deps, name, cfg, secret);
+  deps.io.stderr.write(`${existed ? 'Updated' : 'Added'} provider ${name} in ${file}. Next: vault login ${name}\n`);
+  return 0;
+}
+
+/** Stores the client secret (if any), then writes the provider's table; true if it replaced one. */
+export async function saveProvider(deps: Deps, name: string, cfg: ProviderConfig, secret: string | undefined): Promise<boolean> {
   if (secret !== undefined) {
     // The secret goes to the store first: if the store is unavailable, nothing has changed.
     const store = openStore(deps);
@@ -115,8 +122,7 @@ export async function addRun(deps: Deps, name: string, opts: AddOptions): Promis
     existed = name in providers;
     providers[name] = cfg;
   });
-  deps.io.stderr.write(`${existed ? 'Updated' : 'Added'} provider ${name} in ${file}. Next: vault login ${name}\n`);
-  return 0;
+  return existed;
 }
 
 function describeSource(cfg: ProviderConfig): string {
