@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreError } from '../../core/errors.js';
@@ -201,7 +201,9 @@ export class FileStore implements SecretStore {
     let fd: number | undefined;
     try {
       fd = openSync(tmp, 'wx', 0o600);
-      writeSync(fd, text);
+      // writeSync may write less than asked (disk full, RLIMIT_FSIZE) without throwing;
+      // writeFileSync on the descriptor loops until all is written or the write fails.
+      writeFileSync(fd, text);
       fsyncSync(fd);
       closeSync(fd);
       fd = undefined;
