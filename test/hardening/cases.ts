@@ -1,0 +1,75 @@
+// The case tables of the hardening suites. The suites iterate over them, and
+// reliability-readme.test.ts checks that README's "Reliability" section counts exactly these, so
+// the numbers there are always the ones the suite runs.
+import type { Fault } from './fault-proxy.js';
+
+const json = { 'content-type': 'application/json' };
+
+export interface ServerFaultCase {
+  name: string;
+  fault: Fault;
+  /** SPEC "Exit codes": 4 for network, timeout, 5xx and 429 after retries; 1 for an answer that is not OAuth. */
+  exit: 1 | 4;
+  /** Requests that reach the proxy: 3 when retried (1 + VAULT's 2 retries), 1 when retrying cannot help. */
+  attempts: 1 | 3;
+  /** Expected in the one-line error message. */
+  message: RegExp;
+  /** Smallest gap between two attempts, when the case promises one (Retry-After). */
+  minGapMs?: number;
+}
+
+export const SERVER_FAULTS: ServerFaultCase[] = [
+  { name: '503 without Retry-After', fault: { kind: 'status', status: 503, body: 'maintenance' }, exit: 4, attempts: 3, message: /HTTP 503/ },
+  {
+    name: '503 with Retry-After: 1 (honoured between attempts)',
+    fault: { kind: 'status', status: 503, headers: { 'retry-after': '1' } },
+    exit: 4, attempts: 3, message: /HTTP 503/, minGapMs: 1000,
+  },
+  {
+    name: '503 with Retry-After: 120 (longer than vault waits: no retry)',
+    fault: { kind: 'status', status: 503, headers: { 'retry-after': '120' } },
+    exit: 4, attempts: 1, message: /HTTP 503/,
+  },
+  {
+    name: '429 with Retry-After: 1',
+    fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } },
+    exit: 4, attempts: 3, message: /HTTP 429/, minGapMs: 1000,
+  },
+  {
+    name: '500 with an OAuth error body (a 5xx is temporary whatever it says)',
+    fault: { kind: 'status', status: 500, headers: json, body: '{"error":"invalid_grant"}' },
+    exit: 4, attempts: 3, message: /HTTP 500/,
+  },
+  {
+    name: '502 from a gateway, HTML body',
+    fault: { kind: 'status', status: 502, headers: { 'content-type': 'text/html' }, body: '<h1>Bad Gateway</h1>' },
+    exit: 4, attempts: 3, message: /HTTP 502/,
+  },
+  { name: 'connection reset on arrival', fault: { kind: 'reset' }, exit: 4, attempts: 3, message: /connection closed/ },
+  { name: 'no answer at all (VAULT_HTTP_TIMEOUT=1)', fault: { kind: 'hang' }, exit: 4, attempts: 3, message: /timed out/ },
+  {
+    name: 'connection dropped in the middle of the body',
+    fault: { kind: 'cut', length: 400, body: '{"access_token":"partial' },
+    exit: 4, attempts: 3, message: /connection closed/,
+  },
+  {
+    name: '200 with a truncated JSON body (complete HTTP message)',
+    fault: { kind: 'status', status: 200, headers: json, body: '{"access_token":"partial' },
+    exit: 1, attempts: 1, message: /malformed JSON/,
+  },
+  {
+    name: '200 with an HTML page instead of JSON',
+    fault: { kind: 'status', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>Sign in</html>' },
+    exit: 1, attempts: 1, message: /HTTP 200 with text\/html, not JSON/,
+  },
+  {
+    name: '200 JSON without access_token',
+    fault: { kind: 'status', status: 200, headers: json, body: '{"token_type":"Bearer","expires_in":300}' },
+    exit: 1, attempts: 1, message: /"access_token"/,
+  },
+  {
+    name: '200 JSON that is not an object',
+    fault: { kind: 'status', status: 200, headers: json, body: '["not","an","object"]' },
+    exit: 1, attempts: 1, message: /not a valid OAuth response/,
+  },
+];
