@@ -73,3 +73,40 @@ export const SERVER_FAULTS: ServerFaultCase[] = [
     exit: 1, attempts: 1, message: /not a valid OAuth response/,
   },
 ];
+
+export interface CrashStage {
+  name: string;
+  /** How the process is stopped there: SIGKILL right after a --debug line, or while the proxy holds the exchange. */
+  how: { dieAfterLine: RegExp } | { proxy: 'hold-request' | 'hold-response' };
+  /** Whether the server had rotated the refresh token when the process died. */
+  rotated: boolean;
+  /** What the store holds afterwards: the old login, or the rotated refresh token (and the new access token). */
+  stored: 'old' | 'new refresh token' | 'new refresh and access token';
+  /** Exit code of the next `vault token`: 0 (no login needed) or 3 (the rotated token died with the process). */
+  next: 0 | 3;
+  stores: Array<'file' | 'keychain'>;
+}
+
+export const CRASH_STAGES: CrashStage[] = [
+  { name: 'refresh lock taken', how: { dieAfterLine: /lock acme\.default: acquired/ }, rotated: false, stored: 'old', next: 0, stores: ['file', 'keychain'] },
+  { name: 'refresh request sent, held before the server', how: { proxy: 'hold-request' }, rotated: false, stored: 'old', next: 0, stores: ['file'] },
+  { name: 'server answered (rotated), answer held in transit', how: { proxy: 'hold-response' }, rotated: true, stored: 'old', next: 3, stores: ['file'] },
+  {
+    name: 'answer received, before the store write',
+    how: { dieAfterLine: /HTTP POST \S+\/token → 200/ },
+    rotated: true, stored: 'old', next: 3, stores: ['file', 'keychain'],
+  },
+  {
+    name: 'rotated refresh token written',
+    how: { dieAfterLine: /store: rotated refresh token written/ },
+    rotated: true, stored: 'new refresh token', next: 0, stores: ['file', 'keychain'],
+  },
+  {
+    name: 'access token written',
+    how: { dieAfterLine: /store: access token cached/ },
+    rotated: true, stored: 'new refresh and access token', next: 0, stores: ['file', 'keychain'],
+  },
+];
+
+/** Every (stage, store) the crash suite runs. */
+export const CRASH_RUNS = CRASH_STAGES.flatMap((stage) => stage.stores.map((store) => ({ stage, store })));

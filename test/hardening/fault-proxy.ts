@@ -73,6 +73,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       case 'hold-request':
         markHeld();
         await released;
+        // A client that died while its request was held never got it to the server.
+        if (req.socket.destroyed) return;
         break;
     }
     const answer = await forward(target, req, body);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ROOT, runVault, sandbox, VAULT_BIN, type RunResult, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../harness/oidc-server.js';
@@ -62,6 +63,13 @@ export async function ok(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv 
 /** A sandbox (file store unless told otherwise) with provider `acme` added and logged in. */
 export async function loggedIn(world: World, extra: NodeJS.ProcessEnv = {}): Promise<Sandbox> {
   const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER, ...extra });
+  if (box.env.VAULT_STORE === 'keychain') {
+    const removeDir = box.cleanup;
+    box.cleanup = () => {
+      clearKeychain(box);
+      removeDir();
+    };
+  }
   try {
     await ok(box, addArgs(world));
     await ok(box, ['login', PROVIDER]);
@@ -80,9 +88,30 @@ export function entries(box: Sandbox): Record<string, string> {
   return (JSON.parse(readFileSync(credentialsFile(box), 'utf8')) as { entries: Record<string, string> }).entries;
 }
 
-/** The refresh token stored for acme/default in the file store. */
+type Keyring = typeof import('@napi-rs/keyring');
+const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
+// As vault does: pinned to the Secret Service, never the kernel keyring.
+const SECRET_SERVICE = { linux: { store: 'secret-service' as const } };
+
+/** The keychain entry `key` of the sandbox's service (on the suite's session bus). */
+export function keychainEntry(box: Sandbox, key: string): InstanceType<Keyring['Entry']> {
+  return new keyring.Entry(box.env.VAULT_KEYRING_SERVICE!, key, SECRET_SERVICE);
+}
+
+/** Deletes every keychain entry of the sandbox's service. */
+export function clearKeychain(box: Sandbox): void {
+  for (const c of keyring.findCredentials(box.env.VAULT_KEYRING_SERVICE!)) keychainEntry(box, c.account).deleteCredential();
+}
+
+/** An entry as stored, from the file store or the keychain, per the sandbox's VAULT_STORE. */
+export function storedEntry(box: Sandbox, key: string): string | undefined {
+  if (box.env.VAULT_STORE === 'keychain') return keychainEntry(box, key).getPassword() ?? undefined;
+  return entries(box)[key];
+}
+
+/** The refresh token stored for acme/default. */
 export function storedRefreshToken(box: Sandbox, provider = PROVIDER): string {
-  const raw = entries(box)[`rt:${provider}:default`];
+  const raw = storedEntry(box, `rt:${provider}:default`);
   assert.ok(raw, 'no login stored');
   const token = (JSON.parse(raw) as { refresh_token?: string }).refresh_token;
   assert.ok(token, 'the stored login has no refresh token');
