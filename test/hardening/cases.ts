@@ -110,3 +110,19 @@ export const CRASH_STAGES: CrashStage[] = [
 
 /** Every (stage, store) the crash suite runs. */
 export const CRASH_RUNS = CRASH_STAGES.flatMap((stage) => stage.stores.map((store) => ({ stage, store })));
+
+export const STORAGE_FAULTS = [
+  'corrupt refresh-token entry in the file store',
+  'corrupt refresh-token entry in the keychain',
+  'refresh-token entry from a newer format in the file store',
+  'refresh-token entry from a newer format in the keychain',
+  'corrupt cached access token in the file store',
+  'credentials file readable by others (0644)',
+  'credentials file owned by another user',
+  'disk full during a refresh (tmpfs)',
+  'disk full during a new login over an old one (tmpfs)',
+  'file size limit during a refresh (RLIMIT_FSIZE)',
+  'keychain locked between two calls',
+  'keychain locked while the refresh is in flight',
+] as const;
+export type StorageFault = (typeof STORAGE_FAULTS)[number];

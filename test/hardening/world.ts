@@ -204,9 +204,14 @@ export interface Running {
   done: Promise<RunResult>;
 }
 
-/** Spawns the built CLI (optionally with node flags before it, e.g. a preload) without waiting. */
-export function start(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = []): Running {
-  const child = spawn(process.execPath, [...nodeFlags, VAULT_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns the built CLI without waiting: with node flags before it (e.g. a preload), and through a
+ * wrapper command that execs it (e.g. prlimit) when given.
+ */
+export function start(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], wrapper: string[] = []): Running {
+  const argv = [process.execPath, ...nodeFlags, VAULT_BIN, ...args];
+  const command = [...wrapper, ...argv];
+  const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void }> = [];
