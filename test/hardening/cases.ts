@@ -126,3 +126,14 @@ export const STORAGE_FAULTS = [
   'keychain locked while the refresh is in flight',
 ] as const;
 export type StorageFault = (typeof STORAGE_FAULTS)[number];
+
+export const MULTI_USER = [
+  'data directory writable by its group (0770), cached token',
+  'data directory writable by everyone (0777), refresh',
+  'data directory owned by another user',
+  'lock directory writable by everyone (0777)',
+  'lock directory owned by another user',
+  'runtime directory shared like /tmp, vault/ planted in it by another user',
+  'locks without XDG_RUNTIME_DIR: in the per-user data directory, nothing in TMPDIR',
+] as const;
+export type MultiUserCase = (typeof MULTI_USER)[number];

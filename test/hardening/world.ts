@@ -60,9 +60,13 @@ export async function ok(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv 
   return r;
 }
 
-/** A sandbox (file store unless told otherwise) with provider `acme` added and logged in. */
-export async function loggedIn(world: World, extra: NodeJS.ProcessEnv = {}): Promise<Sandbox> {
+/**
+ * A sandbox (file store unless told otherwise) with provider `acme` added and logged in;
+ * `adjust` may change its environment first.
+ */
+export async function loggedIn(world: World, extra: NodeJS.ProcessEnv = {}, adjust?: (box: Sandbox) => void): Promise<Sandbox> {
   const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER, ...extra });
+  adjust?.(box);
   if (box.env.VAULT_STORE === 'keychain') {
     const removeDir = box.cleanup;
     box.cleanup = () => {
@@ -80,8 +84,13 @@ export async function loggedIn(world: World, extra: NodeJS.ProcessEnv = {}): Pro
   return box;
 }
 
+/** The data directory the sandbox's environment gives vault (SPEC "Files and environment"). */
+export function dataDirOf(box: Sandbox): string {
+  return box.env.VAULT_DATA_DIR || join(box.env.XDG_DATA_HOME!, 'vault');
+}
+
 export function credentialsFile(box: Sandbox): string {
-  return join(box.env.VAULT_DATA_DIR!, 'credentials.json');
+  return join(dataDirOf(box), 'credentials.json');
 }
 
 export function entries(box: Sandbox): Record<string, string> {
