@@ -137,3 +137,20 @@ export const MULTI_USER = [
   'locks without XDG_RUNTIME_DIR: in the per-user data directory, nothing in TMPDIR',
 ] as const;
 export type MultiUserCase = (typeof MULTI_USER)[number];
+
+export const LOOPBACK_HOSTILE = [
+  'callback with a wrong state',
+  'callback without state',
+  "attacker's own valid code, with the attacker's state (login CSRF)",
+  'error=access_denied injected with a wrong state',
+  'the real callback replayed after the login',
+  'right state but a Host that is not the listener (DNS rebinding)',
+  'right state but POST, and other paths',
+  'request URL over 8 KiB',
+  'headers over 16 KiB',
+  'bytes that are not HTTP',
+  '200 concurrent connections with forged callbacks',
+  '200 idle connections held open',
+  '20 slow clients sending headers byte by byte (slowloris)',
+] as const;
+export type LoopbackHostileCase = (typeof LOOPBACK_HOSTILE)[number];
