@@ -154,3 +154,21 @@ export const LOOPBACK_HOSTILE = [
   '20 slow clients sending headers byte by byte (slowloris)',
 ] as const;
 export type LoopbackHostileCase = (typeof LOOPBACK_HOSTILE)[number];
+
+/** Generated inputs per property of the hostile-input suite. */
+export const PROPERTY_RUNS = {
+  'parseConfig on arbitrary text': 400,
+  'parseConfig on generated provider tables': 400,
+  'endpoint URLs with tricky hosts': 1000,
+  'requests at the callback listener': 150,
+  'provider, account and env names': 1000,
+} as const;
+
+/** Names that must be refused (exit 2) wherever a provider or account name goes. */
+export const HOSTILE_NAMES = [
+  '../evil', 'a/b', '/etc', '..', '.', 'a\\b', 'x;touch PWNED', '$(touch PWNED)', '`touch PWNED`', 'a b', 'a\nb',
+  'a:b', 'é', `a${'b'.repeat(200)}`, '-rf',
+];
+
+/** Env names that must be refused (exit 2): not portable shell identifiers. */
+export const BAD_ENV_NAMES = ['A-B', '1TOKEN', 'A B', 'A;B', '$(touch PWNED)', 'A=B', 'TÖKEN', 'a.b'];
