@@ -9,10 +9,11 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CRASH_RUNS } from './cases.js';
 import {
-  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, assertNoSecrets, entries, loggedIn, ok, start, startWorld,
+  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, argvWatch, assertNoSecrets, assertNoSecretsInFiles, entries, loggedIn, ok, start, startWorld,
   storedEntry, storedRefreshToken, timed, vault,
 } from './world.js';
 
+const argv = argvWatch();
 const DIE_AT = fileURLToPath(new URL('./die-at.mjs', import.meta.url));
 const ACCESS_KEY = `at:${PROVIDER}:default:*`;
 
@@ -79,10 +80,14 @@ describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
           await ok(box, ['login', PROVIDER]);
           await ok(box, ['token', PROVIDER, '--force-refresh']);
         }
+        assertNoSecretsInFiles(box, world.server);
       } finally {
+        argv.track(world.server);
         box.cleanup();
         await world.close();
       }
     });
   }
 });
+
+test('no issued token or code was ever in the argv of any process while the crashes ran', () => argv.check());

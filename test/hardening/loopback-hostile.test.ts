@@ -9,7 +9,7 @@ import { sandbox, type Sandbox } from '../helpers/cli.js';
 import { ACCOUNT } from '../harness/oidc-server.js';
 import { authorizeWithFetch } from '../harness/fetch-browser.js';
 import { LOOPBACK_HOSTILE, type LoopbackHostileCase } from './cases.js';
-import { HANG_BOUND_MS, PROVIDER, addArgs, assertNoSecrets, entries, ok, start, startWorld, timed, type World } from './world.js';
+import { HANG_BOUND_MS, PROVIDER, addArgs, argvWatch, assertNoSecrets, assertNoSecretsInFiles, entries, ok, start, startWorld, timed, type World } from './world.js';
 
 interface Login {
   /** The authorization URL vault printed. */
@@ -60,6 +60,7 @@ async function completeForReal(login: Login): Promise<URL> {
   return callback;
 }
 
+const argv = argvWatch();
 const wrongState = 'attacker-chosen-state-0123456789abcdef';
 
 /** A hostile action before the real login; what it returns runs after it, with the real callback URL. */
@@ -188,10 +189,14 @@ describe('hostile traffic at the login listener', { concurrency: 4 }, () => {
         const stored = JSON.parse(entries(box)[`rt:${PROVIDER}:default`]!) as { identity: string; refresh_token: string };
         assert.ok([ACCOUNT.sub, ACCOUNT.email].includes(stored.identity as 'alice'), `stored identity ${stored.identity}`);
         assert.equal((await world.server.introspect(stored.refresh_token)).active, true);
+        assertNoSecretsInFiles(box, world.server);
       } finally {
+        argv.track(world.server);
         box.cleanup();
         await world.close();
       }
     });
   }
 });
+
+test('no issued token or code was ever in the argv of any process during the hostile logins', () => argv.check());

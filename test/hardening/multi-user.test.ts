@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import type { Sandbox } from '../helpers/cli.js';
 import { MULTI_USER, type MultiUserCase } from './cases.js';
 import {
-  PROVIDER, assertLoginIntact, credentialsFile, dataDirOf, loggedIn, ok, startWorld, storedRefreshToken, vault, type World,
+  PROVIDER, argvWatch, assertLoginIntact, assertNoSecretsInFiles, credentialsFile, dataDirOf, loggedIn, ok, startWorld, storedRefreshToken, vault, type World,
 } from './world.js';
 
+const argv = argvWatch();
 const NOBODY = 65534;
 const ME = process.getuid!();
 
@@ -31,10 +32,12 @@ async function withLogin(adjust: ((box: Sandbox) => void) | undefined, body: (wo
     const box = await loggedIn(world, {}, adjust);
     try {
       await body(world, box);
+      assertNoSecretsInFiles(box, world.server);
     } finally {
       box.cleanup();
     }
   } finally {
+    argv.track(world.server);
     await world.close();
   }
 }
@@ -140,3 +143,5 @@ const CASES: Record<MultiUserCase, () => Promise<void>> = {
 describe('multi-user safety of the data and lock directories', { concurrency: 4 }, () => {
   for (const name of MULTI_USER) test(name, CASES[name]);
 });
+
+test('no issued token or code was ever in the argv of any process while these cases ran', () => argv.check());

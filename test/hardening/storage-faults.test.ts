@@ -5,16 +5,17 @@
 // fails after the server has rotated the refresh token, which is said in so many words.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../helpers/cli.js';
 import { runCommand, startKeyringSession } from '../helpers/keyring-session.js';
 import { STORAGE_FAULTS, type StorageFault } from './cases.js';
 import {
-  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, assertLoginIntact, credentialsFile, entries, keychainEntry, loggedIn, ok, start,
+  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, argvWatch, assertLoginIntact, assertNoSecretsInFiles, credentialsFile, entries, keychainEntry, loggedIn, ok, start,
   startWorld, storedRefreshToken, timed, vault, type World,
 } from './world.js';
 
+const argv = argvWatch();
 const RT_KEY = `rt:${PROVIDER}:default`;
 const AT_KEY = `at:${PROVIDER}:default:*`;
 const NOBODY = 65534;
@@ -40,10 +41,12 @@ async function withLogin(extra: NodeJS.ProcessEnv, body: (world: World, box: San
     const box = await loggedIn(world, extra);
     try {
       await body(world, box);
+      assertNoSecretsInFiles(box, world.server);
     } finally {
       box.cleanup();
     }
   } finally {
+    argv.track(world.server);
     await world.close();
   }
 }
@@ -108,6 +111,7 @@ async function storeOnTmpfs(box: Sandbox): Promise<() => Promise<void>> {
   const disk = join(box.dir, 'small-disk');
   const unmount = await mountTmpfs(disk, 64);
   writeFileSync(join(disk, 'credentials.json'), readFileSync(credentialsFile(box)), { mode: 0o600 });
+  rmSync(credentialsFile(box));
   box.env.VAULT_DATA_DIR = disk;
   return unmount;
 }
@@ -270,3 +274,5 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
 describe('storage faults', { concurrency: 4 }, () => {
   for (const name of STORAGE_FAULTS) test(name, CASES[name]);
 });
+
+test('no issued token or code was ever in the argv of any process while the storage faults ran', () => argv.check());

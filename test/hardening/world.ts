@@ -195,12 +195,32 @@ export function watchCommandLines(): { stop(): Set<string> } {
     }
   };
   sample();
-  const timer = setInterval(sample, 15);
+  const timer = setInterval(sample, 20);
   return {
     stop() {
       clearInterval(timer);
       sample();
       return seen;
+    },
+  };
+}
+
+/**
+ * Watches the argv of every process while a suite runs. `track` collects what a case's server
+ * issued; `check`, the suite's last test, fails if any of it was ever on a command line (and if
+ * the sampler never saw vault run, which would make the check empty).
+ */
+export function argvWatch(): { track(server: TestServer): void; check(): void } {
+  const watcher = watchCommandLines();
+  const issued: string[] = [];
+  return {
+    track: (server) => void issued.push(...server.issuedTokens()),
+    check() {
+      const lines = [...watcher.stop()].join('\n');
+      assert.ok(lines.includes(`${VAULT_BIN}\0`), 'the sampler never saw vault run');
+      assert.ok(issued.length > 0, 'the cases issued no tokens to look for');
+      const found = issued.filter((t) => lines.includes(t));
+      assert.equal(found.length, 0, `${found.length} issued secret(s) seen in a command line`);
     },
   };
 }
