@@ -172,3 +172,17 @@ export const HOSTILE_NAMES = [
 
 /** Env names that must be refused (exit 2): not portable shell identifiers. */
 export const BAD_ENV_NAMES = ['A-B', '1TOKEN', 'A B', 'A;B', '$(touch PWNED)', 'A=B', 'TÖKEN', 'a.b'];
+
+/** The rows of README's "Reliability" table: fault class → cases the suite runs. */
+export const RELIABILITY_COUNTS: Record<string, number> = {
+  'Token endpoint faults': SERVER_FAULTS.length,
+  'SIGKILL during a refresh': CRASH_RUNS.length,
+  'Storage faults': STORAGE_FAULTS.length,
+  'Hostile traffic at the login listener': LOOPBACK_HOSTILE.length,
+  'Generated hostile input (fast-check)': Object.values(PROPERTY_RUNS).reduce((a, b) => a + b, 0),
+  // Each hostile name as provider add, login and token -a; one VAULT_ACCOUNT; each env name as a flag and in config.toml.
+  'Hostile names through the CLI': HOSTILE_NAMES.length * 3 + 1 + BAD_ENV_NAMES.length * 2,
+  'Multi-user safety': MULTI_USER.length,
+  // Every end-to-end case above checks argv and files (and stderr where it runs with --debug).
+  'Secret-leak checks': SERVER_FAULTS.length + CRASH_RUNS.length + STORAGE_FAULTS.length + LOOPBACK_HOSTILE.length + MULTI_USER.length,
+};

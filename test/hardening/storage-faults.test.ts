@@ -78,6 +78,8 @@ async function badKeychainEntry(value: string, message: RegExp): Promise<void> {
     assert.match(line, message);
     assert.equal(keychainEntry(box, RT_KEY).getPassword(), value, 'the bad entry was changed or dropped');
     assert.equal(world.server.counts.refresh, 0);
+    await ok(box, ['login', PROVIDER]);
+    await ok(box, ['token', PROVIDER, '--force-refresh']);
   });
 }
 
