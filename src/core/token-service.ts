@@ -1,4 +1,4 @@
-import { LoginRequiredError, loginCommand } from './errors.js';
+import { LoginRequiredError, StoreError, loginCommand } from './errors.js';
 import type { Provider } from './providers.js';
 import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord } from './token-set.js';
 import type { SecretStore } from '../infra/stores/store.js';
@@ -93,6 +93,12 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
     }
     throw new LoginRequiredError(`no refresh token stored for ${provider.name} — run \`${loginCommand(provider.name, req.account)}\``);
   }
+  if (!login.from_env) {
+    // A rotating server spends the stored refresh token the moment it answers (RFC 9700 §4.14.2):
+    // prove the store takes a write before asking (disk full, read-only, quota), so such a fault
+    // costs this call and not the login.
+    await store.set(loginKey(provider.name, req.account), JSON.stringify(login));
+  }
   const oauth = await import('../infra/oauth-client.js');
   const secret = await readClientSecret(store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
@@ -103,7 +109,15 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
     // spent, and losing the new one would cost a login.
     const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now() };
     delete next.from_env;
-    await store.set(loginKey(provider.name, req.account), JSON.stringify(next));
+    try {
+      await store.set(loginKey(provider.name, req.account), JSON.stringify(next));
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      throw new StoreError(
+        `${error.message} — and ${provider.name} has already rotated the refresh token, so this login is lost: run \`${loginCommand(provider.name, req.account)}\` once the store works again`,
+        { cause: error },
+      );
+    }
     deps.debug(`store: rotated refresh token written for ${provider.name}/${req.account}`);
     if (login.from_env) {
       deps.warn(

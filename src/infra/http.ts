@@ -31,17 +31,38 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
  * slow_down) with HTTP 200 and an `error` member. RFC 6749 §5.2 says 400; openid-client follows
  * the RFC, so such a response is re-labelled 400 before it sees it.
  */
-async function normaliseErrorIn200(response: Response): Promise<Response> {
+function normaliseErrorIn200(response: Response, body: Buffer): Response {
   if (response.status !== 200 || !(response.headers.get('content-type') ?? '').includes('json')) return response;
-  const text = await response.text();
-  let body: unknown;
+  let parsed: unknown;
   try {
-    body = JSON.parse(text);
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return response;
   }
-  const isError = typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' && !('access_token' in body);
-  return new Response(text, { status: isError ? 400 : 200, statusText: isError ? 'Bad Request' : response.statusText, headers: response.headers });
+  const isError = typeof parsed === 'object' && parsed !== null && typeof (parsed as { error?: unknown }).error === 'string' && !('access_token' in parsed);
+  return isError ? new Response(body, { status: 400, statusText: 'Bad Request', headers: response.headers }) : response;
+}
+
+// Statuses whose responses carry no body (RFC 9110 §6.4.1); `new Response` refuses one for them.
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Reads the whole body inside the attempt, under its timeout: a connection dropped or stalled
+ * after the headers is then a network failure like any other (retried, exit 4), instead of an
+ * error deep inside the OAuth library about a body it could not read.
+ */
+async function buffered(response: Response): Promise<{ response: Response; body: Buffer }> {
+  let body: Buffer;
+  try {
+    body = Buffer.from(await response.arrayBuffer());
+  } catch (error) {
+    const e = error as { name?: string; cause?: unknown };
+    if (e?.name === 'TimeoutError' || e?.name === 'AbortError') throw error;
+    // The shape undici gives every other network failure, which the callers already classify.
+    throw new TypeError('fetch failed', { cause: e?.cause ?? error });
+  }
+  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+  return { response: new Response(NULL_BODY_STATUS.has(response.status) ? null : body, init), body };
 }
 
 /**
@@ -59,8 +80,8 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
       let response: Response | undefined;
       let failure: unknown;
       try {
-        response = await fetch(url, { ...init, signal });
-        if (method === 'POST') response = await normaliseErrorIn200(response);
+        const read = await buffered(await fetch(url, { ...init, signal }));
+        response = method === 'POST' ? normaliseErrorIn200(read.response, read.body) : read.response;
         options.debug(`HTTP ${method} ${redactUrl(url)} → ${response.status} (${Math.round(performance.now() - started)}ms)`);
       } catch (error) {
         if (init.signal?.aborted) throw error;
@@ -78,17 +99,31 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
         if (after > maxRetryAfter) return response!;
         delay = Math.max(delay, after);
       }
-      await response?.body?.cancel().catch(() => {});
       options.debug(`HTTP retry ${attempt + 1}/${options.retries} in ${Math.round(delay)}ms`);
       await sleep(delay);
     }
   };
 }
 
+// What the usual failure codes of Node's fetch (undici) mean, for people who don't read them daily.
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_SOCKET: 'connection closed before the answer was complete',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
 /** A one-line description of a fetch failure, without the URL's secrets. */
 export function describeNetworkError(error: unknown): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
-  if (e?.cause?.code) return e.cause.code;
+  const code = e?.cause?.code;
+  if (code) return NETWORK_WORDS[code] ? `${NETWORK_WORDS[code]} (${code})` : code;
   return e?.cause?.message ?? e?.message ?? 'network error';
 }

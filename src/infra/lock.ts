@@ -20,10 +20,16 @@ const STALE_MS = 5000;
  */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkPrivateDir(dir);
+}
+
+/** The checks of ensurePrivateDir for a directory that must already exist. */
+export function checkPrivateDir(dir: string): void {
   const st = statSync(dir);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {
-    throw new StoreError(`${dir} belongs to another user (uid ${st.uid}): refusing to use it`);
+    // Typically made under sudo; anything else may have been planted to interfere with us.
+    throw new StoreError(`${dir} belongs to another user (uid ${st.uid}): refusing to use it; if it is yours, run \`sudo chown -R ${uid} ${dir}\`, else remove it`);
   }
   if ((st.mode & 0o022) !== 0) {
     throw new StoreError(`${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): run \`chmod 700 ${dir}\``);

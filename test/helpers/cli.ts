@@ -61,6 +61,8 @@ export function runVault(
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A child that exits without reading its stdin closes the pipe: EPIPE then is no failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

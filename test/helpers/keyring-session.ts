@@ -32,6 +32,8 @@ export function runCommand(command: string, args: string[], env: NodeJS.ProcessE
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command that exits without reading its stdin closes the pipe: EPIPE then is no failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
 }

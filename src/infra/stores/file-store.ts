@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreError } from '../../core/errors.js';
-import { acquireLock, ensurePrivateDir } from '../lock.js';
+import { acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { SecretStore } from './store.js';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
@@ -63,6 +63,8 @@ export class FileStore implements SecretStore {
     let stamp: string;
     try {
       const st = statSync(this.#file);
+      // Whoever can write the directory can swap the file under us: refuse to read from it too.
+      checkPrivateDir(dirname(this.#file));
       this.#checkMode(st);
       stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
       if (this.#cache?.stamp === stamp) return { ...this.#cache.entries };
@@ -201,7 +203,9 @@ export class FileStore implements SecretStore {
     let fd: number | undefined;
     try {
       fd = openSync(tmp, 'wx', 0o600);
-      writeSync(fd, text);
+      // writeSync may write less than asked (disk full, RLIMIT_FSIZE) without throwing;
+      // writeFileSync on the descriptor loops until all is written or the write fails.
+      writeFileSync(fd, text);
       fsyncSync(fd);
       closeSync(fd);
       fd = undefined;

@@ -1,0 +1,155 @@
+// A fault-injecting HTTP proxy on 127.0.0.1 in front of the real test authorization server. It
+// produces what the real server cannot: gateway errors, dropped connections, silence, broken
+// bodies, and requests or responses held in flight so a test can kill the client at that moment.
+import { once } from 'node:events';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Fault =
+  /** Answer with this status, headers and body; the server never sees the request. */
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  /** Drop the connection as soon as the request arrives (socket.destroy()). */
+  | { kind: 'reset' }
+  /** Accept the request and never answer. */
+  | { kind: 'hang' }
+  /** Promise `length` bytes of JSON, send `body` (fewer), then drop the connection. */
+  | { kind: 'cut'; length: number; body: string }
+  /** Hold the request without forwarding it until release(). */
+  | { kind: 'hold-request' }
+  /** Forward the request, then hold the server's answer until release(). */
+  | { kind: 'hold-response' };
+
+export interface Attempt {
+  method: string;
+  path: string;
+  /** ms since the epoch, when the request arrived. */
+  at: number;
+  fault: Fault['kind'] | 'pass';
+}
+
+export interface FaultProxy {
+  /** e.g. http://127.0.0.1:PORT: the same paths as the upstream server. */
+  url: string;
+  /** Requests whose path is `path` (query ignored) get `fault`, every one, until cleared. */
+  set(path: string, fault: Fault | undefined): void;
+  /** Every request the proxy saw, in order. */
+  attempts: Attempt[];
+  /** Resolves when a hold-* fault is holding something (for hold-response: after the server answered). */
+  held(): Promise<void>;
+  /** Lets held requests and responses go on. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const target = new URL(upstream);
+  const faults = new Map<string, Fault>();
+  const attempts: Attempt[] = [];
+  const sockets = new Set<Socket>();
+  let releaseHeld: () => void = () => {};
+  let released = new Promise<void>((resolve) => (releaseHeld = resolve));
+  let markHeld: () => void = () => {};
+  let heldNow = new Promise<void>((resolve) => (markHeld = resolve));
+
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://proxy').pathname;
+    const fault = faults.get(path);
+    attempts.push({ method: req.method ?? 'GET', path, at: Date.now(), fault: fault?.kind ?? 'pass' });
+    const body = await readBody(req);
+    switch (fault?.kind) {
+      case 'status':
+        res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers });
+        res.end(fault.body ?? '');
+        return;
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'hang':
+        return;
+      case 'cut':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(fault.length) });
+        res.write(fault.body, () => res.socket?.destroy());
+        return;
+      case 'hold-request':
+        markHeld();
+        await released;
+        // A client that died while its request was held never got it to the server.
+        if (req.socket.destroyed) return;
+        break;
+    }
+    const answer = await forward(target, req, body);
+    if (fault?.kind === 'hold-response') {
+      markHeld();
+      await released;
+    }
+    if (res.destroyed || res.socket?.destroyed) return;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    set(path, fault) {
+      if (fault) faults.set(path, fault);
+      else faults.delete(path);
+    },
+    attempts,
+    held: () => heldNow,
+    release() {
+      releaseHeld();
+      released = new Promise<void>((resolve) => (releaseHeld = resolve));
+      heldNow = new Promise<void>((resolve) => (markHeld = resolve));
+    },
+    async close() {
+      releaseHeld();
+      const closed = once(server, 'close');
+      server.close();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
+    delete headers.connection;
+    const out = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      (answer) => {
+        readBody(answer).then((b) => {
+          const h: Record<string, string | string[]> = {};
+          for (const [k, v] of Object.entries(answer.headers)) {
+            if (v !== undefined && k !== 'connection' && k !== 'transfer-encoding' && k !== 'keep-alive') h[k] = v;
+          }
+          h['content-length'] = String(b.length);
+          resolve({ status: answer.statusCode ?? 502, headers: h, body: b });
+        }, reject);
+      },
+    );
+    out.on('error', reject);
+    out.end(body);
+  });
+}
