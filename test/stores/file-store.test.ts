@@ -57,6 +57,15 @@ async function rejectsNamingFile(promise: Promise<unknown>, pattern: RegExp): Pr
 }
 
 describe('file store on disk', () => {
+  test('a temporary file left by a writer killed mid-write is removed by the next write', async () => {
+    await open().set('a', '1');
+    const leftover = join(dataDir, '.credentials.json.4242.deadbeef.tmp');
+    writeFileSync(leftover, '{"v":1,"entries":{"a":"secret-from-a-dead-writer"}}', { mode: 0o600 });
+    await open().set('b', '2');
+    assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json']);
+    assert.equal(await open().get('a'), '1');
+  });
+
   test('creates the file 0600 inside a 0700 directory', async () => {
     await open().set('rt:acme:default', 'secret');
     assert.equal(mode(file), 0o600);

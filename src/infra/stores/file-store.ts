@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreError } from '../../core/errors.js';
@@ -187,6 +187,7 @@ export class FileStore implements SecretStore {
     ensurePrivateDir(dir);
     const release = await acquireLock(this.#lockDir, `file-store-${basename(this.#file)}`, { debug: this.#options.debug });
     try {
+      this.#removeLeftovers(dir);
       // Re-read under the lock: another process may have written since we last looked.
       const entries = await this.#read();
       if (!change(entries)) return;
@@ -195,6 +196,23 @@ export class FileStore implements SecretStore {
       this.#options.debug?.(`file store: wrote ${this.#file}`);
     } finally {
       await release();
+    }
+  }
+
+  /**
+   * Temporary files are only written under the lock, so any found while we hold it were left by a
+   * writer that died mid-write. They hold secrets: remove them.
+   */
+  #removeLeftovers(dir: string): void {
+    const prefix = `.${basename(this.#file)}.`;
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      try {
+        unlinkSync(join(dir, name));
+        this.#options.debug?.(`file store: removed leftover ${name}`);
+      } catch {
+        // Gone already; nothing to clean.
+      }
     }
   }
 
