@@ -124,7 +124,7 @@ Examples:
       'after',
       `
 Examples:
-  curl -H "$(vault token google --header)" https://www.googleapis.com/oauth2/v3/userinfo
+  curl -H @<(vault token google --header) https://www.googleapis.com/oauth2/v3/userinfo
   vault token acme --scope api:read --min-valid 300
   vault token github --json`,
     )
@@ -149,14 +149,19 @@ Examples:
 
   program
     .command('exec <provider>')
+    .usage('[options] <provider> -- <command> [args...]')
     .description('run a command with the provider\'s token in its environment')
     .addOption(accountOption())
     .addOption(nameOption())
     .option('--min-valid <sec>', 'seconds the token must stay valid', '300')
+    .option('--allow-nested', "run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)")
     .argument('<command...>', 'the command and its arguments, after --')
     .addHelpText(
       'after',
       `
+The token is passed in the environment only, never in argv. Signals (INT, TERM, HUP) are
+forwarded to the command; vault exits with its exit code, or 128+N if signal N killed it.
+
 Examples:
   vault exec google -- terraform plan
   vault exec github -- gh repo list
@@ -181,11 +186,29 @@ Examples:
   program
     .command('git-credential <operation>')
     .description('git credential helper (get, store, erase); see `vault setup-git`')
+    .addHelpText(
+      'after',
+      `
+git runs it with the request on stdin. Hosts are mapped to providers by their git_hosts.
+
+Example:
+  git config --global --add credential.https://git.example.com.helper '!vault git-credential'`,
+    )
     .action(lazy(deps, () => import('./commands/git-credential.js')));
 
   program
     .command('setup-git [provider]')
-    .description('configure git to use vault for the provider\'s git hosts')
+    .description('configure git to use vault for the provider\'s git hosts (all providers\' without one)')
+    .addHelpText(
+      'after',
+      `
+Adds credential.https://<host>.helper to the global git config for each git host (and the
+http:// one for loopback hosts). Other helpers are kept; running it again changes nothing.
+
+Examples:
+  vault setup-git github
+  vault setup-git`,
+    )
     .action(lazy(deps, () => import('./commands/setup-git.js')));
 
   return program;
