@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { UsageError } from '../../core/errors.js';
@@ -46,23 +46,26 @@ export async function run(deps: Deps, providerName: string, command: string[], o
   const { access_token: token } = await accessTokenFor(deps, provider, account, minValid);
   const [file, ...args] = command as [string, ...string[]];
   deps.debug(`exec: ${file} with ${names.join(', ')} set`);
-  const child = spawn(file, args, { stdio: 'inherit', env: childEnv(deps.env, { provider: provider.name, names, token }) });
-
+  // The handlers go in before the child starts, or a signal arriving as it starts would kill vault
+  // (node's default) and orphan the child. Node dispatches signals from the event loop, so by the
+  // time a handler runs, `child` is set.
+  let child: ChildProcess | undefined;
   const forward = (signal: NodeJS.Signals) => {
     if (signal === 'SIGINT' && terminalSignalsReachChild()) return;
     deps.debug(`exec: forwarding ${signal}`);
-    child.kill(signal);
+    child?.kill(signal);
   };
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
+    const started = (child = spawn(file, args, { stdio: 'inherit', env: childEnv(deps.env, { provider: provider.name, names, token }) }));
     return await new Promise<number>((resolve) => {
-      child.once('error', (error: NodeJS.ErrnoException) => {
+      started.once('error', (error: NodeJS.ErrnoException) => {
         // Shell convention: 127 for a command that is not there, 126 for one that cannot run.
         const notFound = error.code === 'ENOENT';
         deps.io.stderr.write(`error: cannot run ${JSON.stringify(file)}: ${notFound ? 'command not found' : error.message}\n`);
         resolve(notFound ? 127 : 126);
       });
-      child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal, constants.signals)));
+      started.once('exit', (code, signal) => resolve(exitCodeOf(code, signal, constants.signals)));
     });
   } finally {
     for (const signal of FORWARDED) process.off(signal, forward);
