@@ -67,7 +67,7 @@ export async function run(deps: Deps, providerName: string | undefined): Promise
     : Object.entries(config.providers).map(([name, cfg]) => ({ name, ...cfg }));
   const hosts = [...new Set(providers.flatMap((p) => p.git_hosts ?? []))];
   if (!hosts.length) {
-    const which = providerName ? `provider ${providerName} has` : 'no provider has';
+    const which = providerName ? `provider ${providerName} has no` : 'no provider has';
     throw new UsageError(`${which} git hosts: add \`git_hosts = ["git.example.com"]\` to its table in ${file}, or add the provider with --git-host`);
   }
   // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).
