@@ -5,6 +5,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 
+import { childEnv, exitCodeOf } from '../../src/core/exec-env.js';
 import { runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { loggedIn, run } from './helpers.js';
@@ -23,6 +24,16 @@ before(async () => {
 after(async () => {
   box?.cleanup();
   await server?.close();
+});
+
+test('the child environment: names set, providers recorded once, the parent untouched', () => {
+  const parent = { PATH: '/bin', VAULT_EXEC_PROVIDERS: 'github', KEEP: 'x' };
+  const env = childEnv(parent, { provider: 'acme', names: ['A', 'B'], token: 't' });
+  assert.deepEqual(env, { PATH: '/bin', VAULT_EXEC_PROVIDERS: 'github,acme', KEEP: 'x', A: 't', B: 't' });
+  assert.deepEqual(parent, { PATH: '/bin', VAULT_EXEC_PROVIDERS: 'github', KEEP: 'x' });
+  assert.equal(childEnv(env, { provider: 'acme', names: ['A'], token: 'u' }).VAULT_EXEC_PROVIDERS, 'github,acme');
+  assert.equal(exitCodeOf(0, null, { SIGTERM: 15 }), 0);
+  assert.equal(exitCodeOf(null, 'SIGTERM', { SIGTERM: 15 }), 143);
 });
 
 /** Starts `vault exec acme -- sh -c script` and resolves once the child printed "ready". */

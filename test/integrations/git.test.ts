@@ -130,6 +130,14 @@ test('git clone and push authenticate with the access token; a revoked token is 
   assert.equal(remote.stdout.split('\t')[0], local.stdout.trim(), 'the push reached the server');
   assert.equal(server.counts.refresh, 0, 'the login token was still fresh');
 
+  // What git got: the token it used, and when it expires (git >= 2.41 stops using it then).
+  const answer = await runVault(['git-credential', 'get'], { env, input: `protocol=http\nhost=${gitHttp.host}\n\n` });
+  const fields = Object.fromEntries(answer.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  assert.deepEqual(Object.keys(fields), ['username', 'password', 'password_expiry_utc']);
+  assert.equal(fields.password, lastAcceptedToken(gitHttp));
+  const expiresIn = Number(fields.password_expiry_utc) - Date.now() / 1000;
+  assert.ok(expiresIn > 60 && expiresIn <= 300, `password_expiry_utc is ${expiresIn}s away`);
+
   const revoked = lastAcceptedToken(gitHttp);
   await server.revokeAccessToken(revoked);
   assert.equal((await server.introspect(revoked)).active, false);
