@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { fishQuote, powershellQuote, shQuote } from '../../src/core/env-format.js';
 import { runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
-import { loggedIn, run, withProvider } from './helpers.js';
+import { assertSameSecret, loggedIn, run, withProvider } from './helpers.js';
 
 // What a token must never be able to do to the shell that evaluates it.
 const HOSTILE = `it's "q" $HOME \`touch pwned\` $(touch pwned) \\' \\" %0A ‘’‚‛ ;&|*?~!# \t\nsecond line\r\nend\\`;
@@ -57,7 +57,8 @@ test('sh format: eval in dash and bash yields the token, a real one and a hostil
   assert.equal((await server.introspect(token)).active, true);
   for (const shell of ['sh', 'bash']) {
     const fromReal = await inShell(shell, ['-c', POSIX_EVAL], shellEnv(real));
-    assert.equal(fromReal.stdout, token, fromReal.stderr);
+    assert.equal(fromReal.stderr, '');
+    assertSameSecret(fromReal.stdout, token, `${shell}: $ACME_ACCESS_TOKEN`);
     const fromHostile = await inShell(shell, ['-c', POSIX_EVAL], shellEnv(hostile, HOSTILE));
     assert.equal(fromHostile.stdout, HOSTILE, `${shell}: ${fromHostile.stderr}`);
   }
@@ -66,7 +67,8 @@ test('sh format: eval in dash and bash yields the token, a real one and a hostil
 test('fish format: source in fish yields the token', async () => {
   const printed = await runVault(['token', 'acme'], { env: real.env });
   const fromReal = await inShell('fish', ['--no-config', '-c', FISH_SOURCE], shellEnv(real));
-  assert.equal(fromReal.stdout, printed.stdout.trim(), fromReal.stderr);
+  assert.equal(fromReal.stderr, '');
+  assertSameSecret(fromReal.stdout, printed.stdout.trim(), 'fish: $ACME_ACCESS_TOKEN');
   const fromHostile = await inShell('fish', ['--no-config', '-c', FISH_SOURCE], shellEnv(hostile, HOSTILE));
   assert.equal(fromHostile.stdout, HOSTILE, fromHostile.stderr);
 });
@@ -219,8 +221,8 @@ test('github-actions format: mask on stdout, NAME<<DELIM blocks in $GITHUB_ENV',
     const real_ = await runVault(['env', 'acme', '--format', 'github-actions'], { env: { ...real.env, GITHUB_ENV: file } });
     assert.equal(real_.code, 0, real_.stderr);
     const token = (await runVault(['token', 'acme'], { env: real.env })).stdout.trim();
-    assert.equal(real_.stdout, `::add-mask::${token}\n`);
-    assert.equal(parseGithubEnv(readFileSync(file, 'utf8')).ACME_ACCESS_TOKEN, token);
+    assertSameSecret(real_.stdout, `::add-mask::${token}\n`, 'the mask line');
+    assertSameSecret(parseGithubEnv(readFileSync(file, 'utf8')).ACME_ACCESS_TOKEN, token, 'ACME_ACCESS_TOKEN in GITHUB_ENV');
 
     // The runner would turn a CR into a line break: refused rather than changed.
     const before = readFileSync(file, 'utf8');

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { childEnv, exitCodeOf } from '../../src/core/exec-env.js';
 import { runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
-import { loggedIn, run } from './helpers.js';
+import { assertSameSecret, loggedIn, run } from './helpers.js';
 
 let server: TestServer;
 let box: Sandbox;
@@ -74,7 +74,7 @@ test('the child gets the token under the env names, and not in any argv', async 
   const result = await runVault(['exec', 'acme', '--', 'sh', '-c', script], { env: box.env });
   assert.equal(result.code, 0, result.stderr);
   const [fromEnv, providers, childArgv, vaultArgv] = result.stdout.split('\n');
-  assert.equal(fromEnv, token);
+  assertSameSecret(fromEnv, token, '$ACME_ACCESS_TOKEN');
   assert.equal(providers, 'acme');
   assert.match(childArgv!, /^sh -c /);
   assert.match(vaultArgv!, /vault\.js exec acme -- sh -c/);
@@ -82,7 +82,7 @@ test('the child gets the token under the env names, and not in any argv', async 
   assert.ok(!result.stderr.includes(token));
 
   const named = await runVault(['exec', 'acme', '--name', 'API_TOKEN', '--name', 'OTHER', '--', 'sh', '-c', 'printf "%s %s %s" "$API_TOKEN" "$OTHER" "${ACME_ACCESS_TOKEN-unset}"'], { env: box.env });
-  assert.equal(named.stdout, `${token} ${token} unset`);
+  assertSameSecret(named.stdout, `${token} ${token} unset`, '$API_TOKEN $OTHER');
 });
 
 test('stdin reaches the child', async () => {

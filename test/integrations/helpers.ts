@@ -48,3 +48,8 @@ export function run(file: string, args: string[], options: { env: NodeJS.Process
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** assert.equal for values holding real tokens: a failure says what differs, never the values. */
+export function assertSameSecret(actual: string | undefined, expected: string, what: string): void {
+  assert.ok(actual === expected, `${what} differs from the expected token (values not shown)`);
+}
