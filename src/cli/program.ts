@@ -170,7 +170,7 @@ Examples:
       'after',
       `
 Examples:
-  curl -H "$(vault token google --header)" https://www.googleapis.com/oauth2/v3/userinfo
+  curl -H @<(vault token google --header) https://www.googleapis.com/oauth2/v3/userinfo
   vault token acme --scope api:read --min-valid 300
   vault token github --json`,
     )
@@ -195,14 +195,19 @@ Examples:
 
   program
     .command('exec <provider>')
+    .usage('[options] <provider> -- <command> [args...]')
     .description('run a command with the provider\'s token in its environment')
     .addOption(accountOption())
     .addOption(nameOption())
     .option('--min-valid <sec>', 'seconds the token must stay valid', '300')
+    .option('--allow-nested', "run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)")
     .argument('<command...>', 'the command and its arguments, after --')
     .addHelpText(
       'after',
       `
+The token is passed in the environment only, never in argv. Signals (INT, TERM, HUP) are
+forwarded to the command; vault exits with its exit code, or 128+N if signal N killed it.
+
 Examples:
   vault exec google -- terraform plan
   vault exec github -- gh repo list
@@ -251,7 +256,7 @@ Examples:
     .addHelpText(
       'after',
       `
-git runs it; you rarely do. It answers for the hosts listed in a provider's git_hosts.
+git runs it with the request on stdin; you rarely do. Hosts are mapped to providers by their git_hosts.
 
 Examples:
   git config --global credential.https://github.com.helper '!vault git-credential'
@@ -262,13 +267,16 @@ Examples:
 
   program
     .command('setup-git [provider]')
-    .description('configure git to use vault for the provider\'s git hosts')
+    .description('configure git to use vault for the provider\'s git hosts (all providers\' without one)')
     .addHelpText(
       'after',
       `
+Adds credential.https://<host>.helper to the global git config for each git host (and the
+http:// one for loopback hosts). Other helpers are kept; running it again changes nothing.
+
 Examples:
   vault setup-git github
-  vault provider add forge --issuer https://git.example.com --client-id ID --git-host git.example.com && vault setup-git forge
+  vault setup-git
   git config --global --get-regexp '^credential\\.'     # what it configured`,
     )
     .action(lazy(deps, () => import('./commands/setup-git.js')));

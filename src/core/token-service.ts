@@ -181,3 +181,25 @@ export async function saveLogin(
   }
   return login;
 }
+
+/**
+ * Drops the cached access token equal to `token` for (provider, account), in every scope set, so
+ * the next request refreshes instead of handing it out again (git's `erase` after the server
+ * refused it, e.g. because it was revoked before it expired). Resolves true when one was dropped.
+ */
+export async function forgetAccessToken(provider: string, account: string, token: string, deps: TokenServiceDeps): Promise<boolean> {
+  const release = await acquireLock(deps.lockDir, lockName(provider, account), { debug: deps.debug });
+  try {
+    let dropped = false;
+    for (const key of await deps.store.keys(accessPrefix(provider, account))) {
+      const record = await readAccess(deps.store, key);
+      if (record?.access_token === token && (await deps.store.delete(key))) {
+        deps.debug(`store: dropped cached access token ${key}`);
+        dropped = true;
+      }
+    }
+    return dropped;
+  } finally {
+    await release();
+  }
+}

@@ -42,6 +42,7 @@ declare module 'oidc-provider' {
     accountId?: string;
     grantId?: string;
     scope?: string;
+    destroy(): Promise<void>;
   }
 
   export interface DeviceCode extends Token {

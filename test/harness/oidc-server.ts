@@ -65,6 +65,12 @@ export interface TestServer {
   introspect(token: string): Promise<{ active: boolean; [k: string]: unknown }>;
   /** Revokes, server-side, the whole grant a refresh token belongs to (no event is emitted). */
   revokeGrantOf(refreshToken: string): Promise<void>;
+  /**
+   * Invalidates one access token before it expires, leaving the grant and its refresh token
+   * alone. (RFC 7009 revocation of an access token at oidc-provider also revokes every token of
+   * the grant, so this goes through the model.)
+   */
+  revokeAccessToken(accessToken: string): Promise<void>;
   /** Every access token, refresh token, ID token, authorization code and device code issued. */
   issuedTokens(): string[];
   /** Completes the user side of the device flow for `user_code`, through the /device pages. */
@@ -276,6 +282,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         provider.DeviceCode.revokeByGrantId(grantId),
         provider.Grant.adapter.destroy(grantId),
       ]);
+    },
+
+    async revokeAccessToken(accessToken) {
+      const token = await provider.AccessToken.find(accessToken, { ignoreExpiration: true });
+      if (!token) throw new Error('revokeAccessToken: unknown access token');
+      await token.destroy();
     },
 
     issuedTokens: () => [...issued],

@@ -1,6 +1,73 @@
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { UsageError } from '../../core/errors.js';
+import { childEnv, execProviders, exitCodeOf, EXEC_PROVIDERS_VAR } from '../../core/exec-env.js';
 import type { Deps } from '../../infra/io.js';
+import { accessTokenFor, targetNames } from '../access-token.js';
+import { accountOf, loadProvider, parseSeconds } from '../context.js';
 
-export async function run(_deps: Deps): Promise<number> {
-  throw new VaultError('`vault exec` is not implemented yet', ExitCode.failure, 'not_implemented');
+export interface ExecOptions {
+  account?: string;
+  name?: string[];
+  minValid: string;
+  allowNested?: boolean;
+}
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Whether we are in the foreground process group of our controlling terminal (proc(5): fields
+ * pgrp and tpgid of /proc/self/stat). The child shares our group, so a Ctrl-C typed there has
+ * reached it already; forwarding it too would deliver a second SIGINT, which tools like terraform
+ * take as "exit now, skip the graceful shutdown". Without /proc, a terminal on stdin stands in.
+ */
+function terminalSignalsReachChild(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // The command name in parentheses may contain spaces; the fields after it are fixed.
+    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(tpgid) > 0 && tpgid === pgrp;
+  } catch {
+    return Boolean(process.stdin.isTTY);
+  }
+}
+
+export async function run(deps: Deps, providerName: string, command: string[], opts: ExecOptions): Promise<number> {
+  const minValid = parseSeconds(opts.minValid, '--min-valid');
+  const provider = loadProvider(deps, providerName);
+  const account = accountOf(deps, opts.account);
+  const names = targetNames(provider, opts.name);
+  if (!opts.allowNested && execProviders(deps.env).includes(provider.name)) {
+    throw new UsageError(
+      `already inside \`vault exec ${provider.name}\` (${EXEC_PROVIDERS_VAR}=${deps.env[EXEC_PROVIDERS_VAR]}); its token is in the environment. Pass --allow-nested to replace it anyway`,
+    );
+  }
+  const { access_token: token } = await accessTokenFor(deps, provider, account, minValid);
+  const [file, ...args] = command as [string, ...string[]];
+  deps.debug(`exec: ${file} with ${names.join(', ')} set`);
+  // The handlers go in before the child starts, or a signal arriving as it starts would kill vault
+  // (node's default) and orphan the child. Node dispatches signals from the event loop, so by the
+  // time a handler runs, `child` is set.
+  let child: ChildProcess | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT' && terminalSignalsReachChild()) return;
+    deps.debug(`exec: forwarding ${signal}`);
+    child?.kill(signal);
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  try {
+    const started = (child = spawn(file, args, { stdio: 'inherit', env: childEnv(deps.env, { provider: provider.name, names, token }) }));
+    return await new Promise<number>((resolve) => {
+      started.once('error', (error: NodeJS.ErrnoException) => {
+        // Shell convention: 127 for a command that is not there, 126 for one that cannot run.
+        const notFound = error.code === 'ENOENT';
+        deps.io.stderr.write(`error: cannot run ${JSON.stringify(file)}: ${notFound ? 'command not found' : error.message}\n`);
+        resolve(notFound ? 127 : 126);
+      });
+      started.once('exit', (code, signal) => resolve(exitCodeOf(code, signal, constants.signals)));
+    });
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, forward);
+  }
 }

@@ -1,6 +1,82 @@
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
+import { credentialUrls, helperCommand, isVaultHelper } from '../../core/git-credential.js';
+import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
 import type { Deps } from '../../infra/io.js';
+import { configFile } from '../../infra/paths.js';
 
-export async function run(_deps: Deps): Promise<number> {
-  throw new VaultError('`vault setup-git` is not implemented yet', ExitCode.failure, 'not_implemented');
+interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs git with argv (no shell); the values written are paths, never secrets. */
+function git(deps: Deps, args: string[]): Promise<GitResult> {
+  return new Promise((resolvePromise, reject) => {
+    execFile('git', args, { env: deps.env, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (!error) return resolvePromise({ code: 0, stdout, stderr });
+      // A number is git's exit status; a string is why git could not be started at all.
+      const code: unknown = error.code;
+      if (typeof code === 'number') return resolvePromise({ code, stdout, stderr });
+      const why = code === 'ENOENT' ? 'git is not installed (or not on PATH)' : `cannot run git: ${error.message}`;
+      reject(new VaultError(why, ExitCode.failure, 'git_missing', { cause: error }));
+    });
+  });
+}
+
+async function gitOk(deps: Deps, args: string[]): Promise<void> {
+  const result = await git(deps, args);
+  if (result.code !== 0) {
+    throw new VaultError(`\`git ${args.join(' ')}\` failed: ${result.stderr.trim() || `exit ${result.code}`}`, ExitCode.failure, 'git_config');
+  }
+}
+
+/** POSIX ERE for exactly `value`: git config matches value patterns as extended regexes. */
+function exactPattern(value: string): string {
+  return `^${value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}$`;
+}
+
+/**
+ * Adds our helper to `credential.<url>.helper` unless it is there. git runs every helper of the
+ * list in order, so other helpers stay; only an earlier vault entry with another path (vault
+ * moved, node upgraded) is replaced, since it would fail on every git command.
+ */
+async function configure(deps: Deps, url: string, helper: string): Promise<'added' | 'present'> {
+  const key = `credential.${url}.helper`;
+  const current = await git(deps, ['config', '--global', '--get-all', key]);
+  // Exit 1: the key is not set; anything else is a real failure (say, a broken config file).
+  if (current.code !== 0 && current.code !== 1) {
+    throw new VaultError(`cannot read the global git config: ${current.stderr.trim()}`, ExitCode.failure, 'git_config');
+  }
+  const values = current.code === 0 ? current.stdout.split('\n').filter((v) => v !== '') : [];
+  if (values.includes(helper)) return 'present';
+  for (const stale of new Set(values.filter(isVaultHelper))) {
+    await gitOk(deps, ['config', '--global', '--unset-all', key, exactPattern(stale)]);
+  }
+  await gitOk(deps, ['config', '--global', '--add', key, helper]);
+  return 'added';
+}
+
+export async function run(deps: Deps, providerName: string | undefined): Promise<number> {
+  const file = configFile(deps.env);
+  const config = loadConfig(file);
+  const providers: Provider[] = providerName
+    ? [getProvider(config, providerName, file)]
+    : Object.entries(config.providers).map(([name, cfg]) => ({ name, ...cfg }));
+  const hosts = [...new Set(providers.flatMap((p) => p.git_hosts ?? []))];
+  if (!hosts.length) {
+    const which = providerName ? `provider ${providerName} has no` : 'no provider has';
+    throw new UsageError(`${which} git hosts: add \`git_hosts = ["git.example.com"]\` to its table in ${file}, or add the provider with --git-host`);
+  }
+  // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).
+  const helper = helperCommand(process.execPath, resolve(process.argv[1] ?? 'vault'));
+  for (const host of hosts) {
+    for (const url of credentialUrls(host)) {
+      const outcome = await configure(deps, url, helper);
+      deps.io.stderr.write(`${outcome === 'added' ? 'Configured' : 'Already configured'}: git credential.${url}.helper\n`);
+    }
+  }
+  return 0;
 }

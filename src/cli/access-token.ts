@@ -1,0 +1,20 @@
+import { checkEnvName } from '../core/names.js';
+import { envNames, type Provider } from '../core/providers.js';
+import type { AccessRecord } from '../core/token-set.js';
+import { getAccessToken } from '../core/token-service.js';
+import type { Deps } from '../infra/io.js';
+import { passThroughToken } from './commands/token.js';
+import { tokenDeps } from './context.js';
+
+/**
+ * The access token the integrations hand on: `VAULT_<NAME>_ACCESS_TOKEN` when CI supplies one,
+ * else a token from the store valid for `minValid` seconds, refreshed when needed.
+ */
+export async function accessTokenFor(deps: Deps, provider: Provider, account: string, minValid: number): Promise<AccessRecord> {
+  return passThroughToken(deps.env, provider.name, deps.clock.now()) ?? (await getAccessToken({ provider, account, minValid }, tokenDeps(deps)));
+}
+
+/** `--name` values (checked), else the provider's env names. */
+export function targetNames(provider: Provider, names: string[] | undefined): string[] {
+  return names?.length ? [...new Set(names.map(checkEnvName))] : envNames(provider);
+}

@@ -1,0 +1,39 @@
+/**
+ * Set by `vault exec` in the child's environment: the providers whose tokens it was given,
+ * comma-separated. Like aws-vault's AWS_VAULT, it lets a nested `vault exec` notice that it would
+ * overwrite the outer token with another one, which is usually a mistake in a script.
+ */
+export const EXEC_PROVIDERS_VAR = 'VAULT_EXEC_PROVIDERS';
+
+/** The providers an enclosing `vault exec` already put into this environment. */
+export function execProviders(env: NodeJS.ProcessEnv): string[] {
+  return (env[EXEC_PROVIDERS_VAR] ?? '').split(',').filter(Boolean);
+}
+
+export interface ChildEnvRequest {
+  provider: string;
+  /** The variables to set; already validated env names. */
+  names: readonly string[];
+  token: string;
+}
+
+/**
+ * The child's environment: the parent's, plus each name set to the token and the provider added
+ * to VAULT_EXEC_PROVIDERS. The token travels only in the environment, never in argv, where every
+ * user of the machine could read it (/proc/<pid>/cmdline, `ps`).
+ */
+export function childEnv(parent: NodeJS.ProcessEnv, request: ChildEnvRequest): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...parent };
+  for (const name of request.names) env[name] = request.token;
+  const providers = execProviders(parent);
+  if (!providers.includes(request.provider)) providers.push(request.provider);
+  env[EXEC_PROVIDERS_VAR] = providers.join(',');
+  return env;
+}
+
+/** Shell convention for a child that died of signal N (POSIX `$?`, aws-vault, sudo). */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null, signalNumbers: Readonly<Record<string, number>>): number {
+  if (code !== null) return code;
+  const n = signal ? signalNumbers[signal] : undefined;
+  return n === undefined ? 1 : 128 + n;
+}
