@@ -184,22 +184,22 @@ export function describe(error: unknown): string {
     if (p?.error) return p.error_description ? `${p.error} (${oneLine(p.error_description)})` : p.error;
     return `HTTP ${error.status} (client authentication failed)`;
   }
-  // openid-client's own errors ("invalid response encountered") keep the precise check in `cause`;
-  // those messages name the failed check, never a value.
+  const e = error as { name?: string; message?: string; cause?: unknown; code?: string };
+  // openid-client's own message is generic ("invalid response encountered"); its cause names the
+  // broken member (never its value) of a body that is not what RFC 6749 §5.1 prescribes.
+  if (e?.code === 'OAUTH_PARSE_ERROR') return 'the server answered with malformed JSON';
+  if (e?.code === 'OAUTH_INVALID_RESPONSE' && e.cause instanceof Error) return `the server's answer is not a valid OAuth response: ${oneLine(e.cause.message.replace(/"response" body /, ''))}`;
+  // Other openid-client errors keep the precise check in `cause`; those messages name the failed
+  // check, never a value.
   if (error instanceof oidc.ClientError && error.cause instanceof Error && error.cause.message && error.cause.message !== error.message) {
     return `${error.message}: ${oneLine(error.cause.message)}`;
   }
-  const e = error as { name?: string; message?: string; cause?: unknown; code?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
   if (error instanceof TypeError && /fetch failed/i.test(error.message)) return describeNetworkError(error);
   if (e?.code === 'OAUTH_RESPONSE_IS_NOT_JSON' && e.cause instanceof Response) {
     return `the server answered HTTP ${e.cause.status} with ${e.cause.headers.get('content-type')?.split(';')[0] || 'no content type'}, not JSON`;
   }
   if (e?.cause instanceof Response) return `HTTP ${e.cause.status} ${e.cause.statusText}`.trim();
-  // openid-client's own message is generic ("invalid response encountered"); its cause names the
-  // broken member (never its value) of a body that is not what RFC 6749 §5.1 prescribes.
-  if (e?.code === 'OAUTH_PARSE_ERROR') return 'the server answered with malformed JSON';
-  if (e?.code === 'OAUTH_INVALID_RESPONSE' && e.cause instanceof Error) return `the server's answer is not a valid OAuth response: ${oneLine(e.cause.message.replace(/"response" body /, ''))}`;
   return oneLine(e?.message ?? String(error));
 }
 
