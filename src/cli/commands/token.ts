@@ -1,5 +1,5 @@
 import { envStem } from '../../core/names.js';
-import { expiresIn, type AccessRecord } from '../../core/token-set.js';
+import { expiresIn, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
 import { getAccessToken } from '../../core/token-service.js';
 import type { Deps } from '../../infra/io.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
@@ -20,11 +20,12 @@ export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: 
 }
 
 export function formatToken(record: AccessRecord, opts: { json?: boolean; header?: boolean }, provider: string, account: string, now: number): string {
-  if (opts.header) return `Authorization: ${record.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
+  const type = tokenTypeOf(record.token_type);
+  if (opts.header) return `Authorization: ${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
   if (opts.json) {
     return `${JSON.stringify({
       access_token: record.access_token,
-      token_type: record.token_type,
+      token_type: type,
       expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString(),
       expires_in: expiresIn(record, now),
       scope: record.scope,
