@@ -109,7 +109,9 @@ export type ProxyMode =
   /** The next `times` requests get 503 with Retry-After, then requests pass through. */
   | { kind: 'fail-then-pass'; times: number; retryAfter: string }
   /** Token-endpoint requests are held open and never answered; the rest pass. */
-  | { kind: 'hold-token' };
+  | { kind: 'hold-token' }
+  /** Token-endpoint responses lose these members (a server that omits expires_in or refresh_token). */
+  | { kind: 'drop'; fields: string[] };
 
 export interface Proxy {
   url: string;
@@ -161,8 +163,20 @@ export async function startProxy(target: TestServer, mode: ProxyMode = { kind: '
     const upstream = request(
       { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${target.port}` } },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        if (m.kind !== 'drop' || req.url !== '/token') {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          for (const f of m.fields) delete body[f];
+          const text = JSON.stringify(body);
+          res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+          res.end(text);
+        });
       },
     );
     upstream.on('error', () => res.destroy());
