@@ -118,7 +118,7 @@ export interface Proxy {
   mode: ProxyMode;
   /** Requests seen, by path. */
   seen: string[];
-  /** Resolves when a token-endpoint request is being held. */
+  /** Resolves when the next token-endpoint request is being held. */
   held(): Promise<void>;
   close(): Promise<void>;
 }
@@ -129,13 +129,12 @@ export interface Proxy {
  */
 export async function startProxy(target: TestServer, mode: ProxyMode = { kind: 'pass' }, port = 0): Promise<Proxy> {
   const sockets = new Set<Socket>();
-  let onHeld: (() => void) | undefined;
-  const heldPromise = new Promise<void>((resolve) => (onHeld = resolve));
+  let waiters: (() => void)[] = [];
   const proxy: Proxy = {
     url: '',
     mode,
     seen: [],
-    held: () => heldPromise,
+    held: () => new Promise<void>((resolve) => waiters.push(resolve)),
     close: async () => {
       const closed = once(server, 'close');
       server.close();
@@ -157,7 +156,8 @@ export async function startProxy(target: TestServer, mode: ProxyMode = { kind: '
     }
     if (m.kind === 'hold-token' && req.url?.startsWith('/token') && !req.url.startsWith('/token/')) {
       req.resume();
-      onHeld?.();
+      for (const w of waiters) w();
+      waiters = [];
       return;
     }
     const upstream = request(
