@@ -163,3 +163,33 @@ describe('temporary failures at the token endpoint', () => {
     await recovers();
   });
 });
+
+describe('a damaged store entry', () => {
+  test('a corrupt cached token: exit 5 naming the entry; the login is not touched', async () => {
+    const v = await loggedIn(server);
+    try {
+      const stored = await v.readLogin();
+      await v.store().set('at:acme:default:*', '{"v":1,"access_token":');
+      const r = await v.run(['token', 'acme']);
+      assert.equal(r.code, 5);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /entry "at:acme:default:\*" of .*credentials\.json is corrupt/);
+      assert.deepEqual(await v.readLogin(), stored);
+    } finally {
+      v.cleanup();
+    }
+  });
+
+  test('a login written by a newer vault: exit 5, "upgrade"', async () => {
+    const v = await loggedIn(server);
+    try {
+      await v.store().set('rt:acme:default', JSON.stringify({ v: 2, refresh_token: 'x', scope: '', obtained_at: 0 }));
+      await expire(v);
+      const r = await v.run(['token', 'acme']);
+      assert.equal(r.code, 5);
+      assert.match(r.stderr, /entry "rt:acme:default" .* newer vault .*upgrade vault/);
+    } finally {
+      v.cleanup();
+    }
+  });
+});
