@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 /** The process's streams, swappable in tests. */
 export interface Io {
@@ -21,13 +22,23 @@ export interface Deps {
   debug: (message: string) => void;
 }
 
+/**
+ * The process's streams. Node builds each stream object on first use, which costs start-up time
+ * (stdin's most): they are touched only when a command reads or writes them.
+ */
 export function processIo(): Io {
   return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    stdinIsTTY: isatty(0),
+    stderrIsTTY: isatty(2),
   };
 }
 
