@@ -1,6 +1,6 @@
 import { envStem } from '../../core/names.js';
 import { expiresIn, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
-import { getAccessToken } from '../../core/token-service.js';
+import { getAccessToken, type TokenRequest, type TokenServiceDeps } from '../../core/token-service.js';
 import type { Deps } from '../../infra/io.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
 
@@ -36,14 +36,26 @@ export function formatToken(record: AccessRecord, opts: { json?: boolean; header
   return `${record.access_token}\n`;
 }
 
-export async function run(deps: Deps, providerName: string, opts: TokenOptions): Promise<number> {
+type Obtain = (req: TokenRequest, deps: TokenServiceDeps) => Promise<AccessRecord | undefined>;
+
+/**
+ * Prints the token for `vault token`, obtained by `obtain`: getAccessToken, or on the cached-token
+ * fast path cachedAccessToken, which may come back empty (then nothing is printed: false).
+ */
+export async function printToken(deps: Deps, providerName: string, opts: TokenOptions, obtain: Obtain): Promise<boolean> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
   const scopes = scopeList(opts.scope);
   const record =
     passThroughToken(deps.env, provider.name, deps.clock.now()) ??
-    (await getAccessToken({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }, tokenDeps(deps)));
+    (await obtain({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }, tokenDeps(deps)));
+  if (!record) return false;
   deps.io.stdout.write(formatToken(record, opts, provider.name, account, deps.clock.now()));
+  return true;
+}
+
+export async function run(deps: Deps, providerName: string, opts: TokenOptions): Promise<number> {
+  await printToken(deps, providerName, opts, getAccessToken);
   return 0;
 }
