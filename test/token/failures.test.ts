@@ -136,6 +136,7 @@ describe('temporary failures at the token endpoint', () => {
     assert.equal(waits.length, 1, r.stderr);
     assert.ok(waits[0]! >= 1000, `waited ${waits[0]}ms, Retry-After asked for 1000`);
     assert.equal((await server.introspect(r.stdout.trim())).active, true);
+    for (const secret of [r.stdout.trim(), (await v.readLogin())!.refresh_token!]) assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
   });
 
   test('a Retry-After longer than we wait for ends the retries at once', async () => {
