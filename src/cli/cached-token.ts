@@ -1,6 +1,6 @@
 import { cachedAccessToken } from '../core/token-service.js';
-import { processIo, type Deps } from '../infra/io.js';
-import { printToken } from './commands/token.js';
+import { processIo, writeAllSync, type Deps } from '../infra/io.js';
+import { tokenOutput } from './commands/token.js';
 import { parseFastToken } from './fast-path.js';
 
 /**
@@ -14,9 +14,14 @@ export async function printCachedToken(argv: readonly string[], env: NodeJS.Proc
   const fast = parseFastToken(argv);
   if (!fast || fast.options.forceRefresh || env.VAULT_DEBUG) return false;
   const deps: Deps = { io: processIo(), env, clock: { now: () => Date.now() }, debug: () => {} };
+  let output: string | undefined;
   try {
-    return await printToken(deps, fast.provider, fast.options, cachedAccessToken);
+    output = await tokenOutput(deps, fast.provider, fast.options, cachedAccessToken);
   } catch {
     return false;
   }
+  if (output === undefined) return false;
+  // Once output has begun there is no falling back: a failed write is the command's failure.
+  writeAllSync(1, output);
+  return true;
 }

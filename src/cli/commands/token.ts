@@ -39,10 +39,10 @@ export function formatToken(record: AccessRecord, opts: { json?: boolean; header
 type Obtain = (req: TokenRequest, deps: TokenServiceDeps) => Promise<AccessRecord | undefined>;
 
 /**
- * Prints the token for `vault token`, obtained by `obtain`: getAccessToken, or on the cached-token
- * fast path cachedAccessToken, which may come back empty (then nothing is printed: false).
+ * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
+ * cached-token fast path cachedAccessToken, which may come back empty (then: undefined).
  */
-export async function printToken(deps: Deps, providerName: string, opts: TokenOptions, obtain: Obtain): Promise<boolean> {
+export async function tokenOutput(deps: Deps, providerName: string, opts: TokenOptions, obtain: Obtain): Promise<string | undefined> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
@@ -50,12 +50,10 @@ export async function printToken(deps: Deps, providerName: string, opts: TokenOp
   const record =
     passThroughToken(deps.env, provider.name, deps.clock.now()) ??
     (await obtain({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }, tokenDeps(deps)));
-  if (!record) return false;
-  deps.io.stdout.write(formatToken(record, opts, provider.name, account, deps.clock.now()));
-  return true;
+  return record && formatToken(record, opts, provider.name, account, deps.clock.now());
 }
 
 export async function run(deps: Deps, providerName: string, opts: TokenOptions): Promise<number> {
-  await printToken(deps, providerName, opts, getAccessToken);
+  deps.io.stdout.write((await tokenOutput(deps, providerName, opts, getAccessToken))!);
   return 0;
 }
