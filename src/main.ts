@@ -1,4 +1,4 @@
-import { parseFastToken, runFastToken } from './cli/fast-path.js';
+import { run } from './cli/program.js';
 import { debugLogger } from './infra/debug.js';
 import { processIo, type Deps } from './infra/io.js';
 
@@ -15,9 +15,7 @@ export async function main(argv: string[]): Promise<void> {
     io,
     env: process.env,
     clock: { now: () => Date.now() },
-    debug: wantsDebug(argv, process.env) ? debugLogger(true, io.stderr) : () => {},
+    debug: debugLogger(wantsDebug(argv, process.env), io.stderr),
   };
-  // `vault token <provider>` is the hot path (scripts, git): it skips loading commander.
-  const fast = parseFastToken(argv);
-  process.exitCode = fast ? await runFastToken(fast, deps) : await (await import('./cli/program.js')).run(argv, deps);
+  process.exitCode = await run(argv, deps);
 }

@@ -1,7 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode } from '../core/errors.js';
+import { ExitCode, VaultError } from '../core/errors.js';
 import type { Deps } from '../infra/io.js';
-import { reportFailure } from './report.js';
 
 declare const VAULT_VERSION: string;
 
@@ -192,7 +191,12 @@ Examples:
   return program;
 }
 
-/** Runs the CLI and returns the exit code: commander's errors here, all others in reportFailure. */
+function colourError(deps: Deps, text: string): Promise<string> {
+  if (!deps.io.stderrIsTTY || deps.env.NO_COLOR !== undefined) return Promise.resolve(text);
+  return import('chalk').then((m) => m.default.red(text));
+}
+
+/** Runs the CLI and returns the exit code; every error is mapped here, in one place. */
 export async function run(argv: string[], deps: Deps): Promise<number> {
   exitCode = ExitCode.ok;
   const program = buildProgram(deps);
@@ -205,6 +209,18 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    return reportFailure(error, deps);
+    if (error instanceof VaultError) {
+      deps.io.stderr.write(`${await colourError(deps, `error: ${error.message}`)}\n`);
+      if (error.cause) deps.debug(`cause: ${describeCause(error.cause)}`);
+      return error.exitCode;
+    }
+    deps.io.stderr.write(`${await colourError(deps, `error: unexpected failure: ${(error as Error)?.message ?? String(error)}`)}\n`);
+    deps.debug(`stack: ${(error as Error)?.stack ?? ''}`);
+    return ExitCode.failure;
   }
+}
+
+function describeCause(cause: unknown): string {
+  const e = cause as { name?: string; code?: string; message?: string };
+  return [e?.name, e?.code, e?.message?.split('\n')[0]].filter(Boolean).join(': ');
 }

@@ -1,4 +1,4 @@
-// The cached-token fast path reads `vault token` argv without commander. Whatever it accepts must
+// The cached-token path reads `vault token` argv without commander. Whatever it accepts must
 // mean exactly what commander makes of it; whatever is unusual must be left to commander.
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import { buildProgram } from '../../src/cli/program.js';
-import { parseFastToken } from '../../src/cli/fast-path.js';
+import { parseFastToken } from '../../src/cli/cached-token.js';
 import type { Deps } from '../../src/infra/io.js';
 
 /** What commander makes of `argv` for `vault token`, or undefined when it refuses. */
