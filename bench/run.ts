@@ -134,11 +134,19 @@ try {
 
   // Hot path: a cached token, no network.
   const nodeBaseline: Command = { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: vaults.get('file')!.env };
+  const keyringFloor = 'bare @napi-rs/keyring read of the entry';
   const hot = await interleaved([
     nodeBaseline,
     ...stores.map((kind) => ({ name: `vault token acme (cached, ${kind})`, argv: vaultCmd('token', 'acme'), env: vaults.get(kind)!.env })),
+    ...(keychain ? [{ name: keyringFloor, argv: [process.execPath, join(ROOT, 'bench', 'bare-keyring.cjs')], env: vaults.get('keychain')!.env }] : []),
   ]);
   report('Hot path: `vault token` with a cached token', hot, 'node -e 0', 1.25);
+  if (keychain) {
+    const over = (name: string) => median(hot.get(name)!) - median(hot.get('node -e 0')!);
+    console.log(
+      `  keychain: the Secret Service read alone costs ${fmt(over(keyringFloor))} over node; vault adds ${fmt(over('vault token acme (cached, keychain)') - over(keyringFloor))} on top`,
+    );
+  }
 
   // Refresh path: one refresh grant per run against the same local server.
   const bare = await loggedIn(server, 'file');
