@@ -49,12 +49,16 @@ describe('a refresh token revoked at the server', () => {
     }
   });
 
-  test('nothing stored: exit 3 with the login command', async () => {
+  test('nothing stored: exit 3 with the login command, and no login attempt', async () => {
     const v = await loggedIn(server);
     try {
+      // The sandbox's VAULT_BROWSER completes logins on its own: a token call must not use it.
+      const logins = server.counts.authorizationCode;
       const r = await v.run(['token', 'acme', '-a', 'nobody']);
       assert.equal(r.code, 3);
       assert.match(r.stderr, /run `vault login acme -a nobody`/);
+      assert.equal(r.stdout, '');
+      assert.equal(server.counts.authorizationCode, logins);
     } finally {
       v.cleanup();
     }
