@@ -4,7 +4,7 @@
 // fails on a number. BENCH_ROUNDS (default 40) sets the rounds per comparison.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startTestServer } from '../test/harness/oidc-server.js';
@@ -122,6 +122,8 @@ const sandboxes: Vault[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
 try {
   console.log(`vault bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${ROUNDS} rounds`);
+  // Other work on the machine stretches every process alike but inflates the ratios: say how busy it was.
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (!keychain) console.log('no D-Bus session bus and no gnome-keyring to start one: keychain figures are skipped');
 
   const stores: StoreKind[] = keychain ? ['file', 'keychain'] : ['file'];
@@ -184,6 +186,7 @@ try {
   } else {
     console.log('\nMemory: /usr/bin/time is not installed; peak RSS not measured');
   }
+  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   for (const v of sandboxes) v.cleanup();
   rmSync(dir, { recursive: true, force: true });
