@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-import module from 'node:module';
+// CommonJS (see bin/package.json): a cached token is answered by dist/cached-token.cjs, one small
+// CommonJS bundle, without starting the ESM loader; everything else runs the ESM build.
+'use strict';
 
-// Node >= 22.1 caches compiled code on disk: later starts skip parsing the bundle.
-module.enableCompileCache?.();
-const { main } = await import('../dist/main.js');
-await main(process.argv.slice(2));
+// Node >= 22.1 caches compiled code on disk: later starts skip parsing the bundles.
+if (Number(process.versions.node.split('.')[0]) >= 22) require('node:module').enableCompileCache?.();
+const argv = process.argv.slice(2);
+require('../dist/cached-token.cjs')
+  .printCachedToken(argv)
+  .then((done) => done || import('../dist/main.js').then(({ main }) => main(argv)));

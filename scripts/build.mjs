@@ -1,9 +1,16 @@
-// Bundles src/ into dist/ with esbuild: one ESM entry plus lazily loaded chunks, so the cached-token
-// path loads only what it needs. The native keyring binding stays external (it is a .node file).
+// Bundles src/ into dist/ with esbuild:
+// - dist/main.js: the CLI as one ESM entry plus lazily loaded chunks, so each command loads only
+//   what it needs;
+// - dist/cached-token.cjs: the cached-token path of `vault token` alone, as CommonJS, which
+//   bin/vault.js tries first (CommonJS starts faster than the ESM loader).
+// The native keyring binding stays external (it is a .node file).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// Chunk names carry content hashes: without a clean slate, stale chunks pile up in the package.
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+
 await build({
   entryPoints: ['src/main.ts'],
   outdir: 'dist',
@@ -20,3 +27,40 @@ await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
+
+// The cached-token path must never load a lazily imported module: every import() of a package or
+// of our own code is cut off (it would reject, and bin/vault.js falls back to dist/main.js).
+// Node built-ins stay importable (the encrypted file store needs node:crypto).
+const offFastPath = {
+  name: 'off-fast-path',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' && !args.path.startsWith('node:') ? { path: args.path, namespace: 'off-fast-path' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'off-fast-path' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the cached-token path`)});`,
+      loader: 'js',
+    }));
+  },
+};
+const fast = await build({
+  entryPoints: { 'cached-token': 'src/cli/cached-token.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['@napi-rs/keyring'],
+  // keyring-store.ts loads the binding through createRequire(import.meta.url).
+  define: { 'import.meta.url': '__vaultImportMetaUrl' },
+  banner: { js: "const __vaultImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [offFastPath],
+  metafile: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+// What the hot path may contain: our code and the TOML parser. Anything else is a regression.
+const inputs = Object.keys(fast.metafile.inputs).filter((p) => !p.startsWith('off-fast-path:'));
+const stray = inputs.filter((p) => !p.startsWith('src/') && !p.startsWith('node_modules/smol-toml/'));
+if (stray.length) throw new Error(`dist/cached-token.cjs must not bundle ${stray.join(', ')}`);

@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { parse as parseToml } from 'smol-toml';
 import { UsageError, VaultError, ExitCode } from './errors.js';
 import { PRESETS } from './presets.js';
@@ -193,7 +192,9 @@ export async function renderConfig(config: Config): Promise<string> {
 export function writeConfigAtomically(file: string, text: string): void {
   const dir = dirname(file);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Unique, not secret (the directory is the user's own, and 'wx' never reuses a file): no
+  // node:crypto here, which would cost every command that reads the configuration its load time.
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   try {
     writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
     const fd = openSync(tmp, 'r');

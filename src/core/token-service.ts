@@ -47,6 +47,14 @@ export function lockName(provider: string, account: string): string {
   return `${provider}.${account}`;
 }
 
+/** The cached access token for the request while it is fresh; never refreshes, never locks. */
+export async function cachedAccessToken(req: TokenRequest, deps: TokenServiceDeps): Promise<AccessRecord | undefined> {
+  if (req.forceRefresh) return undefined;
+  const key = accessKey(req.provider.name, req.account, req.scopes);
+  const cached = await readAccess(deps.store, key);
+  return cached && isFresh(cached, deps.clock.now(), req.minValid) ? cached : undefined;
+}
+
 /**
  * A valid access token for (provider, account, scopes): from the cache while fresh, else from
  * one refresh grant, single-flight across processes. Under the lock the cache is read again, so
@@ -57,12 +65,10 @@ export function lockName(provider: string, account: string): string {
 export async function getAccessToken(req: TokenRequest, deps: TokenServiceDeps): Promise<AccessRecord> {
   const { store, clock } = deps;
   const key = accessKey(req.provider.name, req.account, req.scopes);
-  if (!req.forceRefresh) {
-    const cached = await readAccess(store, key);
-    if (cached && isFresh(cached, clock.now(), req.minValid)) {
-      deps.debug(`store: cached access token for ${key} is fresh`);
-      return cached;
-    }
+  const cached = await cachedAccessToken(req, deps);
+  if (cached) {
+    deps.debug(`store: cached access token for ${key} is fresh`);
+    return cached;
   }
   const release = await acquireLock(deps.lockDir, lockName(req.provider.name, req.account), { debug: deps.debug });
   try {

@@ -87,6 +87,16 @@ export function isFresh(record: AccessRecord, now: number, minValidSec: number):
   return record.expires_at - now > margin;
 }
 
+/**
+ * openid-client lower-cases token_type; the type is case-insensitive (RFC 6749 §7.1), but scripts
+ * build headers from it, so the registered spellings (RFC 6750 "Bearer", RFC 9449 "DPoP") are used.
+ */
+export function tokenTypeOf(value: unknown): string {
+  if (typeof value !== 'string' || value === '') return 'Bearer';
+  const lower = value.toLowerCase();
+  return lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : value;
+}
+
 /** Seconds left, never negative; null for non-expiring tokens. */
 export function expiresIn(record: AccessRecord, now: number): number | null {
   return record.expires_at === null ? null : Math.max(0, Math.floor((record.expires_at - now) / 1000));

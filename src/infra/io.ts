@@ -1,6 +1,14 @@
+import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { createRequire } from 'node:module';
 
 /** The process's streams, swappable in tests. */
+// node:tty loads net and the stream machinery, a millisecond or two of start-up: it is required
+// only when a command asks whether a stream is a terminal.
+function isatty(fd: number): boolean {
+  return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+}
+
 export interface Io {
   stdin: Readable;
   stdout: Writable;
@@ -21,13 +29,27 @@ export interface Deps {
   debug: (message: string) => void;
 }
 
+/**
+ * The process's streams. Node builds each stream object on first use, which costs start-up time:
+ * they are touched only when a command reads or writes them.
+ */
 export function processIo(): Io {
   return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdinIsTTY() {
+      return isatty(0);
+    },
+    get stderrIsTTY() {
+      return isatty(2);
+    },
   };
 }
 
@@ -46,4 +68,21 @@ export async function readStdin(stdin: Readable, limit = 64 * 1024): Promise<str
 
 export function writeLine(stream: Writable, line: string): void {
   stream.write(line.endsWith('\n') ? line : `${line}\n`);
+}
+
+/**
+ * Writes all of `text` to a file descriptor without creating a stream object (process.stdout on a
+ * pipe loads net and the stream machinery: milliseconds of start-up). Short writes are continued;
+ * a descriptor someone left non-blocking (EAGAIN) is waited on, as Node's own stdio does on pipes.
+ */
+export function writeAllSync(fd: number, text: string): void {
+  const data = Buffer.from(text, 'utf8');
+  for (let done = 0; done < data.length; ) {
+    try {
+      done += writeSync(fd, data, done);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }

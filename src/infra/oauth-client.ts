@@ -5,6 +5,7 @@
 import * as oidc from 'openid-client';
 import { ExitCode, LoginRequiredError, TemporaryError, UsageError, VaultError, loginCommand } from '../core/errors.js';
 import { isLoopbackHost, type Provider } from '../core/providers.js';
+import { tokenTypeOf } from '../core/token-set.js';
 import { describeNetworkError, httpOptionsFromEnv, makeFetch } from './http.js';
 
 export type Configuration = oidc.Configuration;
@@ -122,7 +123,7 @@ export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenE
   const identity = claims ? (typeof claims.email === 'string' ? claims.email : claims.sub) : undefined;
   return {
     access_token: response.access_token,
-    token_type: typeof response.token_type === 'string' ? response.token_type : 'Bearer',
+    token_type: tokenTypeOf(response.token_type),
     ...(typeof response.refresh_token === 'string' && response.refresh_token && { refresh_token: response.refresh_token }),
     expires_at: expiryOf(response, now),
     ...(typeof response.scope === 'string' && { scope: response.scope }),

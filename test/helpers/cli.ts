@@ -47,10 +47,10 @@ export function sandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
 /** Runs the built CLI as a user would, with only the environment given (nothing inherited). */
 export function runVault(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; bin?: string },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VAULT_BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [options.bin ?? VAULT_BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

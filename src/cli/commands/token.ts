@@ -1,6 +1,6 @@
 import { envStem } from '../../core/names.js';
-import { expiresIn, type AccessRecord } from '../../core/token-set.js';
-import { getAccessToken } from '../../core/token-service.js';
+import { expiresIn, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
+import { getAccessToken, type TokenRequest, type TokenServiceDeps } from '../../core/token-service.js';
 import type { Deps } from '../../infra/io.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
 
@@ -20,11 +20,12 @@ export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: 
 }
 
 export function formatToken(record: AccessRecord, opts: { json?: boolean; header?: boolean }, provider: string, account: string, now: number): string {
-  if (opts.header) return `Authorization: ${record.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
+  const type = tokenTypeOf(record.token_type);
+  if (opts.header) return `Authorization: ${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
   if (opts.json) {
     return `${JSON.stringify({
       access_token: record.access_token,
-      token_type: record.token_type,
+      token_type: type,
       expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString(),
       expires_in: expiresIn(record, now),
       scope: record.scope,
@@ -35,14 +36,24 @@ export function formatToken(record: AccessRecord, opts: { json?: boolean; header
   return `${record.access_token}\n`;
 }
 
-export async function run(deps: Deps, providerName: string, opts: TokenOptions): Promise<number> {
+type Obtain = (req: TokenRequest, deps: TokenServiceDeps) => Promise<AccessRecord | undefined>;
+
+/**
+ * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
+ * cached-token fast path cachedAccessToken, which may come back empty (then: undefined).
+ */
+export async function tokenOutput(deps: Deps, providerName: string, opts: TokenOptions, obtain: Obtain): Promise<string | undefined> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
   const scopes = scopeList(opts.scope);
   const record =
     passThroughToken(deps.env, provider.name, deps.clock.now()) ??
-    (await getAccessToken({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }, tokenDeps(deps)));
-  deps.io.stdout.write(formatToken(record, opts, provider.name, account, deps.clock.now()));
+    (await obtain({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }, tokenDeps(deps)));
+  return record && formatToken(record, opts, provider.name, account, deps.clock.now());
+}
+
+export async function run(deps: Deps, providerName: string, opts: TokenOptions): Promise<number> {
+  deps.io.stdout.write((await tokenOutput(deps, providerName, opts, getAccessToken))!);
   return 0;
 }

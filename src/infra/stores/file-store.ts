@@ -1,16 +1,21 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { StoreError } from '../../core/errors.js';
 import { acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { SecretStore } from './store.js';
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
-
 // scrypt parameters (RFC 7914 §2): N=2^15, r=8, p=1 costs ~32 MiB and tens of ms per process,
 // which is what an attacker pays per guess of the passphrase.
 const KDF = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+// node:crypto takes milliseconds to load and only an encrypted file needs it, so it is imported
+// on demand, off the cached-token path.
+async function deriveKey(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
+  const { scrypt } = await import('node:crypto');
+  return new Promise((resolve, reject) =>
+    scrypt(passphrase, salt, 32, { N: params.N, r: params.r, p: params.p, maxmem: KDF.maxmem }, (error, key) => (error ? reject(error) : resolve(key))),
+  );
+}
 
 interface PlainFile {
   v: 1;
@@ -119,12 +124,8 @@ export class FileStore implements SecretStore {
     if (e.cipher !== 'aes-256-gcm' || e.kdf?.name !== 'scrypt') {
       throw new StoreError(`${this.#file} uses an unknown cipher: upgrade vault`);
     }
-    const key = await scrypt(passphrase, Buffer.from(e.kdf.salt, 'base64'), 32, {
-      N: e.kdf.N,
-      r: e.kdf.r,
-      p: e.kdf.p,
-      maxmem: KDF.maxmem,
-    });
+    const key = await deriveKey(passphrase, Buffer.from(e.kdf.salt, 'base64'), e.kdf);
+    const { createDecipheriv } = await import('node:crypto');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(e.iv, 'base64'));
       decipher.setAuthTag(Buffer.from(e.tag, 'base64'));
@@ -139,9 +140,10 @@ export class FileStore implements SecretStore {
     const plain: PlainFile = { v: 1, entries };
     const passphrase = this.#options.passphrase;
     if (!passphrase) return `${JSON.stringify(plain, null, 2)}\n`;
+    const { createCipheriv, randomBytes } = await import('node:crypto');
     const salt = randomBytes(16);
     const iv = randomBytes(12);
-    const key = await scrypt(passphrase, salt, 32, KDF);
+    const key = await deriveKey(passphrase, salt, KDF);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     const data = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
     const doc: EncryptedFile = {
@@ -217,7 +219,9 @@ export class FileStore implements SecretStore {
   }
 
   #writeAtomically(dir: string, text: string): void {
-    const tmp = join(dir, `.${basename(this.#file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    // A unique, not a secret name: the directory is ours alone (ensurePrivateDir) and 'wx' refuses
+    // to follow or reuse anything already there.
+    const tmp = join(dir, `.${basename(this.#file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
     let fd: number | undefined;
     try {
       fd = openSync(tmp, 'wx', 0o600);

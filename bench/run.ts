@@ -1,0 +1,194 @@
+// `npm run bench`: how fast `vault token` is, measured side by side with baselines in one run.
+// Commands under comparison run interleaved (round-robin, order rotated each round) and are
+// compared by medians, so drift in machine load hits all of them alike. Prints figures; never
+// fails on a number. BENCH_ROUNDS (default 40) sets the rounds per comparison.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startTestServer } from '../test/harness/oidc-server.js';
+import { ROOT, VAULT_BIN } from '../test/helpers/cli.js';
+import { expire, loggedIn, type StoreKind, type Vault } from '../test/token/setup.js';
+
+// The keychain figures need a Secret Service: without a session bus, run again inside a
+// throwaway one (the same gnome-keyring session the tests use).
+if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.VAULT_IN_TEST_KEYRING && hasKeyringTools()) {
+  const r = spawnSync('sh', [join(ROOT, 'scripts', 'with-keyring.sh'), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  process.exit(r.status ?? 1);
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 40;
+const WARMUP = 3;
+
+interface Command {
+  name: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+interface Run {
+  ms: number;
+  code: number | null;
+  stdout: string;
+}
+
+function hasKeyringTools(): boolean {
+  return ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
+}
+
+function runOnce(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - started;
+      if (code !== 0) process.stderr.write(`bench: ${argv.slice(1).join(' ')} exited ${code}: ${stderr.trim()}\n`);
+      resolve({ ms, code, stdout });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function quantile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** Interleaved rounds of every command; returns each command's wall times. */
+async function interleaved(commands: Command[], rounds = ROUNDS): Promise<Map<string, number[]>> {
+  const times = new Map(commands.map((c) => [c.name, [] as number[]]));
+  for (let round = -WARMUP; round < rounds; round++) {
+    const shift = ((round % commands.length) + commands.length) % commands.length;
+    const order = [...commands.slice(shift), ...commands.slice(0, shift)];
+    for (const c of order) {
+      const r = await runOnce(c.argv, c.env);
+      if (round >= 0) times.get(c.name)!.push(r.ms);
+    }
+  }
+  return times;
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(1)} ms`;
+}
+
+function report(title: string, times: Map<string, number[]>, baseline: string, target: number): void {
+  const base = median(times.get(baseline)!);
+  console.log(`\n${title}  (${times.get(baseline)!.length} interleaved rounds, medians)`);
+  for (const [name, t] of times) {
+    const m = median(t);
+    const ratio = name === baseline ? '' : `  ${(m / base).toFixed(2)}× ${baseline}  (target ≤ ${target}×)`;
+    console.log(`  ${name.padEnd(44)} ${fmt(m).padStart(10)}   p90 ${fmt(quantile(t, 0.9)).padStart(10)}${ratio}`);
+  }
+}
+
+const vaultCmd = (...args: string[]): string[] => [process.execPath, VAULT_BIN, ...args];
+
+async function storm(v: Vault, n: number, counts: () => number): Promise<void> {
+  await expire(v);
+  const before = counts();
+  const results = await Promise.all(Array.from({ length: n }, () => runOnce(vaultCmd('token', 'acme'), v.env)));
+  const ok = results.filter((r) => r.code === 0).length;
+  const tokens = new Set(results.filter((r) => r.code === 0).map((r) => r.stdout)).size;
+  const latencies = results.map((r) => r.ms);
+  console.log(
+    `  ${String(n).padStart(3)} processes (${v.env.VAULT_STORE}):  refresh grants ${counts() - before} (target 1),  exit 0: ${ok}/${n},  distinct tokens ${tokens},` +
+      `  latency median ${fmt(median(latencies))}, max ${fmt(Math.max(...latencies))}`,
+  );
+}
+
+function peakRssKiB(argv: string[], env: NodeJS.ProcessEnv): number | undefined {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env, encoding: 'utf8' });
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  return /^\d+$/.test(last) ? Number(last) : undefined;
+}
+
+const server = await startTestServer({ accessTokenTtl: 3600 });
+const keychain = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
+const sandboxes: Vault[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
+try {
+  console.log(`vault bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${ROUNDS} rounds`);
+  // Other work on the machine stretches every process alike but inflates the ratios: say how busy it was.
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (!keychain) console.log('no D-Bus session bus and no gnome-keyring to start one: keychain figures are skipped');
+
+  const stores: StoreKind[] = keychain ? ['file', 'keychain'] : ['file'];
+  const vaults = new Map<StoreKind, Vault>();
+  for (const kind of stores) {
+    const v = await loggedIn(server, kind);
+    sandboxes.push(v);
+    vaults.set(kind, v);
+  }
+
+  // Hot path: a cached token, no network.
+  const nodeBaseline: Command = { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: vaults.get('file')!.env };
+  const keyringFloor = 'bare @napi-rs/keyring read of the entry';
+  const hot = await interleaved([
+    nodeBaseline,
+    ...stores.map((kind) => ({ name: `vault token acme (cached, ${kind})`, argv: vaultCmd('token', 'acme'), env: vaults.get(kind)!.env })),
+    ...(keychain ? [{ name: keyringFloor, argv: [process.execPath, join(ROOT, 'bench', 'bare-keyring.cjs')], env: vaults.get('keychain')!.env }] : []),
+  ]);
+  report('Hot path: `vault token` with a cached token', hot, 'node -e 0', 1.25);
+  if (keychain) {
+    const over = (name: string) => median(hot.get(name)!) - median(hot.get('node -e 0')!);
+    console.log(
+      `  keychain: the Secret Service read alone costs ${fmt(over(keyringFloor))} over node; vault adds ${fmt(over('vault token acme (cached, keychain)') - over(keyringFloor))} on top`,
+    );
+  }
+
+  // Refresh path: one refresh grant per run against the same local server.
+  const bare = await loggedIn(server, 'file');
+  sandboxes.push(bare);
+  const rtFile = join(dir, 'refresh-token');
+  writeFileSync(rtFile, (await bare.readLogin())!.refresh_token!, { mode: 0o600 });
+  const bareEnv = { PATH: process.env.PATH, BENCH_ISSUER: server.issuer, BENCH_CLIENT_ID: server.publicClientId, BENCH_RT_FILE: rtFile };
+  const refreshBaseline = 'openid-client discovery + refreshTokenGrant';
+  const refresh = await interleaved(
+    [
+      { name: refreshBaseline, argv: [process.execPath, join(ROOT, 'bench', 'bare-refresh.mjs')], env: bareEnv },
+      { name: 'vault token acme --force-refresh (file)', argv: vaultCmd('token', 'acme', '--force-refresh'), env: vaults.get('file')!.env },
+    ],
+    Math.max(10, Math.round(ROUNDS / 2)),
+  );
+  report('Refresh path: one refresh grant (discovery included)', refresh, refreshBaseline, 1.5);
+
+  // Expiry storm: everyone starts at once after the cached token expired.
+  console.log('\nExpiry storm: N concurrent `vault token` after the cached token expired');
+  for (const kind of stores) {
+    for (const n of [20, 100]) await storm(vaults.get(kind)!, n, () => server.counts.refresh);
+  }
+
+  // Memory: peak resident set of one process.
+  if (existsSync('/usr/bin/time')) {
+    console.log('\nMemory: peak RSS (median of 5, /usr/bin/time %M)');
+    const rows: [string, string[], NodeJS.ProcessEnv][] = [
+      ['node -e 0', [process.execPath, '-e', '0'], nodeBaseline.env],
+      ...stores.map((kind): [string, string[], NodeJS.ProcessEnv] => [`vault token acme (cached, ${kind})`, vaultCmd('token', 'acme'), vaults.get(kind)!.env]),
+    ];
+    for (const [name, argv, env] of rows) {
+      const samples = Array.from({ length: 5 }, () => peakRssKiB(argv, env)).filter((x): x is number => x !== undefined);
+      console.log(`  ${name.padEnd(44)} ${samples.length ? `${(median(samples) / 1024).toFixed(1)} MiB` : 'not measured'}`);
+    }
+  } else {
+    console.log('\nMemory: /usr/bin/time is not installed; peak RSS not measured');
+  }
+  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+} finally {
+  for (const v of sandboxes) v.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+  await server.close();
+}

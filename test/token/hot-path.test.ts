@@ -1,0 +1,53 @@
+// The cached-token path loads only bin/vault.js and dist/cached-token.cjs (plus the keyring
+// binding): proven by running it from a copy of the package without the rest of dist/.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { startTestServer, type TestServer } from '../harness/oidc-server.js';
+import { ROOT, runVault } from '../helpers/cli.js';
+import { expire, loggedIn, type StoreKind } from './setup.js';
+
+let server: TestServer;
+let pkg: string;
+before(async () => {
+  server = await startTestServer({ accessTokenTtl: 300 });
+  // bin/ and the cached-token bundle only: no dist/main.js, no chunks (commander, openid-client,
+  // proper-lockfile, chalk, open).
+  pkg = mkdtempSync(join(tmpdir(), 'vault-hot-path-'));
+  cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
+  cpSync(join(ROOT, 'dist', 'cached-token.cjs'), join(pkg, 'dist', 'cached-token.cjs'));
+  symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+});
+after(async () => {
+  rmSync(pkg, { recursive: true, force: true });
+  await server.close();
+});
+
+for (const kind of ['file', 'keychain'] as StoreKind[]) {
+  test(`a cached token (${kind}) needs nothing but the cached-token bundle`, async () => {
+    const v = await loggedIn(server, kind);
+    try {
+      const stripped = (args: string[], env: NodeJS.ProcessEnv = {}) => runVault(args, { env: { ...v.env, ...env }, bin: join(pkg, 'bin', 'vault.js') });
+      const cached = (await v.readAccess())!;
+
+      for (const args of [['token', 'acme'], ['token', 'acme', '--min-valid', '120', '--header'], ['token', '-a', 'default', 'acme', '--json']]) {
+        const r = await stripped(args);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(r.stdout.includes(cached.access_token), args.join(' '));
+      }
+      const passThrough = await stripped(['token', 'acme'], { VAULT_ACME_ACCESS_TOKEN: 'from-ci' });
+      assert.equal(passThrough.stdout, 'from-ci\n');
+
+      // The same copy cannot refresh: a refresh really does leave the fast path.
+      await expire(v);
+      const refresh = await stripped(['token', 'acme']);
+      assert.notEqual(refresh.code, 0);
+      assert.equal(refresh.stdout, '');
+    } finally {
+      v.cleanup();
+    }
+  });
+}
