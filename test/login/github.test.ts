@@ -51,7 +51,7 @@ async function assertLongLivedToken(sb: Sandbox, token: string): Promise<void> {
   const json = await runVault(['token', 'gh', '--json', '--min-valid', '86400'], { env: sb.env });
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout), {
-    access_token: token, token_type: 'bearer', expires_at: null, expires_in: null, scope: 'repo,read:org,gist', provider: 'gh', account: 'default',
+    access_token: token, token_type: 'Bearer', expires_at: null, expires_in: null, scope: 'repo,read:org,gist', provider: 'gh', account: 'default',
   });
   assert.deepEqual(github.tokenRequests, requests, 'no token request after the login');
 }
