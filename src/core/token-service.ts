@@ -25,9 +25,21 @@ export interface TokenRequest {
   forceRefresh?: boolean;
 }
 
-export async function readAccess(store: SecretStore, key: string): Promise<AccessRecord | undefined> {
+/**
+ * Reads a cached access token. With `onDamaged`, a damaged entry (corrupt, or from another format)
+ * is reported through it and read as a miss: the cache is disposable, and a refresh replaces the
+ * entry — refusing to work over it would leave only `vault logout`, which costs the login.
+ */
+export async function readAccess(store: SecretStore, key: string, onDamaged?: (message: string) => void): Promise<AccessRecord | undefined> {
   const raw = await store.get(key);
-  return raw === null ? undefined : parseRecord<AccessRecord>(raw, store.describe(key), ['access_token', 'expires_at', 'issued_at']);
+  if (raw === null) return undefined;
+  try {
+    return parseRecord<AccessRecord>(raw, store.describe(key), ['access_token', 'expires_at', 'issued_at']);
+  } catch (error) {
+    if (!onDamaged || !(error instanceof StoreError)) throw error;
+    onDamaged(error.message.replace(/: (remove it|upgrade).*$/, ''));
+    return undefined;
+  }
 }
 
 export async function readLogin(store: SecretStore, provider: string, account: string): Promise<LoginRecord | undefined> {
@@ -51,7 +63,8 @@ export function lockName(provider: string, account: string): string {
 export async function cachedAccessToken(req: TokenRequest, deps: TokenServiceDeps): Promise<AccessRecord | undefined> {
   if (req.forceRefresh) return undefined;
   const key = accessKey(req.provider.name, req.account, req.scopes);
-  const cached = await readAccess(deps.store, key);
+  // A damaged entry is a miss here; the read under the refresh lock reports it.
+  const cached = await readAccess(deps.store, key, () => {});
   return cached && isFresh(cached, deps.clock.now(), req.minValid) ? cached : undefined;
 }
 
@@ -73,7 +86,7 @@ export async function getAccessToken(req: TokenRequest, deps: TokenServiceDeps):
   const release = await acquireLock(deps.lockDir, lockName(req.provider.name, req.account), { debug: deps.debug });
   try {
     if (!req.forceRefresh) {
-      const cached = await readAccess(store, key);
+      const cached = await readAccess(store, key, (m) => deps.warn(`${m}; refreshing to replace it`));
       if (cached && isFresh(cached, clock.now(), req.minValid)) {
         deps.debug('store: another process refreshed while we waited');
         return cached;

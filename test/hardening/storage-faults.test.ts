@@ -137,13 +137,13 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
   'corrupt cached access token in the file store': () =>
     withLogin({}, async (world, box) => {
       const refreshToken = storedRefreshToken(box);
-      const planted = plantEntry(box, AT_KEY, 'not json at all');
+      plantEntry(box, AT_KEY, 'not json at all');
+      // The cache is disposable: the damage is reported with its location and a refresh replaces it.
       const r = await vault(box, ['token', PROVIDER]);
-      assert.equal(r.code, 5, r.stderr);
-      assert.ok(errorLine(r.stderr).includes(`entry "${AT_KEY}" of ${credentialsFile(box)} is corrupt`), r.stderr);
-      assert.deepEqual(readFileSync(credentialsFile(box)), planted);
-      assert.equal(storedRefreshToken(box), refreshToken);
-      assert.equal(world.server.counts.refresh, 0);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stderr.includes(`warning: entry "${AT_KEY}" of ${credentialsFile(box)} is corrupt`), r.stderr);
+      assert.equal(world.server.counts.refresh, 1);
+      assert.notEqual(storedRefreshToken(box), refreshToken, 'the rotated refresh token was stored');
     }),
 
   'credentials file readable by others (0644)': () =>

@@ -1,6 +1,8 @@
 // `vault status`: the table and JSON for logged-in, expired and logged-out accounts, read from the
 // store without a refresh and without a secret in sight.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { ACCOUNT, startTestServer, type TestServer } from '../harness/oidc-server.js';
@@ -95,6 +97,20 @@ test('after the access token\'s lifetime: "expired", and status neither refreshe
   assert.match(table.stderr, /store: 2 login\(s\) found in file/);
   const json = JSON.parse(ok(await status(['--json']), 'status --json').stdout) as StatusJson;
   assert.ok(json.accounts.every((a) => a.expires_at !== null && Date.parse(a.expires_at) < Date.now()));
+});
+
+test('a damaged cached token is reported with its location, and the account is still listed', async () => {
+  const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
+  doc.entries['at:acme:work:*'] = '{"v":1,"access_token":';
+  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+  const table = ok(await status([]), 'status');
+  assert.match(table.stdout, /^acme\s+work\s.*\snone cached\s+yes\s+file$/m);
+  assert.match(table.stderr, /^warning: entry "at:acme:work:\*" of .*credentials\.json is corrupt \(not JSON\); the next `vault token acme` replaces it$/m);
+  ok(await vault(sb, ['token', 'acme', '-a', 'work']), 'token -a work');
+  const after = ok(await status([]), 'status');
+  assert.equal(after.stderr, '');
+  assert.match(after.stdout, /^acme\s+work\s.*\sexpires in \d+s\s+yes\s+file$/m);
 });
 
 test('after logout the account is gone from the list, and naming it exits 3', async () => {

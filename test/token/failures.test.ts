@@ -170,16 +170,20 @@ describe('temporary failures at the token endpoint', () => {
 });
 
 describe('a damaged store entry', () => {
-  test('a corrupt cached token: exit 5 naming the entry; the login is not touched', async () => {
+  test('a corrupt cached token: reported with its location, replaced by a refresh; the login goes on', async () => {
     const v = await loggedIn(server);
     try {
-      const stored = await v.readLogin();
       await v.store().set('at:acme:default:*', '{"v":1,"access_token":');
+      const refreshes = server.counts.refresh;
       const r = await v.run(['token', 'acme']);
-      assert.equal(r.code, 5);
-      assert.equal(r.stdout, '');
-      assert.match(r.stderr, /entry "at:acme:default:\*" of .*credentials\.json is corrupt/);
-      assert.deepEqual(await v.readLogin(), stored);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\S+\n$/);
+      assert.match(r.stderr, /^warning: entry "at:acme:default:\*" of .*credentials\.json is corrupt \(not JSON\); refreshing to replace it\n$/);
+      assert.equal(server.counts.refresh, refreshes + 1);
+      assert.equal((await server.introspect(r.stdout.trim())).active, true);
+      const again = await v.run(['token', 'acme']);
+      assert.equal(again.stdout, r.stdout, 'the replaced entry serves the next call');
+      assert.equal(again.stderr, '');
     } finally {
       v.cleanup();
     }

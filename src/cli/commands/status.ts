@@ -61,7 +61,9 @@ export async function collectStatus(deps: Deps, filter: { provider?: string; acc
     if (!id || (filter.account !== undefined && id.account !== filter.account)) continue;
     const login = await readLogin(store, id.provider, id.account);
     if (!login) continue;
-    const access = await readAccess(store, accessKey(id.provider, id.account));
+    const access = await readAccess(store, accessKey(id.provider, id.account), (m) =>
+      deps.io.stderr.write(`warning: ${m}; the next \`vault token ${id.provider}\` replaces it\n`),
+    );
     rows.push(describeLogin(id.provider, id.account, login, access, store.kind));
   }
   if (filter.account === undefined || filter.account === 'default') {
