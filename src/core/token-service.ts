@@ -3,7 +3,7 @@ import type { Provider } from './providers.js';
 import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord } from './token-set.js';
 import type { SecretStore } from '../infra/stores/store.js';
 import { EnvStore } from '../infra/stores/env-store.js';
-import { acquireLock } from '../infra/lock.js';
+import { acquireLock, type Release } from '../infra/lock.js';
 import type { Clock } from '../infra/io.js';
 
 export interface TokenServiceDeps {
@@ -75,7 +75,8 @@ export async function cachedAccessToken(req: TokenRequest, deps: TokenServiceDep
  * with rotation and reuse detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2) a second use of a
  * rotated refresh token would revoke the whole login.
  */
-export async function getAccessToken(req: TokenRequest, deps: TokenServiceDeps): Promise<AccessRecord> {
+export async function getAccessToken(request: TokenRequest, deps: TokenServiceDeps): Promise<AccessRecord> {
+  let req = request;
   const { store, clock } = deps;
   const key = accessKey(req.provider.name, req.account, req.scopes);
   const cached = await cachedAccessToken(req, deps);
@@ -83,22 +84,29 @@ export async function getAccessToken(req: TokenRequest, deps: TokenServiceDeps):
     deps.debug(`store: cached access token for ${key} is fresh`);
     return cached;
   }
-  const release = await acquireLock(deps.lockDir, lockName(req.provider.name, req.account), { debug: deps.debug });
-  try {
-    if (!req.forceRefresh) {
-      const cached = await readAccess(store, key, (m) => deps.warn(`${m}; refreshing to replace it`));
-      if (cached && isFresh(cached, clock.now(), req.minValid)) {
-        deps.debug('store: another process refreshed while we waited');
-        return cached;
+  for (;;) {
+    const release = await acquireLock(deps.lockDir, lockName(req.provider.name, req.account), { debug: deps.debug });
+    try {
+      if (!req.forceRefresh) {
+        const cached = await readAccess(store, key, (m) => deps.warn(`${m}; refreshing to replace it`));
+        if (cached && isFresh(cached, clock.now(), req.minValid)) {
+          deps.debug('store: another process refreshed while we waited');
+          return cached;
+        }
       }
+      const record = await refreshLocked(req, key, deps, release);
+      if (record) return record;
+      // The lock was lost while this process was paused: another process may have refreshed with
+      // the same refresh token by now, so start over from the store instead of spending it again.
+      deps.debug('lock: lost while paused; starting over');
+      req = { ...req, forceRefresh: false };
+    } finally {
+      await release();
     }
-    return await refreshLocked(req, key, deps);
-  } finally {
-    await release();
   }
 }
 
-async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceDeps): Promise<AccessRecord> {
+async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceDeps, lock: Release): Promise<AccessRecord | undefined> {
   const { store, clock, provider } = { ...deps, provider: req.provider };
   let login = await readLogin(store, provider.name, req.account);
   if (!login && req.account === 'default') login = await readLogin(new EnvStore(deps.env), provider.name, req.account);
@@ -121,6 +129,7 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   const oauth = await import('../infra/oauth-client.js');
   const secret = await readClientSecret(store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
+  if (!lock.held()) return undefined;
   deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
   const result = await oauth.refreshGrant(config, provider, req.account, login.refresh_token, req.scopes, () => clock.now());
   if (result.refresh_token && result.refresh_token !== login.refresh_token) {

@@ -2,7 +2,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, VaultError, ExitCode } from '../core/errors.js';
 
-export type Release = () => Promise<void>;
+/** Releases the lock; `held()` tells whether it is still ours (see acquireLock). */
+export type Release = (() => Promise<void>) & { held(): boolean };
 
 export interface LockOptions {
   /** How long to wait for another process before giving up, in ms. */
@@ -36,6 +37,15 @@ export function checkPrivateDir(dir: string): void {
   }
 }
 
+function lockIdentity(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}:${st.birthtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Takes the named cross-process lock in `dir`, waiting for its holder when needed.
  * Lock names must be safe file names (they are built from validated provider and account names).
@@ -56,14 +66,21 @@ export async function acquireLock(dir: string, name: string, options: LockOption
         onCompromised: (error) => options.debug?.(`lock ${name}: compromised (${error.message})`),
       });
       options.debug?.(`lock ${name}: acquired after ${Date.now() - started}ms`);
-      return async () => {
-        try {
-          await release();
-        } catch {
-          // Already released or taken over as stale: nothing of ours is left to clean up.
-        }
-        options.debug?.(`lock ${name}: released`);
-      };
+      // A holder paused for longer than STALE_MS (Ctrl-Z, a debugger, a suspended laptop) loses the
+      // lock to the next process. The lock directory it created is then gone or replaced: its inode
+      // and birth time identify it, checked synchronously right before anything irreversible.
+      const identity = lockIdentity(`${file}.lock`);
+      return Object.assign(
+        async () => {
+          try {
+            await release();
+          } catch {
+            // Already released or taken over as stale: nothing of ours is left to clean up.
+          }
+          options.debug?.(`lock ${name}: released`);
+        },
+        { held: () => identity !== undefined && lockIdentity(`${file}.lock`) === identity },
+      );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ELOCKED') {

@@ -1,0 +1,63 @@
+// A process paused while it holds the refresh lock (Ctrl-Z, a debugger, a suspended laptop) loses
+// the lock to the next caller once it is stale. When it resumes it must not spend the refresh
+// token that the other process has already rotated: with reuse detection that would revoke the
+// whole login (RFC 9700 §4.14.2).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { startTestServer, type TestServer } from '../harness/oidc-server.js';
+import { VAULT_BIN } from '../helpers/cli.js';
+import { expire, loggedIn, type Vault } from './setup.js';
+
+const STOP_AT = new URL('./stop-at.mjs', import.meta.url).pathname;
+
+let server: TestServer;
+let v: Vault;
+before(async () => {
+  server = await startTestServer({ accessTokenTtl: 300 });
+  v = await loggedIn(server);
+});
+after(async () => {
+  v.cleanup();
+  await server.close();
+});
+
+function stopped(pid: number): boolean {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('T');
+}
+
+test('a holder paused past the stale time starts over instead of spending the rotated refresh token', async () => {
+  await expire(v);
+  const refreshes = server.counts.refresh;
+  const revoked = server.counts.grantRevoked;
+  // Paused after discovery, the last step before the refresh grant is sent.
+  const paused = spawn(process.execPath, ['--import', STOP_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
+    env: { ...v.env, VAULT_TEST_STOP_AT: 'HTTP GET .*openid-configuration' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  paused.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  paused.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = once(paused, 'exit');
+  while (!stopped(paused.pid!)) await sleep(20);
+
+  // The lock goes stale after 5 s; the next caller takes it over and refreshes.
+  const other = await v.run(['token', 'acme']);
+  assert.equal(other.code, 0, other.stderr);
+  assert.equal(server.counts.refresh, refreshes + 1);
+
+  paused.kill('SIGCONT');
+  const [code] = await exited;
+  assert.equal(code, 0, err);
+  assert.equal(out, other.stdout, 'the resumed process hands out the token the other process obtained');
+  assert.match(err, /lock: lost while paused; starting over/);
+  assert.doesNotMatch(err, /refresh: acme/, 'no refresh grant was sent with the spent refresh token');
+  assert.equal(server.counts.refresh, refreshes + 1);
+  assert.equal(server.counts.grantRevoked, revoked, 'reuse detection never fired');
+  assert.equal((await server.introspect(other.stdout.trim())).active, true);
+});
