@@ -1,6 +1,6 @@
 import { LoginRequiredError, StoreError, loginCommand } from './errors.js';
 import type { Provider } from './providers.js';
-import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord } from './token-set.js';
+import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord, type TokenResult } from './token-set.js';
 import type { SecretStore } from '../infra/stores/store.js';
 import { EnvStore } from '../infra/stores/env-store.js';
 import { acquireLock, type Release } from '../infra/lock.js';
@@ -166,16 +166,6 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   return record;
 }
 
-/** What a login obtained, reduced to what is stored. */
-export interface LoginResult {
-  access_token: string;
-  token_type: string;
-  refresh_token?: string;
-  expires_at: number | null;
-  scope?: string;
-  identity?: string;
-}
-
 /**
  * Stores a fresh login for (provider, account) under the refresh lock, replacing the old one only
  * now that the new credentials exist. Cached tokens of the old grant (every scope set) go too.
@@ -183,7 +173,7 @@ export interface LoginResult {
 export async function saveLogin(
   provider: Provider,
   account: string,
-  result: LoginResult,
+  result: TokenResult,
   requestedScopes: readonly string[],
   deps: TokenServiceDeps,
 ): Promise<LoginRecord> {

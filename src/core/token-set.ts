@@ -20,6 +20,18 @@ export interface LoginRecord {
   from_env?: boolean;
 }
 
+/** A token endpoint response (login or refresh) reduced to what vault stores. */
+export interface TokenResult {
+  access_token: string;
+  token_type: string;
+  refresh_token?: string;
+  /** ms since the epoch, or null when the token does not expire. */
+  expires_at: number | null;
+  scope?: string;
+  /** email, else sub, from the ID token when there is one. */
+  identity?: string;
+}
+
 /** One cached access token (per scope set). */
 export interface AccessRecord {
   v: 1;

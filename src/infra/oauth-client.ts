@@ -5,6 +5,7 @@
 import * as oidc from 'openid-client';
 import { ExitCode, LoginRequiredError, TemporaryError, UsageError, VaultError, loginCommand } from '../core/errors.js';
 import { isLoopbackHost, type Provider } from '../core/providers.js';
+import type { TokenResult } from '../core/token-set.js';
 import { tokenTypeOf } from '../core/token-set.js';
 import { describeNetworkError, httpOptionsFromEnv, makeFetch } from './http.js';
 
@@ -13,18 +14,6 @@ export type Configuration = oidc.Configuration;
 export interface OAuthDeps {
   env: NodeJS.ProcessEnv;
   debug: (message: string) => void;
-}
-
-/** A token endpoint response reduced to what vault stores. */
-export interface TokenResult {
-  access_token: string;
-  token_type: string;
-  refresh_token?: string;
-  /** ms since the epoch, or null when the token does not expire. */
-  expires_at: number | null;
-  scope?: string;
-  /** email, else sub, from the ID token when there is one. */
-  identity?: string;
 }
 
 function fetchFor(deps: OAuthDeps) {

@@ -44,13 +44,14 @@ export function sandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
   return { dir, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Runs the built CLI as a user would, with only the environment given (nothing inherited). */
-export function runVault(
+/** Runs a command (no shell) and collects its output; killed after `timeoutMs` (default 60 s). */
+export function runCommand(
+  file: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; bin?: string },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bin ?? VAULT_BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -65,4 +66,12 @@ export function runVault(
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs the built CLI as a user would, with only the environment given (nothing inherited). */
+export function runVault(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; bin?: string },
+): Promise<RunResult> {
+  return runCommand(process.execPath, [options.bin ?? VAULT_BIN, ...args], options);
 }

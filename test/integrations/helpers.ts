@@ -1,10 +1,9 @@
 // Shared set-up for the integration suites: a sandbox logged in to the test authorization
 // server, and child processes run with a given environment.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { ROOT, runVault, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
+import { ROOT, runCommand, runVault, sandbox, type Sandbox } from '../helpers/cli.js';
 import type { TestServer } from '../harness/oidc-server.js';
 
 /** The fetch browser as a VAULT_BROWSER command that works from any working directory. */
@@ -29,25 +28,8 @@ export async function loggedIn(server: TestServer, addFlags: string[] = [], extr
   return box;
 }
 
-/** Runs a command (no shell) and collects its output; killed after `timeoutMs` (default 60 s). */
-export function run(file: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    // A child that exits without reading its input (git often does) is not an error here.
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-  });
-}
+/** Runs a command (no shell) and collects its output. */
+export const run = runCommand;
 
 /** assert.equal for values holding real tokens: a failure says what differs, never the values. */
 export function assertSameSecret(actual: string | undefined, expected: string, what: string): void {

@@ -1,7 +1,8 @@
 import { ExitCode, VaultError, UsageError } from '../../core/errors.js';
 import { listenForCallback } from '../../core/login-flow.js';
 import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
-import { readClientSecret, saveLogin, type LoginResult } from '../../core/token-service.js';
+import { readClientSecret, saveLogin } from '../../core/token-service.js';
+import type { TokenResult } from '../../core/token-set.js';
 import { openBrowser } from '../../infra/browser.js';
 import type { Deps } from '../../infra/io.js';
 import type { Configuration } from '../../infra/oauth-client.js';
@@ -81,7 +82,7 @@ function parsePort(value: string | undefined): number {
   return Number(value);
 }
 
-async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, port: number, timeoutSec: number): Promise<LoginResult> {
+async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, port: number, timeoutSec: number): Promise<TokenResult> {
   const withNonce = scopes.includes('openid');
   const secrets = await oauth.loginSecrets(withNonce);
   // The listener is ready before the browser is sent to it.
@@ -125,7 +126,7 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
   }
 }
 
-async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], timeoutSec: number): Promise<LoginResult> {
+async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], timeoutSec: number): Promise<TokenResult> {
   const device = await oauth.startDevice(config, provider, { scope: scopes.join(' ') });
   // RFC 8628 §3.2: the device code dies after expires_in; waiting longer is pointless.
   const expiresIn = device.expires_in;
