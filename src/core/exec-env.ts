@@ -18,12 +18,18 @@ export interface ChildEnvRequest {
 }
 
 /**
- * The child's environment: the parent's, plus each name set to the token and the provider added
- * to VAULT_EXEC_PROVIDERS. The token travels only in the environment, never in argv, where every
+ * The child's environment: the parent's without vault's long-lived secrets, plus each name set to
+ * the token and the provider added to VAULT_EXEC_PROVIDERS. The token travels only in the environment, never in argv, where every
  * user of the machine could read it (/proc/<pid>/cmdline, `ps`).
  */
 export function childEnv(parent: NodeJS.ProcessEnv, request: ChildEnvRequest): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...parent };
+  const env: NodeJS.ProcessEnv = {};
+  // Long-lived secrets handed to vault itself (a CI refresh token, a client secret) are for
+  // refreshing only: the tools it runs get the access token and nothing that outlives it.
+  for (const [name, value] of Object.entries(parent)) {
+    if (name === 'VAULT_CLIENT_SECRET' || /^VAULT_.+_REFRESH_TOKEN$/.test(name)) continue;
+    env[name] = value;
+  }
   for (const name of request.names) env[name] = request.token;
   const providers = execProviders(parent);
   if (!providers.includes(request.provider)) providers.push(request.provider);

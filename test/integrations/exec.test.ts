@@ -32,6 +32,8 @@ test('the child environment: names set, providers recorded once, the parent unto
   assert.deepEqual(env, { PATH: '/bin', VAULT_EXEC_PROVIDERS: 'github,acme', KEEP: 'x', A: 't', B: 't' });
   assert.deepEqual(parent, { PATH: '/bin', VAULT_EXEC_PROVIDERS: 'github', KEEP: 'x' });
   assert.equal(childEnv(env, { provider: 'acme', names: ['A'], token: 'u' }).VAULT_EXEC_PROVIDERS, 'github,acme');
+  const ci = childEnv({ PATH: '/bin', VAULT_ACME_REFRESH_TOKEN: 'r', VAULT_CLIENT_SECRET: 's', VAULT_STORE: 'file' }, { provider: 'acme', names: ['A'], token: 't' });
+  assert.deepEqual(ci, { PATH: '/bin', VAULT_STORE: 'file', A: 't', VAULT_EXEC_PROVIDERS: 'acme' }, 'no refresh token or client secret reaches the command');
   assert.equal(exitCodeOf(0, null, { SIGTERM: 15 }), 0);
   assert.equal(exitCodeOf(null, 'SIGTERM', { SIGTERM: 15 }), 143);
 });
