@@ -216,6 +216,24 @@ Examples:
     .action(lazy(deps, () => import('./commands/exec.js')));
 
   program
+    .command('kube-credential <provider>')
+    .description('kubectl exec credential plugin: print an ExecCredential with a valid token')
+    .addOption(accountOption())
+    .option('--min-valid <sec>', 'seconds the token must stay valid', '60')
+    .addHelpText(
+      'after',
+      `
+kubectl runs it (users[].user.exec in the kubeconfig) and keeps the token until it expires, so the
+token is never written to the kubeconfig nor passed in argv.
+
+Examples:
+  kubectl config set-credentials acme --exec-api-version=client.authentication.k8s.io/v1 \\
+    --exec-command=vault --exec-arg=kube-credential --exec-arg=acme --exec-interactive-mode=Never
+  vault kube-credential acme -a work`,
+    )
+    .action(lazy(deps, () => import('./commands/kube-credential.js')));
+
+  program
     .command('status [provider]')
     .description('show logins, scopes and expiry (never a secret)')
     .addOption(new Option('-a, --account <name>', 'only this account'))

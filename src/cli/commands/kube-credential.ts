@@ -1,0 +1,17 @@
+import { execCredential } from '../../core/kube-credential.js';
+import type { Deps } from '../../infra/io.js';
+import { accessTokenFor } from '../access-token.js';
+import { accountOf, loadProvider, parseSeconds } from '../context.js';
+
+export interface KubeCredentialOptions {
+  account?: string;
+  minValid: string;
+}
+
+export async function run(deps: Deps, providerName: string, opts: KubeCredentialOptions): Promise<number> {
+  const minValid = parseSeconds(opts.minValid, '--min-valid');
+  const provider = loadProvider(deps, providerName);
+  const record = await accessTokenFor(deps, provider, accountOf(deps, opts.account), minValid);
+  deps.io.stdout.write(execCredential(record));
+  return 0;
+}
