@@ -227,8 +227,7 @@ kubectl runs it (users[].user.exec in the kubeconfig) and keeps the token until 
 token is never written to the kubeconfig nor passed in argv.
 
 Examples:
-  kubectl config set-credentials acme --exec-api-version=client.authentication.k8s.io/v1 \\
-    --exec-command=vault --exec-arg=kube-credential --exec-arg=acme --exec-interactive-mode=Never
+  users[].user.exec in ~/.kube/config: {apiVersion: client.authentication.k8s.io/v1, command: vault, args: [kube-credential, acme]}
   vault kube-credential acme -a work`,
     )
     .action(lazy(deps, () => import('./commands/kube-credential.js')));
