@@ -243,10 +243,31 @@ export async function exchangeCode(
       ...(checks.nonce && { expectedNonce: checks.nonce }),
       idTokenExpected: checks.idTokenExpected,
     });
-    return toTokenResult(response, now());
+    return await loginResult(config, response, now());
   } catch (error) {
     throw classify(error, provider, 'login', 'default');
   }
+}
+
+/**
+ * A login's token result with the best identity at hand: the ID token's email, else the email
+ * from the UserInfo endpoint (OIDC Core §5.3; many servers keep `email` there, not in the ID
+ * token) when the `email` scope was granted, else the subject. UserInfo is optional: a failure
+ * only leaves the subject.
+ */
+async function loginResult(config: oidc.Configuration, response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number): Promise<TokenResult> {
+  const result = toTokenResult(response, now);
+  const claims = response.id_token ? response.claims() : undefined;
+  const granted = (response.scope ?? '').split(' ');
+  if (claims && typeof claims.email !== 'string' && granted.includes('email') && config.serverMetadata().userinfo_endpoint) {
+    try {
+      const info = await oidc.fetchUserInfo(config, response.access_token, claims.sub);
+      if (typeof info.email === 'string') result.identity = info.email;
+    } catch {
+      // The subject identifies the login well enough; the email is for people reading `status`.
+    }
+  }
+  return result;
 }
 
 export type DeviceAuthorization = Awaited<ReturnType<typeof oidc.initiateDeviceAuthorization>>;
@@ -273,7 +294,7 @@ export async function pollDevice(
 ): Promise<TokenResult> {
   try {
     const response = await oidc.pollDeviceAuthorizationGrant(config, device, undefined, { signal });
-    return toTokenResult(response, now());
+    return await loginResult(config, response, now());
   } catch (error) {
     if (error instanceof oidc.ResponseBodyError && error.error === 'expired_token') {
       throw new VaultError(`the device code for ${provider.name} expired before the login was approved: run the login again`, ExitCode.failure, 'expired_token', { cause: error });

@@ -86,7 +86,8 @@ test('Chromium logs in on the server pages; stray requests on the way do not end
   const result = await vault.exited;
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /Logged in to acme as alice\.\n$/);
+  // The ID token carries only the subject; with the email scope granted, UserInfo supplies the email.
+  assert.match(result.stderr, /Logged in to acme as alice@example\.test\.\n$/);
   assert.equal(await portRefuses(port), true);
 
   const token = await runVault(['token', 'acme'], { env: sb.env });
