@@ -7,6 +7,8 @@ export const ExitCode = {
   temporary: 4,
   storeUnavailable: 5,
   interrupted: 130,
+  /** 128 + SIGTERM, the shell's convention for a process ended by `kill`. */
+  terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -219,19 +219,21 @@ test('--timeout ends a login nobody finishes: exit 1, the port is closed, nothin
   await assertNotLoggedIn(sb);
 });
 
-test('Ctrl-C while waiting: exit 130, the port is closed, nothing stored', async () => {
-  const sb = box();
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
-  const vault = startVault(['login', 'acme', '--no-browser'], sb.env);
-  const port = callbackPort(await printedUrl(vault));
-  vault.child.kill('SIGINT');
-  const result = await vault.exited;
-  assert.equal(result.code, 130, result.stderr);
-  assert.equal(result.stdout, '');
-  assert.match(result.stderr, /error: login cancelled/);
-  assert.equal(await portRefuses(port), true);
-  await assertNotLoggedIn(sb);
-});
+for (const [signal, code, message] of [['SIGINT', 130, 'login cancelled'], ['SIGTERM', 143, 'login terminated']] as const) {
+  test(`${signal} while waiting: exit ${code}, the port is closed, nothing stored`, async () => {
+    const sb = box();
+    await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+    const vault = startVault(['login', 'acme', '--no-browser'], sb.env);
+    const port = callbackPort(await printedUrl(vault));
+    vault.child.kill(signal);
+    const result = await vault.exited;
+    assert.equal(result.code, code, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, new RegExp(`error: ${message}`));
+    assert.equal(await portRefuses(port), true);
+    await assertNotLoggedIn(sb);
+  });
+}
 
 test('--port: the redirect uses it; a port in use is a clear error', async () => {
   const sb = box(FETCH_BROWSER);

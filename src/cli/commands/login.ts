@@ -43,13 +43,14 @@ export function authorizationParams(provider: Provider, scopes: readonly string[
   return params;
 }
 
-/** Ends the wait on Ctrl-C (exit 130) or after `seconds` with `expired`; `cleanup` releases both. */
+/** Ends the wait on Ctrl-C (exit 130), SIGTERM (exit 143) or after `seconds` with `expired`; `cleanup` releases both. */
 function interruptions(seconds: number, expired: string) {
   let cancel!: (error: VaultError) => void;
   const promise = new Promise<never>((_, reject) => (cancel = reject));
   const onSigint = () => cancel(new VaultError('login cancelled', ExitCode.interrupted, 'interrupted'));
+  const onSigterm = () => cancel(new VaultError('login terminated', ExitCode.terminated, 'terminated'));
   process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
+  process.once('SIGTERM', onSigterm);
   const timer = setTimeout(() => cancel(new VaultError(expired, ExitCode.failure, 'timeout')), seconds * 1000);
   const controller = new AbortController();
   promise.catch(() => controller.abort());
@@ -59,7 +60,7 @@ function interruptions(seconds: number, expired: string) {
     cleanup() {
       clearTimeout(timer);
       process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      process.off('SIGTERM', onSigterm);
     },
   };
 }
