@@ -1,6 +1,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, VaultError } from '../core/errors.js';
 import type { Deps } from '../infra/io.js';
+import { storeChoice } from '../infra/stores/choice.js';
 
 declare const VAULT_VERSION: string;
 
@@ -11,6 +12,7 @@ type Action = (deps: Deps, ...args: any[]) => Promise<number | void>;
 /** Lazily loads a command module, so each command pays only for what it imports. */
 function lazy(deps: Deps, load: () => Promise<{ run: Action }>) {
   return async (...args: unknown[]) => {
+    storeChoice(deps.env);
     const mod = await load();
     const code = await mod.run(deps, ...args);
     exitCode = typeof code === 'number' ? code : ExitCode.ok;

@@ -91,6 +91,12 @@ describe('store selection without a Secret Service', () => {
       assert.equal(token.code, 2, token.stderr);
       assert.match(oneLineError(token), /VAULT_STORE.*bogus/);
       assert.equal(token.stdout, '');
+
+      // Checked before any command runs, even one that would not touch the store.
+      const plain = await runVault(['provider', 'add', 'gamma', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline'], { env });
+      assert.equal(plain.code, 2, plain.stderr);
+      assert.match(oneLineError(plain), /VAULT_STORE.*bogus/);
+      assert.equal(readFileSync(configToml(box), 'utf8'), before);
     } finally {
       box.cleanup();
     }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { StoreError, UsageError } from '../../core/errors.js';
+import { StoreError } from '../../core/errors.js';
+import { storeChoice } from './choice.js';
 import type { Deps } from '../io.js';
 import { dataDir, lockDir } from '../paths.js';
 import { FileStore } from './file-store.js';
@@ -85,15 +86,12 @@ class AutoStore implements SecretStore {
 
 /** The store chosen by `VAULT_STORE` (`auto`, `keychain` or `file`). */
 export function openStore(deps: Deps): SecretStore {
-  const choice = deps.env.VAULT_STORE || 'auto';
-  switch (choice) {
+  switch (storeChoice(deps.env)) {
     case 'auto':
       return new AutoStore(deps);
     case 'keychain':
       return new KeyringStore(keyringService(deps.env));
     case 'file':
       return fileStore(deps);
-    default:
-      throw new UsageError(`invalid VAULT_STORE ${JSON.stringify(choice)}: use auto, keychain or file`);
   }
 }
