@@ -104,6 +104,14 @@ export function expiryOf(response: { expires_in?: number; access_token: string }
   return null;
 }
 
+/**
+ * RFC 6749 §3.3: scopes are space-delimited. GitHub answers them comma-separated
+ * ("repo,read:org"); stored as sent they would read as one scope in `status`.
+ */
+export function scopeString(scope: string): string {
+  return /\s/.test(scope) ? scope : scope.split(',').filter(Boolean).join(' ');
+}
+
 export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number): TokenResult {
   if (typeof response.access_token !== 'string' || response.access_token === '') {
     throw new VaultError('the token endpoint answered without an access_token', ExitCode.failure, 'no_access_token');
@@ -115,7 +123,7 @@ export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenE
     token_type: tokenTypeOf(response.token_type),
     ...(typeof response.refresh_token === 'string' && response.refresh_token && { refresh_token: response.refresh_token }),
     expires_at: expiryOf(response, now),
-    ...(typeof response.scope === 'string' && { scope: response.scope }),
+    ...(typeof response.scope === 'string' && { scope: scopeString(response.scope) }),
     ...(identity && { identity }),
   };
 }
@@ -258,7 +266,7 @@ export async function exchangeCode(
 async function loginResult(config: oidc.Configuration, response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number): Promise<TokenResult> {
   const result = toTokenResult(response, now);
   const claims = response.id_token ? response.claims() : undefined;
-  const granted = (response.scope ?? '').split(' ');
+  const granted = (result.scope ?? '').split(' ');
   if (claims && typeof claims.email !== 'string' && granted.includes('email') && config.serverMetadata().userinfo_endpoint) {
     try {
       const info = await oidc.fetchUserInfo(config, response.access_token, claims.sub);

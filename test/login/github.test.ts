@@ -41,7 +41,7 @@ async function assertLongLivedToken(sb: Sandbox, token: string): Promise<void> {
   const login = JSON.parse(entries['rt:gh:default']!) as Record<string, unknown>;
   assert.equal(login.refresh_token, undefined);
   assert.equal(login.access_token, token);
-  assert.equal(login.scope, 'repo,read:org,gist');
+  assert.equal(login.scope, 'repo read:org gist', 'GitHub\'s comma-separated scope is stored space-delimited (RFC 6749 §3.3)');
   assert.equal((JSON.parse(entries['at:gh:default:*']!) as { expires_at: unknown }).expires_at, null);
 
   const requests = { ...github.tokenRequests };
@@ -51,7 +51,7 @@ async function assertLongLivedToken(sb: Sandbox, token: string): Promise<void> {
   const json = await runVault(['token', 'gh', '--json', '--min-valid', '86400'], { env: sb.env });
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout), {
-    access_token: token, token_type: 'Bearer', expires_at: null, expires_in: null, scope: 'repo,read:org,gist', provider: 'gh', account: 'default',
+    access_token: token, token_type: 'Bearer', expires_at: null, expires_in: null, scope: 'repo read:org gist', provider: 'gh', account: 'default',
   });
   assert.deepEqual(github.tokenRequests, requests, 'no token request after the login');
 }
