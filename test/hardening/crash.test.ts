@@ -14,7 +14,7 @@ import {
 } from './world.js';
 
 const argv = argvWatch();
-const DIE_AT = fileURLToPath(new URL('./die-at.mjs', import.meta.url));
+const DIE_AT = fileURLToPath(new URL('../helpers/signal-at.mjs', import.meta.url));
 const ACCESS_KEY = `at:${PROVIDER}:default:*`;
 
 describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
@@ -31,7 +31,7 @@ describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
 
         let running;
         if ('dieAfterLine' in stage.how) {
-          running = start(['token', PROVIDER, '--force-refresh', '--debug'], { ...box.env, VAULT_TEST_DIE_AT: stage.how.dieAfterLine.source }, ['--import', DIE_AT]);
+          running = start(['token', PROVIDER, '--force-refresh', '--debug'], { ...box.env, VAULT_TEST_SIGNAL_AT: stage.how.dieAfterLine.source }, ['--import', DIE_AT]);
         } else {
           world.proxy.set(TOKEN_PATH, { kind: stage.how.proxy });
           running = start(['token', PROVIDER, '--force-refresh', '--debug'], box.env);

@@ -13,7 +13,7 @@ import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { VAULT_BIN } from '../helpers/cli.js';
 import { expire, loggedIn, type Vault } from './setup.js';
 
-const STOP_AT = new URL('./stop-at.mjs', import.meta.url).pathname;
+const SIGNAL_AT = new URL('../helpers/signal-at.mjs', import.meta.url).pathname;
 
 let server: TestServer;
 let v: Vault;
@@ -35,8 +35,8 @@ test('a holder paused past the stale time starts over instead of spending the ro
   const refreshes = server.counts.refresh;
   const revoked = server.counts.grantRevoked;
   // Paused after discovery, the last step before the refresh grant is sent.
-  const paused = spawn(process.execPath, ['--import', STOP_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
-    env: { ...v.env, VAULT_TEST_STOP_AT: 'HTTP GET .*openid-configuration' },
+  const paused = spawn(process.execPath, ['--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
+    env: { ...v.env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: 'HTTP GET .*openid-configuration' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
