@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Sandbox } from '../helpers/cli.js';
 import { MULTI_USER, type MultiUserCase } from './cases.js';
 import {
-  PROVIDER, argvWatch, assertLoginIntact, assertNoSecretsInFiles, credentialsFile, dataDirOf, loggedIn, ok, startWorld, storedRefreshToken, vault, type World,
+  PROVIDER, argvWatch, assertLoginIntact, withLogin as loginCase, credentialsFile, dataDirOf, ok, storedRefreshToken, vault, type World,
 } from './world.js';
 
 const argv = argvWatch();
@@ -26,20 +26,8 @@ function runtimeLockDir(box: Sandbox): string {
   return join(box.env.XDG_RUNTIME_DIR!, 'vault');
 }
 
-async function withLogin(adjust: ((box: Sandbox) => void) | undefined, body: (world: World, box: Sandbox) => Promise<void>): Promise<void> {
-  const world = await startWorld();
-  try {
-    const box = await loggedIn(world, {}, adjust);
-    try {
-      await body(world, box);
-      assertNoSecretsInFiles(box, world.server);
-    } finally {
-      box.cleanup();
-    }
-  } finally {
-    argv.track(world.server);
-    await world.close();
-  }
+function withLogin(adjust: ((box: Sandbox) => void) | undefined, body: (world: World, box: Sandbox) => Promise<void>): Promise<void> {
+  return loginCase(argv, { adjust }, body);
 }
 
 /**

@@ -11,8 +11,8 @@ import type { Sandbox } from '../helpers/cli.js';
 import { runCommand, startKeyringSession } from '../helpers/keyring-session.js';
 import { STORAGE_FAULTS, type StorageFault } from './cases.js';
 import {
-  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, argvWatch, assertLoginIntact, assertNoSecretsInFiles, credentialsFile, entries, keychainEntry, loggedIn, ok, start,
-  startWorld, storedRefreshToken, timed, vault, type World,
+  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, argvWatch, assertLoginIntact, withLogin as loginCase, credentialsFile, entries, keychainEntry, ok, start,
+  storedRefreshToken, timed, vault, type World,
 } from './world.js';
 
 const argv = argvWatch();
@@ -35,20 +35,8 @@ function plantEntry(box: Sandbox, key: string, value: string): Buffer {
 }
 
 /** A world and a logged-in sandbox for one case, torn down afterwards. */
-async function withLogin(extra: NodeJS.ProcessEnv, body: (world: World, box: Sandbox) => Promise<void>): Promise<void> {
-  const world = await startWorld();
-  try {
-    const box = await loggedIn(world, extra);
-    try {
-      await body(world, box);
-      assertNoSecretsInFiles(box, world.server);
-    } finally {
-      box.cleanup();
-    }
-  } finally {
-    argv.track(world.server);
-    await world.close();
-  }
+function withLogin(extra: NodeJS.ProcessEnv, body: (world: World, box: Sandbox) => Promise<void>): Promise<void> {
+  return loginCase(argv, { extra }, body);
 }
 
 /** A bad file-store entry: exit 5 naming it, the file unchanged, no refresh spent; a new login replaces it. */

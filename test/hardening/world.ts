@@ -225,6 +225,30 @@ export function argvWatch(): { track(server: TestServer): void; check(): void } 
   };
 }
 
+/**
+ * One case: a world and a logged-in sandbox (with `extra` env, shaped by `adjust`), torn down
+ * afterwards; the sandbox's files are scanned for secrets and what the server issued goes to `argv`.
+ */
+export async function withLogin(
+  argv: ReturnType<typeof argvWatch>,
+  options: { extra?: NodeJS.ProcessEnv; adjust?: (box: Sandbox) => void },
+  body: (world: World, box: Sandbox) => Promise<void>,
+): Promise<void> {
+  const world = await startWorld();
+  try {
+    const box = await loggedIn(world, options.extra ?? {}, options.adjust);
+    try {
+      await body(world, box);
+      assertNoSecretsInFiles(box, world.server);
+    } finally {
+      box.cleanup();
+    }
+  } finally {
+    argv.track(world.server);
+    await world.close();
+  }
+}
+
 /** A running `vault` whose stderr can be awaited line by line. */
 export interface Running {
   pid: number;
