@@ -58,13 +58,6 @@ export function formatCredential(attributes: readonly Attribute[]): string | und
   return out;
 }
 
-/** The last value of a single-valued key (later lines override earlier ones, as in git). */
-export function lastValue(attributes: readonly Attribute[], key: string): string | undefined {
-  let found: string | undefined;
-  for (const [k, v] of attributes) if (k === key) found = v;
-  return found;
-}
-
 /** The values of a multi-valued key like `capability[]`; an empty value clears the list. */
 export function allValues(attributes: readonly Attribute[], key: string): string[] {
   let values: string[] = [];

@@ -148,10 +148,6 @@ export function parseConfig(text: string, file: string): Config {
   return { providers: out };
 }
 
-export function configPath(configDirectory: string): string {
-  return join(configDirectory, 'config.toml');
-}
-
 /** Reads config.toml; a missing file is an empty configuration. */
 export function loadConfig(file: string): Config {
   let text: string;

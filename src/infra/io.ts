@@ -2,13 +2,13 @@ import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { createRequire } from 'node:module';
 
-/** The process's streams, swappable in tests. */
 // node:tty loads net and the stream machinery, a millisecond or two of start-up: it is required
 // only when a command asks whether a stream is a terminal.
 function isatty(fd: number): boolean {
   return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
 }
 
+/** The process's streams, swappable in tests. */
 export interface Io {
   stdin: Readable;
   stdout: Writable;
@@ -64,10 +64,6 @@ export async function readStdin(stdin: Readable, limit = 64 * 1024): Promise<str
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-export function writeLine(stream: Writable, line: string): void {
-  stream.write(line.endsWith('\n') ? line : `${line}\n`);
 }
 
 /**

@@ -90,7 +90,8 @@ export class KeyringStore implements SecretStore {
   }
 
   async keys(prefix: string): Promise<string[]> {
-    // findCredentials cannot tell a locked keyring from an empty one: probe first.
+    // findCredentials takes no store option: without this probe through an entry pinned to the
+    // Secret Service it could answer from another store, or [] for a locked keyring.
     await this.get('probe');
     try {
       return loadKeyring()
