@@ -28,7 +28,8 @@ export const PRESETS: Record<string, Preset> = {
     // Google issues a refresh token only with access_type=offline, and again on a later login
     // only with prompt=consent.
     params: { access_type: 'offline', prompt: 'consent' },
-    env_names: ['GOOGLE_OAUTH_ACCESS_TOKEN'],
+    // Terraform's Google provider reads the first, gcloud (and the Cloud SDK tools) the second.
+    env_names: ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN'],
   },
   // OAuth apps and GitHub Apps: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
   github: {

@@ -104,7 +104,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       assert.deepEqual((await showJson(box, 'snake_case')).env_names, ['SNAKE_CASE_ACCESS_TOKEN']);
     }));
 
-  test('--preset google fills access_type=offline, prompt=consent, scopes openid email profile, GOOGLE_OAUTH_ACCESS_TOKEN', () =>
+  test('--preset google fills access_type=offline, prompt=consent, scopes openid email profile, GOOGLE_OAUTH_ACCESS_TOKEN CLOUDSDK_AUTH_ACCESS_TOKEN', () =>
     inSandbox(async (box) => {
       await ok(box, ['provider', 'add', 'google', '--preset', 'google', '--client-id', '123.apps.googleusercontent.com']);
       const shown = await showJson(box, 'google');
@@ -112,7 +112,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       assert.equal(shown.client_id, '123.apps.googleusercontent.com');
       assert.deepEqual(shown.params, { access_type: 'offline', prompt: 'consent' });
       assert.deepEqual(shown.scopes, ['openid', 'email', 'profile']);
-      assert.deepEqual(shown.env_names, ['GOOGLE_OAUTH_ACCESS_TOKEN']);
+      assert.deepEqual(shown.env_names, ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN']);
       assert.equal(shown.token_endpoint, 'https://oauth2.googleapis.com/token');
       assert.equal(shown.authorization_endpoint, 'https://accounts.google.com/o/oauth2/v2/auth');
     }));
