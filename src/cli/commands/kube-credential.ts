@@ -1,4 +1,4 @@
-import { execCredential } from '../../core/kube-credential.js';
+import { execCredential, requestedApiVersion } from '../../core/kube-credential.js';
 import type { Deps } from '../../infra/io.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
@@ -10,8 +10,9 @@ export interface KubeCredentialOptions {
 
 export async function run(deps: Deps, providerName: string, opts: KubeCredentialOptions): Promise<number> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
+  const apiVersion = requestedApiVersion(deps.env.KUBERNETES_EXEC_INFO);
   const provider = loadProvider(deps, providerName);
   const record = await accessTokenFor(deps, provider, accountOf(deps, opts.account), minValid);
-  deps.io.stdout.write(execCredential(record));
+  deps.io.stdout.write(execCredential(record, apiVersion));
   return 0;
 }
