@@ -8,10 +8,11 @@ import { tokenDeps } from './context.js';
 
 /**
  * The access token the integrations hand on: `VAULT_<NAME>_ACCESS_TOKEN` when CI supplies one,
- * else a token from the store valid for `minValid` seconds, refreshed when needed.
+ * else a token from the store valid for `minValid` seconds (for `scopes`, a subset of the granted
+ * ones, when given), refreshed when needed.
  */
-export async function accessTokenFor(deps: Deps, provider: Provider, account: string, minValid: number): Promise<AccessRecord> {
-  return passThroughToken(deps.env, provider.name, deps.clock.now()) ?? (await getAccessToken({ provider, account, minValid }, tokenDeps(deps)));
+export async function accessTokenFor(deps: Deps, provider: Provider, account: string, minValid: number, scopes?: string[]): Promise<AccessRecord> {
+  return passThroughToken(deps.env, provider.name, deps.clock.now()) ?? (await getAccessToken({ provider, account, minValid, scopes }, tokenDeps(deps)));
 }
 
 /** `--name` values (checked), else the provider's env names. */

@@ -203,6 +203,7 @@ Examples:
     .addOption(nameOption())
     .option('--min-valid <sec>', 'seconds the token must stay valid', '300')
     .option('--allow-nested', "run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)")
+    .option('--token-file <VAR>', 'keep the token in a private file, rewritten before it expires, and set VAR to its path')
     .argument('<command...>', 'the command and its arguments, after --')
     .addHelpText(
       'after',
@@ -213,7 +214,8 @@ forwarded to the command; vault exits with its exit code, or 128+N if signal N k
 Examples:
   vault exec google -- terraform plan
   vault exec github -- gh repo list
-  vault exec acme --name API_TOKEN -- ./deploy.sh`,
+  vault exec acme --name API_TOKEN -- ./deploy.sh
+  vault exec google --token-file CLOUDSDK_AUTH_ACCESS_TOKEN_FILE -- gcloud storage ls   # jobs longer than a token`,
     )
     .action(lazy(deps, () => import('./commands/exec.js')));
 

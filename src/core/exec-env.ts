@@ -15,6 +15,10 @@ export interface ChildEnvRequest {
   /** The variables to set; already validated env names. */
   names: readonly string[];
   token: string;
+  /** Further variables to set (a token file's path, a metadata endpoint's address). */
+  set?: Readonly<Record<string, string>>;
+  /** Inherited variables to drop because they would shadow what vault provides. */
+  unset?: readonly string[];
 }
 
 /**
@@ -28,9 +32,11 @@ export function childEnv(parent: NodeJS.ProcessEnv, request: ChildEnvRequest): N
   // refreshing only: the tools it runs get the access token and nothing that outlives it.
   for (const [name, value] of Object.entries(parent)) {
     if (name === 'VAULT_CLIENT_SECRET' || /^VAULT_.+_REFRESH_TOKEN$/.test(name)) continue;
+    if (request.unset?.includes(name)) continue;
     env[name] = value;
   }
   for (const name of request.names) env[name] = request.token;
+  Object.assign(env, request.set);
   const providers = execProviders(parent);
   if (!providers.includes(request.provider)) providers.push(request.provider);
   env[EXEC_PROVIDERS_VAR] = providers.join(',');

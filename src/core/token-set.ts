@@ -93,10 +93,14 @@ export function parseRecord<T extends { v: number }>(raw: string, where: string,
  * token's lifetime, so a provider issuing 60-second tokens does not make every call refresh.
  */
 export function isFresh(record: AccessRecord, now: number, minValidSec: number): boolean {
-  if (record.expires_at === null) return true;
+  return now < freshUntil(record, minValidSec);
+}
+
+/** The moment (ms since the epoch) a token stops being fresh by isFresh's rule; Infinity if it never expires. */
+export function freshUntil(record: AccessRecord, minValidSec: number): number {
+  if (record.expires_at === null) return Infinity;
   const lifetime = Math.max(0, record.expires_at - record.issued_at);
-  const margin = Math.min(minValidSec * 1000, lifetime / 2);
-  return record.expires_at - now > margin;
+  return record.expires_at - Math.min(minValidSec * 1000, lifetime / 2);
 }
 
 /**

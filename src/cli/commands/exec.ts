@@ -3,15 +3,19 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { UsageError } from '../../core/errors.js';
 import { childEnv, execProviders, exitCodeOf, EXEC_PROVIDERS_VAR } from '../../core/exec-env.js';
+import { checkEnvName } from '../../core/names.js';
+import { envNames } from '../../core/providers.js';
 import type { Deps } from '../../infra/io.js';
 import { accessTokenFor, targetNames } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
+import { keepTokenFile, type Obtain, type Sidecar } from '../long-job.js';
 
 export interface ExecOptions {
   account?: string;
   name?: string[];
   minValid: string;
   allowNested?: boolean;
+  tokenFile?: string;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -37,27 +41,40 @@ export async function run(deps: Deps, providerName: string, command: string[], o
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
-  const names = targetNames(provider, opts.name);
+  const tokenFileVar = opts.tokenFile === undefined ? undefined : checkEnvName(opts.tokenFile);
+  const refreshing = tokenFileVar !== undefined;
+  // With a route that refreshes, a snapshot of the token under the provider's env names would
+  // shadow it (gcloud prefers CLOUDSDK_AUTH_ACCESS_TOKEN to its token file, Terraform
+  // GOOGLE_OAUTH_ACCESS_TOKEN to the metadata server) and expire mid-job: set only the names asked for.
+  const names = refreshing && !opts.name?.length ? [] : targetNames(provider, opts.name);
   if (!opts.allowNested && execProviders(deps.env).includes(provider.name)) {
     throw new UsageError(
       `already inside \`vault exec ${provider.name}\` (${EXEC_PROVIDERS_VAR}=${deps.env[EXEC_PROVIDERS_VAR]}); its token is in the environment. Pass --allow-nested to replace it anyway`,
     );
   }
-  const { access_token: token } = await accessTokenFor(deps, provider, account, minValid);
+  const obtain: Obtain = (scopes) => accessTokenFor(deps, provider, account, minValid, scopes);
+  const first = await obtain();
   const [file, ...args] = command as [string, ...string[]];
-  deps.debug(`exec: ${file} with ${names.join(', ')} set`);
+  deps.debug(`exec: ${file} with ${[...names, ...(tokenFileVar ? [tokenFileVar] : [])].join(', ')} set`);
   // The handlers go in before the child starts, or a signal arriving as it starts would kill vault
-  // (node's default) and orphan the child. Node dispatches signals from the event loop, so by the
-  // time a handler runs, `child` is set.
+  // (node's default), orphan the child and leave a token file behind. Node dispatches signals from
+  // the event loop, so by the time a handler runs, `child` is set, or the start is called off.
   let child: ChildProcess | undefined;
+  let early: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) => {
     if (signal === 'SIGINT' && terminalSignalsReachChild()) return;
     deps.debug(`exec: forwarding ${signal}`);
-    child?.kill(signal);
+    if (child) child.kill(signal);
+    else early ??= signal;
   };
   for (const signal of FORWARDED) process.on(signal, forward);
+  const sidecars: Sidecar[] = [];
   try {
-    const started = (child = spawn(file, args, { stdio: 'inherit', env: childEnv(deps.env, { provider: provider.name, names, token }) }));
+    if (tokenFileVar) sidecars.push(await keepTokenFile(deps, obtain, first, minValid, tokenFileVar));
+    if (early) return exitCodeOf(null, early, constants.signals);
+    const unset = [...(refreshing && !opts.name?.length ? envNames(provider) : []), ...sidecars.flatMap((s) => s.unset)];
+    const set = Object.assign({}, ...sidecars.map((s) => s.env)) as Record<string, string>;
+    const started = (child = spawn(file, args, { stdio: 'inherit', env: childEnv(deps.env, { provider: provider.name, names, token: first.access_token, set, unset }) }));
     return await new Promise<number>((resolve) => {
       started.once('error', (error: NodeJS.ErrnoException) => {
         // Shell convention: 127 for a command that is not there, 126 for one that cannot run.
@@ -68,6 +85,7 @@ export async function run(deps: Deps, providerName: string, command: string[], o
       started.once('exit', (code, signal) => resolve(exitCodeOf(code, signal, constants.signals)));
     });
   } finally {
+    for (const sidecar of sidecars) await sidecar.stop();
     for (const signal of FORWARDED) process.off(signal, forward);
   }
 }
