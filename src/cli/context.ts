@@ -6,11 +6,7 @@ import type { Deps } from '../infra/io.js';
 import { openStore, type SecretStore } from '../infra/stores/index.js';
 import type { TokenServiceDeps } from '../core/token-service.js';
 
-/** `--scope` may be repeated or carry several space-separated scopes. */
-export function scopeList(values: string[] | undefined): string[] | undefined {
-  const scopes = (values ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
-  return scopes.length ? [...new Set(scopes)] : undefined;
-}
+export { scopeList } from '../core/provider-edit.js';
 
 export function parseSeconds(value: string, flag: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} expects a whole number of seconds, got ${JSON.stringify(value)}`);

@@ -93,7 +93,7 @@ export async function firstRun(deps: Deps, name: string, opts: { device?: boolea
     secret = (await prompter.secret('Client secret (not shown; Enter to skip, --device needs none): ')) || undefined;
   }
   const cfg = buildProviderConfig(name, { preset: name, clientId });
-  await saveProvider(deps, name, cfg, secret);
+  await saveProvider(deps, name, () => cfg, secret);
   out.write(`Added provider ${name} in ${configFile(deps.env)}.\n\n`);
   return { name, ...cfg };
 }

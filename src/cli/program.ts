@@ -67,7 +67,7 @@ Each command's --help shows examples.`,
 
   const provider = program
     .command('provider')
-    .description('add, list, show and remove OAuth providers')
+    .description('add, change, list, show and remove OAuth providers')
     .addHelpText(
       'after',
       `
@@ -76,7 +76,7 @@ Examples:
   vault provider list
   vault provider add --help          # presets, issuers and explicit endpoints`,
     );
-  provider
+  const add = provider
     .command('add <name>')
     .description('register a provider: a preset, an OpenID Connect issuer, or explicit endpoints')
     .option('--preset <preset>', 'google, github, gitlab or microsoft')
@@ -102,6 +102,12 @@ Examples:
   vault provider add acme --issuer https://login.acme.test --client-id vault-cli --scope openid --scope offline_access`,
     )
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.addRun as Action }))));
+  const set = provider.command('set <name>').description('change only the given fields of a provider (a repeated flag replaces that whole list)');
+  for (const option of add.options) set.addOption(option);
+  set
+    .addHelpText('after', '\nExamples:\n  vault provider set acme --client-id new-id\n  vault provider set acme --scope openid --scope offline_access\n  printf %s "$SECRET" | vault provider set acme --client-secret-stdin')
+    .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.setRun as Action }))));
+  add.option('--replace', 'replace an existing provider whole (without it, add refuses; see `provider set`)');
   provider
     .command('list')
     .description('list configured providers')

@@ -214,7 +214,23 @@ export function classify(error: unknown, provider: Provider, action: string, acc
       { cause: error },
     );
   }
+  if (isInvalidClient(error)) {
+    // RFC 6749 §5.2: the client id is unknown, or its authentication (the secret) was wrong or missing.
+    const p = provider.name;
+    return new VaultError(
+      `${what} failed: ${describe(error)} — ${p} does not accept this client: if it has a client secret, store it with \`vault provider set ${p} --client-secret-stdin\`; if its client id changed, \`vault provider set ${p} --client-id ID\` and log in again`,
+      ExitCode.failure,
+      'invalid_client',
+      { cause: error },
+    );
+  }
   return new VaultError(`${what} failed: ${describe(error)}`, ExitCode.failure, 'oauth_error', { cause: error });
+}
+
+function isInvalidClient(error: unknown): boolean {
+  if (error instanceof oidc.ResponseBodyError) return error.error === 'invalid_client';
+  if (error instanceof oidc.WWWAuthenticateChallengeError) return error.status === 401 || error.cause.some((c) => c.parameters.error === 'invalid_client');
+  return false;
 }
 
 /** PKCE (RFC 7636, S256 only), state (RFC 6749 §10.12) and nonce (OIDC Core §3.1.2.1) for one login. */

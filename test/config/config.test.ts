@@ -78,6 +78,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
         env_names: ['ACME_TOKEN', 'API_TOKEN'],
         git_hosts: ['git.acme.test'],
         git_username: 'bot',
+        client_secret_stored: false,
       });
       // The file itself is the SPEC's shape, readable by the parser the CLI uses.
       const parsed = parseConfig(readFileSync(configToml(box), 'utf8'), configToml(box));
@@ -93,6 +94,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
         client_id: 'x',
         env_names: ['ACME_ACCESS_TOKEN'],
         git_username: 'oauth2',
+        client_secret_stored: false,
       });
     }));
 
@@ -154,12 +156,12 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       assert.deepEqual(ghe.scopes, ['repo', 'read:org', 'gist']);
     }));
 
-  test('add over an existing provider replaces it and says "Updated"', () =>
+  test('add --replace over an existing provider replaces it whole and says "Replaced"', () =>
     inSandbox(async (box) => {
       await ok(box, ['provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'old', '--offline', '--scope', 'a']);
-      const r = await vault(box, ['provider', 'add', 'acme', '--issuer', 'https://login.acme.test', '--client-id', 'new', '--offline']);
+      const r = await vault(box, ['provider', 'add', 'acme', '--issuer', 'https://login.acme.test', '--client-id', 'new', '--offline', '--replace']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /Updated provider acme/);
+      assert.match(r.stderr, /Replaced provider acme/);
       const shown = await showJson(box, 'acme');
       assert.equal(shown.client_id, 'new');
       assert.equal(shown.issuer, 'https://login.acme.test');

@@ -1,12 +1,11 @@
-import { UsageError } from '../../core/errors.js';
-import { checkGitHost, checkProviderName } from '../../core/names.js';
-import { PRESETS } from '../../core/presets.js';
+import { StoreError, UsageError } from '../../core/errors.js';
+import { checkProviderName } from '../../core/names.js';
+import { buildProviderConfig, editProviderConfig, identityChanges, type ProviderFlags } from '../../core/provider-edit.js';
 import {
   envNames,
   getProvider,
   loadConfig,
   renderConfig,
-  validateProvider,
   writeConfigAtomically,
   type ProviderConfig,
 } from '../../core/providers.js';
@@ -15,64 +14,11 @@ import { readStdin, type Deps } from '../../infra/io.js';
 import { acquireLock } from '../../infra/lock.js';
 import { configFile, lockDir } from '../../infra/paths.js';
 import { openStore } from '../../infra/stores/index.js';
-import { scopeList } from '../context.js';
 
-export interface AddOptions {
-  preset?: string;
-  issuer?: string;
-  authorizationEndpoint?: string;
-  tokenEndpoint?: string;
-  revocationEndpoint?: string;
-  deviceAuthorizationEndpoint?: string;
-  clientId?: string;
-  clientSecretStdin?: boolean;
-  scope?: string[];
-  param?: string[];
-  envName?: string[];
-  gitHost?: string[];
-  gitUsername?: string;
-  offline?: boolean;
-}
+export { buildProviderConfig };
 
-/** Merges a preset with the flags; flags win. Pure, so it is tested without I/O. */
-export function buildProviderConfig(name: string, opts: AddOptions): ProviderConfig {
-  checkProviderName(name);
-  let base: Partial<ProviderConfig> = {};
-  if (opts.preset !== undefined) {
-    const preset = PRESETS[opts.preset];
-    if (!preset) throw new UsageError(`unknown preset "${opts.preset}": use one of ${Object.keys(PRESETS).join(', ')}`);
-    base = { preset: opts.preset, ...structuredClone(preset) };
-  }
-  const explicitEndpoints = opts.authorizationEndpoint !== undefined || opts.tokenEndpoint !== undefined;
-  if (opts.issuer !== undefined && opts.preset === undefined && !explicitEndpoints) {
-    base = {};
-  }
-  const params: Record<string, string> = { ...(base.params ?? {}) };
-  for (const p of opts.param ?? []) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param expects KEY=VALUE, got ${JSON.stringify(p)}`);
-    params[p.slice(0, eq)] = p.slice(eq + 1);
-  }
-  const cfg: Record<string, unknown> = {
-    ...base,
-    ...(opts.issuer !== undefined && { issuer: opts.issuer }),
-    ...(opts.authorizationEndpoint !== undefined && { authorization_endpoint: opts.authorizationEndpoint }),
-    ...(opts.tokenEndpoint !== undefined && { token_endpoint: opts.tokenEndpoint }),
-    ...(opts.revocationEndpoint !== undefined && { revocation_endpoint: opts.revocationEndpoint }),
-    ...(opts.deviceAuthorizationEndpoint !== undefined && { device_authorization_endpoint: opts.deviceAuthorizationEndpoint }),
-    ...(opts.clientId !== undefined && { client_id: opts.clientId }),
-    ...(scopeList(opts.scope) && { scopes: scopeList(opts.scope) }),
-    ...(opts.envName?.length && { env_names: opts.envName }),
-    ...(opts.gitHost?.length && { git_hosts: opts.gitHost.map(checkGitHost) }),
-    ...(opts.gitUsername !== undefined && { git_username: opts.gitUsername }),
-  };
-  if (Object.keys(params).length) cfg.params = params;
-  else delete cfg.params;
-  if (cfg.client_id === undefined) throw new UsageError('--client-id is required (the client id registered at the provider)');
-  if (cfg.issuer === undefined && !(cfg.authorization_endpoint && cfg.token_endpoint)) {
-    throw new UsageError('give --preset, --issuer URL, or both --authorization-endpoint and --token-endpoint');
-  }
-  return validateProvider(name, cfg, `provider ${name}`);
+export interface AddOptions extends ProviderFlags {
+  replace?: boolean;
 }
 
 /** Reads, changes and writes config.toml under a lock, so concurrent `provider add` calls all land. */
@@ -88,41 +34,92 @@ async function updateConfig(deps: Deps, change: (providers: Record<string, Provi
   }
 }
 
+/** Discovery runs once when the endpoints will come from the issuer, to catch a typo now. */
+async function checkIssuer(deps: Deps, cfg: ProviderConfig, opts: ProviderFlags): Promise<void> {
+  if (opts.issuer === undefined || cfg.token_endpoint || opts.offline) return;
+  const { discoverMetadata } = await import('../../infra/oauth-client.js');
+  const metadata = await discoverMetadata(opts.issuer, deps);
+  deps.debug(`discovery: ${metadata.issuer} token endpoint ${metadata.token_endpoint}`);
+}
+
+async function clientSecret(deps: Deps, opts: ProviderFlags): Promise<string | undefined> {
+  if (opts.clientSecretStdin) {
+    const secret = (await readStdin(deps.io.stdin)).replace(/\r?\n$/, '');
+    if (!secret) throw new UsageError('--client-secret-stdin: standard input was empty');
+    return secret;
+  }
+  return deps.env.VAULT_CLIENT_SECRET || undefined;
+}
+
+/** Logins were issued to a client at a server: changing either leaves them pointing elsewhere. */
+async function warnAboutLogins(deps: Deps, name: string, changed: string[]): Promise<void> {
+  if (!changed.length) return;
+  let accounts: string[];
+  try {
+    accounts = (await openStore(deps).keys(loginKey(name, ''))).map((k) => k.slice(loginKey(name, '').length));
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    deps.debug(`store: cannot list logins of ${name}: ${error.message}`);
+    return;
+  }
+  if (!accounts.length) return;
+  const to = changed.includes('client_id') ? 'client' : 'server';
+  deps.io.stderr.write(
+    `warning: ${changed.join(', ')} changed; the logins of ${name} (${accounts.join(', ')}) were issued to the old ${to} and may need \`vault login ${name}\`\n`,
+  );
+}
+
 export async function addRun(deps: Deps, name: string, opts: AddOptions): Promise<number> {
   const file = configFile(deps.env);
-  loadConfig(file); // a malformed file is reported before anything else happens
+  // A malformed file is reported before anything else happens.
+  const existing = loadConfig(file).providers[checkProviderName(name)];
+  if (existing && !opts.replace) {
+    throw new UsageError(
+      `provider ${name} already exists in ${file}: change fields with \`vault provider set ${name} --client-id ID\` (any flag of add; the others are kept), or replace it whole with \`vault provider add ${name} ... --replace\``,
+    );
+  }
   const cfg = buildProviderConfig(name, opts);
-  if (opts.issuer !== undefined && !cfg.token_endpoint && !opts.offline) {
-    const { discoverMetadata } = await import('../../infra/oauth-client.js');
-    const metadata = await discoverMetadata(opts.issuer, deps);
-    deps.debug(`discovery: ${metadata.issuer} token endpoint ${metadata.token_endpoint}`);
-  }
-  let secret: string | undefined;
-  if (opts.clientSecretStdin) {
-    secret = (await readStdin(deps.io.stdin)).replace(/\r?\n$/, '');
-    if (!secret) throw new UsageError('--client-secret-stdin: standard input was empty');
-  } else if (deps.env.VAULT_CLIENT_SECRET) {
-    secret = deps.env.VAULT_CLIENT_SECRET;
-  }
-  const existed = await saveProvider(deps, name, cfg, secret);
-  deps.io.stderr.write(`${existed ? 'Updated' : 'Added'} provider ${name} in ${file}. Next: vault login ${name}\n`);
+  await checkIssuer(deps, cfg, opts);
+  await saveProvider(deps, name, () => cfg, await clientSecret(deps, opts));
+  if (existing) await warnAboutLogins(deps, name, identityChanges(existing, cfg));
+  deps.io.stderr.write(`${existing ? 'Replaced' : 'Added'} provider ${name} in ${file}. Next: vault login ${name}\n`);
   return 0;
 }
 
-/** Stores the client secret (if any), then writes the provider's table; true if it replaced one. */
-export async function saveProvider(deps: Deps, name: string, cfg: ProviderConfig, secret: string | undefined): Promise<boolean> {
+export async function setRun(deps: Deps, name: string, opts: ProviderFlags): Promise<number> {
+  const file = configFile(deps.env);
+  const { name: _, ...before } = getProvider(loadConfig(file), name, file);
+  const secret = await clientSecret(deps, opts);
+  const cfg = editProviderConfig(name, before, opts);
+  const changed = (Object.keys({ ...before, ...cfg }) as (keyof ProviderConfig)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(cfg[k]));
+  if (!changed.length && secret === undefined) {
+    throw new UsageError(`nothing to change for ${name}: give the fields to change, with the flags of \`vault provider add\` (see \`vault provider set --help\`)`);
+  }
+  await checkIssuer(deps, cfg, opts);
+  // Applied again to the table read under the lock, so concurrent edits of other fields are kept.
+  await saveProvider(deps, name, (current) => (current ? editProviderConfig(name, current, opts) : cfg), secret);
+  await warnAboutLogins(deps, name, identityChanges(before, cfg));
+  const what = [...changed, ...(secret === undefined ? [] : ['client secret'])];
+  deps.io.stderr.write(`Updated provider ${name} in ${file}: ${what.join(', ')}.\n`);
+  return 0;
+}
+
+/** Stores the client secret (if any), then writes the provider's table as `table` makes it from the current one. */
+export async function saveProvider(
+  deps: Deps,
+  name: string,
+  table: (current: ProviderConfig | undefined) => ProviderConfig,
+  secret: string | undefined,
+): Promise<void> {
   if (secret !== undefined) {
     // The secret goes to the store first: if the store is unavailable, nothing has changed.
     const store = openStore(deps);
     await store.set(clientSecretKey(name), JSON.stringify({ v: 1, client_secret: secret }));
     deps.debug(`store: client secret for ${name} written to ${store.kind}`);
   }
-  let existed = false;
   await updateConfig(deps, (providers) => {
-    existed = name in providers;
-    providers[name] = cfg;
+    providers[name] = table(providers[name]);
   });
-  return existed;
 }
 
 function describeSource(cfg: ProviderConfig): string {
@@ -150,16 +147,27 @@ export async function listRun(deps: Deps, opts: { json?: boolean }): Promise<num
   return 0;
 }
 
+/** Whether the store holds a client secret for the provider (never the secret); null when the store cannot be read. */
+async function secretStored(deps: Deps, name: string): Promise<boolean | null> {
+  try {
+    return (await openStore(deps).get(clientSecretKey(name))) !== null;
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    deps.io.stderr.write(`warning: cannot tell whether a client secret is stored: ${error.message}\n`);
+    return null;
+  }
+}
+
 export async function showRun(deps: Deps, name: string, opts: { json?: boolean }): Promise<number> {
   const file = configFile(deps.env);
   const provider = getProvider(loadConfig(file), name, file);
-  const shown = { ...provider, env_names: envNames(provider), git_username: provider.git_username ?? 'oauth2' };
+  const shown = { ...provider, env_names: envNames(provider), git_username: provider.git_username ?? 'oauth2', client_secret_stored: await secretStored(deps, name) };
   if (opts.json) {
     deps.io.stdout.write(`${JSON.stringify(shown)}\n`);
     return 0;
   }
   for (const [key, value] of Object.entries(shown)) {
-    const text = Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}=${v}`).join(' ') : String(value);
+    const text = Array.isArray(value) ? value.join(' ') : value !== null && typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}=${v}`).join(' ') : value === null ? 'unknown' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
     deps.io.stdout.write(`${key.padEnd(30)} ${text}\n`);
   }
   return 0;

@@ -68,7 +68,8 @@ export async function run(deps: Deps, providerName: string | undefined): Promise
   const hosts = [...new Set(providers.flatMap((p) => p.git_hosts ?? []))];
   if (!hosts.length) {
     const which = providerName ? `provider ${providerName} has no` : 'no provider has';
-    throw new UsageError(`${which} git hosts: add \`git_hosts = ["git.example.com"]\` to its table in ${file}, or add the provider with --git-host`);
+    const fix = providerName ? `\`vault provider set ${providerName} --git-host git.example.com\`` : '`vault provider set NAME --git-host git.example.com`';
+    throw new UsageError(`${which} git hosts: add one with ${fix} (or \`git_hosts\` in ${file})`);
   }
   // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).
   const helper = helperCommand(process.execPath, resolve(process.argv[1] ?? 'vault'));
