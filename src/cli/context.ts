@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import { checkAccountName } from '../core/names.js';
 import { configFile, lockDir } from '../infra/paths.js';
-import { getProvider, loadConfig, type Provider } from '../core/providers.js';
+import { loadConfig, resolveProvider, type Provider } from '../core/providers.js';
 import type { Deps } from '../infra/io.js';
 import { openStore, type SecretStore } from '../infra/stores/index.js';
 import type { TokenServiceDeps } from '../core/token-service.js';
@@ -17,9 +17,10 @@ export function accountOf(deps: Deps, account: string | undefined): string {
   return checkAccountName(account ?? deps.env.VAULT_ACCOUNT ?? 'default');
 }
 
-export function loadProvider(deps: Deps, name: string): Provider {
+/** The named provider, else `VAULT_PROVIDER`'s, else the only one configured. */
+export function loadProvider(deps: Deps, name: string | undefined): Provider {
   const file = configFile(deps.env);
-  return getProvider(loadConfig(file), name, file);
+  return resolveProvider(loadConfig(file), name, deps.env, file);
 }
 
 export function tokenDeps(deps: Deps, store: SecretStore = openStore(deps)): TokenServiceDeps {

@@ -2,6 +2,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, VaultError } from '../core/errors.js';
 import type { Deps } from '../infra/io.js';
 import { storeChoice } from '../infra/stores/choice.js';
+import { execArgv } from './exec-args.js';
 
 declare const VAULT_VERSION: string;
 
@@ -147,7 +148,7 @@ Examples:
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.removeRun as Action }))));
 
   program
-    .command('login <provider>')
+    .command('login [provider]')
     .description('log in through the browser (RFC 8252 loopback + PKCE) or the device flow')
     .addOption(accountOption())
     .addOption(scopeOption('scope to request (repeatable; default: the provider\'s scopes)'))
@@ -166,7 +167,7 @@ Examples:
     .action(lazy(deps, () => import('./commands/login.js')));
 
   program
-    .command('token <provider>')
+    .command('token [provider]')
     .description('print a valid access token, refreshing it when needed')
     .addOption(accountOption())
     .addOption(scopeOption('ask for a subset of the granted scopes (repeatable)'))
@@ -185,7 +186,7 @@ Examples:
     .action(lazy(deps, () => import('./commands/token.js')));
 
   program
-    .command('env <provider>')
+    .command('env [provider]')
     .description('print environment assignments for the provider\'s token')
     .addOption(accountOption())
     .addOption(nameOption())
@@ -202,15 +203,15 @@ Examples:
     .action(lazy(deps, () => import('./commands/env.js')));
 
   program
-    .command('exec <provider>')
-    .usage('[options] <provider> -- <command> [args...]')
+    .command('exec [provider]')
+    .usage('[options] [provider] [--] <command> [args...]')
     .description('run a command with the provider\'s token in its environment')
     .addOption(accountOption())
     .addOption(nameOption())
     .option('--min-valid <sec>', 'seconds the token must stay valid', '300')
     .option('--allow-nested', "run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)")
     .option('--token-file <VAR>', 'keep the token in a private file, rewritten before it expires, and set VAR to its path')
-    .argument('<command...>', 'the command and its arguments, after --')
+    .argument('<command...>', 'the command and its arguments (after the provider and exec\'s options; `--` is optional)')
     .addHelpText(
       'after',
       `
@@ -226,7 +227,7 @@ Examples:
     .action(lazy(deps, () => import('./commands/exec.js')));
 
   program
-    .command('kube-credential <provider>')
+    .command('kube-credential [provider]')
     .description('kubectl exec credential plugin: print an ExecCredential with a valid token')
     .addOption(accountOption())
     .option('--min-valid <sec>', 'seconds the token must stay valid', '60')
@@ -260,7 +261,7 @@ Examples:
     .action(lazy(deps, () => import('./commands/status.js')));
 
   program
-    .command('logout <provider>')
+    .command('logout [provider]')
     .description('revoke the refresh token (RFC 7009) and delete everything stored for the account')
     .addOption(accountOption())
     .option('--no-revoke', 'delete locally without revoking at the provider')
@@ -342,7 +343,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
   exitCode = ExitCode.ok;
   const program = buildProgram(deps);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(execArgv(program, argv, deps.env), { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -43,3 +43,27 @@ export function checkGitHost(host: string): string {
 export function envStem(provider: string): string {
   return provider.toUpperCase().replace(/-/g, '_');
 }
+
+/** The configured name nearest to a typo: edit distance at most 2 (1 for short names), or a prefix. */
+export function closestName(name: string, names: string[]): string | undefined {
+  const limit = name.length <= 3 ? 1 : 2;
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of names) {
+    const distance = candidate.startsWith(name) || name.startsWith(candidate) ? 1 : editDistance(name, candidate);
+    if (distance <= limit && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit (a typo's usual shape). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}

@@ -3,7 +3,7 @@ import { dirname, join, basename } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { UsageError, VaultError, ExitCode } from './errors.js';
 import { PRESETS } from './presets.js';
-import { checkEnvName, checkGitHost, checkProviderName, envStem } from './names.js';
+import { checkEnvName, checkGitHost, checkProviderName, closestName, envStem } from './names.js';
 
 /** One `[providers.<name>]` table of config.toml. */
 export interface ProviderConfig {
@@ -160,15 +160,41 @@ export function loadConfig(file: string): Config {
   return parseConfig(text, file);
 }
 
-/** The provider with its name, or a usage error that says how to add it. */
+/** The provider with its name, or a usage error naming the closest configured one (or how to add it). */
 export function getProvider(config: Config, name: string, file: string): Provider {
   checkProviderName(name);
   const cfg = config.providers[name];
-  if (!cfg) {
-    const hint = name in PRESETS ? ` --preset ${name}` : ' --issuer URL';
-    throw new UsageError(`unknown provider "${name}" (not in ${file}): add it with \`vault provider add ${name}${hint} --client-id ID\``);
-  }
+  if (!cfg) throw unknownProvider(config, name, file);
   return { name, ...cfg };
+}
+
+/**
+ * The provider a command acts on: the one named, else `VAULT_PROVIDER`, else the only one
+ * configured. With several and none named, a usage error lists them.
+ */
+export function resolveProvider(config: Config, name: string | undefined, env: NodeJS.ProcessEnv, file: string): Provider {
+  if (name !== undefined) return getProvider(config, name, file);
+  if (env.VAULT_PROVIDER) {
+    try {
+      return getProvider(config, env.VAULT_PROVIDER, file);
+    } catch (error) {
+      throw new UsageError(`VAULT_PROVIDER: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const names = Object.keys(config.providers).sort();
+  if (names.length === 1) return getProvider(config, names[0]!, file);
+  if (!names.length) throw new UsageError(`no provider configured in ${file}: add one with \`vault provider add NAME --preset google --client-id ID\``);
+  throw new UsageError(`which provider? name one of ${names.join(', ')} (or set VAULT_PROVIDER)`);
+}
+
+function unknownProvider(config: Config, name: string, file: string): UsageError {
+  const names = Object.keys(config.providers).sort();
+  const hint = name in PRESETS ? ` --preset ${name}` : ' --issuer URL';
+  const add = `add it with \`vault provider add ${name}${hint} --client-id ID\``;
+  if (!names.length) return new UsageError(`unknown provider "${name}" (not in ${file}): ${add}`);
+  const near = name in PRESETS ? undefined : closestName(name, names);
+  if (near) return new UsageError(`unknown provider "${name}": did you mean ${near}? (configured: ${names.join(', ')})`);
+  return new UsageError(`unknown provider "${name}" (configured: ${names.join(', ')}); to use a new one, ${add}`);
 }
 
 /** The env names a provider's token is exported as: configured, else `<NAME>_ACCESS_TOKEN`. */

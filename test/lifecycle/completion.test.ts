@@ -32,7 +32,7 @@ test('commands, subcommands, options, choices and providers come from the comman
   assert.deepEqual(values(['to']), ['token']);
   assert.ok((values(['']) as string[]).includes('logout'));
   assert.ok(!(values(['']) as string[]).includes('__complete'), 'the hidden command is not offered');
-  assert.deepEqual(values(['provider', 's']), ['show']);
+  assert.deepEqual(values(['provider', 's']), ['set', 'show']);
   assert.deepEqual(values(['token', 'acme', '--min']), ['--min-valid']);
   assert.ok((values(['token', '--']) as string[]).includes('--debug'), 'program options are accepted after a subcommand');
   assert.deepEqual(values(['env', 'acme', '--format', 'f']), ['fish']);

@@ -19,7 +19,7 @@ function githubEnvFile(env: NodeJS.ProcessEnv): string {
   return file;
 }
 
-export async function run(deps: Deps, providerName: string, opts: EnvOptions): Promise<number> {
+export async function run(deps: Deps, providerName: string | undefined, opts: EnvOptions): Promise<number> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);

@@ -37,7 +37,7 @@ function terminalSignalsReachChild(): boolean {
   }
 }
 
-export async function run(deps: Deps, providerName: string, command: string[], opts: ExecOptions): Promise<number> {
+export async function run(deps: Deps, providerName: string | undefined, command: string[], opts: ExecOptions): Promise<number> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);

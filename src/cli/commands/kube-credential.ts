@@ -8,7 +8,7 @@ export interface KubeCredentialOptions {
   minValid: string;
 }
 
-export async function run(deps: Deps, providerName: string, opts: KubeCredentialOptions): Promise<number> {
+export async function run(deps: Deps, providerName: string | undefined, opts: KubeCredentialOptions): Promise<number> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const apiVersion = requestedApiVersion(deps.env.KUBERNETES_EXEC_INFO);
   const provider = loadProvider(deps, providerName);

@@ -1,6 +1,6 @@
 import { ExitCode, VaultError, UsageError } from '../../core/errors.js';
 import { listenForCallback } from '../../core/login-flow.js';
-import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
+import { loadConfig, resolveProvider, type Provider } from '../../core/providers.js';
 import { readClientSecret, saveLogin } from '../../core/token-service.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { openBrowser } from '../../infra/browser.js';
@@ -149,14 +149,14 @@ async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, prov
 }
 
 /** The configured provider; for an unconfigured preset, the first-run walk-through. */
-async function providerFor(deps: Deps, name: string, opts: LoginOptions): Promise<Provider> {
+async function providerFor(deps: Deps, name: string | undefined, opts: LoginOptions): Promise<Provider> {
   const file = configFile(deps.env);
   const config = loadConfig(file);
-  if (!config.providers[name] && Object.hasOwn(GUIDES, name)) return firstRun(deps, name, { device: opts.device });
-  return getProvider(config, name, file);
+  if (name !== undefined && !config.providers[name] && Object.hasOwn(GUIDES, name)) return firstRun(deps, name, { device: opts.device });
+  return resolveProvider(config, name, deps.env, file);
 }
 
-export async function run(deps: Deps, providerName: string, opts: LoginOptions): Promise<number> {
+export async function run(deps: Deps, providerName: string | undefined, opts: LoginOptions): Promise<number> {
   const account = accountOf(deps, opts.account);
   const timeoutSec = parseSeconds(opts.timeout, '--timeout');
   const port = parsePort(opts.port);

@@ -50,7 +50,7 @@ async function readForLogout(store: SecretStore, key: string): Promise<{ login?:
   }
 }
 
-export async function run(deps: Deps, providerName: string, opts: LogoutOptions): Promise<number> {
+export async function run(deps: Deps, providerName: string | undefined, opts: LogoutOptions): Promise<number> {
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
   const who = account === 'default' ? provider.name : `${provider.name} (account ${account})`;

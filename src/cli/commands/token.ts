@@ -42,7 +42,7 @@ type Obtain = (req: TokenRequest, deps: TokenServiceDeps) => Promise<AccessRecor
  * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
  * cached-token fast path cachedAccessToken, which may come back empty (then: undefined).
  */
-export async function tokenOutput(deps: Deps, providerName: string, opts: TokenOptions, obtain: Obtain): Promise<string | undefined> {
+export async function tokenOutput(deps: Deps, providerName: string | undefined, opts: TokenOptions, obtain: Obtain): Promise<string | undefined> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
@@ -53,7 +53,7 @@ export async function tokenOutput(deps: Deps, providerName: string, opts: TokenO
   return record && formatToken(record, opts, provider.name, account, deps.clock.now());
 }
 
-export async function run(deps: Deps, providerName: string, opts: TokenOptions): Promise<number> {
+export async function run(deps: Deps, providerName: string | undefined, opts: TokenOptions): Promise<number> {
   deps.io.stdout.write((await tokenOutput(deps, providerName, opts, getAccessToken))!);
   return 0;
 }
