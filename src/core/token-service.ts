@@ -55,6 +55,10 @@ export async function readClientSecret(store: SecretStore, env: NodeJS.ProcessEn
   return env.VAULT_CLIENT_SECRET || undefined;
 }
 
+/**
+ * The refresh lock of (provider, account). Provider names have no '.', so the first '.' splits any
+ * name back into one pair; vault's other locks (`config`, `file-store`) have no '.' at all.
+ */
 export function lockName(provider: string, account: string): string {
   return `${provider}.${account}`;
 }

@@ -13,7 +13,7 @@ export interface LockOptions {
 
 // A holder refreshes the lock's mtime every STALE_MS/2; a lock not refreshed for STALE_MS belongs
 // to a dead process (SIGKILL, power loss) and is taken over. proper-lockfile's minimum is 5 s.
-const STALE_MS = 5000;
+export const STALE_MS = 5000;
 
 /**
  * Makes sure `dir` exists, belongs to this user and is closed to others. A lock or data directory

@@ -22,10 +22,11 @@ export function dataDir(env: Env): string {
 }
 
 /**
- * Locks live in the per-user runtime directory when there is one, else in the data directory:
- * never under a shared, guessable /tmp name another user could create first.
+ * Locks live beside what they guard: in the data directory, whatever the session's environment.
+ * A desktop shell (with XDG_RUNTIME_DIR) and a cron job or SSH session (without it) share one
+ * store, so they must share its locks, or both refresh at once and the second one spends a rotated
+ * refresh token (RFC 9700 §4.14.2: the server then revokes the login).
  */
 export function lockDir(env: Env): string {
-  if (env.VAULT_DATA_DIR || !env.XDG_RUNTIME_DIR) return join(dataDir(env), 'locks');
-  return join(env.XDG_RUNTIME_DIR, 'vault');
+  return join(dataDir(env), 'locks');
 }

@@ -133,7 +133,7 @@ export const MULTI_USER = [
   'data directory owned by another user',
   'lock directory writable by everyone (0777)',
   'lock directory owned by another user',
-  'runtime directory shared like /tmp, vault/ planted in it by another user',
+  'runtime directory shared like /tmp, vault/ planted in it by another user: not used',
   'locks without XDG_RUNTIME_DIR: in the per-user data directory, nothing in TMPDIR',
 ] as const;
 export type MultiUserCase = (typeof MULTI_USER)[number];

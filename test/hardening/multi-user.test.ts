@@ -16,14 +16,14 @@ const argv = argvWatch();
 const NOBODY = 65534;
 const ME = process.getuid!();
 
-/** The XDG layout a user without VAULT_DATA_DIR has: data in $XDG_DATA_HOME/vault, locks in $XDG_RUNTIME_DIR/vault. */
+/** The XDG layout a user without VAULT_DATA_DIR has: data and locks in $XDG_DATA_HOME/vault. */
 function xdgLayout(box: Sandbox): void {
   delete box.env.VAULT_DATA_DIR;
   box.env.XDG_DATA_HOME = join(box.dir, 'xdg-data');
 }
 
-function runtimeLockDir(box: Sandbox): string {
-  return join(box.env.XDG_RUNTIME_DIR!, 'vault');
+function lockDirOf(box: Sandbox): string {
+  return join(dataDirOf(box), 'locks');
 }
 
 function withLogin(adjust: ((box: Sandbox) => void) | undefined, body: (world: World, box: Sandbox) => Promise<void>): Promise<void> {
@@ -75,22 +75,22 @@ const CASES: Record<MultiUserCase, () => Promise<void>> = {
 
   'lock directory writable by everyone (0777)': () =>
     withLogin(xdgLayout, async (world, box) => {
-      const dir = runtimeLockDir(box);
-      assert.ok(existsSync(dir), 'the login took no lock in $XDG_RUNTIME_DIR/vault');
+      const dir = lockDirOf(box);
+      assert.ok(existsSync(dir), 'the login took no lock in the data directory');
       chmodSync(dir, 0o777);
       await refusedThenFixed(world, box, ['token', PROVIDER, '--force-refresh'], dir, 'is writable by other users (mode 777)', chmodAdvice(dir), () => chmodSync(dir, 0o700));
     }),
 
   'lock directory owned by another user': () =>
     withLogin(xdgLayout, async (world, box) => {
-      const dir = runtimeLockDir(box);
+      const dir = lockDirOf(box);
       chownSync(dir, NOBODY, NOBODY);
       await refusedThenFixed(world, box, ['token', PROVIDER, '--force-refresh'], dir, `belongs to another user (uid ${NOBODY})`, chownAdvice(dir), () => rmSync(dir, { recursive: true }));
     }),
 
   // XDG_RUNTIME_DIR pointing at a shared sticky directory: another user can create vault/ there
-  // first. vault must not take locks in it (the owner could hold or delete them at will).
-  'runtime directory shared like /tmp, vault/ planted in it by another user': () =>
+  // first. vault takes no locks there (nor anywhere but the data directory), so it never looks.
+  'runtime directory shared like /tmp, vault/ planted in it by another user: not used': () =>
     withLogin(xdgLayout, async (world, box) => {
       const shared = join(box.dir, 'shared-tmp');
       mkdirSync(shared);
@@ -99,12 +99,10 @@ const CASES: Record<MultiUserCase, () => Promise<void>> = {
       mkdirSync(planted, { mode: 0o755 });
       chownSync(planted, NOBODY, NOBODY);
       box.env.XDG_RUNTIME_DIR = shared;
-      await refusedThenFixed(world, box, ['token', PROVIDER, '--force-refresh'], planted, `belongs to another user (uid ${NOBODY})`, chownAdvice(planted), () =>
-        rmSync(planted, { recursive: true }),
-      );
-      const st = statSync(planted);
-      assert.equal(st.uid, ME);
-      assert.equal(st.mode & 0o777, 0o700, 'the lock directory vault made is not private');
+      await assertLoginIntact(world, box, storedRefreshToken(box));
+      assert.deepEqual(readdirSync(shared), ['vault']);
+      assert.deepEqual(readdirSync(planted), [], 'vault used the planted directory');
+      assert.equal(statSync(planted).uid, NOBODY);
     }),
 
   'locks without XDG_RUNTIME_DIR: in the per-user data directory, nothing in TMPDIR': () =>

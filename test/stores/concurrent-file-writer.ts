@@ -1,10 +1,10 @@
 // Child process for file-store.test.ts: one of several writers racing on the same credentials file.
-// Usage: node --import tsx concurrent-file-writer.ts <file> <lockDir> <writer> <count>
+// Usage: node --import tsx concurrent-file-writer.ts <file> <writer> <count>
 import { FileStore } from '../../src/infra/stores/file-store.js';
 
-const [file, lockDir, writer, count] = process.argv.slice(2);
-if (!file || !lockDir || !writer || !count) throw new Error('usage: concurrent-file-writer.ts <file> <lockDir> <writer> <count>');
-const store = new FileStore(file, lockDir);
+const [file, writer, count] = process.argv.slice(2);
+if (!file || !writer || !count) throw new Error('usage: concurrent-file-writer.ts <file> <writer> <count>');
+const store = new FileStore(file);
 for (let i = 0; i < Number(count); i++) {
   await store.set(`rt:writer${writer}:k${i}`, `value ${writer}/${i}`);
 }

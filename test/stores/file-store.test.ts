@@ -3,7 +3,8 @@
 import { describe, test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,18 +17,23 @@ const WRITER = fileURLToPath(new URL('./concurrent-file-writer.ts', import.meta.
 let dir: string;
 let dataDir: string;
 let file: string;
-let lockDir: string;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vault-file-store-'));
   dataDir = join(dir, 'data', 'vault');
   file = join(dataDir, 'credentials.json');
-  lockDir = join(dir, 'locks');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function open(options: FileStoreOptions = {}): FileStore {
-  return new FileStore(file, lockDir, options);
+  return new FileStore(file, options);
+}
+
+/** The pid of a process that has exited (and was reaped): no writer can be alive under it. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true', { stdio: 'ignore' });
+  await once(child, 'exit');
+  return child.pid!;
 }
 
 function mode(path: string): number {
@@ -59,11 +65,29 @@ async function rejectsNamingFile(promise: Promise<unknown>, pattern: RegExp): Pr
 describe('file store on disk', () => {
   test('a temporary file left by a writer killed mid-write is removed by the next write', async () => {
     await open().set('a', '1');
-    const leftover = join(dataDir, '.credentials.json.4242.deadbeef.tmp');
+    const leftover = join(dataDir, `.credentials.json.${await deadPid()}.deadbeef.tmp`);
     writeFileSync(leftover, '{"v":1,"entries":{"a":"secret-from-a-dead-writer"}}', { mode: 0o600 });
     await open().set('b', '2');
-    assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json']);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json', 'locks']);
     assert.equal(await open().get('a'), '1');
+  });
+
+  test("a live writer's temporary file is left alone until it is older than the lock's stale time", async () => {
+    await open().set('a', '1');
+    const writer = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const live = join(dataDir, `.credentials.json.${writer.pid}.cafe.tmp`);
+      writeFileSync(live, 'being written', { mode: 0o600 });
+      await open().set('b', '2');
+      assert.equal(readFileSync(live, 'utf8'), 'being written', "another writer's temporary file was removed");
+      // Older than a lock can stay unrefreshed: its writer lost the lock, and the file goes.
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(live, old, old);
+      await open().set('c', '3');
+      assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json', 'locks']);
+    } finally {
+      writer.kill('SIGKILL');
+    }
   });
 
   test('creates the file 0600 inside a 0700 directory', async () => {
@@ -77,7 +101,7 @@ describe('file store on disk', () => {
     for (let i = 0; i < 5; i++) await store.set(`rt:p${i}:default`, `v${i}`);
     await store.delete('rt:p0:default');
     await store.set('rt:p1:default', 'changed');
-    assert.deepEqual(readdirSync(dataDir), ['credentials.json']);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json', 'locks']);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { v: number; entries: Record<string, string> };
     assert.equal(doc.v, 1);
     assert.deepEqual(Object.keys(doc.entries).sort(), ['rt:p1:default', 'rt:p2:default', 'rt:p3:default', 'rt:p4:default']);
@@ -152,7 +176,7 @@ describe('file store refuses what it cannot read, and loses nothing', () => {
     await rejectsNamingFile(store.set('rt:new:default', 'value'), /corrupt/);
     await rejectsNamingFile(store.delete('rt:acme:default'), /corrupt/);
     assert.equal(readFileSync(file, 'utf8'), corrupt);
-    assert.deepEqual(readdirSync(dataDir), ['credentials.json']);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json', 'locks']);
   });
 
   test('JSON of the wrong shape (non-string entry) is reported as corrupt, not dropped', async () => {
@@ -179,13 +203,14 @@ describe('file store under concurrent writers', () => {
     const results = await Promise.all(
       Array.from({ length: writers }, (_, w) =>
         new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, lockDir, String(w), String(perWriter)], {
+          const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, String(w), String(perWriter)], {
             cwd: ROOT,
             stdio: ['ignore', 'ignore', 'pipe'],
           });
           let stderr = '';
           child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          // Only against a hang: eight tsx start-ups on a busy machine can take most of a minute.
+          const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
           child.on('error', reject);
           child.on('close', (code) => {
             clearTimeout(timer);
@@ -202,6 +227,6 @@ describe('file store under concurrent writers', () => {
       for (let i = 0; i < perWriter; i++) assert.equal(doc.entries[`rt:writer${w}:k${i}`], `value ${w}/${i}`);
     }
     assert.equal((await open().keys('rt:writer')).length, writers * perWriter);
-    assert.deepEqual(readdirSync(dataDir), ['credentials.json']);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json', 'locks']);
   });
 });

@@ -99,7 +99,7 @@ storeContract('memory', () => {
 function fileBacking(passphrase: string | undefined): Backing {
   const dir = mkdtempSync(join(tmpdir(), 'vault-store-contract-'));
   return {
-    open: () => new FileStore(join(dir, 'data', 'credentials.json'), join(dir, 'locks'), passphrase === undefined ? {} : { passphrase }),
+    open: () => new FileStore(join(dir, 'data', 'credentials.json'), passphrase === undefined ? {} : { passphrase }),
     shared: true,
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../src/core/token-set.js';
+import { dataDir } from '../../src/infra/paths.js';
 import { FileStore } from '../../src/infra/stores/file-store.js';
 import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
 import type { SecretStore } from '../../src/infra/stores/store.js';
@@ -36,7 +37,7 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
   const sb = sandbox({ VAULT_STORE: storeKind, VAULT_BROWSER: FETCH_BROWSER, ...extraEnv });
   const store = (): SecretStore =>
     storeKind === 'file'
-      ? new FileStore(join(sb.env.VAULT_DATA_DIR!, 'credentials.json'), join(sb.env.VAULT_DATA_DIR!, 'locks'))
+      ? new FileStore(join(dataDir(sb.env), 'credentials.json'), { passphrase: sb.env.VAULT_FILE_PASSPHRASE })
       : new KeyringStore(sb.env.VAULT_KEYRING_SERVICE!);
   const v: Vault = {
     sb,

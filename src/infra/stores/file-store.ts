@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
-import { acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
+import { STALE_MS, acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { SecretStore } from './store.js';
 
 // scrypt parameters (RFC 7914 §2): N=2^15, r=8, p=1 costs ~32 MiB and tens of ms per process,
@@ -31,6 +31,17 @@ interface EncryptedFile {
   data: string;
 }
 
+/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface FileStoreOptions {
   passphrase?: string;
   warn?: (message: string) => void;
@@ -52,9 +63,11 @@ export class FileStore implements SecretStore {
   // what another process wrote, but an unchanged file need not be parsed (or decrypted) again.
   #cache: { stamp: string; entries: Record<string, string> } | undefined;
 
-  constructor(file: string, lockDir: string, options: FileStoreOptions = {}) {
+  constructor(file: string, options: FileStoreOptions = {}) {
     this.#file = file;
-    this.#lockDir = lockDir;
+    // Beside the file it guards (see paths.ts lockDir): every process that writes this file, in
+    // whatever session, takes the same lock.
+    this.#lockDir = join(dirname(file), 'locks');
     this.#options = options;
     this.location = file;
   }
@@ -187,7 +200,8 @@ export class FileStore implements SecretStore {
   async #update(change: (entries: Record<string, string>) => boolean): Promise<void> {
     const dir = dirname(this.#file);
     ensurePrivateDir(dir);
-    const release = await acquireLock(this.#lockDir, `file-store-${basename(this.#file)}`, { debug: this.#options.debug });
+    // No '.' in the name: every refresh lock is `<provider>.<account>` (token-service.ts lockName).
+    const release = await acquireLock(this.#lockDir, 'file-store', { debug: this.#options.debug });
     try {
       this.#removeLeftovers(dir);
       // Re-read under the lock: another process may have written since we last looked.
@@ -202,15 +216,20 @@ export class FileStore implements SecretStore {
   }
 
   /**
-   * Temporary files are only written under the lock, so any found while we hold it were left by a
-   * writer that died mid-write. They hold secrets: remove them.
+   * Temporary files hold secrets, and a writer that died mid-write leaves one behind. Only files
+   * whose writer is provably gone are removed: its pid (in the name) is dead, or the file is older
+   * than a lock can stay unrefreshed, so that writer lost the lock and must not rename it over
+   * newer contents anyway. A live writer's file is never touched, whoever holds the lock.
    */
   #removeLeftovers(dir: string): void {
     const prefix = `.${basename(this.#file)}.`;
     for (const name of readdirSync(dir)) {
       if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      const path = join(dir, name);
       try {
-        unlinkSync(join(dir, name));
+        const pid = Number(name.slice(prefix.length).split('.')[0]);
+        if (pid !== process.pid && processAlive(pid) && Date.now() - statSync(path).mtimeMs < STALE_MS) continue;
+        unlinkSync(path);
         this.#options.debug?.(`file store: removed leftover ${name}`);
       } catch {
         // Gone already; nothing to clean.

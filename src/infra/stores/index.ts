@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 import { storeChoice } from './choice.js';
 import type { Deps } from '../io.js';
-import { dataDir, lockDir } from '../paths.js';
+import { dataDir } from '../paths.js';
 import { FileStore } from './file-store.js';
 import { KeyringStore } from './keyring-store.js';
 import type { SecretStore } from './store.js';
@@ -15,7 +15,7 @@ export function keyringService(env: NodeJS.ProcessEnv): string {
 
 export function fileStore(deps: Deps): FileStore {
   const { env } = deps;
-  return new FileStore(join(dataDir(env), 'credentials.json'), lockDir(env), {
+  return new FileStore(join(dataDir(env), 'credentials.json'), {
     passphrase: env.VAULT_FILE_PASSPHRASE || undefined,
     warn: (m) => deps.io.stderr.write(`warning: ${m}\n`),
     debug: deps.debug,
