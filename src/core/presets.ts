@@ -1,3 +1,15 @@
+/**
+ * The issuer (`iss`) of a server whose ID tokens and RFC 9207 callbacks name a tenant in a path,
+ * as a template: `{origin}` is the authorization endpoint's origin, `{tenant}` the first segment
+ * of its path, or, when that segment is one of `any_tenant` (an endpoint every tenant shares), the
+ * ID token's `tenant_claim`. Relative to the configured endpoint, so a local stand-in works too.
+ */
+export interface IssuerTemplate {
+  template: string;
+  tenant_claim: string;
+  any_tenant: string[];
+}
+
 /** What a preset fills in for `vault provider add --preset`. Plain data: add a provider by adding a row. */
 export interface Preset {
   issuer?: string;
@@ -12,6 +24,8 @@ export interface Preset {
   env_names?: string[];
   git_hosts?: string[];
   git_username?: string;
+  /** Looked up by the preset's name when a login is checked; never copied into config.toml. */
+  issuer_template?: IssuerTemplate;
 }
 
 export const PRESETS: Record<string, Preset> = {
@@ -61,5 +75,14 @@ export const PRESETS: Record<string, Preset> = {
     userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
     scopes: ['openid', 'email', 'profile', 'offline_access'],
     env_names: ['AZURE_ACCESS_TOKEN'],
+    // Microsoft identity platform ID tokens carry iss https://login.microsoftonline.com/{tid}/v2.0;
+    // on the shared endpoints the tenant is the user's, known only from the token's `tid` (as in MSAL).
+    issuer_template: { template: '{origin}/{tenant}/v2.0', tenant_claim: 'tid', any_tenant: ['common', 'organizations', 'consumers'] },
   },
 };
+
+/** The fields a preset writes into a provider's table of config.toml. */
+export function presetConfig(preset: Preset): Omit<Preset, 'issuer_template'> {
+  const { issuer_template: _template, ...fields } = structuredClone(preset);
+  return fields;
+}

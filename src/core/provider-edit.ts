@@ -1,6 +1,6 @@
 import { UsageError } from './errors.js';
 import { checkGitHost, checkProviderName } from './names.js';
-import { PRESETS } from './presets.js';
+import { PRESETS, presetConfig } from './presets.js';
 import { validateProvider, type ProviderConfig } from './providers.js';
 
 /** The flags shared by `provider add` and `provider set`. */
@@ -46,7 +46,7 @@ function parseParams(values: string[]): Record<string, string> {
 function presetFields(name: string): Partial<ProviderConfig> {
   const preset = PRESETS[name];
   if (!preset) throw new UsageError(`unknown preset "${name}": use one of ${Object.keys(PRESETS).join(', ')}`);
-  return { preset: name, ...structuredClone(preset) };
+  return { preset: name, ...presetConfig(preset) };
 }
 
 /**

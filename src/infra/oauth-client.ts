@@ -7,7 +7,10 @@ import { ExitCode, LoginRequiredError, TemporaryError, UsageError, VaultError, l
 import { isLoopbackHost, type Provider } from '../core/providers.js';
 import type { TokenResult } from '../core/token-set.js';
 import { tokenTypeOf } from '../core/token-set.js';
+import { tenantIssuer } from '../core/issuer.js';
+import { serverText } from '../core/server-text.js';
 import { describeNetworkError, httpOptionsFromEnv, makeFetch } from './http.js';
+import { tenantGrant, type SharedEndpoint } from './tenant-grant.js';
 
 export type Configuration = oidc.Configuration;
 
@@ -53,13 +56,22 @@ function clientAuth(metadata: oidc.ServerMetadata, secret: string | undefined): 
   return oidc.ClientSecretPost(secret);
 }
 
+/** Configurations of providers on a shared endpoint (see tenant-grant.ts), by the Configuration handed out. */
+const sharedEndpoints = new WeakMap<oidc.Configuration, SharedEndpoint>();
+
 /** Builds the openid-client Configuration for a provider, with discovery only when endpoints are unknown. */
 export async function configure(provider: Provider, clientSecret: string | undefined, deps: OAuthDeps): Promise<oidc.Configuration> {
   const customFetch = fetchFor(deps);
-  let config: oidc.Configuration;
+  const finish = (config: oidc.Configuration, f: oidc.CustomFetch) => {
+    config[oidc.customFetch] = f;
+    const m = config.serverMetadata();
+    if ([m.token_endpoint, m.authorization_endpoint, m.issuer].some((u) => u && insecureAllowed(u))) oidc.allowInsecureRequests(config);
+    return config;
+  };
   if (provider.token_endpoint && provider.authorization_endpoint) {
+    const tenant = tenantIssuer(provider);
     const metadata: oidc.ServerMetadata = {
-      issuer: provider.issuer ?? new URL(provider.authorization_endpoint).origin,
+      issuer: provider.issuer ?? tenant?.placeholder ?? new URL(provider.authorization_endpoint).origin,
       authorization_endpoint: provider.authorization_endpoint,
       token_endpoint: provider.token_endpoint,
       ...(provider.revocation_endpoint && { revocation_endpoint: provider.revocation_endpoint }),
@@ -67,26 +79,31 @@ export async function configure(provider: Provider, clientSecret: string | undef
       ...(provider.userinfo_endpoint && { userinfo_endpoint: provider.userinfo_endpoint }),
       ...(provider.jwks_uri && { jwks_uri: provider.jwks_uri }),
     };
-    config = new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret));
-  } else {
-    const issuer = provider.issuer!;
-    try {
-      // Discovery first without a secret to learn the auth methods, then the real configuration.
-      const discovered = await oidc.discovery(new URL(issuer), provider.client_id, undefined, undefined, {
-        [oidc.customFetch]: customFetch,
-        execute: insecureAllowed(issuer) ? [oidc.allowInsecureRequests] : [],
-      });
-      const metadata = discovered.serverMetadata();
-      config = new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret));
-    } catch (error) {
-      throw classify(error, provider, 'discovery', 'default');
-    }
+    const build = (issuer: string, f: oidc.CustomFetch) =>
+      finish(new oidc.Configuration({ ...metadata, issuer }, provider.client_id, undefined, clientAuth(metadata, clientSecret)), f);
+    const config = build(metadata.issuer, customFetch);
+    if (tenant && tenant.fixed === undefined) sharedEndpoints.set(config, { issuer: tenant, fetch: customFetch, configure: build });
+    return config;
   }
-  config[oidc.customFetch] = customFetch;
-  const m = config.serverMetadata();
-  if ([m.token_endpoint, m.authorization_endpoint, m.issuer].some((u) => u && insecureAllowed(u))) oidc.allowInsecureRequests(config);
-  // Tokens are judged by our clock against the server's expiry; no tolerance hides a stale token.
-  return config;
+  const issuer = provider.issuer!;
+  try {
+    // Discovery first without a secret to learn the auth methods, then the real configuration.
+    const discovered = await oidc.discovery(new URL(issuer), provider.client_id, undefined, undefined, {
+      [oidc.customFetch]: customFetch,
+      execute: insecureAllowed(issuer) ? [oidc.allowInsecureRequests] : [],
+    });
+    const metadata = discovered.serverMetadata();
+    // Tokens are judged by our clock against the server's expiry; no tolerance hides a stale token.
+    return finish(new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret)), customFetch);
+  } catch (error) {
+    throw classify(error, provider, 'discovery', 'default');
+  }
+}
+
+/** Runs a grant, through tenantGrant when the provider is on a shared endpoint. */
+function grant<T>(config: oidc.Configuration, callbackIss: string | null, run: (config: oidc.Configuration) => Promise<T>): Promise<T> {
+  const shared = sharedEndpoints.get(config);
+  return shared ? tenantGrant(shared, config.serverMetadata().token_endpoint!, callbackIss, run) : run(config);
 }
 
 /** Expiry from expires_in (RFC 6749 §5.1), else a JWT access token's exp, else non-expiring. */
@@ -140,7 +157,7 @@ export async function refreshGrant(
   const params: Record<string, string> = {};
   if (scopes?.length) params.scope = scopes.join(' ');
   try {
-    const response = await oidc.refreshTokenGrant(config, refreshToken, params);
+    const response = await grant(config, null, (c) => oidc.refreshTokenGrant(c, refreshToken, params));
     return toTokenResult(response, now());
   } catch (error) {
     throw classify(error, provider, 'refresh', account);
@@ -261,12 +278,20 @@ export async function exchangeCode(
   now: () => number,
 ): Promise<TokenResult> {
   try {
-    const response = await oidc.authorizationCodeGrant(config, callbackUrl, {
-      pkceCodeVerifier: checks.verifier,
-      expectedState: checks.state,
-      ...(checks.nonce && { expectedNonce: checks.nonce }),
-      idTokenExpected: checks.idTokenExpected,
-    });
+    // RFC 9207 §2.4: a callback naming another issuer is refused before the code is sent anywhere.
+    const iss = callbackUrl.searchParams.get('iss');
+    const shared = sharedEndpoints.get(config);
+    if (shared && iss !== null && !shared.issuer.fits(iss)) {
+      throw new VaultError(`login to ${provider.name} failed: the callback names issuer ${serverText(iss)}, not one of ${provider.name}'s`, ExitCode.failure, 'issuer_mismatch');
+    }
+    const response = await grant(config, iss, (c) =>
+      oidc.authorizationCodeGrant(c, callbackUrl, {
+        pkceCodeVerifier: checks.verifier,
+        expectedState: checks.state,
+        ...(checks.nonce && { expectedNonce: checks.nonce }),
+        idTokenExpected: checks.idTokenExpected,
+      }),
+    );
     return await loginResult(config, response, now());
   } catch (error) {
     throw classify(error, provider, 'login', 'default');
@@ -317,7 +342,7 @@ export async function pollDevice(
   now: () => number,
 ): Promise<TokenResult> {
   try {
-    const response = await oidc.pollDeviceAuthorizationGrant(config, device, undefined, { signal });
+    const response = await grant(config, null, (c) => oidc.pollDeviceAuthorizationGrant(c, device, undefined, { signal }));
     return await loginResult(config, response, now());
   } catch (error) {
     if (error instanceof oidc.ResponseBodyError && error.error === 'expired_token') {

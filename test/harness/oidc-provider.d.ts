@@ -102,6 +102,8 @@ declare module 'oidc-provider' {
     scopes?: string[];
     claims?: Record<string, string[]>;
     clockTolerance?: number;
+    conformIdTokenClaims?: boolean;
+    interactions?: { url?: (ctx: Context, interaction: { uid: string }) => string };
     findAccount?: (ctx: Context, id: string) => Promise<Account | undefined>;
     issueRefreshToken?: (ctx: Context, client: Client, source: Token) => Promise<boolean>;
     rotateRefreshToken?: boolean;

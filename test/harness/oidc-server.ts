@@ -31,6 +31,14 @@ export interface TestServerOptions {
    * secret-based method the server advertises and accepts (token_endpoint_auth_methods_supported).
    */
   confidentialClientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  /**
+   * An issuer with a path (Keycloak's `/realms/x`, Microsoft's `/{tenant}/v2.0`): the server is
+   * mounted there. Any path prefix of the same depth reaches it too (`/common/v2.0/auth` as
+   * Microsoft's shared endpoints do), while tokens and callbacks keep naming the issuer.
+   */
+  issuerPath?: string;
+  /** A `tid` claim in ID tokens (Microsoft's tenant id), with the ID token carrying the scopes' claims. */
+  tenantId?: string;
 }
 
 export interface TestServerEvent {
@@ -122,6 +130,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     scopes = DEFAULT_SCOPES,
     deviceCodeTtl = 600,
     confidentialClientAuthMethod = 'client_secret_basic',
+    issuerPath = '',
+    tenantId,
   } = options;
 
   // The issuer must contain the port, so listen first and attach the provider afterwards.
@@ -129,7 +139,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
+  const issuer = `${origin}${issuerPath}`;
 
   const nativeClient = {
     application_type: 'native',
@@ -155,12 +166,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ],
     clientAuthMethods: ['none', confidentialClientAuthMethod],
     scopes,
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: tenantId === undefined ? ['sub'] : ['sub', 'tid'], email: ['email', 'email_verified'], profile: ['name'] },
+    // The default interaction URL is an absolute path that knows nothing of a mount point.
+    ...(issuerPath && { interactions: { url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}` } }),
+    // Microsoft puts tid (and the scopes' claims) in the ID token itself.
+    ...(tenantId !== undefined && { conformIdTokenClaims: false }),
     // The default 15 s would keep a 5 s access token alive for 20 s.
     clockTolerance: 0,
     findAccount: async (_ctx, id) => ({
       accountId: id,
-      claims: async () => ({ sub: id, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name }),
+      claims: async () => ({ sub: id, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name, ...(tenantId !== undefined && { tid: tenantId }) }),
     }),
     // The default issues refresh tokens only for offline_access, which oidc-provider drops from
     // any authorization request without prompt=consent (OIDC Core §11).
@@ -244,7 +259,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     provider.use(finishInteraction);
   }
 
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  const depth = issuerPath.split('/').length - 1;
+  server.on('request', (req, res) => {
+    if (depth > 0) {
+      // FACTS: a mounted oidc-provider reads its mount point from the difference between these two.
+      // Any prefix of that depth counts as the issuer's own.
+      const rest = `/${(req.url ?? '/').split('/').slice(depth + 1).join('/')}`;
+      (req as typeof req & { originalUrl?: string }).originalUrl = `${issuerPath}${rest}`;
+      req.url = rest;
+    }
+    void handle(req, res);
+  });
 
   return {
     issuer,
