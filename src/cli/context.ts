@@ -13,6 +13,13 @@ export function parseSeconds(value: string, flag: string): number {
   return Number(value);
 }
 
+/** `--port`: 0 (any free port, the default) or a fixed one, for an SSH tunnel or a firewall rule. */
+export function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`--port expects a port number from 0 to 65535, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 export function accountOf(deps: Deps, account: string | undefined): string {
   return checkAccountName(account ?? deps.env.VAULT_ACCOUNT ?? 'default');
 }

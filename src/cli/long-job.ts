@@ -1,5 +1,11 @@
-import { freshUntil, type AccessRecord } from '../core/token-set.js';
+import type { MetadataIdentity } from '../core/gce-metadata.js';
+import type { Provider } from '../core/providers.js';
+import { expiresIn, freshUntil, type AccessRecord } from '../core/token-set.js';
+import { readLogin } from '../core/token-service.js';
 import type { Deps } from '../infra/io.js';
+import { startMetadataServer } from '../infra/metadata-server.js';
+import { EnvStore } from '../infra/stores/env-store.js';
+import { openStore } from '../infra/stores/index.js';
 import { createTokenFile } from '../infra/token-file.js';
 
 /** Something `vault exec` runs beside the command for its whole life: what it adds to the command's environment, and how to end it. */
@@ -67,5 +73,58 @@ export async function keepTokenFile(deps: Deps, obtain: Obtain, first: AccessRec
       file.remove();
       process.off('exit', removeOnExit);
     },
+  };
+}
+
+/** What Google's libraries (GCE_METADATA_HOST, GCE_METADATA_IP) and gcloud (GCE_METADATA_ROOT) read to find a metadata server. */
+export function metadataEnv(host: string): Record<string, string> {
+  return { GCE_METADATA_HOST: host, GCE_METADATA_IP: host, GCE_METADATA_ROOT: host };
+}
+
+// A token that does not expire (a CI pass-through, a GitHub OAuth app's) is announced as living
+// five minutes: clients then ask again now and then, which costs a local round trip.
+const UNKNOWN_LIFETIME = 300;
+
+/**
+ * A GCE metadata endpoint for the login (provider, account): the tokens are vault's, through
+ * `obtain` (the single-flight refresh path), and requests for the same scopes that arrive while
+ * one is being obtained wait for it rather than start another.
+ */
+export async function startGceEndpoint(deps: Deps, provider: Provider, account: string, obtain: Obtain, port?: number): Promise<Sidecar & { host: string }> {
+  const store = openStore(deps);
+  const inFlight = new Map<string, Promise<AccessRecord>>();
+  const identity = async (): Promise<MetadataIdentity> => {
+    const login = (await readLogin(store, provider.name, account)) ?? (await readLogin(new EnvStore(deps.env), provider.name, account));
+    return {
+      ...(login?.identity?.includes('@') && { email: login.identity }),
+      scopes: (login?.scope ?? '').split(' ').filter(Boolean),
+      projectId: provider.params?.project_id ?? (deps.env.GOOGLE_CLOUD_PROJECT || undefined),
+      projectNumber: provider.params?.project_number,
+    };
+  };
+  const server = await startMetadataServer(
+    {
+      identity,
+      async token(scopes) {
+        const key = scopes?.join(' ') ?? '';
+        let pending = inFlight.get(key);
+        if (!pending) {
+          pending = obtain(scopes).finally(() => inFlight.delete(key));
+          inFlight.set(key, pending);
+        }
+        const record = await pending;
+        return { accessToken: record.access_token, expiresIn: expiresIn(record, deps.clock.now()) ?? UNKNOWN_LIFETIME };
+      },
+      report: (message) => deps.io.stderr.write(`warning: ${message}\n`),
+    },
+    port,
+  );
+  deps.debug(`gce: metadata endpoint on ${server.host}`);
+  return {
+    host: server.host,
+    env: metadataEnv(server.host),
+    // Google's libraries prefer a credentials file to the metadata server.
+    unset: ['GOOGLE_APPLICATION_CREDENTIALS'],
+    stop: () => server.close(),
   };
 }

@@ -211,6 +211,7 @@ Examples:
     .option('--min-valid <sec>', 'seconds the token must stay valid', '300')
     .option('--allow-nested', "run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)")
     .option('--token-file <VAR>', 'keep the token in a private file, rewritten before it expires, and set VAR to its path')
+    .option('--gce', 'serve a GCE metadata endpoint for the command, so Google libraries and gcloud refresh through vault')
     .argument('<command...>', 'the command and its arguments (after the provider and exec\'s options; `--` is optional)')
     .addHelpText(
       'after',
@@ -222,9 +223,26 @@ Examples:
   vault exec google -- terraform plan
   vault exec github -- gh repo list
   vault exec acme --name API_TOKEN -- ./deploy.sh
-  vault exec google --token-file CLOUDSDK_AUTH_ACCESS_TOKEN_FILE -- gcloud storage ls   # jobs longer than a token`,
+  vault exec google --token-file CLOUDSDK_AUTH_ACCESS_TOKEN_FILE -- gcloud storage ls   # jobs longer than a token
+  vault exec google --gce -- terraform apply                                            # Google libraries refresh via vault`,
     )
     .action(lazy(deps, () => import('./commands/exec.js')));
+
+  program
+    .command('serve [provider]')
+    .description('serve a local GCE metadata endpoint for the login until interrupted')
+    .addOption(accountOption())
+    .requiredOption('--gce', 'speak the GCE metadata protocol (Google client libraries, gcloud)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
+    .option('--min-valid <sec>', 'seconds each token handed out stays valid', '300')
+    .addHelpText('after', `
+Prints the variables that point Google's libraries and gcloud at it (sh), then serves until
+SIGINT or SIGTERM. Only requests with Metadata-Flavor: Google and Host 127.0.0.1:PORT are answered.
+
+Examples:
+  vault serve google --gce --port 8173 &   # then export GCE_METADATA_HOST=127.0.0.1:8173 (and _IP, _ROOT)
+  vault exec google --gce -- ./job.sh      # the same, for one command's lifetime`)
+    .action(lazy(deps, () => import('./commands/serve.js')));
 
   program
     .command('kube-credential [provider]')

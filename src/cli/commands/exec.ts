@@ -8,7 +8,7 @@ import { envNames } from '../../core/providers.js';
 import type { Deps } from '../../infra/io.js';
 import { accessTokenFor, targetNames } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
-import { keepTokenFile, type Obtain, type Sidecar } from '../long-job.js';
+import { keepTokenFile, startGceEndpoint, type Obtain, type Sidecar } from '../long-job.js';
 
 export interface ExecOptions {
   account?: string;
@@ -16,6 +16,7 @@ export interface ExecOptions {
   minValid: string;
   allowNested?: boolean;
   tokenFile?: string;
+  gce?: boolean;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -42,7 +43,7 @@ export async function run(deps: Deps, providerName: string | undefined, command:
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
   const tokenFileVar = opts.tokenFile === undefined ? undefined : checkEnvName(opts.tokenFile);
-  const refreshing = tokenFileVar !== undefined;
+  const refreshing = tokenFileVar !== undefined || Boolean(opts.gce);
   // With a route that refreshes, a snapshot of the token under the provider's env names would
   // shadow it (gcloud prefers CLOUDSDK_AUTH_ACCESS_TOKEN to its token file, Terraform
   // GOOGLE_OAUTH_ACCESS_TOKEN to the metadata server) and expire mid-job: set only the names asked for.
@@ -55,7 +56,7 @@ export async function run(deps: Deps, providerName: string | undefined, command:
   const obtain: Obtain = (scopes) => accessTokenFor(deps, provider, account, minValid, scopes);
   const first = await obtain();
   const [file, ...args] = command as [string, ...string[]];
-  deps.debug(`exec: ${file} with ${[...names, ...(tokenFileVar ? [tokenFileVar] : [])].join(', ')} set`);
+  deps.debug(`exec: ${file} with ${names.join(', ') || 'no token variable'} set`);
   // The handlers go in before the child starts, or a signal arriving as it starts would kill vault
   // (node's default), orphan the child and leave a token file behind. Node dispatches signals from
   // the event loop, so by the time a handler runs, `child` is set, or the start is called off.
@@ -71,6 +72,7 @@ export async function run(deps: Deps, providerName: string | undefined, command:
   const sidecars: Sidecar[] = [];
   try {
     if (tokenFileVar) sidecars.push(await keepTokenFile(deps, obtain, first, minValid, tokenFileVar));
+    if (opts.gce) sidecars.push(await startGceEndpoint(deps, provider, account, obtain));
     if (early) return exitCodeOf(null, early, constants.signals);
     const unset = [...(refreshing && !opts.name?.length ? envNames(provider) : []), ...sidecars.flatMap((s) => s.unset)];
     const set = Object.assign({}, ...sidecars.map((s) => s.env)) as Record<string, string>;

@@ -1,4 +1,4 @@
-import { ExitCode, VaultError, UsageError } from '../../core/errors.js';
+import { ExitCode, VaultError } from '../../core/errors.js';
 import { listenForCallback } from '../../core/login-flow.js';
 import { loadConfig, resolveProvider, type Provider } from '../../core/providers.js';
 import { readClientSecret, saveLogin } from '../../core/token-service.js';
@@ -7,7 +7,7 @@ import { openBrowser } from '../../infra/browser.js';
 import type { Deps } from '../../infra/io.js';
 import type { Configuration } from '../../infra/oauth-client.js';
 import { configFile } from '../../infra/paths.js';
-import { accountOf, parseSeconds, scopeList, tokenDeps } from '../context.js';
+import { accountOf, parsePort, parseSeconds, scopeList, tokenDeps } from '../context.js';
 import { GUIDES, firstRun } from '../first-run.js';
 
 export interface LoginOptions {
@@ -74,13 +74,6 @@ function statusLine(deps: Deps, text: string) {
     note: (message: string) => out.write(`\r\x1b[2K${message}${text}`),
     clear: () => out.write('\r\x1b[2K'),
   };
-}
-
-/** `--port`: 0 (any free port, the default) or a fixed one, for an SSH tunnel or a firewall rule. */
-function parsePort(value: string | undefined): number {
-  if (value === undefined) return 0;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`--port expects a port number from 0 to 65535, got ${JSON.stringify(value)}`);
-  return Number(value);
 }
 
 async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, port: number, timeoutSec: number): Promise<TokenResult> {

@@ -1,0 +1,80 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ExitCode, VaultError } from '../core/errors.js';
+import { FLAVOR, refusal, route, tokenBody, type MetadataIdentity } from '../core/gce-metadata.js';
+
+export interface MetadataSource {
+  /** The login as the metadata paths describe it. */
+  identity(): Promise<MetadataIdentity>;
+  /** A token and its seconds left, from the one refresh path; `scopes` narrows it. */
+  token(scopes?: string[]): Promise<{ accessToken: string; expiresIn: number }>;
+  /** A request that could not be answered (a failed refresh), for stderr. */
+  report(message: string): void;
+}
+
+export interface MetadataServer {
+  /** `127.0.0.1:PORT`: what clients are given, and the only Host accepted. */
+  host: string;
+  /** Stops listening and waits for answers in progress (a refresh among them) to be sent. */
+  close(): Promise<void>;
+}
+
+/** Serves the GCE metadata protocol on 127.0.0.1 only (`port` 0: any free port). */
+export async function startMetadataServer(source: MetadataSource, port = 0): Promise<MetadataServer> {
+  let host = '';
+  const pending = new Set<Promise<void>>();
+  const server = createServer((req, res) => {
+    const work = answer(req, res, host, source).catch(() => {
+      res.destroy();
+    });
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
+  });
+  // A metadata client asks once in a while; nothing here needs a connection kept open.
+  server.keepAliveTimeout = 1000;
+  server.listen(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'it is already in use: choose another --port, or omit it to use any free port' : error.message;
+      reject(new VaultError(`cannot listen on port ${port} on 127.0.0.1: ${why}`, ExitCode.failure, 'listen_failed'));
+    });
+    server.once('listening', resolve);
+  });
+  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    host,
+    async close() {
+      const closed = once(server, 'close');
+      server.close();
+      await Promise.allSettled([...pending]);
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+async function answer(req: IncomingMessage, res: ServerResponse, host: string, source: MetadataSource): Promise<void> {
+  // GCE marks every answer, refusals included; clients check it to know they reached a metadata server.
+  res.setHeader('Metadata-Flavor', FLAVOR);
+  res.setHeader('cache-control', 'no-store');
+  const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
+  const why = refusal(request, host);
+  if (why) return send(res, 403, `${why}\n`);
+  const result = route(request, await source.identity());
+  if (result.kind === 'reply') return send(res, result.status, result.body, result.json);
+  let token: { accessToken: string; expiresIn: number };
+  try {
+    token = await source.token(result.scopes);
+  } catch (error) {
+    source.report(`metadata endpoint: no token for ${new URL(request.url, 'http://metadata.invalid').pathname}: ${(error as Error).message}`);
+    return send(res, 503, 'token unavailable; see the stderr of vault\n');
+  }
+  send(res, 200, tokenBody(token.accessToken, token.expiresIn), true);
+}
+
+function send(res: ServerResponse, status: number, body: string, json = false): void {
+  // google-auth (Python, gcloud) parses a body as JSON only when it is labelled application/json.
+  res.writeHead(status, { 'content-type': json ? 'application/json' : 'application/text', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
