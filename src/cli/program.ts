@@ -262,6 +262,20 @@ Examples:
     .action(lazy(deps, () => import('./commands/kube-credential.js')));
 
   program
+    .command('export [provider]')
+    .description('print the refresh token, for a CI secret (VAULT_<NAME>_REFRESH_TOKEN)')
+    .addOption(accountOption())
+    .option('--force', 'export even though the provider rotates refresh tokens (see below)')
+    .addHelpText('after', `
+Prints the refresh token alone on stdout; it then lives in two places. Once the provider has been seen
+rotating refresh tokens, export refuses without --force: prefer a fleet store (\`vault store migrate\`).
+
+Examples:
+  vault export acme | gh secret set ACME_REFRESH_TOKEN
+  vault export acme -a ci | glab variable set ACME_REFRESH_TOKEN --masked`)
+    .action(lazy(deps, () => import('./commands/export.js')));
+
+  program
     .command('status [provider]')
     .description('show logins, scopes and expiry (never a secret)')
     .addOption(new Option('-a, --account <name>', 'only this account'))

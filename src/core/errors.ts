@@ -43,6 +43,9 @@ export class LoginRequiredError extends VaultError {
   }
 }
 
+/** The server refused the refresh token (`invalid_grant`, RFC 6749 §5.2): revoked, expired or spent. */
+export class RefreshRejectedError extends LoginRequiredError {}
+
 /** Network trouble, timeouts, 5xx and 429 after retries: exit 4, scripts may retry. */
 export class TemporaryError extends VaultError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,4 +1,4 @@
-import { LoginRequiredError, StoreError, loginCommand } from './errors.js';
+import { LoginRequiredError, RefreshRejectedError, StoreError, loginCommand } from './errors.js';
 import type { Provider } from './providers.js';
 import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord, type TokenResult } from './token-set.js';
 import type { SecretStore } from '../infra/stores/store.js';
@@ -135,12 +135,19 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   const config = await oauth.configure(provider, secret, deps);
   if (!lock.held()) return undefined;
   deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
-  const result = await oauth.refreshGrant(config, provider, req.account, login.refresh_token, req.scopes, () => clock.now());
+  let result;
+  try {
+    result = await oauth.refreshGrant(config, provider, req.account, login.refresh_token, req.scopes, () => clock.now());
+  } catch (error) {
+    if (error instanceof RefreshRejectedError) throw await rejected(login, req, deps, error);
+    throw error;
+  }
   if (result.refresh_token && result.refresh_token !== login.refresh_token) {
     // The rotated refresh token goes to the store before anything else happens: the old one is
     // spent, and losing the new one would cost a login.
-    const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now() };
+    const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now(), rotated: true };
     delete next.from_env;
+    delete next.rejected_at;
     try {
       await store.set(loginKey(provider.name, req.account), JSON.stringify(next));
     } catch (error) {
@@ -153,7 +160,7 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
     deps.debug(`store: rotated refresh token written for ${provider.name}/${req.account}`);
     if (login.from_env) {
       deps.warn(
-        `the refresh token in ${EnvStore.variable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\`.`,
+        `the refresh token in ${EnvStore.variable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\` and \`vault export ${provider.name}\`, or share one login through a fleet store (VAULT_STORE=redis://…).`,
       );
     }
   }
@@ -168,6 +175,27 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   await store.set(key, JSON.stringify(record));
   deps.debug(`store: access token cached as ${key}`);
   return record;
+}
+
+/**
+ * The error for a refresh token the server refused. A stored one is marked, so that `status` shows
+ * it as rejected until the next login; one from `VAULT_<NAME>_REFRESH_TOKEN` is CI's secret, which
+ * `vault login` cannot renew there: the message names the variable and `vault export`.
+ */
+async function rejected(login: LoginRecord, req: TokenRequest, deps: TokenServiceDeps, error: RefreshRejectedError): Promise<LoginRequiredError> {
+  const name = req.provider.name;
+  if (login.from_env) {
+    return new LoginRequiredError(
+      `${name} rejected the refresh token in ${EnvStore.variable(name)} (invalid_grant: revoked, expired or already spent): replace that CI secret with a fresh one from \`vault export ${name}\` on a machine logged in to ${name}`,
+      { cause: error },
+    );
+  }
+  try {
+    await deps.store.set(loginKey(name, req.account), JSON.stringify({ ...login, rejected_at: deps.clock.now() }));
+  } catch (storeError) {
+    deps.debug(`store: cannot mark the login of ${name}/${req.account} as rejected: ${(storeError as Error).message}`);
+  }
+  return error;
 }
 
 /**

@@ -18,6 +18,10 @@ export interface LoginRecord {
   obtained_at: number;
   /** Set when the refresh token came from VAULT_<NAME>_REFRESH_TOKEN. */
   from_env?: boolean;
+  /** Set once a refresh returned a new refresh token: this provider rotates them, so a copy elsewhere is spent by the next refresh. */
+  rotated?: boolean;
+  /** When the server refused this refresh token (invalid_grant), ms since the epoch; a new login clears it. */
+  rejected_at?: number;
 }
 
 /** A token endpoint response (login or refresh) reduced to what vault stores. */

@@ -3,7 +3,7 @@
  * through here. It is loaded lazily, never on the cached-token path.
  */
 import * as oidc from 'openid-client';
-import { ExitCode, LoginRequiredError, TemporaryError, UsageError, VaultError, loginCommand } from '../core/errors.js';
+import { ExitCode, RefreshRejectedError, TemporaryError, UsageError, VaultError, loginCommand } from '../core/errors.js';
 import { isLoopbackHost, type Provider } from '../core/providers.js';
 import type { TokenResult } from '../core/token-set.js';
 import { tokenTypeOf } from '../core/token-set.js';
@@ -226,7 +226,7 @@ export function classify(error: unknown, provider: Provider, action: string, acc
   if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant' && action === 'refresh') {
     const google = provider.preset === 'google' || provider.token_endpoint?.includes('googleapis.com');
     const hint = google ? '; Google expires refresh tokens after 7 days for apps in "Testing" status' : '';
-    return new LoginRequiredError(
+    return new RefreshRejectedError(
       `${what} failed: invalid_grant (refresh token revoked or expired${hint}) — run \`${loginCommand(provider.name, account)}\``,
       { cause: error },
     );

@@ -24,6 +24,8 @@ export interface AccountStatus {
   /** Whether an access token for the full grant is cached at all. */
   access_cached: boolean;
   refresh_token_stored: boolean;
+  /** The server refused the stored refresh token (invalid_grant) since the last login. */
+  refresh_token_rejected: boolean;
   store: SecretStore['kind'];
 }
 
@@ -42,6 +44,7 @@ function describeLogin(provider: string, account: string, login: LoginRecord, ac
     expires_at: access ? access.expires_at : null,
     access_cached: access !== undefined,
     refresh_token_stored: typeof login.refresh_token === 'string' && login.refresh_token !== '',
+    refresh_token_rejected: login.rejected_at !== undefined,
     store,
   };
 }
@@ -98,7 +101,7 @@ export function formatTable(rows: AccountStatus[], now: number): string {
     r.identity ?? '-',
     r.scopes.join(' ') || '-',
     describeExpiry(r, now),
-    r.refresh_token_stored ? 'yes' : 'no',
+    r.refresh_token_rejected ? 'rejected' : r.refresh_token_stored ? 'yes' : 'no',
     r.store,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

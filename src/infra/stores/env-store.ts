@@ -22,7 +22,8 @@ export class EnvStore implements SecretStore {
   async get(key: string): Promise<string | null> {
     const m = /^rt:([^:]+):([^:]+)$/.exec(key);
     if (!m) return null;
-    const value = this.#env[EnvStore.variable(m[1]!)];
+    // A CI secret pasted from `vault export` may keep the newline that ended the output.
+    const value = this.#env[EnvStore.variable(m[1]!)]?.trim();
     if (!value) return null;
     return JSON.stringify({ v: 1, refresh_token: value, scope: '', obtained_at: 0, from_env: true });
   }
