@@ -1,4 +1,5 @@
 import { redactUrl } from './debug.js';
+import { describeProxies, proxiedFetch, proxyFor, proxyFromEnv, proxyRefusal, type ProxySettings } from './proxy.js';
 
 export interface HttpOptions {
   /** Per-request timeout in ms (VAULT_HTTP_TIMEOUT, seconds, default 10). */
@@ -9,11 +10,14 @@ export interface HttpOptions {
   /** Longest Retry-After we are willing to sleep for; a longer one ends the retries at once. */
   maxRetryAfterMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or lower case), when a proxy is set. */
+  proxy?: ProxySettings;
 }
 
 export function httpOptionsFromEnv(env: NodeJS.ProcessEnv, debug: (m: string) => void): HttpOptions {
   const sec = Number(env.VAULT_HTTP_TIMEOUT);
-  return { timeoutMs: Number.isFinite(sec) && sec > 0 ? sec * 1000 : 10_000, retries: 2, debug };
+  const proxy = proxyFromEnv(env);
+  return { timeoutMs: Number.isFinite(sec) && sec > 0 ? sec * 1000 : 10_000, retries: 2, debug, ...(proxy && { proxy }) };
 }
 
 const RETRYABLE_STATUS = (status: number) => status === 429 || status >= 500;
@@ -72,6 +76,15 @@ async function buffered(response: Response): Promise<{ response: Response; body:
 export function makeFetch(options: HttpOptions): (url: string, init?: RequestInit) => Promise<Response> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const maxRetryAfter = options.maxRetryAfterMs ?? 30_000;
+  let transport: Promise<typeof fetch> | undefined;
+  const send = (url: string, init: RequestInit) => {
+    if (!options.proxy) return fetch(url, init);
+    if (!transport) {
+      options.debug(describeProxies(options.proxy));
+      transport = proxiedFetch(options.proxy);
+    }
+    return transport.then((f) => f(url, init));
+  };
   return async (url: string, init: RequestInit = {}) => {
     const method = init.method ?? 'GET';
     for (let attempt = 0; ; attempt++) {
@@ -80,13 +93,13 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
       let response: Response | undefined;
       let failure: unknown;
       try {
-        const read = await buffered(await fetch(url, { ...init, signal }));
+        const read = await buffered(await send(url, { ...init, signal }));
         response = method === 'POST' ? normaliseErrorIn200(read.response, read.body) : read.response;
         options.debug(`HTTP ${method} ${redactUrl(url)} → ${response.status} (${Math.round(performance.now() - started)}ms)`);
       } catch (error) {
         if (init.signal?.aborted) throw error;
-        failure = error;
-        options.debug(`HTTP ${method} ${redactUrl(url)} → ${describeNetworkError(error)} (${Math.round(performance.now() - started)}ms)`);
+        failure = options.proxy ? throughProxy(error, options.proxy, url) : error;
+        options.debug(`HTTP ${method} ${redactUrl(url)} → ${describeNetworkError(failure)} (${Math.round(performance.now() - started)}ms)`);
       }
       if (response && !RETRYABLE_STATUS(response.status)) return response;
       if (attempt >= options.retries) {
@@ -103,6 +116,18 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
       await sleep(delay);
     }
   };
+}
+
+/**
+ * A failed request through a proxy says so: the connection refused or the credentials rejected
+ * may be the proxy's, not the server's. The proxy is named with its credentials redacted.
+ */
+function throughProxy(error: unknown, proxy: ProxySettings, url: string): unknown {
+  const via = proxyFor(proxy, url);
+  if (!via || !(error instanceof TypeError)) return error;
+  const refusal = proxyRefusal(error);
+  const what = refusal ? `${via} refused the connection: ${refusal}` : `${describeNetworkError(error)} through ${via}`;
+  return new TypeError('fetch failed', { cause: new Error(what, { cause: error }) });
 }
 
 // What the usual failure codes of Node's fetch (undici) mean, for people who don't read them daily.

@@ -31,9 +31,10 @@ function insecureAllowed(url: string): boolean {
 
 /** Discovery (OpenID Connect Discovery 1.0 / RFC 8414) for `provider add --issuer`. */
 export async function discoverMetadata(issuer: string, deps: OAuthDeps): Promise<oidc.ServerMetadata> {
+  const customFetch = fetchFor(deps);
   try {
     const config = await oidc.discovery(new URL(issuer), 'vault-discovery-probe', undefined, undefined, {
-      [oidc.customFetch]: fetchFor(deps),
+      [oidc.customFetch]: customFetch,
       execute: insecureAllowed(issuer) ? [oidc.allowInsecureRequests] : [],
     });
     return config.serverMetadata();
