@@ -75,7 +75,7 @@ test('--preset with --issuer takes the endpoints from discovery and keeps the pr
       assert.equal(shown[key], undefined, `${key} is not Google's`);
     }
     assert.deepEqual(shown.params, { access_type: 'offline', prompt: 'consent' });
-    assert.deepEqual(shown.env_names, ['GOOGLE_OAUTH_ACCESS_TOKEN']);
+    assert.deepEqual(shown.env_names, ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN']);
     const counts = { ...server.counts };
     await login(sb);
     assert.equal(server.counts.authorizationCode, counts.authorizationCode + 1, 'the login went to the issuer');
