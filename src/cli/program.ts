@@ -3,12 +3,13 @@ import { ExitCode, VaultError } from '../core/errors.js';
 import type { Deps } from '../infra/io.js';
 import { storeChoice } from '../infra/stores/choice.js';
 import { execArgv } from './exec-args.js';
+import { addStoreCommands } from './store-commands.js';
 
 declare const VAULT_VERSION: string;
 
 // Each command module's run() has its own parameters; commander supplies them positionally.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Action = (deps: Deps, ...args: any[]) => Promise<number | void>;
+export type Action = (deps: Deps, ...args: any[]) => Promise<number | void>;
 
 /** Lazily loads a command module, so each command pays only for what it imports. */
 function lazy(deps: Deps, load: () => Promise<{ run: Action }>) {
@@ -340,6 +341,8 @@ Examples:
   git config --global --get-regexp '^credential\\.'     # what it configured`,
     )
     .action(lazy(deps, () => import('./commands/setup-git.js')));
+
+  addStoreCommands(program, (load) => lazy(deps, load));
 
   program
     .command('completion')

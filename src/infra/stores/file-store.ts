@@ -1,34 +1,13 @@
 import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
+import { seal, unseal, type EncryptedFile } from './file-crypto.js';
 import { STALE_MS, acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { SecretStore } from './store.js';
-
-// scrypt parameters (RFC 7914 §2): N=2^15, r=8, p=1 costs ~32 MiB and tens of ms per process,
-// which is what an attacker pays per guess of the passphrase.
-const KDF = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-
-// node:crypto takes milliseconds to load and only an encrypted file needs it, so it is imported
-// on demand, off the cached-token path.
-async function deriveKey(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
-  const { scrypt } = await import('node:crypto');
-  return new Promise((resolve, reject) =>
-    scrypt(passphrase, salt, 32, { N: params.N, r: params.r, p: params.p, maxmem: KDF.maxmem }, (error, key) => (error ? reject(error) : resolve(key))),
-  );
-}
 
 interface PlainFile {
   v: 1;
   entries: Record<string, string>;
-}
-
-interface EncryptedFile {
-  v: 1;
-  cipher: 'aes-256-gcm';
-  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
-  iv: string;
-  tag: string;
-  data: string;
 }
 
 /** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
@@ -41,6 +20,9 @@ function processAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Whether this process has said that a passphrase is set for a plaintext store (once is enough). */
+let warnedPlain = false;
 
 export interface FileStoreOptions {
   passphrase?: string;
@@ -62,6 +44,8 @@ export class FileStore implements SecretStore {
   // Decoded entries and the file identity they came from: a re-read after taking a lock must see
   // what another process wrote, but an unchanged file need not be parsed (or decrypted) again.
   #cache: { stamp: string; entries: Record<string, string> } | undefined;
+  /** The format of the file as last read: undefined when there is no file. */
+  #encrypted: boolean | undefined;
 
   constructor(file: string, options: FileStoreOptions = {}) {
     this.#file = file;
@@ -88,7 +72,10 @@ export class FileStore implements SecretStore {
       if (this.#cache?.stamp === stamp) return { ...this.#cache.entries };
       raw = readFileSync(this.#file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.#encrypted = undefined;
+        return {};
+      }
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot read ${this.#file}: ${(error as Error).message}`, { cause: error });
     }
@@ -124,6 +111,12 @@ export class FileStore implements SecretStore {
       throw new StoreError(`${this.#file} has format version ${JSON.stringify(d.v)}, which this vault does not know: upgrade vault`);
     }
     if (d.cipher === undefined) {
+      this.#encrypted = false;
+      if (this.#options.passphrase && !warnedPlain) {
+        // A passphrase never converts a store by itself: everything without it would then fail.
+        warnedPlain = true;
+        this.#options.warn?.(`VAULT_FILE_PASSPHRASE is set, but ${this.#file} is not encrypted: it stays so until \`vault store encrypt\``);
+      }
       if (typeof d.entries !== 'object' || d.entries === null || !Object.values(d.entries).every((v) => typeof v === 'string')) {
         throw new StoreError(`${this.#file} is corrupt (bad "entries"): move it away and log in again`);
       }
@@ -133,41 +126,16 @@ export class FileStore implements SecretStore {
     if (!passphrase) {
       throw new StoreError(`${this.#file} is encrypted: set VAULT_FILE_PASSPHRASE`);
     }
-    const e = d as unknown as EncryptedFile;
-    if (e.cipher !== 'aes-256-gcm' || e.kdf?.name !== 'scrypt') {
-      throw new StoreError(`${this.#file} uses an unknown cipher: upgrade vault`);
-    }
-    const key = await deriveKey(passphrase, Buffer.from(e.kdf.salt, 'base64'), e.kdf);
-    const { createDecipheriv } = await import('node:crypto');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(e.iv, 'base64'));
-      decipher.setAuthTag(Buffer.from(e.tag, 'base64'));
-      const plain = Buffer.concat([decipher.update(Buffer.from(e.data, 'base64')), decipher.final()]).toString('utf8');
-      return (JSON.parse(plain) as PlainFile).entries;
-    } catch (error) {
-      throw new StoreError(`cannot decrypt ${this.#file}: wrong VAULT_FILE_PASSPHRASE, or the file was altered`, { cause: error });
-    }
+    this.#encrypted = true;
+    return (JSON.parse(await unseal(d as unknown as EncryptedFile, passphrase, this.#file)) as PlainFile).entries;
   }
 
-  async #encode(entries: Record<string, string>): Promise<string> {
+  /** The file's text: encrypted when `encrypt`, which keeps an existing file's format unless a conversion asks otherwise. */
+  async #encode(entries: Record<string, string>, encrypt: boolean): Promise<string> {
     const plain: PlainFile = { v: 1, entries };
     const passphrase = this.#options.passphrase;
-    if (!passphrase) return `${JSON.stringify(plain, null, 2)}\n`;
-    const { createCipheriv, randomBytes } = await import('node:crypto');
-    const salt = randomBytes(16);
-    const iv = randomBytes(12);
-    const key = await deriveKey(passphrase, salt, KDF);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const data = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
-    const doc: EncryptedFile = {
-      v: 1,
-      cipher: 'aes-256-gcm',
-      kdf: { name: 'scrypt', N: KDF.N, r: KDF.r, p: KDF.p, salt: salt.toString('base64') },
-      iv: iv.toString('base64'),
-      tag: cipher.getAuthTag().toString('base64'),
-      data: data.toString('base64'),
-    };
-    return `${JSON.stringify(doc, null, 2)}\n`;
+    if (!encrypt || !passphrase) return `${JSON.stringify(plain, null, 2)}\n`;
+    return `${JSON.stringify(await seal(JSON.stringify(plain), passphrase), null, 2)}\n`;
   }
 
   async get(key: string): Promise<string | null> {
@@ -197,7 +165,23 @@ export class FileStore implements SecretStore {
     return deleted;
   }
 
-  async #update(change: (entries: Record<string, string>) => boolean): Promise<void> {
+  /**
+   * `vault store encrypt|decrypt`: rewrites the file in the asked format, under the lock.
+   * Resolves false when it already was in that format, or there is no file yet.
+   */
+  async convert(encrypt: boolean): Promise<boolean> {
+    let converted = false;
+    await this.#update((_, encrypted) => (converted = encrypted !== undefined && encrypted !== encrypt), encrypt);
+    return converted;
+  }
+
+  /** The format of the file: encrypted, plain, or absent (nothing stored yet). */
+  async format(): Promise<'encrypted' | 'plain' | 'absent'> {
+    await this.#read();
+    return this.#encrypted === undefined ? 'absent' : this.#encrypted ? 'encrypted' : 'plain';
+  }
+
+  async #update(change: (entries: Record<string, string>, encrypted: boolean | undefined) => boolean, encrypt?: boolean): Promise<void> {
     const dir = dirname(this.#file);
     ensurePrivateDir(dir);
     // No '.' in the name: every refresh lock is `<provider>.<account>` (token-service.ts lockName).
@@ -206,8 +190,9 @@ export class FileStore implements SecretStore {
       this.#removeLeftovers(dir);
       // Re-read under the lock: another process may have written since we last looked.
       const entries = await this.#read();
-      if (!change(entries)) return;
-      const text = await this.#encode(entries);
+      if (!change(entries, this.#encrypted)) return;
+      // A new file is encrypted when a passphrase is set; an existing one keeps its format.
+      const text = await this.#encode(entries, encrypt ?? this.#encrypted ?? Boolean(this.#options.passphrase));
       this.#writeAtomically(dir, text);
       this.#options.debug?.(`file store: wrote ${this.#file}`);
     } finally {

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import type { Action } from './program.js';
+
+type Lazy = (load: () => Promise<{ run: Action }>) => (...args: unknown[]) => Promise<void>;
+
+const store = (name: 'infoRun' | 'encryptRun' | 'decryptRun') => () => import('./commands/store.js').then((m) => ({ run: m[name] as Action }));
+
+/** `vault store …`: what holds the secrets, and conversions between stores and formats. */
+export function addStoreCommands(program: Command, lazy: Lazy): void {
+  const group = program
+    .command('store')
+    .description('the secret store in use: its health, and conversions')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault store info
+  VAULT_STORE=file VAULT_FILE_PASSPHRASE=… vault store encrypt`,
+    );
+  group
+    .command('info')
+    .description('name the store in use, where it keeps secrets, and whether it answers')
+    .option('--json', 'one JSON document on stdout')
+    .addHelpText('after', '\nExamples:\n  vault store info\n  VAULT_STORE=file vault store info --json')
+    .action(lazy(store('infoRun')));
+  group
+    .command('encrypt')
+    .description('encrypt the file store with VAULT_FILE_PASSPHRASE (AES-256-GCM, scrypt key)')
+    .addHelpText('after', '\nA passphrase alone never converts an existing store: this does.\n\nExamples:\n  VAULT_STORE=file VAULT_FILE_PASSPHRASE="$(pass vault)" vault store encrypt\n  vault store info')
+    .action(lazy(store('encryptRun')));
+  group
+    .command('decrypt')
+    .description('turn an encrypted file store back into plain JSON (mode 0600)')
+    .addHelpText('after', '\nExamples:\n  VAULT_FILE_PASSPHRASE="$(pass vault)" vault store decrypt\n  vault store info')
+    .action(lazy(store('decryptRun')));
+}
