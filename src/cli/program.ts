@@ -94,6 +94,8 @@ Examples:
     .addOption(new Option('--env-name <VAR>', 'env var the token is exported as (repeatable)').argParser(collect))
     .addOption(new Option('--git-host <host>', 'git host served by this provider (repeatable)').argParser(collect))
     .option('--git-username <name>', 'username given to git (default oauth2)')
+    .addOption(new Option('--registry-host <host>', 'container registry served by this provider: host[:port], *.domain or *-domain (repeatable)').argParser(collect))
+    .option('--registry-username <name>', 'username given to docker and skopeo (default oauth2)')
     .option('--offline', 'skip the discovery check')
     .addHelpText(
       'after',
@@ -343,6 +345,30 @@ Examples:
     .action(lazy(deps, () => import('./commands/setup-git.js')));
 
   addStoreCommands(program, (load) => lazy(deps, load));
+
+  program
+    .command('docker-credential <operation>')
+    .description('docker credential helper (get, store, erase, list); see `vault setup-docker`')
+    .addHelpText('after', `
+docker, skopeo and podman run it as docker-credential-vault, with the registry on stdin. Registries
+are mapped to providers by their registry_hosts.
+
+Examples:
+  echo gcr.io | vault docker-credential get
+  vault docker-credential list`)
+    .action(lazy(deps, () => import('./commands/docker-credential.js')));
+
+  program
+    .command('setup-docker [provider]')
+    .description('make docker ask vault for the provider\'s registry hosts (credHelpers in $DOCKER_CONFIG/config.json)')
+    .option('--remove', 'remove the entries naming vault (for the provider\'s hosts, or all of them)')
+    .addHelpText('after', `
+Every other key of the docker config, and other helpers' entries, are kept.
+
+Examples:
+  vault setup-docker google
+  vault setup-docker --remove`)
+    .action(lazy(deps, () => import('./commands/setup-docker.js')));
 
   program
     .command('completion')

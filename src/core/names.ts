@@ -39,6 +39,18 @@ export function checkGitHost(host: string): string {
   return lower;
 }
 
+// A host with an optional port, optionally behind one leading wildcard label part: `*.gcr.io`
+// (any one label before .gcr.io) or `*-docker.pkg.dev` (a label ending in -docker).
+const REGISTRY_HOST = /^(\*[.-])?[a-z0-9]([a-z0-9.-]{0,252})(:[0-9]{1,5})?$/;
+
+export function checkRegistryHost(host: string): string {
+  const lower = host.toLowerCase();
+  if (!REGISTRY_HOST.test(lower)) {
+    throw new UsageError(`invalid registry host ${JSON.stringify(host)}: expected a host name with an optional :port, or *.domain / *-domain`);
+  }
+  return lower;
+}
+
 /** `my-api` → `MY_API`: the provider's part of `VAULT_<NAME>_ACCESS_TOKEN` and of default env names. */
 export function envStem(provider: string): string {
   return provider.toUpperCase().replace(/-/g, '_');

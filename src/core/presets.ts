@@ -24,6 +24,8 @@ export interface Preset {
   env_names?: string[];
   git_hosts?: string[];
   git_username?: string;
+  registry_hosts?: string[];
+  registry_username?: string;
   /** Looked up by the preset's name when a login is checked; never copied into config.toml. */
   issuer_template?: IssuerTemplate;
 }
@@ -44,6 +46,10 @@ export const PRESETS: Record<string, Preset> = {
     params: { access_type: 'offline', prompt: 'consent' },
     // Terraform's Google provider reads the first, gcloud (and the Cloud SDK tools) the second.
     env_names: ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN'],
+    // Container Registry and Artifact Registry take an OAuth access token as the password of this
+    // fixed user name: https://cloud.google.com/artifact-registry/docs/docker/authentication#token
+    registry_hosts: ['gcr.io', '*.gcr.io', '*-docker.pkg.dev'],
+    registry_username: 'oauth2accesstoken',
   },
   // OAuth apps and GitHub Apps: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
   github: {
@@ -53,6 +59,7 @@ export const PRESETS: Record<string, Preset> = {
     scopes: ['repo', 'read:org', 'gist'],
     env_names: ['GH_TOKEN', 'GITHUB_TOKEN'],
     git_hosts: ['github.com'],
+    registry_hosts: ['ghcr.io'],
   },
   gitlab: {
     issuer: 'https://gitlab.com',

@@ -1,5 +1,5 @@
 import { UsageError } from './errors.js';
-import { checkGitHost, checkProviderName } from './names.js';
+import { checkGitHost, checkProviderName, checkRegistryHost } from './names.js';
 import { PRESETS, presetConfig } from './presets.js';
 import { validateProvider, type ProviderConfig } from './providers.js';
 
@@ -18,6 +18,8 @@ export interface ProviderFlags {
   envName?: string[];
   gitHost?: string[];
   gitUsername?: string;
+  registryHost?: string[];
+  registryUsername?: string;
   offline?: boolean;
 }
 
@@ -72,6 +74,8 @@ function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergePar
     ...(opts.envName?.length && { env_names: opts.envName }),
     ...(opts.gitHost?.length && { git_hosts: opts.gitHost.map(checkGitHost) }),
     ...(opts.gitUsername !== undefined && { git_username: opts.gitUsername }),
+    ...(opts.registryHost?.length && { registry_hosts: opts.registryHost.map(checkRegistryHost) }),
+    ...(opts.registryUsername !== undefined && { registry_username: opts.registryUsername }),
   });
   if (opts.param?.length) cfg.params = { ...(mergeParams ? base.params : {}), ...parseParams(opts.param) };
   if (cfg.params !== undefined && !Object.keys(cfg.params as object).length) delete cfg.params;

@@ -3,7 +3,7 @@ import { dirname, join, basename } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { UsageError, VaultError, ExitCode } from './errors.js';
 import { PRESETS } from './presets.js';
-import { checkEnvName, checkGitHost, checkProviderName, closestName, envStem } from './names.js';
+import { checkEnvName, checkGitHost, checkRegistryHost, checkProviderName, closestName, envStem } from './names.js';
 
 /** One `[providers.<name>]` table of config.toml. */
 export interface ProviderConfig {
@@ -21,6 +21,9 @@ export interface ProviderConfig {
   env_names?: string[];
   git_hosts?: string[];
   git_username?: string;
+  /** Container registries served (docker-credential): `host[:port]`, `*.domain` or `*-domain`. */
+  registry_hosts?: string[];
+  registry_username?: string;
 }
 
 export interface Provider extends ProviderConfig {
@@ -40,8 +43,8 @@ const URL_KEYS = [
   'userinfo_endpoint',
   'jwks_uri',
 ] as const;
-const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username'] as const;
-const LIST_KEYS = ['scopes', 'env_names', 'git_hosts'] as const;
+const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username', 'registry_username'] as const;
+const LIST_KEYS = ['scopes', 'env_names', 'git_hosts', 'registry_hosts'] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, 'params']);
 
 /** 127.0.0.0/8, [::1] and localhost: the only hosts where plain http is acceptable (RFC 8252 §8.3). */
@@ -108,6 +111,13 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
       checkGitHost(h);
     } catch (e) {
       throw new UsageError(`${where}.git_hosts: ${(e as Error).message}`);
+    }
+  }
+  for (const h of cfg.registry_hosts ?? []) {
+    try {
+      checkRegistryHost(h);
+    } catch (e) {
+      throw new UsageError(`${where}.registry_hosts: ${(e as Error).message}`);
     }
   }
   for (const s of cfg.scopes ?? []) {
