@@ -6,6 +6,8 @@ export const ExitCode = {
   loginRequired: 3,
   temporary: 4,
   storeUnavailable: 5,
+  /** 128 + SIGHUP: the terminal was closed. */
+  hangup: 129,
   interrupted: 130,
   /** 128 + SIGTERM, the shell's convention for a process ended by `kill`. */
   terminated: 143,

@@ -5,6 +5,8 @@ import type { SecretStore } from '../infra/stores/store.js';
 import { EnvStore } from '../infra/stores/env-store.js';
 import { acquireLock, type Release } from '../infra/lock.js';
 import type { Clock } from '../infra/io.js';
+import type { Configuration } from '../infra/oauth-client.js';
+import { holdSignals } from '../infra/signals.js';
 
 export interface TokenServiceDeps {
   store: SecretStore;
@@ -111,7 +113,7 @@ export async function getAccessToken(request: TokenRequest, deps: TokenServiceDe
 }
 
 async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceDeps, lock: Release): Promise<AccessRecord | undefined> {
-  const { store, clock, provider } = { ...deps, provider: req.provider };
+  const { store, provider } = { ...deps, provider: req.provider };
   let login = await readLogin(store, provider.name, req.account);
   if (!login && req.account === 'default') login = await readLogin(new EnvStore(deps.env), provider.name, req.account);
   if (!login) {
@@ -135,6 +137,23 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   const config = await oauth.configure(provider, secret, deps);
   if (!lock.held()) return undefined;
   deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
+  const refreshToken = login.refresh_token;
+  // From the grant on, a signal waits until the new tokens are stored (see holdSignals).
+  return holdSignals(`the new tokens for ${provider.name} were stored`, () => refreshAndStore(req, key, deps, { ...login, refresh_token: refreshToken }, oauth, config), deps.debug);
+}
+
+type OAuth = typeof import('../infra/oauth-client.js');
+
+/** The refresh grant and the store writes that follow it, the rotated refresh token first. */
+async function refreshAndStore(
+  req: TokenRequest,
+  key: string,
+  deps: TokenServiceDeps,
+  login: LoginRecord & { refresh_token: string },
+  oauth: OAuth,
+  config: Configuration,
+): Promise<AccessRecord> {
+  const { store, clock, provider } = { ...deps, provider: req.provider };
   let result;
   try {
     result = await oauth.refreshGrant(config, provider, req.account, login.refresh_token, req.scopes, () => clock.now());

@@ -111,6 +111,35 @@ export const CRASH_STAGES: CrashStage[] = [
 /** Every (stage, store) the crash suite runs. */
 export const CRASH_RUNS = CRASH_STAGES.flatMap((stage) => stage.stores.map((store) => ({ stage, store })));
 
+/**
+ * A signal that arrives while the answer a command waits for is held in flight by the proxy: the
+ * refresh grant (`refresh`), the code exchange of a re-login (`login`) or the revocation (`logout`).
+ */
+export interface SignalCase {
+  command: string;
+  kind: 'refresh' | 'login' | 'logout';
+  args: string[];
+  signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+  store: 'file' | 'keychain';
+  /** What the command reads on stdin. */
+  input?: string;
+}
+
+export const SIGNAL_CASES: SignalCase[] = [
+  { command: 'token', kind: 'refresh', args: ['token', 'acme'], signal: 'SIGINT', store: 'file' },
+  { command: 'token', kind: 'refresh', args: ['token', 'acme'], signal: 'SIGTERM', store: 'file' },
+  { command: 'token', kind: 'refresh', args: ['token', 'acme'], signal: 'SIGHUP', store: 'file' },
+  { command: 'token', kind: 'refresh', args: ['token', 'acme'], signal: 'SIGTERM', store: 'keychain' },
+  { command: 'env', kind: 'refresh', args: ['env', 'acme'], signal: 'SIGHUP', store: 'file' },
+  { command: 'exec', kind: 'refresh', args: ['exec', 'acme', '--', 'sh', '-c', 'touch "$HOME/exec-ran"'], signal: 'SIGINT', store: 'file' },
+  { command: 'kube-credential', kind: 'refresh', args: ['kube-credential', 'acme'], signal: 'SIGTERM', store: 'keychain' },
+  { command: 'git-credential', kind: 'refresh', args: ['git-credential', 'get'], signal: 'SIGHUP', store: 'file', input: 'protocol=https\nhost=git.example.test\n\n' },
+  { command: 'login', kind: 'login', args: ['login', 'acme'], signal: 'SIGINT', store: 'file' },
+  { command: 'login', kind: 'login', args: ['login', 'acme'], signal: 'SIGHUP', store: 'keychain' },
+  { command: 'logout', kind: 'logout', args: ['logout', 'acme'], signal: 'SIGTERM', store: 'file' },
+  { command: 'logout', kind: 'logout', args: ['logout', 'acme'], signal: 'SIGINT', store: 'keychain' },
+];
+
 export const STORAGE_FAULTS = [
   'corrupt refresh-token entry in the file store',
   'corrupt refresh-token entry in the keychain',
@@ -177,6 +206,7 @@ export const BAD_ENV_NAMES = ['A-B', '1TOKEN', 'A B', 'A;B', '$(touch PWNED)', '
 export const RELIABILITY_COUNTS: Record<string, number> = {
   'Token endpoint faults': SERVER_FAULTS.length,
   'SIGKILL during a refresh': CRASH_RUNS.length,
+  'SIGINT, SIGTERM, SIGHUP during a refresh, login or logout': SIGNAL_CASES.length,
   'Storage faults': STORAGE_FAULTS.length,
   'Hostile traffic at the login listener': LOOPBACK_HOSTILE.length,
   'Generated hostile input (fast-check)': Object.values(PROPERTY_RUNS).reduce((a, b) => a + b, 0),
@@ -184,5 +214,5 @@ export const RELIABILITY_COUNTS: Record<string, number> = {
   'Hostile names through the CLI': HOSTILE_NAMES.length * 3 + 1 + BAD_ENV_NAMES.length * 2,
   'Multi-user safety': MULTI_USER.length,
   // Every end-to-end case above checks argv and files (and stderr where it runs with --debug).
-  'Secret-leak checks': SERVER_FAULTS.length + CRASH_RUNS.length + STORAGE_FAULTS.length + LOOPBACK_HOSTILE.length + MULTI_USER.length,
+  'Secret-leak checks': SERVER_FAULTS.length + CRASH_RUNS.length + SIGNAL_CASES.length + STORAGE_FAULTS.length + LOOPBACK_HOSTILE.length + MULTI_USER.length,
 };

@@ -258,13 +258,14 @@ export interface Running {
 }
 
 /**
- * Spawns the built CLI without waiting: with node flags before it (e.g. a preload), and through a
- * wrapper command that execs it (e.g. prlimit) when given.
+ * Spawns the built CLI without waiting: with node flags before it (e.g. a preload), through a
+ * wrapper command that execs it (e.g. prlimit) when given, and with `input` on stdin.
  */
-export function start(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], wrapper: string[] = []): Running {
+export function start(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], wrapper: string[] = [], input?: string): Running {
   const argv = [process.execPath, ...nodeFlags, VAULT_BIN, ...args];
   const command = [...wrapper, ...argv];
-  const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command[0]!, command.slice(1), { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void }> = [];
@@ -277,8 +278,8 @@ export function start(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[
       }
     }
   };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
     check();
   });

@@ -6,6 +6,7 @@ import type { TokenResult } from '../../core/token-set.js';
 import { openBrowser } from '../../infra/browser.js';
 import type { Deps } from '../../infra/io.js';
 import type { Configuration } from '../../infra/oauth-client.js';
+import { holdSignals } from '../../infra/signals.js';
 import { configFile } from '../../infra/paths.js';
 import { accountOf, parsePort, parseSeconds, scopeList, tokenDeps } from '../context.js';
 import { GUIDES, firstRun } from '../first-run.js';
@@ -43,14 +44,19 @@ export function authorizationParams(provider: Provider, scopes: readonly string[
   return params;
 }
 
-/** Ends the wait on Ctrl-C (exit 130), SIGTERM (exit 143) or after `seconds` with `expired`; `cleanup` releases both. */
+/**
+ * Ends the wait on Ctrl-C (exit 130), SIGTERM (exit 143), a closed terminal (SIGHUP, exit 129) or
+ * after `seconds` with `expired`; `cleanup` releases all of them.
+ */
 function interruptions(seconds: number, expired: string) {
   let cancel!: (error: VaultError) => void;
   const promise = new Promise<never>((_, reject) => (cancel = reject));
   const onSigint = () => cancel(new VaultError('login cancelled', ExitCode.interrupted, 'interrupted'));
   const onSigterm = () => cancel(new VaultError('login terminated', ExitCode.terminated, 'terminated'));
+  const onSighup = () => cancel(new VaultError('login cancelled: the terminal hung up', ExitCode.hangup, 'hangup'));
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
+  process.once('SIGHUP', onSighup);
   const timer = setTimeout(() => cancel(new VaultError(expired, ExitCode.failure, 'timeout')), seconds * 1000);
   const controller = new AbortController();
   promise.catch(() => controller.abort());
@@ -61,6 +67,7 @@ function interruptions(seconds: number, expired: string) {
       clearTimeout(timer);
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);
+      process.off('SIGHUP', onSighup);
     },
   };
 }
@@ -76,7 +83,10 @@ function statusLine(deps: Deps, text: string) {
   };
 }
 
-async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, port: number, timeoutSec: number): Promise<TokenResult> {
+/** What is left to do once the user has approved: the code exchange (run with signals held, see run). */
+type Exchange = () => Promise<TokenResult>;
+
+async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, port: number, timeoutSec: number): Promise<Exchange> {
   const withNonce = scopes.includes('openid');
   const secrets = await oauth.loginSecrets(withNonce);
   // The listener is ready before the browser is sent to it.
@@ -112,15 +122,14 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
       const text = `${error}${description ? ` (${description.replace(/\s+/g, ' ').slice(0, 200)})` : ''}`;
       throw new VaultError(`login to ${provider.name} failed: the provider answered ${text}`, ExitCode.failure, error);
     }
-    const exchange = oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () => deps.clock.now());
-    return await Promise.race([exchange, stop.promise]);
+    return () => oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () => deps.clock.now());
   } finally {
     stop.cleanup();
     await listener.close();
   }
 }
 
-async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], timeoutSec: number): Promise<TokenResult> {
+async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], timeoutSec: number): Promise<Exchange> {
   const device = await oauth.startDevice(config, provider, { scope: scopes.join(' ') });
   // RFC 8628 §3.2: the device code dies after expires_in; waiting longer is pointless.
   const expiresIn = device.expires_in;
@@ -134,11 +143,23 @@ async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, prov
   deps.io.stderr.write(`${lines.join('\n')}\n`);
   const status = statusLine(deps, 'Waiting for approval… Ctrl-C to cancel');
   try {
-    return await Promise.race([oauth.pollDevice(config, provider, device, stop.signal, () => deps.clock.now()), stop.promise]);
+    // The last poll is the exchange itself; a signal during the polling must still cancel it.
+    const result = await Promise.race([oauth.pollDevice(config, provider, device, stop.signal, () => deps.clock.now()), stop.promise]);
+    return async () => result;
   } finally {
     status.clear();
     stop.cleanup();
   }
+}
+
+function noRefreshToken(provider: Provider, scopes: readonly string[]): VaultError {
+  const hint =
+    provider.params?.access_type === 'offline' || provider.preset === 'google'
+      ? "Google sends one only with access_type=offline and prompt=consent (check the provider's params)"
+      : scopes.includes('offline_access')
+        ? 'the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider'
+        : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider';
+  return new VaultError(`login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`, ExitCode.failure, 'no_refresh_token');
 }
 
 /** The configured provider; for an unconfigured preset, the first-run walk-through. */
@@ -159,17 +180,14 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
   const secret = await readClientSecret(td.store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
   const scopes = loginScopes(provider, scopeList(opts.scope), config);
-  const result = opts.device ? await deviceLogin(deps, oauth, config, provider, scopes, timeoutSec) : await loopbackLogin(deps, oauth, config, provider, scopes, opts, port, timeoutSec);
-  if (!result.refresh_token && result.expires_at !== null) {
-    const hint =
-      provider.params?.access_type === 'offline' || provider.preset === 'google'
-        ? "Google sends one only with access_type=offline and prompt=consent (check the provider's params)"
-        : scopes.includes('offline_access')
-          ? 'the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider'
-          : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider';
-    throw new VaultError(`login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`, ExitCode.failure, 'no_refresh_token');
-  }
-  await saveLogin(provider, account, result, scopes, td);
+  const exchange = opts.device ? await deviceLogin(deps, oauth, config, provider, scopes, timeoutSec) : await loopbackLogin(deps, oauth, config, provider, scopes, opts, port, timeoutSec);
+  // Once the code is exchanged the server has issued a grant: a signal waits until it is stored.
+  const result = await holdSignals(`the login to ${provider.name} was stored`, async () => {
+    const result = await exchange();
+    if (!result.refresh_token && result.expires_at !== null) throw noRefreshToken(provider, scopes);
+    await saveLogin(provider, account, result, scopes, td);
+    return result;
+  }, deps.debug);
   const who = result.identity ? ` as ${result.identity}` : '';
   deps.io.stderr.write(`Logged in to ${provider.name}${who}${account === 'default' ? '' : ` (account ${account})`}.\n`);
   return 0;

@@ -5,6 +5,7 @@ import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../cor
 import type { Deps } from '../../infra/io.js';
 import { acquireLock } from '../../infra/lock.js';
 import { lockDir } from '../../infra/paths.js';
+import { holdSignals } from '../../infra/signals.js';
 import { openStore, type SecretStore } from '../../infra/stores/index.js';
 import { accountOf, loadProvider } from '../context.js';
 
@@ -50,38 +51,19 @@ async function readForLogout(store: SecretStore, key: string): Promise<{ login?:
   }
 }
 
-export async function run(deps: Deps, providerName: string | undefined, opts: LogoutOptions): Promise<number> {
-  const provider = loadProvider(deps, providerName);
-  const account = accountOf(deps, opts.account);
-  const who = account === 'default' ? provider.name : `${provider.name} (account ${account})`;
-  const store = openStore(deps);
-  // Under the refresh lock: a concurrent `vault token` must neither rotate the refresh token
-  // between our read and its revocation nor write a fresh access token after we deleted them.
-  const release = await acquireLock(lockDir(deps.env), lockName(provider.name, account), { debug: deps.debug });
-  let revocation: Revocation | undefined;
+/** Revokes (unless told not to), deletes the entries, and reports what became of both. */
+async function removeLogin(deps: Deps, store: SecretStore, provider: Provider, who: string, opts: LogoutOptions, stored: Awaited<ReturnType<typeof readForLogout>>, keys: string[]): Promise<number> {
+  let revocation: Revocation;
+  if (!opts.revoke) revocation = { done: false, reason: '--no-revoke' };
+  else if (stored.login) revocation = await revokeAtProvider(deps, store, provider, stored.login);
+  else revocation = { done: false, reason: stored.unreadable ?? 'no login record, only cached access tokens' };
   let removed = 0;
-  let identity: string | undefined;
-  try {
-    const key = loginKey(provider.name, account);
-    const stored = await readForLogout(store, key);
-    const cached = await store.keys(accessPrefix(provider.name, account));
-    if (!stored.present && cached.length === 0) {
-      deps.io.stderr.write(`Not logged in to ${who}: nothing to remove.\n`);
-      return 0;
-    }
-    identity = stored.login?.identity;
-    if (!opts.revoke) revocation = { done: false, reason: '--no-revoke' };
-    else if (stored.login) revocation = await revokeAtProvider(deps, store, provider, stored.login);
-    else revocation = { done: false, reason: stored.unreadable ?? 'no login record, only cached access tokens' };
-    for (const k of [key, ...cached]) {
-      const deleted = await store.delete(k);
-      if (deleted) removed++;
-      deps.debug(`store: ${deleted ? 'deleted' : 'no entry'} ${k} in ${store.kind}`);
-    }
-  } finally {
-    await release();
+  for (const k of keys) {
+    const deleted = await store.delete(k);
+    if (deleted) removed++;
+    deps.debug(`store: ${deleted ? 'deleted' : 'no entry'} ${k} in ${store.kind}`);
   }
-  const as = identity ? ` as ${identity}` : '';
+  const as = stored.login?.identity ? ` as ${stored.login.identity}` : '';
   if (revocation.done) {
     deps.io.stderr.write(`Revoked the ${revocation.what} at ${provider.name}.\n`);
   } else if ('reason' in revocation) {
@@ -98,4 +80,28 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
     );
   }
   return 0;
+}
+
+export async function run(deps: Deps, providerName: string | undefined, opts: LogoutOptions): Promise<number> {
+  const provider = loadProvider(deps, providerName);
+  const account = accountOf(deps, opts.account);
+  const who = account === 'default' ? provider.name : `${provider.name} (account ${account})`;
+  const store = openStore(deps);
+  // Under the refresh lock: a concurrent `vault token` must neither rotate the refresh token
+  // between our read and its revocation nor write a fresh access token after we deleted them.
+  const release = await acquireLock(lockDir(deps.env), lockName(provider.name, account), { debug: deps.debug });
+  try {
+    const key = loginKey(provider.name, account);
+    const stored = await readForLogout(store, key);
+    const cached = await store.keys(accessPrefix(provider.name, account));
+    if (!stored.present && cached.length === 0) {
+      deps.io.stderr.write(`Not logged in to ${who}: nothing to remove.\n`);
+      return 0;
+    }
+    // A signal waits until the entries are gone (see holdSignals): a login revoked at the provider
+    // but left in the store would only fail later, with a message about a rejected token.
+    return await holdSignals(`the login to ${who} was removed`, () => removeLogin(deps, store, provider, who, opts, stored, [key, ...cached]), deps.debug);
+  } finally {
+    await release();
+  }
 }

@@ -1,0 +1,46 @@
+import { ExitCode, VaultError, type ExitCodeValue } from '../core/errors.js';
+
+// Shell convention: 128 + the signal's number.
+const HELD: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', ExitCodeValue> = {
+  SIGINT: ExitCode.interrupted,
+  SIGTERM: ExitCode.terminated,
+  SIGHUP: ExitCode.hangup,
+};
+type Held = keyof typeof HELD;
+
+let depth = 0;
+let received: Held | undefined;
+let note: (signal: Held) => void = () => {};
+const onSignal = (signal: Held) => {
+  received ??= signal;
+  note(signal);
+};
+
+/**
+ * Runs `fn` as a critical section: SIGINT, SIGTERM and SIGHUP (Ctrl-C, `timeout`, CI cancellation,
+ * a closed terminal) that arrive meanwhile are held until it ends, then honoured by throwing a
+ * VaultError with the usual exit code (130, 143, 129) that says `done` happened first. With
+ * rotation, a server spends the old refresh token the moment it answers (RFC 9700 §4.14.2): dying
+ * between that answer and the store write would lose the login. The wait is bounded by the HTTP
+ * timeout. A failure of `fn` itself is reported as such: it says what became of the login.
+ * Sections may nest; the outermost one honours the signal.
+ */
+export async function holdSignals<T>(done: string, fn: () => Promise<T>, debug: (message: string) => void): Promise<T> {
+  if (depth++ === 0) {
+    received = undefined;
+    note = (signal) => debug(`signal: ${signal} held until ${done}`);
+    for (const signal of Object.keys(HELD) as Held[]) process.on(signal, onSignal);
+  }
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    if (--depth === 0) {
+      for (const signal of Object.keys(HELD) as Held[]) process.off(signal, onSignal);
+    }
+  }
+  if (depth === 0 && received) {
+    throw new VaultError(`stopped by ${received} once ${done}`, HELD[received], 'interrupted');
+  }
+  return result;
+}
