@@ -6,6 +6,10 @@
 // Node >= 22.1 caches compiled code on disk: later starts skip parsing the bundles.
 if (Number(process.versions.node.split('.')[0]) >= 22) require('node:module').enableCompileCache?.();
 const argv = process.argv.slice(2);
-require('../dist/cached-token.cjs')
-  .printCachedToken(argv)
-  .then((done) => done || import('../dist/main.js').then(({ main }) => main(argv)));
+new Promise((resolve) => resolve(require('../dist/cached-token.cjs').printCachedToken(argv)))
+  .then((done) => done || import('../dist/main.js').then(({ main }) => main(argv)))
+  // No stack trace, even when the build is missing or broken: one line, as every other failure.
+  .catch((error) => {
+    process.stderr.write(`error: unexpected failure: ${String((error && error.message) || error).split('\n')[0]}\n`);
+    process.exitCode = 1;
+  });

@@ -17,5 +17,20 @@ export async function main(argv: string[]): Promise<void> {
     clock: { now: () => Date.now() },
     debug: debugLogger(wantsDebug(argv, process.env), io.stderr),
   };
+  // A reader that went away (`vault --help | head -1`) ends the command quietly, as it does for
+  // cat or grep; any other failure is one line, never a stack trace (that is for --debug).
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    fatal(deps, error);
+  });
+  process.on('uncaughtException', (error) => fatal(deps, error));
+  process.on('unhandledRejection', (error) => fatal(deps, error));
   process.exitCode = await run(argv, deps);
+}
+
+function fatal(deps: Deps, error: unknown): never {
+  const e = error as Error | undefined;
+  deps.debug(`stack: ${e?.stack ?? String(error)}`);
+  process.stderr.write(`error: unexpected failure: ${String(e?.message ?? error).split('\n')[0]}\n`);
+  process.exit(1);
 }

@@ -81,7 +81,12 @@ export async function printCachedToken(argv: readonly string[], env: NodeJS.Proc
     return false;
   }
   if (output === undefined) return false;
-  // Once output has begun there is no falling back: a failed write is the command's failure.
-  writeAllSync(1, output);
+  // Once output has begun there is no falling back: a failed write is the command's failure,
+  // except a reader that went away (`vault token acme | head -c 10`), which ends quietly.
+  try {
+    writeAllSync(1, output);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+  }
   return true;
 }

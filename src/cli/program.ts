@@ -1,6 +1,6 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, VaultError } from '../core/errors.js';
-import type { Deps } from '../infra/io.js';
+import { quietIo, type Deps } from '../infra/io.js';
 import { storeChoice } from '../infra/stores/choice.js';
 import { execArgv } from './exec-args.js';
 import { addStoreCommands } from './store-commands.js';
@@ -47,6 +47,10 @@ export function buildProgram(deps: Deps): Command {
     .description('A local token vault: OAuth logins in the OS keychain, fresh access tokens for shells, scripts, CI and git.')
     .version(typeof VAULT_VERSION === 'string' ? VAULT_VERSION : '0.0.0-dev', '-V, --version')
     .option('--debug', 'log HTTP, store and lock events to stderr (secrets redacted); also VAULT_DEBUG=1')
+    .option('-q, --quiet', 'nothing on stderr but errors')
+    .hook('preAction', (root) => {
+      if (root.opts().quiet) deps.io = quietIo(deps.io);
+    })
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
@@ -331,6 +335,7 @@ Examples:
   program
     .command('setup-git [provider]')
     .description('configure git to use vault for the provider\'s git hosts (all providers\' without one)')
+    .option('--remove', 'remove the entries that run this vault, and nothing else')
     .addHelpText(
       'after',
       `
@@ -417,7 +422,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       if (error.cause) deps.debug(`cause: ${describeCause(error.cause)}`);
       return error.exitCode;
     }
-    deps.io.stderr.write(`${await colourError(deps, `error: unexpected failure: ${(error as Error)?.message ?? String(error)}`)}\n`);
+    deps.io.stderr.write(`${await colourError(deps, `error: unexpected failure: ${String((error as Error)?.message ?? error).split('\n')[0]}`)}\n`);
     deps.debug(`stack: ${(error as Error)?.stack ?? ''}`);
     return ExitCode.failure;
   }

@@ -180,6 +180,11 @@ export function helperCommand(nodePath: string, scriptPath: string): string {
   return `!${shellWord(nodePath)} ${shellWord(scriptPath)} git-credential`;
 }
 
+/** A helper value that runs the vault script at `scriptPath` (whichever node runs it): what `setup-git` wrote. */
+export function isHelperFor(value: string, scriptPath: string): boolean {
+  return value.startsWith('!') && value.endsWith(` ${shellWord(scriptPath)} git-credential`);
+}
+
 /** A helper value written by an earlier `setup-git` (say, before vault moved). */
 export function isVaultHelper(value: string): boolean {
   return value.startsWith('!') && /\bvault\b/.test(value) && /\sgit-credential$/.test(value);

@@ -98,7 +98,7 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
         options.debug(`HTTP ${method} ${redactUrl(url)} → ${response.status} (${Math.round(performance.now() - started)}ms)`);
       } catch (error) {
         if (init.signal?.aborted) throw error;
-        failure = options.proxy ? throughProxy(error, options.proxy, url) : error;
+        failure = options.proxy ? throughProxy(error, options.proxy, url) : atHost(error, url);
         options.debug(`HTTP ${method} ${redactUrl(url)} → ${describeNetworkError(failure)} (${Math.round(performance.now() - started)}ms)`);
       }
       if (response && !RETRYABLE_STATUS(response.status)) return response;
@@ -128,6 +128,15 @@ function throughProxy(error: unknown, proxy: ProxySettings, url: string): unknow
   const refusal = proxyRefusal(error);
   const what = refusal ? `${via} refused the connection: ${refusal}` : `${describeNetworkError(error)} through ${via}`;
   return new TypeError('fetch failed', { cause: new Error(what, { cause: error }) });
+}
+
+/** A failed request names the host and port it was for: "connection refused" alone does not say which server. */
+function atHost(error: unknown, url: string): unknown {
+  const e = error as { name?: string };
+  if (!(error instanceof TypeError) && e?.name !== 'TimeoutError') return error;
+  const u = new URL(url);
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  return new TypeError('fetch failed', { cause: new Error(`${describeNetworkError(error)} at ${u.hostname}:${port}`, { cause: error }) });
 }
 
 // What the usual failure codes of Node's fetch (undici) mean, for people who don't read them daily.

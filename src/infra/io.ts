@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 
 // node:tty loads net and the stream machinery, a millisecond or two of start-up: it is required
@@ -50,6 +50,33 @@ export function processIo(): Io {
     get stderrIsTTY() {
       return isatty(2);
     },
+  };
+}
+
+/**
+ * `--quiet`: stderr carries errors only. Every error goes out as a write that starts with
+ * `error:` (coloured or not); warnings, notes and progress are dropped.
+ */
+export function quietIo(io: Io): Io {
+  const errorsOnly = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      const text = String(chunk);
+      if (/^(\x1b\[[\d;]*m)?error:/.test(text)) io.stderr.write(text, () => done());
+      else done();
+    },
+  });
+  return {
+    get stdin() {
+      return io.stdin;
+    },
+    get stdout() {
+      return io.stdout;
+    },
+    stderr: errorsOnly,
+    get stdinIsTTY() {
+      return io.stdinIsTTY;
+    },
+    stderrIsTTY: false,
   };
 }
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
-import { credentialUrls, helperCommand, isVaultHelper } from '../../core/git-credential.js';
+import { credentialUrls, helperCommand, isHelperFor, isVaultHelper } from '../../core/git-credential.js';
 import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
 import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
@@ -59,8 +59,40 @@ async function configure(deps: Deps, url: string, helper: string): Promise<'adde
   return 'added';
 }
 
-export async function run(deps: Deps, providerName: string | undefined): Promise<number> {
+/**
+ * `setup-git --remove`: removes the helper entries that run this vault (its absolute path, as
+ * setup-git writes them) and nothing else — other helpers, a hand-written `!vault git-credential`
+ * and other vault installations stay. Only the provider's hosts when one is named, else every
+ * `credential.*.helper` of the global config.
+ */
+async function remove(deps: Deps, urls: string[] | undefined, script: string): Promise<number> {
+  const listed = await git(deps, ['config', '--global', '--get-regexp', '^credential\\..*\\.helper$']);
+  if (listed.code !== 0 && listed.code !== 1) {
+    throw new VaultError(`cannot read the global git config: ${listed.stderr.trim()}`, ExitCode.failure, 'git_config');
+  }
+  const keys = urls?.map((url) => `credential.${url}.helper`.toLowerCase());
+  let removed = 0;
+  for (const line of listed.stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space === -1) continue;
+    const [key, value] = [line.slice(0, space), line.slice(space + 1)];
+    if ((keys && !keys.includes(key.toLowerCase())) || !isHelperFor(value, script)) continue;
+    await gitOk(deps, ['config', '--global', '--unset-all', key, exactPattern(value)]);
+    deps.io.stderr.write(`Removed: git ${key}\n`);
+    removed++;
+  }
+  if (!removed) deps.io.stderr.write(`Nothing to remove: no git credential helper runs ${script}.\n`);
+  return 0;
+}
+
+export async function run(deps: Deps, providerName: string | undefined, opts: { remove?: boolean } = {}): Promise<number> {
   const file = configFile(deps.env);
+  // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).
+  const script = resolve(process.argv[1] ?? 'vault');
+  if (opts.remove) {
+    const urls = providerName === undefined ? undefined : (getProvider(loadConfig(file), providerName, file).git_hosts ?? []).flatMap(credentialUrls);
+    return remove(deps, urls, script);
+  }
   const config = loadConfig(file);
   const providers: Provider[] = providerName
     ? [getProvider(config, providerName, file)]
@@ -71,8 +103,7 @@ export async function run(deps: Deps, providerName: string | undefined): Promise
     const fix = providerName ? `\`vault provider set ${providerName} --git-host git.example.com\`` : '`vault provider set NAME --git-host git.example.com`';
     throw new UsageError(`${which} git hosts: add one with ${fix} (or \`git_hosts\` in ${file})`);
   }
-  // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).
-  const helper = helperCommand(process.execPath, resolve(process.argv[1] ?? 'vault'));
+  const helper = helperCommand(process.execPath, script);
   for (const host of hosts) {
     for (const url of credentialUrls(host)) {
       const outcome = await configure(deps, url, helper);
