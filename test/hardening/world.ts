@@ -2,7 +2,7 @@
 // logged-in sandboxes, and the checks that no secret escaped and nothing was lost.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ROOT, runVault, sandbox, VAULT_BIN, type RunResult, type Sandbox } from '../helpers/cli.js';
@@ -112,9 +112,20 @@ export function clearKeychain(box: Sandbox): void {
   for (const c of keyring.findCredentials(box.env.VAULT_KEYRING_SERVICE!)) keychainEntry(box, c.account).deleteCredential();
 }
 
-/** An entry as stored, from the file store or the keychain, per the sandbox's VAULT_STORE. */
+/**
+ * An access token of the keychain store, from its file in the runtime directory (README,
+ * "Storage": the key without `at:` in base64url names the file, which holds `{v, key, value}`).
+ */
+function runtimeAccessEntry(box: Sandbox, key: string): string | undefined {
+  const file = join(box.env.XDG_RUNTIME_DIR!, 'vault', 'access', Buffer.from(key.slice('at:'.length)).toString('base64url'));
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { value: string }).value : undefined;
+}
+
+/** An entry as stored, from the file store or the keychain (and its runtime directory), per the sandbox's VAULT_STORE. */
 export function storedEntry(box: Sandbox, key: string): string | undefined {
-  if (box.env.VAULT_STORE === 'keychain') return keychainEntry(box, key).getPassword() ?? undefined;
+  if (box.env.VAULT_STORE === 'keychain') {
+    return (key.startsWith('at:') ? runtimeAccessEntry(box, key) : undefined) ?? keychainEntry(box, key).getPassword() ?? undefined;
+  }
   return entries(box)[key];
 }
 

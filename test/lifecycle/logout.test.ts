@@ -1,12 +1,12 @@
 // `vault logout`: RFC 7009 revocation at the real server, then nothing of the account left in the
-// store (the keychain itself is inspected), other accounts untouched; a revocation endpoint that
-// is down still removes the local login and exits 4.
+// store (the keychain and the runtime directory themselves are inspected), other accounts
+// untouched; a revocation endpoint that is down still removes the local login and exits 4.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -34,9 +34,15 @@ after(async () => {
   for (const sb of sandboxes) sb.cleanup();
 });
 
-/** The keychain entries of a sandbox's service, by key. */
+/**
+ * The keychain entries of a sandbox's service, by key, plus the keys of the access tokens the
+ * keychain store keeps in the runtime directory (file names: the key without `at:`, base64url).
+ */
 function keychain(sb: Sandbox): Map<string, string> {
-  return new Map(keyring.findCredentials(sb.env.VAULT_KEYRING_SERVICE!).map((c) => [c.account, c.password]));
+  const entries = new Map(keyring.findCredentials(sb.env.VAULT_KEYRING_SERVICE!).map((c) => [c.account, c.password]));
+  const dir = join(sb.env.XDG_RUNTIME_DIR!, 'vault', 'access');
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) entries.set(`at:${Buffer.from(name, 'base64url').toString('utf8')}`, readFileSync(join(dir, name), 'utf8'));
+  return entries;
 }
 
 /** A provider with explicit endpoints at the test server, so the revocation endpoint can be chosen. */

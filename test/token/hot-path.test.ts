@@ -1,5 +1,7 @@
 // The cached-token path loads only bin/vault.js and dist/cached-token.cjs (plus the keyring
-// binding): proven by running it from a copy of the package without the rest of dist/.
+// binding when access tokens live in the keychain): proven by running it from a copy of the
+// package without the rest of dist/, and, for the keychain store with its access tokens in the
+// runtime directory, without node_modules at all.
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { expire, loggedIn, type StoreKind } from './setup.js';
 
 let server: TestServer;
 let pkg: string;
+let bare: string;
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
   // bin/ and the cached-token bundle only: no dist/main.js, no chunks (commander, openid-client,
@@ -19,18 +22,26 @@ before(async () => {
   pkg = mkdtempSync(join(tmpdir(), 'vault-hot-path-'));
   cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
   cpSync(join(ROOT, 'dist', 'cached-token.cjs'), join(pkg, 'dist', 'cached-token.cjs'));
+  bare = mkdtempSync(join(tmpdir(), 'vault-hot-path-'));
+  cpSync(pkg, bare, { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
 });
 after(async () => {
   rmSync(pkg, { recursive: true, force: true });
+  rmSync(bare, { recursive: true, force: true });
   await server.close();
 });
 
-for (const kind of ['file', 'keychain'] as StoreKind[]) {
-  test(`a cached token (${kind}) needs nothing but the cached-token bundle`, async () => {
-    const v = await loggedIn(server, kind);
+const cases: [string, StoreKind, NodeJS.ProcessEnv, () => string][] = [
+  ['file', 'file', {}, () => pkg],
+  ['keychain, VAULT_ACCESS_CACHE=store', 'keychain', { VAULT_ACCESS_CACHE: 'store' }, () => pkg],
+  ['keychain, access tokens in the runtime directory; no node_modules, so no keyring binding', 'keychain', {}, () => bare],
+];
+for (const [name, kind, extraEnv, copy] of cases) {
+  test(`a cached token (${name}) needs nothing but the cached-token bundle`, async () => {
+    const v = await loggedIn(server, kind, undefined, extraEnv);
     try {
-      const stripped = (args: string[], env: NodeJS.ProcessEnv = {}) => runVault(args, { env: { ...v.env, ...env }, bin: join(pkg, 'bin', 'vault.js') });
+      const stripped = (args: string[], env: NodeJS.ProcessEnv = {}) => runVault(args, { env: { ...v.env, ...env }, bin: join(copy(), 'bin', 'vault.js') });
       const cached = (await v.readAccess())!;
 
       for (const args of [['token', 'acme'], ['token', 'acme', '--min-valid', '120', '--header'], ['token', '-a', 'default', 'acme', '--json']]) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../src/core/token-set.js';
 import { dataDir } from '../../src/infra/paths.js';
 import { FileStore } from '../../src/infra/stores/file-store.js';
+import { keychainStore } from '../../src/infra/stores/index.js';
 import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
 import type { SecretStore } from '../../src/infra/stores/store.js';
 import { ROOT, runVault, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
@@ -38,7 +39,7 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
   const store = (): SecretStore =>
     storeKind === 'file'
       ? new FileStore(join(dataDir(sb.env), 'credentials.json'), { passphrase: sb.env.VAULT_FILE_PASSPHRASE })
-      : new KeyringStore(sb.env.VAULT_KEYRING_SERVICE!);
+      : keychainStore(sb.env);
   const v: Vault = {
     sb,
     env: sb.env,
@@ -91,8 +92,8 @@ export async function login(v: Vault, account = 'default'): Promise<void> {
 }
 
 /** A sandbox with provider `acme` added and logged in. */
-export async function loggedIn(server: TestServer, storeKind: StoreKind = 'file', tokenBase?: string): Promise<Vault> {
-  const v = vaultSandbox(storeKind);
+export async function loggedIn(server: TestServer, storeKind: StoreKind = 'file', tokenBase?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Vault> {
+  const v = vaultSandbox(storeKind, extraEnv);
   await addProvider(v, server, tokenBase);
   await login(v);
   return v;

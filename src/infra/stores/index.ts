@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
-import { storeChoice } from './choice.js';
+import { AccessFileCache, runtimeAccessDir } from './access-cache.js';
+import { CachedKeychain } from './cached-keychain.js';
+import { accessCacheChoice, storeChoice } from './choice.js';
 import type { Deps } from '../io.js';
 import { dataDir } from '../paths.js';
 import { FileStore } from './file-store.js';
@@ -23,19 +25,30 @@ export function fileStore(deps: Deps): FileStore {
 }
 
 /**
+ * The OS keychain, with access tokens in the runtime directory where that is safe (Linux, see
+ * access-cache.ts), unless `VAULT_ACCESS_CACHE=store`.
+ */
+export function keychainStore(env: NodeJS.ProcessEnv): SecretStore {
+  const keyring = new KeyringStore(keyringService(env));
+  const useFiles = accessCacheChoice(env) === 'runtime';
+  const dir = runtimeAccessDir(env);
+  return dir ? new CachedKeychain(keyring, new AccessFileCache(dir), useFiles) : keyring;
+}
+
+/**
  * `auto`: the OS keychain when it answers, else the file store. The choice is made on the first
  * operation, so the hot path pays for one keychain call, not a probe plus a call. A *locked*
  * keychain is never a reason to fall back: that would scatter one login over two stores.
  */
 class AutoStore implements SecretStore {
-  readonly #keyring: KeyringStore;
+  readonly #keyring: SecretStore;
   readonly #deps: Deps;
   #chosen: SecretStore | undefined;
   #warned = false;
 
   constructor(deps: Deps) {
     this.#deps = deps;
-    this.#keyring = new KeyringStore(keyringService(deps.env));
+    this.#keyring = keychainStore(deps.env);
     // Without a session bus there is no Secret Service to ask (Linux); don't pay for the attempt.
     if (process.platform === 'linux' && !deps.env.DBUS_SESSION_BUS_ADDRESS) this.#chosen = fileStore(deps);
   }
@@ -68,6 +81,10 @@ class AutoStore implements SecretStore {
   }
 
   get(key: string) {
+    // An access token in the runtime directory was put there by a vault that used the keychain:
+    // it is answered without asking the keychain, and without choosing it (a miss goes on to
+    // read the login, which makes the choice).
+    if (!this.#chosen && this.#keyring instanceof CachedKeychain && this.#keyring.inFiles(key)) return this.#keyring.get(key);
     return this.#run((s) => s.get(key), false);
   }
   set(key: string, value: string) {
@@ -90,7 +107,7 @@ export function openStore(deps: Deps): SecretStore {
     case 'auto':
       return new AutoStore(deps);
     case 'keychain':
-      return new KeyringStore(keyringService(deps.env));
+      return keychainStore(deps.env);
     case 'file':
       return fileStore(deps);
   }
