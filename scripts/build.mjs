@@ -43,6 +43,16 @@ const offFastPath = {
     }));
   },
 };
+// Our sources reach CommonJS-only code through createRequire(import.meta.url). In this CommonJS
+// bundle the bundle's own require() is the same thing, without loading node:module (not loaded
+// at start-up) and without building a file URL: the shim below stands in for node:module.
+const ownRequire = {
+  name: 'own-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'own-require' }));
+    b.onLoad({ filter: /.*/, namespace: 'own-require' }, () => ({ contents: 'exports.createRequire = () => require;', loader: 'js' }));
+  },
+};
 const fast = await build({
   entryPoints: { 'cached-token': 'src/cli/cached-token.ts' },
   outdir: 'dist',
@@ -52,15 +62,14 @@ const fast = await build({
   platform: 'node',
   target: 'node20',
   external: ['@napi-rs/keyring'],
-  // keyring-store.ts loads the binding through createRequire(import.meta.url).
-  define: { 'import.meta.url': '__vaultImportMetaUrl' },
-  banner: { js: "const __vaultImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [offFastPath],
+  // import.meta.url only ever reaches createRequire, which the shim ignores.
+  define: { 'import.meta.url': '__filename' },
+  plugins: [offFastPath, ownRequire],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
 });
 // What the hot path may contain: our code and the TOML parser. Anything else is a regression.
-const inputs = Object.keys(fast.metafile.inputs).filter((p) => !p.startsWith('off-fast-path:'));
+const inputs = Object.keys(fast.metafile.inputs).filter((p) => !p.startsWith('off-fast-path:') && !p.startsWith('own-require:'));
 const stray = inputs.filter((p) => !p.startsWith('src/') && !p.startsWith('node_modules/smol-toml/'));
 if (stray.length) throw new Error(`dist/cached-token.cjs must not bundle ${stray.join(', ')}`);

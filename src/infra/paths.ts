@@ -1,10 +1,12 @@
-import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 type Env = NodeJS.ProcessEnv;
 
+// node:os is not loaded at start-up and costs the cached-token path a module load on every call:
+// it is required only when $HOME is unset.
 function home(env: Env): string {
-  return env.HOME || homedir();
+  return env.HOME || (createRequire(import.meta.url)('node:os') as typeof import('node:os')).homedir();
 }
 
 /** `VAULT_CONFIG_DIR`, else `$XDG_CONFIG_HOME/vault`, else `~/.config/vault`. */
