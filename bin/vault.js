@@ -2,11 +2,117 @@
 // CommonJS (see bin/package.json): a cached token is answered by dist/cached-token.cjs, one small
 // CommonJS bundle, without starting the ESM loader; everything else runs the ESM build.
 'use strict';
+const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { dirname, isAbsolute, join } = require('node:path');
 
-// Node >= 22.1 caches compiled code on disk: later starts skip parsing the bundles.
-if (Number(process.versions.node.split('.')[0]) >= 22) require('node:module').enableCompileCache?.();
+const BUNDLE = join(__dirname, '..', 'dist', 'cached-token.cjs');
+
+/**
+ * `$XDG_CACHE_HOME/vault` (`~/.cache/vault`), or undefined without one (or without user ids, where
+ * the ownership checks below mean nothing). Nothing is created here until a cache is written.
+ */
+function cacheDir() {
+  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && join(process.env.HOME, '.cache'));
+  return process.getuid && base && isAbsolute(base) ? join(base, 'vault') : undefined;
+}
+
+/**
+ * The file's contents when it is a regular file of this user that nobody else can write: compiled
+ * code read from it runs as vault, so it must be as private as vault's own files.
+ */
+function readPrivate(file) {
+  let fd;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    return st.isFile() && st.uid === process.getuid() && (st.mode & 0o022) === 0 ? readFileSync(fd) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Node 20 has no compile cache, so the bundle is compiled as the CommonJS loader would, with V8's
+ * code cache (vm.Script cachedData, as the v8-compile-cache package does): the functions this path
+ * runs are then deserialized instead of parsed and compiled on every call. The cache is written
+ * once, after a call that answered, so it holds those functions. V8 checks its own version and
+ * flags and only the source's length, so the file name also carries the bundle's identity.
+ */
+function loadWithCodeCache(dir) {
+  const vm = require('node:vm');
+  const st = statSync(BUNDLE);
+  const name = `${installPrefix()}${process.version}-${process.arch}-${st.size}-${Math.round(st.mtimeMs)}.v8`;
+  const cachedData = readPrivate(join(dir, name));
+  const source = readFileSync(BUNDLE, 'utf8');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
+  const module = { exports: {} };
+  // This file's require() resolves packages from the same node_modules as the bundle's would.
+  script.runInThisContext()(module.exports, require, module, BUNDLE, dirname(BUNDLE));
+  if (cachedData && !script.cachedDataRejected) return module.exports;
+  return {
+    printCachedToken: (argv) =>
+      module.exports.printCachedToken(argv).then((done) => {
+        if (done) saveCodeCache(dir, name, script.createCachedData());
+        return done;
+      }),
+  };
+}
+
+/** Makes `dir` (0700) if needed; true when it is a directory of this user nobody else can write. */
+function privateDir(dir) {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** `cached-token-<hash of this install's path>-`: installs sharing a cache directory keep apart. */
+function installPrefix() {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < BUNDLE.length; i++) hash = Math.imul(hash ^ BUNDLE.charCodeAt(i), 0x01000193) >>> 0;
+  return `cached-token-${hash.toString(16)}-`;
+}
+
+/**
+ * Writes the cache atomically (readers see none or all of it) into a 0700 directory of this user
+ * that nobody else can write, and drops this install's caches of other builds.
+ */
+function saveCodeCache(dir, name, data) {
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  try {
+    if (!privateDir(dir)) return;
+    writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, join(dir, name));
+    const prefix = installPrefix();
+    for (const old of readdirSync(dir)) if (old.startsWith(prefix) && old !== name) unlinkSync(join(dir, old));
+  } catch {
+    // Only a cache: the next call compiles as usual and tries again.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never created, or already renamed.
+    }
+  }
+}
+
+function loadFastPath() {
+  const dir = cacheDir();
+  if (Number(process.versions.node.split('.')[0]) >= 22) {
+    // Node >= 22.1 caches compiled code itself: in our private directory, not its default under
+    // the shared /tmp.
+    if (dir && privateDir(dir)) require('node:module').enableCompileCache?.(dir);
+    return require(BUNDLE);
+  }
+  return dir ? loadWithCodeCache(dir) : require(BUNDLE);
+}
+
 const argv = process.argv.slice(2);
-new Promise((resolve) => resolve(require('../dist/cached-token.cjs').printCachedToken(argv)))
+new Promise((resolve) => resolve(loadFastPath().printCachedToken(argv)))
   .then((done) => done || import('../dist/main.js').then(({ main }) => main(argv)))
   // No stack trace, even when the build is missing or broken: one line, as every other failure.
   .catch((error) => {

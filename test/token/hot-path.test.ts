@@ -3,7 +3,7 @@
 // package without the rest of dist/, and, for the keychain store with its access tokens in the
 // runtime directory, without node_modules at all.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -62,3 +62,47 @@ for (const [name, kind, extraEnv, copy] of cases) {
     }
   });
 }
+
+// Node 20 has no compile cache: bin/vault.js keeps V8's code cache of the bundle in
+// $XDG_CACHE_HOME/vault. Compiled code read from there runs as vault, so it is written only into a
+// private directory, and a damaged file costs a compile, never the answer.
+test('the code cache: one 0600 file in a private 0700 directory, written after an answer, survived when damaged', async () => {
+  const v = await loggedIn(server, 'file');
+  try {
+    const cacheHome = join(v.sb.dir, 'cache');
+    const dir = join(cacheHome, 'vault');
+    const env = { XDG_CACHE_HOME: cacheHome };
+    const token = (await v.readAccess())!.access_token;
+    const cacheFiles = () => (existsSync(dir) ? readdirSync(dir) : []);
+    const answers = async () => {
+      const r = await v.run(['token', 'acme'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${token}\n`);
+    };
+
+    const unknown = await v.run(['token', 'nosuch'], env);
+    assert.equal(unknown.code, 2);
+    assert.ok(!existsSync(dir), 'a call that did not answer from the cache created the cache directory');
+
+    await answers();
+    const [file, ...more] = cacheFiles();
+    assert.ok(file && more.length === 0, `one cache file: ${cacheFiles().join(', ')}`);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600);
+    assert.ok(!readFileSync(join(dir, file)).includes(token), 'the token is in the code cache');
+    await answers();
+
+    writeFileSync(join(dir, file), 'not a code cache');
+    await answers();
+    assert.ok(statSync(join(dir, file)).size > 1000, 'the damaged cache was not rewritten');
+
+    // A directory others can write to is not written to (and what is in it is not trusted).
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir, { mode: 0o700 });
+    chmodSync(dir, 0o777);
+    await answers();
+    assert.deepEqual(cacheFiles(), []);
+  } finally {
+    v.cleanup();
+  }
+});
