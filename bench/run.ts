@@ -21,7 +21,19 @@ if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.VAULT_IN_TEST_KEYRING 
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 40;
+// Another build's bin/vault.js (say, of the last release) to time beside this one in the same rounds.
+const BEFORE = process.env.BENCH_BEFORE;
 const WARMUP = 3;
+
+/**
+ * The environment of every timed command, without NODE_EXTRA_CA_CERTS: node reads and parses that
+ * bundle at start-up (about 3× `node -e 0` on a machine with the Debian CA bundle), which would
+ * drown every difference measured here.
+ */
+function timed(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unset, ...rest } = env;
+  return rest;
+}
 
 interface Command {
   name: string;
@@ -42,7 +54,7 @@ function hasKeyringTools(): boolean {
 function runOnce(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { env: timed(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -85,33 +97,45 @@ function fmt(ms: number): string {
   return `${ms.toFixed(1)} ms`;
 }
 
-function report(title: string, times: Map<string, number[]>, baseline: string, target: number): void {
+/** The figures the targets are about, gathered for the summary at the end. */
+const verdicts: string[] = [];
+
+function verdict(what: string, value: string, ok: boolean, target: string): void {
+  verdicts.push(`  ${ok ? 'met    ' : 'NOT met'}  ${what.padEnd(52)} ${value.padStart(12)}  (target ${target})`);
+}
+
+/** Prints medians and each command's ratio to the baseline; `targets` maps names to a ratio target. */
+function report(title: string, times: Map<string, number[]>, baseline: string, targets: Record<string, number> = {}): void {
   const base = median(times.get(baseline)!);
   console.log(`\n${title}  (${times.get(baseline)!.length} interleaved rounds, medians)`);
   for (const [name, t] of times) {
     const m = median(t);
-    const ratio = name === baseline ? '' : `  ${(m / base).toFixed(2)}× ${baseline}  (target ≤ ${target}×)`;
-    console.log(`  ${name.padEnd(44)} ${fmt(m).padStart(10)}   p90 ${fmt(quantile(t, 0.9)).padStart(10)}${ratio}`);
+    const target = targets[name];
+    const ratio = name === baseline ? '' : `  ${(m / base).toFixed(2)}× ${baseline}${target ? `  (target ≤ ${target}×)` : ''}`;
+    console.log(`  ${name.padEnd(58)} ${fmt(m).padStart(10)}   p90 ${fmt(quantile(t, 0.9)).padStart(10)}${ratio}`);
+    if (target) verdict(name, `${(m / base).toFixed(2)}×`, m / base <= target, `≤ ${target}×`);
   }
 }
 
 const vaultCmd = (...args: string[]): string[] => [process.execPath, VAULT_BIN, ...args];
 
-async function storm(v: Vault, n: number, counts: () => number): Promise<void> {
+async function storm(v: Vault, label: string, n: number, counts: () => number): Promise<void> {
   await expire(v);
   const before = counts();
   const results = await Promise.all(Array.from({ length: n }, () => runOnce(vaultCmd('token', 'acme'), v.env)));
   const ok = results.filter((r) => r.code === 0).length;
   const tokens = new Set(results.filter((r) => r.code === 0).map((r) => r.stdout)).size;
   const latencies = results.map((r) => r.ms);
+  const grants = counts() - before;
   console.log(
-    `  ${String(n).padStart(3)} processes (${v.env.VAULT_STORE}):  refresh grants ${counts() - before} (target 1),  exit 0: ${ok}/${n},  distinct tokens ${tokens},` +
+    `  ${String(n).padStart(3)} processes (${label}):  refresh grants ${grants} (target 1),  exit 0: ${ok}/${n},  distinct tokens ${tokens},` +
       `  latency median ${fmt(median(latencies))}, max ${fmt(Math.max(...latencies))}`,
   );
+  verdict(`expiry storm, ${n} processes (${label}): refresh grants`, String(grants), grants === 1 && ok === n && tokens === 1, '1, all exit 0');
 }
 
 function peakRssKiB(argv: string[], env: NodeJS.ProcessEnv): number | undefined {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env: timed(env), encoding: 'utf8' });
   const last = r.stderr.trim().split('\n').pop() ?? '';
   return /^\d+$/.test(last) ? Number(last) : undefined;
 }
@@ -121,32 +145,62 @@ const keychain = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
 const sandboxes: Vault[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
 try {
+  if (BEFORE) console.log(`BENCH_BEFORE: also timing ${BEFORE}`);
   console.log(`vault bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${ROUNDS} rounds`);
   // Other work on the machine stretches every process alike but inflates the ratios: say how busy it was.
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `NODE_EXTRA_CA_CERTS is unset for every timed command${process.env.NODE_EXTRA_CA_CERTS ? ` (here it is ${process.env.NODE_EXTRA_CA_CERTS})` : ''}: it alone makes node start about 3× slower and hides every difference`,
+  );
   if (!keychain) console.log('no D-Bus session bus and no gnome-keyring to start one: keychain figures are skipped');
 
-  const stores: StoreKind[] = keychain ? ['file', 'keychain'] : ['file'];
-  const vaults = new Map<StoreKind, Vault>();
-  for (const kind of stores) {
-    const v = await loggedIn(server, kind);
+  // The keychain store twice: access tokens in the runtime directory (the default on Linux), and
+  // in the keychain itself (VAULT_ACCESS_CACHE=store, and what macOS and Windows do).
+  const variants: { label: string; kind: StoreKind; env: NodeJS.ProcessEnv }[] = [
+    { label: 'file', kind: 'file', env: {} },
+    ...(keychain
+      ? [
+          { label: 'keychain, access token in the runtime dir', kind: 'keychain' as const, env: {} },
+          { label: 'keychain, VAULT_ACCESS_CACHE=store', kind: 'keychain' as const, env: { VAULT_ACCESS_CACHE: 'store' } },
+        ]
+      : []),
+  ];
+  const vaults = new Map<string, Vault>();
+  for (const { label, kind, env } of variants) {
+    const v = await loggedIn(server, kind, undefined, env);
     sandboxes.push(v);
-    vaults.set(kind, v);
+    vaults.set(label, v);
   }
+  const fileVault = vaults.get('file')!;
+  const hotName = (label: string) => `vault token acme (cached, ${label})`;
 
   // Hot path: a cached token, no network.
-  const nodeBaseline: Command = { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: vaults.get('file')!.env };
+  const nodeBaseline: Command = { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: fileVault.env };
+  const floor = 'floor: node reading config.toml + credentials.json';
   const keyringFloor = 'bare @napi-rs/keyring read of the entry';
   const hot = await interleaved([
     nodeBaseline,
-    ...stores.map((kind) => ({ name: `vault token acme (cached, ${kind})`, argv: vaultCmd('token', 'acme'), env: vaults.get(kind)!.env })),
-    ...(keychain ? [{ name: keyringFloor, argv: [process.execPath, join(ROOT, 'bench', 'bare-keyring.cjs')], env: vaults.get('keychain')!.env }] : []),
+    { name: floor, argv: [process.execPath, join(ROOT, 'bench', 'floor.cjs')], env: fileVault.env },
+    ...variants.map(({ label }) => ({ name: hotName(label), argv: vaultCmd('token', 'acme'), env: vaults.get(label)!.env })),
+    ...(keychain ? [{ name: keyringFloor, argv: [process.execPath, join(ROOT, 'bench', 'bare-keyring.cjs')], env: vaults.get(variants[2]!.label)!.env }] : []),
+    // The other build reads access tokens where it always did: the file store, or the keychain.
+    ...(BEFORE
+      ? [variants[0]!, ...variants.slice(2)].map(({ label }) => ({
+          name: `BENCH_BEFORE: ${hotName(label.replace(', VAULT_ACCESS_CACHE=store', ''))}`,
+          argv: [process.execPath, BEFORE, 'token', 'acme'],
+          env: vaults.get(label)!.env,
+        }))
+      : []),
   ]);
-  report('Hot path: `vault token` with a cached token', hot, 'node -e 0', 1.25);
+  report('Hot path: `vault token` with a cached token', hot, 'node -e 0', {
+    [hotName('file')]: 1.1,
+    ...(keychain && { [hotName(variants[1]!.label)]: 1.15 }),
+  });
+  const over = (name: string) => median(hot.get(name)!) - median(hot.get('node -e 0')!);
+  console.log(`  file store: vault adds ${fmt(over(hotName('file')) - over(floor))} to a program that only reads the same two files`);
   if (keychain) {
-    const over = (name: string) => median(hot.get(name)!) - median(hot.get('node -e 0')!);
     console.log(
-      `  keychain: the Secret Service read alone costs ${fmt(over(keyringFloor))} over node; vault adds ${fmt(over('vault token acme (cached, keychain)') - over(keyringFloor))} on top`,
+      `  keychain read through the Secret Service alone costs ${fmt(over(keyringFloor))} over node; with the runtime-dir cache vault skips it (${fmt(over(hotName(variants[1]!.label)))} over node)`,
     );
   }
 
@@ -157,19 +211,20 @@ try {
   writeFileSync(rtFile, (await bare.readLogin())!.refresh_token!, { mode: 0o600 });
   const bareEnv = { PATH: process.env.PATH, BENCH_ISSUER: server.issuer, BENCH_CLIENT_ID: server.publicClientId, BENCH_RT_FILE: rtFile };
   const refreshBaseline = 'openid-client discovery + refreshTokenGrant';
+  const refreshName = 'vault token acme --force-refresh (file)';
   const refresh = await interleaved(
     [
       { name: refreshBaseline, argv: [process.execPath, join(ROOT, 'bench', 'bare-refresh.mjs')], env: bareEnv },
-      { name: 'vault token acme --force-refresh (file)', argv: vaultCmd('token', 'acme', '--force-refresh'), env: vaults.get('file')!.env },
+      { name: refreshName, argv: vaultCmd('token', 'acme', '--force-refresh'), env: fileVault.env },
     ],
     Math.max(10, Math.round(ROUNDS / 2)),
   );
-  report('Refresh path: one refresh grant (discovery included)', refresh, refreshBaseline, 1.5);
+  report('Refresh path: one refresh grant (discovery included)', refresh, refreshBaseline, { [refreshName]: 1.5 });
 
   // Expiry storm: everyone starts at once after the cached token expired.
   console.log('\nExpiry storm: N concurrent `vault token` after the cached token expired');
-  for (const kind of stores) {
-    for (const n of [20, 100]) await storm(vaults.get(kind)!, n, () => server.counts.refresh);
+  for (const { label } of variants.slice(0, 2)) {
+    for (const n of [20, 100]) await storm(vaults.get(label)!, label, n, () => server.counts.refresh);
   }
 
   // Memory: peak resident set of one process.
@@ -177,15 +232,24 @@ try {
     console.log('\nMemory: peak RSS (median of 5, /usr/bin/time %M)');
     const rows: [string, string[], NodeJS.ProcessEnv][] = [
       ['node -e 0', [process.execPath, '-e', '0'], nodeBaseline.env],
-      ...stores.map((kind): [string, string[], NodeJS.ProcessEnv] => [`vault token acme (cached, ${kind})`, vaultCmd('token', 'acme'), vaults.get(kind)!.env]),
+      ...variants.map(({ label }): [string, string[], NodeJS.ProcessEnv] => [hotName(label), vaultCmd('token', 'acme'), vaults.get(label)!.env]),
+      ...(BEFORE
+        ? [variants[0]!, ...variants.slice(2)].map(({ label }): [string, string[], NodeJS.ProcessEnv] => [
+            `BENCH_BEFORE: ${hotName(label.replace(', VAULT_ACCESS_CACHE=store', ''))}`,
+            [process.execPath, BEFORE, 'token', 'acme'],
+            vaults.get(label)!.env,
+          ])
+        : []),
     ];
     for (const [name, argv, env] of rows) {
       const samples = Array.from({ length: 5 }, () => peakRssKiB(argv, env)).filter((x): x is number => x !== undefined);
-      console.log(`  ${name.padEnd(44)} ${samples.length ? `${(median(samples) / 1024).toFixed(1)} MiB` : 'not measured'}`);
+      console.log(`  ${name.padEnd(58)} ${samples.length ? `${(median(samples) / 1024).toFixed(1)} MiB` : 'not measured'}`);
     }
   } else {
     console.log('\nMemory: /usr/bin/time is not installed; peak RSS not measured');
   }
+  console.log(`\nTargets (medians of this run; ratios against node -e 0 or bare openid-client from the same interleaved rounds):`);
+  for (const line of verdicts) console.log(line);
   console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   for (const v of sandboxes) v.cleanup();
