@@ -1,7 +1,8 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { ExitCode, VaultError } from '../core/errors.js';
+import { ExitCode, LoginRequiredError, VaultError } from '../core/errors.js';
 import { quietIo, type Deps } from '../infra/io.js';
 import { storeChoice } from '../infra/stores/choice.js';
+import { unreachableKeychainNote } from '../infra/stores/keychain-reach.js';
 import { execArgv } from './exec-args.js';
 import { addStoreCommands } from './store-commands.js';
 
@@ -418,7 +419,8 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof VaultError) {
-      deps.io.stderr.write(`${await colourError(deps, `error: ${error.message}`)}\n`);
+      const note = error instanceof LoginRequiredError ? unreachableKeychainNote(deps.env) : undefined;
+      deps.io.stderr.write(`${await colourError(deps, `error: ${error.message}${note ? `. But ${note}` : ''}`)}\n`);
       if (error.cause) deps.debug(`cause: ${describeCause(error.cause)}`);
       return error.exitCode;
     }

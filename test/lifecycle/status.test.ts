@@ -109,7 +109,7 @@ test('a damaged cached token is reported with its location, and the account is s
   assert.match(table.stderr, /^warning: entry "at:acme:work:\*" of .*credentials\.json is corrupt \(not JSON\); the next `vault token acme` replaces it$/m);
   ok(await vault(sb, ['token', 'acme', '-a', 'work']), 'token -a work');
   const after = ok(await status([]), 'status');
-  assert.equal(after.stderr, '');
+  assert.equal(after.stderr, `Stores consulted: file store ${file}, environment (VAULT_<NAME>_REFRESH_TOKEN).\n`);
   assert.match(after.stdout, /^acme\s+work\s.*\sexpires in \d+s\s+yes\s+file$/m);
 });
 

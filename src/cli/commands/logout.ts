@@ -7,6 +7,7 @@ import { acquireLock } from '../../infra/lock.js';
 import { lockDir } from '../../infra/paths.js';
 import { holdSignals } from '../../infra/signals.js';
 import { openStore, type SecretStore } from '../../infra/stores/index.js';
+import { unreachableKeychainNote } from '../../infra/stores/keychain-reach.js';
 import { accountOf, loadProvider } from '../context.js';
 
 export interface LogoutOptions {
@@ -95,7 +96,8 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
     const stored = await readForLogout(store, key);
     const cached = await store.keys(accessPrefix(provider.name, account));
     if (!stored.present && cached.length === 0) {
-      deps.io.stderr.write(`Not logged in to ${who}: nothing to remove.\n`);
+      const unreachable = unreachableKeychainNote(deps.env);
+      deps.io.stderr.write(`Not logged in to ${who}: nothing to remove.${unreachable ? ` But ${unreachable}.` : ''}\n`);
       return 0;
     }
     // A signal waits until the entries are gone (see holdSignals): a login revoked at the provider

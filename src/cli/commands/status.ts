@@ -7,6 +7,7 @@ import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { EnvStore } from '../../infra/stores/env-store.js';
 import { openStore, type SecretStore } from '../../infra/stores/index.js';
+import { unreachableKeychainNote } from '../../infra/stores/keychain-reach.js';
 
 export interface StatusOptions {
   account?: string;
@@ -54,8 +55,7 @@ function describeLogin(provider: string, account: string, login: LoginRecord, ac
  * (`VAULT_<NAME>_REFRESH_TOKEN`, default account) that nothing stored shadows. Reads only: no
  * refresh, no network, so `status` is safe to run anywhere and tells the truth about the cache.
  */
-export async function collectStatus(deps: Deps, filter: { provider?: string; account?: string }): Promise<AccountStatus[]> {
-  const store = openStore(deps);
+export async function collectStatus(deps: Deps, filter: { provider?: string; account?: string }, store = openStore(deps)): Promise<AccountStatus[]> {
   const keys = await store.keys(filter.provider ? loginKey(filter.provider, '') : 'rt:');
   deps.debug(`store: ${keys.length} login(s) found in ${store.kind}${filter.provider ? ` for ${filter.provider}` : ''}`);
   const rows: AccountStatus[] = [];
@@ -129,20 +129,27 @@ export async function run(deps: Deps, providerName: string | undefined, opts: St
   }
   // Only an explicit -a narrows the list: status is an overview, VAULT_ACCOUNT a default for actions.
   const account = opts.account === undefined ? undefined : checkAccountName(opts.account);
-  const rows = await collectStatus(deps, { provider: providerName, account });
+  const store = openStore(deps);
+  const rows = await collectStatus(deps, { provider: providerName, account }, store);
   if (providerName !== undefined && rows.length === 0) {
     const who = account === undefined || account === 'default' ? '' : ` as account ${account}`;
     throw new LoginRequiredError(`not logged in to ${providerName}${who} — run \`${loginCommand(providerName, account ?? 'default')}\``);
   }
+  const unreachable = unreachableKeychainNote(deps.env);
   if (opts.json) {
     deps.io.stdout.write(formatJson(rows));
+    if (unreachable) deps.io.stderr.write(`warning: ${unreachable}\n`);
     return 0;
   }
   if (rows.length === 0) {
     const scope = account === undefined ? '' : ` for account ${account}`;
     deps.io.stderr.write(`No logins${scope}. Log in with \`vault login PROVIDER\` (see \`vault provider list\`).\n`);
-    return 0;
+  } else {
+    deps.io.stdout.write(formatTable(rows, deps.clock.now()));
   }
-  deps.io.stdout.write(formatTable(rows, deps.clock.now()));
+  const consulted = [store.kind === 'file' ? `file store ${store.location}` : store.location];
+  if (account === undefined || account === 'default') consulted.push(new EnvStore(deps.env).location);
+  deps.io.stderr.write(`Stores consulted: ${consulted.join(', ')}.\n`);
+  if (unreachable) deps.io.stderr.write(`warning: ${unreachable}\n`);
   return 0;
 }

@@ -6,6 +6,7 @@ import { accessCacheChoice, storeChoice } from './choice.js';
 import type { Deps } from '../io.js';
 import { dataDir } from '../paths.js';
 import { FileStore } from './file-store.js';
+import { keychainUnreachable } from './keychain-reach.js';
 import { KeyringStore } from './keyring-store.js';
 import type { SecretStore } from './store.js';
 
@@ -50,7 +51,10 @@ class AutoStore implements SecretStore {
     this.#deps = deps;
     this.#keyring = keychainStore(deps.env);
     // Without a session bus there is no Secret Service to ask (Linux); don't pay for the attempt.
-    if (process.platform === 'linux' && !deps.env.DBUS_SESSION_BUS_ADDRESS) this.#chosen = fileStore(deps);
+    if (process.platform === 'linux' && !deps.env.DBUS_SESSION_BUS_ADDRESS) {
+      keychainUnreachable('DBUS_SESSION_BUS_ADDRESS is unset: no D-Bus session, as under SSH or cron');
+      this.#chosen = fileStore(deps);
+    }
   }
 
   get kind() {
@@ -70,6 +74,7 @@ class AutoStore implements SecretStore {
       } catch (error) {
         if (!(error instanceof StoreError) || error.code !== 'keychain_unavailable') throw error;
         this.#deps.debug('store: no OS keychain, using the file store');
+        keychainUnreachable(process.platform === 'linux' ? 'no Secret Service on the D-Bus session bus' : 'no keychain service answered');
         this.#chosen = fileStore(this.#deps);
       }
     }
