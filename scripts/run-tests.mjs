@@ -18,5 +18,10 @@ if (!files.length) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A hang (a stopped or orphaned process, a lock never released) must be a red test, not a CI job
+// that runs until it is cancelled. Node 20 applies --test-timeout to each test file as a whole
+// (newer versions to each test): generous, since files of end-to-end cases take minutes on a
+// busy machine.
+const TIMEOUT_MS = 15 * 60_000;
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${TIMEOUT_MS}`, ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +74,18 @@ export function runVault(
   options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; bin?: string },
 ): Promise<RunResult> {
   return runCommand(process.execPath, [options.bin ?? VAULT_BIN, ...args], options);
+}
+
+/**
+ * Kills the process group of a child spawned with `detached: true` (it, and whatever it started),
+ * if anything of it is left. A test that fails half-way must not leave a stopped or orphaned
+ * process holding its pipes open: the run would hang instead of reporting the failure.
+ */
+export function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // The whole group has exited already.
+  }
 }

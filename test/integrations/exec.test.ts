@@ -1,12 +1,12 @@
 // `vault exec`: the token reaches the child through its environment only; exit codes, signals
 // and stdin pass through.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 
 import { childEnv, exitCodeOf } from '../../src/core/exec-env.js';
-import { runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
+import { killGroup, runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { assertSameSecret, loggedIn, run } from './helpers.js';
 
@@ -20,6 +20,13 @@ before(async () => {
   const printed = await runVault(['token', 'acme'], { env: box.env });
   assert.equal(printed.code, 0, printed.stderr);
   token = printed.stdout.trim();
+});
+// Each started vault runs in its own process group with its command: whatever a failing test
+// leaves of it (a command looping on after vault died) is ended, not left to hang the run.
+const groups = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of groups) killGroup(child);
+  groups.clear();
 });
 after(async () => {
   box?.cleanup();
@@ -46,6 +53,7 @@ async function startExec(script: string, options: { detached?: boolean } = {}) {
     // A session of its own: no controlling terminal, whatever terminal runs the tests.
     detached: options.detached ?? true,
   }) as ChildProcessWithoutNullStreams;
+  groups.add(child);
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -119,7 +127,9 @@ test('Ctrl-C in a terminal reaches the child once, not again through vault', asy
   const child = `n=0; trap 'n=$((n+1))' INT; echo ready; while [ $n = 0 ]; do sleep 0.05; done; sleep 0.5; exit $n`;
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const command = `exec ${[process.execPath, VAULT_BIN, 'exec', 'acme', '--', 'sh', '-c', child].map(quote).join(' ')}`;
-  const script = spawn('script', ['-qec', command, '/dev/null'], { env: box.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Ending script(1) closes the terminal, which hangs up vault and the child.
+  const script = spawn('script', ['-qec', command, '/dev/null'], { env: box.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  groups.add(script);
   let output = '';
   let interrupted = false;
   script.stdout.setEncoding('utf8').on('data', (d: string) => {

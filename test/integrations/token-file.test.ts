@@ -1,13 +1,13 @@
 // `vault exec --token-file VAR`: a private file holding a token that is rewritten before it
 // expires, read by the installed gcloud (CLOUDSDK_AUTH_ACCESS_TOKEN_FILE), and gone afterwards.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 
-import { runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
+import { killGroup, runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { gcloudEnv, loggedIn } from './helpers.js';
 
@@ -18,6 +18,12 @@ before(async () => {
   // Short-lived tokens, so a test outlives one: the file is rewritten when half of it is left.
   server = await startTestServer({ accessTokenTtl: 8 });
   box = await loggedIn(server);
+});
+// What a failing test leaves of a started vault and its command (its own process group) is ended.
+const groups = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of groups) killGroup(child);
+  groups.clear();
 });
 after(async () => {
   box?.cleanup();
@@ -58,6 +64,7 @@ async function startWithFile(script: string) {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  groups.add(child);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const path = await new Promise<string>((resolve, reject) => {
     let out = '';

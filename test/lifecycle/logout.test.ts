@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
+import { lockName } from '../../src/core/token-service.js';
+import { acquireLock } from '../../src/infra/lock.js';
+import { start, type Running } from '../hardening/world.js';
 import { sandbox, type Sandbox } from '../helpers/cli.js';
-import { addProvider, fileEntries, login, ok, vault } from './helpers.js';
+import { addProvider, fileEntries, login, ok, sleep, vault } from './helpers.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
@@ -164,5 +167,31 @@ test('a corrupt login record is removed (it cannot be revoked)', async () => {
   assert.equal((await vault(sb, ['status'])).code, 5, 'status reports the corrupt entry');
   const out = ok(await vault(sb, ['logout', 'acme']), 'logout');
   assert.match(out.stderr, /not revoked: .*corrupt/);
+  assert.deepEqual(accountKeys(Object.keys(fileEntries(sb)), 'default'), []);
+});
+
+test('logout waits while another process holds the refresh lock, so no refresh can rotate what it revokes', async () => {
+  const sb = fresh();
+  await addProvider(sb, server);
+  await login(sb);
+  const revocations = server.counts.revocations;
+  // This process holds the lock as a refreshing `vault token` would (kept fresh while held).
+  const release = await acquireLock(join(sb.env.VAULT_DATA_DIR!, 'locks'), lockName('acme', 'default'));
+  let running: Running;
+  try {
+    running = start(['logout', 'acme'], { ...sb.env, VAULT_DEBUG: '1' });
+    let finished = false;
+    void running.done.then(() => (finished = true));
+    await running.line(/lock acme\.default: acquiring/);
+    await sleep(1500);
+    assert.equal(finished, false, 'logout ended while the lock was held');
+    assert.ok(fileEntries(sb)['rt:acme:default'], 'the login was removed while the lock was held');
+    assert.equal(server.counts.revocations, revocations, 'the refresh token was revoked while the lock was held');
+  } finally {
+    await release();
+  }
+  const r = ok(await running.done, 'logout');
+  assert.match(r.stderr, /Revoked the refresh token at acme\./);
+  assert.equal(server.counts.revocations, revocations + 1);
   assert.deepEqual(accountKeys(Object.keys(fileEntries(sb)), 'default'), []);
 });

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
-import { VAULT_BIN } from '../helpers/cli.js';
+import { killGroup, VAULT_BIN } from '../helpers/cli.js';
 import { expire, loggedIn, type Vault } from './setup.js';
 
 const SIGNAL_AT = new URL('../helpers/signal-at.mjs', import.meta.url).pathname;
@@ -30,7 +30,7 @@ function stopped(pid: number): boolean {
   return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('T');
 }
 
-test('a holder paused past the stale time starts over instead of spending the rotated refresh token', async () => {
+test('a holder paused past the stale time starts over instead of spending the rotated refresh token', async (t) => {
   await expire(v);
   const refreshes = server.counts.refresh;
   const revoked = server.counts.grantRevoked;
@@ -38,13 +38,19 @@ test('a holder paused past the stale time starts over instead of spending the ro
   const paused = spawn(process.execPath, ['--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
     env: { ...v.env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: 'HTTP GET .*openid-configuration' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, ended after the test whatever state a failure left it in (stopped).
+    detached: true,
   });
+  t.after(() => killGroup(paused));
   let out = '';
   let err = '';
   paused.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   paused.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = once(paused, 'exit');
-  while (!stopped(paused.pid!)) await sleep(20);
+  while (!stopped(paused.pid!)) {
+    assert.equal(paused.exitCode ?? paused.signalCode, null, `vault ended before it paused:\n${err}`);
+    await sleep(20);
+  }
 
   // The lock goes stale after 5 s; the next caller takes it over and refreshes.
   const other = await v.run(['token', 'acme']);
