@@ -141,6 +141,7 @@ async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, prov
   const lines = [`To log in to ${provider.name}, open ${device.verification_uri} and enter the code:`, '', `  ${device.user_code}`, ''];
   if (device.verification_uri_complete) lines.push(`(or open ${device.verification_uri_complete})`, '');
   deps.io.stderr.write(`${lines.join('\n')}\n`);
+  if (device.verification_uri_complete) await showQrCode(deps, device.verification_uri_complete);
   const status = statusLine(deps, 'Waiting for approval… Ctrl-C to cancel');
   try {
     // The last poll is the exchange itself; a signal during the polling must still cancel it.
@@ -150,6 +151,16 @@ async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, prov
     status.clear();
     stop.cleanup();
   }
+}
+
+/**
+ * The complete verification URI (RFC 8628 §3.3.1) as a QR code, so a phone finishes the login
+ * without typing: only for a person at a terminal (not with --quiet, not into a pipe or a log).
+ */
+async function showQrCode(deps: Deps, uri: string): Promise<void> {
+  if (!deps.io.stderrIsTTY || deps.env.TERM === 'dumb') return;
+  const { renderUnicodeCompact } = await import('uqr');
+  deps.io.stderr.write(`Or scan this with a phone:\n\n${renderUnicodeCompact(uri, { border: 2 })}\n\n`);
 }
 
 function noRefreshToken(provider: Provider, scopes: readonly string[]): VaultError {
