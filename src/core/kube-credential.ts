@@ -1,5 +1,5 @@
 import { UsageError } from './errors.js';
-import type { AccessRecord } from './token-set.js';
+import { isoTime, type AccessRecord } from './token-set.js';
 
 const V1 = 'client.authentication.k8s.io/v1';
 const V1BETA1 = 'client.authentication.k8s.io/v1beta1';
@@ -35,7 +35,7 @@ export function execCredential(record: AccessRecord, apiVersion: string = V1): s
     status: {
       token: record.access_token,
       // RFC 3339, as the API machinery parses it; omitted for a token that does not expire.
-      ...(record.expires_at !== null && { expirationTimestamp: new Date(record.expires_at).toISOString().replace(/\.\d{3}Z$/, 'Z') }),
+      ...(record.expires_at !== null && { expirationTimestamp: isoTime(record.expires_at).replace(/\.\d{3}Z$/, 'Z') }),
     },
   })}\n`;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { UsageError, VaultError, ExitCode } from './errors.js';
@@ -160,6 +160,7 @@ export function parseConfig(text: string, file: string): Config {
 
 /** Reads config.toml; a missing file is an empty configuration. */
 export function loadConfig(file: string): Config {
+  trustConfig(dirname(file), 'directory');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -167,7 +168,30 @@ export function loadConfig(file: string): Config {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { providers: {} };
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
+  trustConfig(file, 'file');
   return parseConfig(text, file);
+}
+
+/**
+ * The configuration decides where refresh tokens and client secrets are sent, so it is trusted
+ * like the data directory: owned by this user and not writable by group or others (as ssh treats
+ * ~/.ssh/config). Checked before anything is read from it; a missing directory is fine.
+ */
+function trustConfig(path: string, what: 'directory' | 'file'): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new UsageError(`the configuration ${what} ${path} belongs to another user (uid ${st.uid}), who could send your logins elsewhere: if it is yours, run \`sudo chown ${uid} ${path}\`, else remove it`);
+  }
+  if ((st.mode & 0o022) !== 0) {
+    const mode = what === 'directory' ? '700' : '600';
+    throw new UsageError(`the configuration ${what} ${path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}), who could send your logins elsewhere: run \`chmod ${mode} ${path}\``);
+  }
 }
 
 /** The provider with its name, or a usage error naming the closest configured one (or how to add it). */

@@ -1,4 +1,5 @@
-import { LoginRequiredError, RefreshRejectedError, StoreError, loginCommand } from './errors.js';
+import { LoginRequiredError, RefreshRejectedError, StoreError, UsageError, loginCommand } from './errors.js';
+import { serverText } from './server-text.js';
 import type { Provider } from './providers.js';
 import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord, type TokenResult } from './token-set.js';
 import type { SecretStore } from '../infra/stores/store.js';
@@ -123,6 +124,10 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
     if (login.access_token && !req.scopes?.length) {
       // A non-expiring access token (GitHub OAuth apps) is the long-lived credential itself.
       return { v: 1, access_token: login.access_token, token_type: login.token_type ?? 'Bearer', expires_at: null, issued_at: login.obtained_at, scope: login.scope };
+    }
+    if (login.access_token) {
+      // Narrowing scopes takes a refresh grant (RFC 6749 §6); logging in again would not help.
+      throw new UsageError(`--scope needs a refresh token, and the login to ${provider.name} has only a non-expiring access token (scopes: ${serverText(login.scope) || 'none'}): leave out --scope`);
     }
     throw new LoginRequiredError(`no refresh token stored for ${provider.name} — run \`${loginCommand(provider.name, req.account)}\``);
   }

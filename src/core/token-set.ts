@@ -117,6 +117,18 @@ export function tokenTypeOf(value: unknown): string {
   return lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : value;
 }
 
+/**
+ * The longest lifetime believed (10 years): a server's absurd `expires_in` (1e20) is clamped to it,
+ * so every expiry stays a date that can be printed.
+ */
+export const MAX_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
+
+/** RFC 3339 / ISO 8601 of a stored time, clamped to the range a Date holds (a damaged or old record never makes this throw). */
+export function isoTime(ms: number): string {
+  const limit = 8.64e15;
+  return new Date(Number.isFinite(ms) ? Math.max(-limit, Math.min(limit, ms)) : limit).toISOString();
+}
+
 /** Seconds left, never negative; null for non-expiring tokens. */
 export function expiresIn(record: AccessRecord, now: number): number | null {
   return record.expires_at === null ? null : Math.max(0, Math.floor((record.expires_at - now) / 1000));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { withoutVaultSecrets } from '../core/exec-env.js';
 
 export interface BrowserDeps {
   env: NodeJS.ProcessEnv;
@@ -19,8 +20,8 @@ export async function openBrowser(url: string, deps: BrowserDeps, onFailure: (wh
     return new Promise((resolve) => {
       const child =
         process.platform === 'win32'
-          ? spawn(command, [url], { stdio: 'ignore', detached: true })
-          : spawn('/bin/sh', ['-c', `${command} "$1"`, 'vault-browser', url], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+          ? spawn(command, [url], { stdio: 'ignore', detached: true, env: withoutVaultSecrets(deps.env) })
+          : spawn('/bin/sh', ['-c', `${command} "$1"`, 'vault-browser', url], { stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: withoutVaultSecrets(deps.env) });
       child.on('error', (error) => {
         deps.debug(`browser: ${command} failed to start: ${error.message}`);
         resolve(false);
@@ -36,8 +37,12 @@ export async function openBrowser(url: string, deps: BrowserDeps, onFailure: (wh
       });
     });
   }
+  // `open` has no env option: its launcher inherits process.env, swapped for the length of the
+  // launch (vault's own code reads the environment it was given, deps.env, not process.env).
+  const inherited = process.env;
   try {
     const { default: open } = await import('open');
+    process.env = withoutVaultSecrets(inherited);
     const child = await open(url, { wait: false });
     child.on('error', (error) => deps.debug(`browser: launcher failed: ${error.message}`));
     child.unref();
@@ -45,5 +50,7 @@ export async function openBrowser(url: string, deps: BrowserDeps, onFailure: (wh
   } catch (error) {
     deps.debug(`browser: cannot launch: ${(error as Error).message}`);
     return false;
+  } finally {
+    process.env = inherited;
   }
 }

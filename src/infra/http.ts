@@ -1,3 +1,4 @@
+import { ExitCode, TemporaryError, UsageError, VaultError } from '../core/errors.js';
 import { redactUrl } from './debug.js';
 import { describeProxies, proxiedFetch, proxyFor, proxyFromEnv, proxyRefusal, type ProxySettings } from './proxy.js';
 
@@ -14,10 +15,22 @@ export interface HttpOptions {
   proxy?: ProxySettings;
 }
 
+/** The longest wait a Node timer holds (2^31-1 ms, about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Refuses a wait no timer can hold, with the setting that asked for it. */
+export function checkTimerSeconds(seconds: number, what: string): number {
+  if (seconds > MAX_TIMER_SECONDS) throw new UsageError(`${what} is longer than vault can wait: at most ${MAX_TIMER_SECONDS} seconds (about 24 days)`);
+  return seconds;
+}
+
 export function httpOptionsFromEnv(env: NodeJS.ProcessEnv, debug: (m: string) => void): HttpOptions {
-  const sec = Number(env.VAULT_HTTP_TIMEOUT);
   const proxy = proxyFromEnv(env);
-  return { timeoutMs: Number.isFinite(sec) && sec > 0 ? sec * 1000 : 10_000, retries: 2, debug, ...(proxy && { proxy }) };
+  const raw = env.VAULT_HTTP_TIMEOUT;
+  if (raw === undefined || raw === '') return { timeoutMs: 10_000, retries: 2, debug, ...(proxy && { proxy }) };
+  const sec = Number(raw);
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(sec > 0)) throw new UsageError(`VAULT_HTTP_TIMEOUT expects a positive number of seconds, got ${JSON.stringify(raw)}`);
+  return { timeoutMs: Math.ceil(checkTimerSeconds(sec, `VAULT_HTTP_TIMEOUT=${raw.trim()}`) * 1000), retries: 2, debug, ...(proxy && { proxy }) };
 }
 
 const RETRYABLE_STATUS = (status: number) => status === 429 || status >= 500;
@@ -50,21 +63,35 @@ function normaliseErrorIn200(response: Response, body: Buffer): Response {
 // Statuses whose responses carry no body (RFC 9110 §6.4.1); `new Response` refuses one for them.
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
+/** The largest response body read (SPEC "Storage"): token responses are a few KiB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
 /**
  * Reads the whole body inside the attempt, under its timeout: a connection dropped or stalled
  * after the headers is then a network failure like any other (retried, exit 4), instead of an
- * error deep inside the OAuth library about a body it could not read.
+ * error deep inside the OAuth library about a body it could not read. At most MAX_BODY_BYTES are
+ * read: past that the stream is cancelled (the connection closes), so memory stays bounded
+ * whatever the server sends, and the request fails (temporarily for a 5xx or 429, as those are).
  */
-async function buffered(response: Response): Promise<{ response: Response; body: Buffer }> {
-  let body: Buffer;
+async function buffered(response: Response, url: string): Promise<{ response: Response; body: Buffer }> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    body = Buffer.from(await response.arrayBuffer());
+    for await (const chunk of response.body ?? []) {
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        const message = `the answer from ${redactUrl(url)} (HTTP ${response.status}) is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB; not read`;
+        throw RETRYABLE_STATUS(response.status) ? new TemporaryError(message) : new VaultError(message, ExitCode.failure, 'response_too_large');
+      }
+      chunks.push(chunk);
+    }
   } catch (error) {
     const e = error as { name?: string; cause?: unknown };
-    if (e?.name === 'TimeoutError' || e?.name === 'AbortError') throw error;
+    if (error instanceof VaultError || e?.name === 'TimeoutError' || e?.name === 'AbortError') throw error;
     // The shape undici gives every other network failure, which the callers already classify.
     throw new TypeError('fetch failed', { cause: e?.cause ?? error });
   }
+  const body = Buffer.concat(chunks);
   const init = { status: response.status, statusText: response.statusText, headers: response.headers };
   return { response: new Response(NULL_BODY_STATUS.has(response.status) ? null : body, init), body };
 }
@@ -93,12 +120,13 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
       let response: Response | undefined;
       let failure: unknown;
       try {
-        const read = await buffered(await send(url, { ...init, signal }));
+        const read = await buffered(await send(url, { ...init, signal }), url);
         response = method === 'POST' ? normaliseErrorIn200(read.response, read.body) : read.response;
         options.debug(`HTTP ${method} ${redactUrl(url)} → ${response.status} (${Math.round(performance.now() - started)}ms)`);
       } catch (error) {
-        if (init.signal?.aborted) throw error;
-        failure = options.proxy ? throughProxy(error, options.proxy, url) : atHost(error, url);
+        // A refused answer (too large) would be the same on a second try; only temporary ones are retried.
+        if (init.signal?.aborted || (error instanceof VaultError && !(error instanceof TemporaryError))) throw error;
+        failure = error instanceof VaultError ? error : options.proxy ? throughProxy(error, options.proxy, url) : atHost(error, url);
         options.debug(`HTTP ${method} ${redactUrl(url)} → ${describeNetworkError(failure)} (${Math.round(performance.now() - started)}ms)`);
       }
       if (response && !RETRYABLE_STATUS(response.status)) return response;

@@ -5,8 +5,7 @@
 import * as oidc from 'openid-client';
 import { ExitCode, RefreshRejectedError, TemporaryError, UsageError, VaultError, loginCommand } from '../core/errors.js';
 import { isLoopbackHost, type Provider } from '../core/providers.js';
-import type { TokenResult } from '../core/token-set.js';
-import { tokenTypeOf } from '../core/token-set.js';
+import { MAX_LIFETIME_MS, tokenTypeOf, type TokenResult } from '../core/token-set.js';
 import { tenantIssuer } from '../core/issuer.js';
 import { serverText } from '../core/server-text.js';
 import { describeNetworkError, httpOptionsFromEnv, makeFetch } from './http.js';
@@ -107,19 +106,25 @@ function grant<T>(config: oidc.Configuration, callbackIss: string | null, run: (
   return shared ? tenantGrant(shared, config.serverMetadata().token_endpoint!, callbackIss, run) : run(config);
 }
 
-/** Expiry from expires_in (RFC 6749 §5.1), else a JWT access token's exp, else non-expiring. */
-export function expiryOf(response: { expires_in?: number; access_token: string }, now: number): number | null {
-  if (typeof response.expires_in === 'number' && Number.isFinite(response.expires_in)) return now + response.expires_in * 1000;
+/**
+ * Expiry from expires_in (RFC 6749 §5.1), else a JWT access token's exp, at most MAX_LIFETIME_MS
+ * away. Without either, a token that came with a refresh token (`refreshable`) is taken to live an
+ * hour: expires_in is only RECOMMENDED, and a login that can refresh is meant to; one that cannot
+ * (GitHub OAuth apps) does not expire.
+ */
+export function expiryOf(response: { expires_in?: number; access_token: string }, now: number, refreshable = false): number | null {
+  const clamp = (at: number) => Math.min(at, now + MAX_LIFETIME_MS);
+  if (typeof response.expires_in === 'number' && Number.isFinite(response.expires_in)) return clamp(now + Math.max(0, response.expires_in) * 1000);
   const parts = response.access_token.split('.');
   if (parts.length === 3) {
     try {
       const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
-      if (typeof claims.exp === 'number') return claims.exp * 1000;
+      if (typeof claims.exp === 'number' && Number.isFinite(claims.exp)) return clamp(claims.exp * 1000);
     } catch {
-      // Not a JWT after all: an opaque token without expires_in does not expire (GitHub OAuth apps).
+      // Not a JWT after all.
     }
   }
-  return null;
+  return refreshable ? now + 3600 * 1000 : null;
 }
 
 /**
@@ -130,7 +135,8 @@ export function scopeString(scope: string): string {
   return /\s/.test(scope) ? scope : scope.split(',').filter(Boolean).join(' ');
 }
 
-export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number): TokenResult {
+/** `refreshable`: a refresh token stands behind this access token (sent now, or stored from before). */
+export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number, refreshable = false): TokenResult {
   if (typeof response.access_token !== 'string' || response.access_token === '') {
     throw new VaultError('the token endpoint answered without an access_token', ExitCode.failure, 'no_access_token');
   }
@@ -140,7 +146,7 @@ export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenE
     access_token: response.access_token,
     token_type: tokenTypeOf(response.token_type),
     ...(typeof response.refresh_token === 'string' && response.refresh_token && { refresh_token: response.refresh_token }),
-    expires_at: expiryOf(response, now),
+    expires_at: expiryOf(response, now, refreshable || (typeof response.refresh_token === 'string' && response.refresh_token !== '')),
     ...(typeof response.scope === 'string' && { scope: scopeString(response.scope) }),
     ...(identity && { identity }),
   };
@@ -159,7 +165,7 @@ export async function refreshGrant(
   if (scopes?.length) params.scope = scopes.join(' ');
   try {
     const response = await grant(config, null, (c) => oidc.refreshTokenGrant(c, refreshToken, params));
-    return toTokenResult(response, now());
+    return toTokenResult(response, now(), true);
   } catch (error) {
     throw classify(error, provider, 'refresh', account);
   }
@@ -184,20 +190,19 @@ export function isTemporary(error: unknown): boolean {
   return e?.cause !== undefined && e.cause !== error && isTemporary(e.cause);
 }
 
-function oneLine(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+function oneLine(text: string): string {
+  return serverText(text.replace(/\s+/g, ' ').trim());
 }
 
 /** A short description of an OAuth failure that carries no secret. */
 export function describe(error: unknown): string {
   if (error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError) {
-    return error.error_description ? `${error.error} (${oneLine(error.error_description)})` : error.error;
+    return error.error_description ? `${serverText(error.error)} (${serverText(error.error_description)})` : serverText(error.error);
   }
   // RFC 6749 §5.2: a failed client authentication may come as 401 with a WWW-Authenticate challenge.
   if (error instanceof oidc.WWWAuthenticateChallengeError) {
     const p = error.cause[0]?.parameters;
-    if (p?.error) return p.error_description ? `${p.error} (${oneLine(p.error_description)})` : p.error;
+    if (p?.error) return p.error_description ? `${serverText(p.error)} (${serverText(p.error_description)})` : serverText(p.error);
     return `HTTP ${error.status} (client authentication failed)`;
   }
   const e = error as { name?: string; message?: string; cause?: unknown; code?: string };
@@ -221,7 +226,10 @@ export function describe(error: unknown): string {
 
 /** Maps an openid-client failure to a VaultError with the right exit code (SPEC.md "Exit codes"). */
 export function classify(error: unknown, provider: Provider, action: string, account: string): VaultError {
-  if (error instanceof VaultError) return error;
+  // Our own fetch's refusals (a body over the size limit) come back wrapped by openid-client.
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof VaultError) return e;
+  }
   const what = `${action} for ${provider.name}`;
   if (isTemporary(error)) return new TemporaryError(`${what} failed: ${describe(error)} (temporary; try again)`, { cause: error });
   if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant' && action === 'refresh') {

@@ -203,6 +203,18 @@ export const HOSTILE_NAMES = [
 export const BAD_ENV_NAMES = ['A-B', '1TOKEN', 'A B', 'A;B', '$(touch PWNED)', 'A=B', 'TÖKEN', 'a.b'];
 
 /** The rows of README's "Reliability" table: fault class → cases the suite runs. */
+/** Broken or hostile answers from the server (hostile-server.test.ts runs one test per name). */
+export const HOSTILE_ANSWERS = [
+  'a refreshable token without expires_in lives an hour',
+  'an absurd expires_in is clamped, every date printable',
+  'an absurd expiry already stored is printable',
+  'an endless 200 body is cut at 1 MiB: exit 1, one attempt',
+  'an endless 503 body is cut at 1 MiB: exit 4 after retries',
+  'escapes and forged lines in the identity and scopes',
+  'escapes and forged lines in an error code and description',
+  'timeouts no timer can hold are usage errors',
+] as const;
+
 export const RELIABILITY_COUNTS: Record<string, number> = {
   'Token endpoint faults': SERVER_FAULTS.length,
   'SIGKILL during a refresh': CRASH_RUNS.length,
@@ -213,6 +225,7 @@ export const RELIABILITY_COUNTS: Record<string, number> = {
   // Each hostile name as provider add, login and token -a; one VAULT_ACCOUNT; each env name as a flag and in config.toml.
   'Hostile names through the CLI': HOSTILE_NAMES.length * 3 + 1 + BAD_ENV_NAMES.length * 2,
   'Multi-user safety': MULTI_USER.length,
+  'Hostile answers from the server': HOSTILE_ANSWERS.length,
   // Every end-to-end case above checks argv and files (and stderr where it runs with --debug).
   'Secret-leak checks': SERVER_FAULTS.length + CRASH_RUNS.length + SIGNAL_CASES.length + STORAGE_FAULTS.length + LOOPBACK_HOSTILE.length + MULTI_USER.length,
 };

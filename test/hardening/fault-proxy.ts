@@ -17,7 +17,11 @@ export type Fault =
   /** Hold the request without forwarding it until release(). */
   | { kind: 'hold-request' }
   /** Forward the request, then hold the server's answer until release(). */
-  | { kind: 'hold-response' };
+  | { kind: 'hold-response' }
+  /** Forward the request, then change the server's JSON answer before it goes back. */
+  | { kind: 'rewrite'; change: (body: Record<string, unknown>) => void }
+  /** Answer with this status and a body that never ends, until the client hangs up. */
+  | { kind: 'flood'; status: number };
 
 export interface Attempt {
   method: string;
@@ -36,6 +40,8 @@ export interface FaultProxy {
   attempts: Attempt[];
   /** Resolves when a hold-* fault is holding something (for hold-response: after the server answered). */
   held(): Promise<void>;
+  /** Bytes of body sent by `flood` faults so far. */
+  flooded(): number;
   /** Lets held requests and responses go on. */
   release(): void;
   close(): Promise<void>;
@@ -46,6 +52,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const faults = new Map<string, Fault>();
   const attempts: Attempt[] = [];
   const sockets = new Set<Socket>();
+  let flooded = 0;
   let releaseHeld: () => void = () => {};
   let released = new Promise<void>((resolve) => (releaseHeld = resolve));
   let markHeld: () => void = () => {};
@@ -70,6 +77,17 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(fault.length) });
         res.write(fault.body, () => res.socket?.destroy());
         return;
+      case 'flood': {
+        res.writeHead(fault.status, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk)) flooded += chunk.length;
+          if (!res.destroyed) res.once('drain', () => ((flooded += chunk.length), pump()));
+        };
+        res.write('{"access_token":"');
+        pump();
+        return;
+      }
       case 'hold-request':
         markHeld();
         await released;
@@ -78,6 +96,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         break;
     }
     const answer = await forward(target, req, body);
+    if (fault?.kind === 'rewrite') {
+      const json = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+      fault.change(json);
+      answer.body = Buffer.from(JSON.stringify(json));
+      answer.headers['content-length'] = String(answer.body.length);
+    }
     if (fault?.kind === 'hold-response') {
       markHeld();
       await released;
@@ -101,6 +125,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       else faults.delete(path);
     },
     attempts,
+    flooded: () => flooded,
     held: () => heldNow,
     release() {
       releaseHeld();

@@ -53,6 +53,10 @@ async function assertLongLivedToken(sb: Sandbox, token: string): Promise<void> {
   assert.deepEqual(JSON.parse(json.stdout), {
     access_token: token, token_type: 'Bearer', expires_at: null, expires_in: null, scope: 'repo read:org gist', provider: 'gh', account: 'default',
   });
+  // Narrowing scopes takes a refresh grant, which this login cannot make: a usage error, not "log in again".
+  const scoped = await runVault(['token', 'gh', '--scope', 'repo'], { env: sb.env });
+  assert.equal(scoped.code, 2, scoped.stderr);
+  assert.match(scoped.stderr, /^error: --scope needs a refresh token, and the login to gh has only a non-expiring access token/);
   assert.deepEqual(github.tokenRequests, requests, 'no token request after the login');
 }
 

@@ -1,9 +1,11 @@
+import { serverText } from '../../core/server-text.js';
 import { ExitCode, VaultError } from '../../core/errors.js';
 import { listenForCallback } from '../../core/login-flow.js';
 import { loadConfig, resolveProvider, type Provider } from '../../core/providers.js';
 import { readClientSecret, saveLogin } from '../../core/token-service.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { openBrowser } from '../../infra/browser.js';
+import { checkTimerSeconds } from '../../infra/http.js';
 import type { Deps } from '../../infra/io.js';
 import type { Configuration } from '../../infra/oauth-client.js';
 import { holdSignals } from '../../infra/signals.js';
@@ -119,8 +121,8 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
     const error = callbackUrl.searchParams.get('error');
     if (error) {
       const description = callbackUrl.searchParams.get('error_description');
-      const text = `${error}${description ? ` (${description.replace(/\s+/g, ' ').slice(0, 200)})` : ''}`;
-      throw new VaultError(`login to ${provider.name} failed: the provider answered ${text}`, ExitCode.failure, error);
+      const text = `${serverText(error)}${description ? ` (${serverText(description)})` : ''}`;
+      throw new VaultError(`login to ${provider.name} failed: the provider answered ${text}`, ExitCode.failure, 'authorization_error');
     }
     return () => oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () => deps.clock.now());
   } finally {
@@ -183,7 +185,7 @@ async function providerFor(deps: Deps, name: string | undefined, opts: LoginOpti
 
 export async function run(deps: Deps, providerName: string | undefined, opts: LoginOptions): Promise<number> {
   const account = accountOf(deps, opts.account);
-  const timeoutSec = parseSeconds(opts.timeout, '--timeout');
+  const timeoutSec = checkTimerSeconds(parseSeconds(opts.timeout, '--timeout'), `--timeout ${opts.timeout}`);
   const port = parsePort(opts.port);
   const provider = await providerFor(deps, providerName, opts);
   const td = tokenDeps(deps);
@@ -199,7 +201,7 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
     await saveLogin(provider, account, result, scopes, td);
     return result;
   }, deps.debug);
-  const who = result.identity ? ` as ${result.identity}` : '';
+  const who = result.identity ? ` as ${serverText(result.identity)}` : '';
   deps.io.stderr.write(`Logged in to ${provider.name}${who}${account === 'default' ? '' : ` (account ${account})`}.\n`);
   return 0;
 }

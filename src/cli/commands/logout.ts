@@ -1,3 +1,4 @@
+import { serverText } from '../../core/server-text.js';
 import { TemporaryError, VaultError } from '../../core/errors.js';
 import type { Provider } from '../../core/providers.js';
 import { lockName, readClientSecret } from '../../core/token-service.js';
@@ -64,7 +65,7 @@ async function removeLogin(deps: Deps, store: SecretStore, provider: Provider, w
     if (deleted) removed++;
     deps.debug(`store: ${deleted ? 'deleted' : 'no entry'} ${k} in ${store.kind}`);
   }
-  const as = stored.login?.identity ? ` as ${stored.login.identity}` : '';
+  const as = stored.login?.identity ? ` as ${serverText(stored.login.identity)}` : '';
   if (revocation.done) {
     deps.io.stderr.write(`Revoked the ${revocation.what} at ${provider.name}.\n`);
   } else if ('reason' in revocation) {

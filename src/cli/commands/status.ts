@@ -1,8 +1,9 @@
+import { serverText } from '../../core/server-text.js';
 import { LoginRequiredError, loginCommand } from '../../core/errors.js';
 import { checkAccountName } from '../../core/names.js';
 import { getProvider, loadConfig } from '../../core/providers.js';
 import { readAccess, readLogin } from '../../core/token-service.js';
-import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../core/token-set.js';
+import { accessKey, isoTime, loginKey, type AccessRecord, type LoginRecord } from '../../core/token-set.js';
 import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { EnvStore } from '../../infra/stores/env-store.js';
@@ -40,8 +41,9 @@ function describeLogin(provider: string, account: string, login: LoginRecord, ac
   return {
     provider,
     account,
-    identity: login.identity ?? null,
-    scopes: login.scope.split(/\s+/).filter(Boolean),
+    // Both came from the server: escaped and cut here, so no format can carry an escape sequence or a forged row.
+    identity: login.identity === undefined ? null : serverText(login.identity),
+    scopes: login.scope.split(/\s+/).filter(Boolean).map(serverText),
     expires_at: access ? access.expires_at : null,
     access_cached: access !== undefined,
     refresh_token_stored: typeof login.refresh_token === 'string' && login.refresh_token !== '',
@@ -115,7 +117,7 @@ export function formatJson(rows: AccountStatus[]): string {
       account: r.account,
       identity: r.identity,
       scopes: r.scopes,
-      expires_at: r.expires_at === null ? null : new Date(r.expires_at).toISOString(),
+      expires_at: r.expires_at === null ? null : isoTime(r.expires_at),
       refresh_token_stored: r.refresh_token_stored,
       store: r.store,
     })),

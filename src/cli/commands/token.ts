@@ -1,5 +1,5 @@
 import { envStem } from '../../core/names.js';
-import { expiresIn, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
+import { expiresIn, isoTime, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
 import { getAccessToken, type TokenRequest, type TokenServiceDeps } from '../../core/token-service.js';
 import type { Deps } from '../../infra/io.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
@@ -26,7 +26,7 @@ export function formatToken(record: AccessRecord, opts: { json?: boolean; header
     return `${JSON.stringify({
       access_token: record.access_token,
       token_type: type,
-      expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString(),
+      expires_at: record.expires_at === null ? null : isoTime(record.expires_at),
       expires_in: expiresIn(record, now),
       scope: record.scope,
       provider,
