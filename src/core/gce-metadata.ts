@@ -10,6 +10,13 @@ const BASE = '/computeMetadata/v1/';
 // No other universe is reachable through a vault login.
 const UNIVERSE_DOMAIN = 'googleapis.com';
 
+/**
+ * Provider params that describe the project the metadata endpoint reports (`project/project-id`,
+ * `project/numeric-project-id`), not the authorization request: they are never sent to the
+ * authorization server, which may refuse parameters it does not know (Google does).
+ */
+export const METADATA_PARAMS: readonly string[] = ['project_id', 'project_number'];
+
 /** What a metadata request carries that matters here (node's lower-cased header names). */
 export interface MetadataRequest {
   method: string;

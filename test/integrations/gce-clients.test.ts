@@ -59,3 +59,13 @@ test('gcloud gets a token from `exec --gce`, and a fresh one after it expired', 
   const [first, second] = result.stdout.trim().split('\n');
   await assertRefreshed(first, second, 'gcloud');
 });
+
+test('the project params stay with vault: the authorization request does not carry them', async () => {
+  const login = await runVault(['login', 'acme', '--no-browser', '--timeout', '1'], { env: box.env });
+  const url = /http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/.exec(login.stderr)?.[0];
+  assert.ok(url, login.stderr);
+  const params = new URL(url).searchParams;
+  assert.equal(params.get('client_id'), server.publicClientId);
+  assert.equal(params.get('project_id'), null);
+  assert.equal(params.get('project_number'), null);
+});

@@ -1,5 +1,6 @@
 import { serverText } from '../../core/server-text.js';
 import { ExitCode, VaultError } from '../../core/errors.js';
+import { METADATA_PARAMS } from '../../core/gce-metadata.js';
 import { listenForCallback } from '../../core/login-flow.js';
 import { loadConfig, resolveProvider, type Provider } from '../../core/providers.js';
 import { readClientSecret, saveLogin } from '../../core/token-service.js';
@@ -42,6 +43,7 @@ export function loginScopes(provider: Provider, flags: string[] | undefined, con
  */
 export function authorizationParams(provider: Provider, scopes: readonly string[]): Record<string, string> {
   const params = { ...(provider.params ?? {}) };
+  for (const key of METADATA_PARAMS) delete params[key];
   if (!provider.preset && scopes.includes('offline_access') && params.prompt === undefined) params.prompt = 'consent';
   return params;
 }
