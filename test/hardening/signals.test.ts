@@ -5,12 +5,14 @@
 // signal's code (128 + N): the login keeps working. Dying at once would lose it (RFC 9700 §4.14.2).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileStore } from '../../src/infra/stores/file-store.js';
+import { keychainStore } from '../../src/infra/stores/index.js';
 import type { Sandbox } from '../helpers/cli.js';
 import { SIGNAL_CASES, type SignalCase } from './cases.js';
 import {
-  PROVIDER, TOKEN_PATH, argvWatch, assertLoginIntact, assertNoSecrets, withLogin, credentialsFile, entries, keychainEntry, ok, start,
+  PROVIDER, TOKEN_PATH, argvWatch, assertLoginIntact, assertNoSecrets, withLogin, credentialsFile, ok, start,
   storedEntry, storedRefreshToken, type World,
 } from './world.js';
 
@@ -20,15 +22,10 @@ const RT_KEY = `rt:${PROVIDER}:default`;
 const AT_KEY = `at:${PROVIDER}:default:*`;
 const REVOCATION_PATH = '/token/revocation';
 
-/** Drops the cached access token, so the next command must refresh. */
-function dropCachedToken(box: Sandbox): void {
-  if (box.env.VAULT_STORE === 'keychain') {
-    keychainEntry(box, AT_KEY).deleteCredential();
-    return;
-  }
-  const rest = entries(box);
-  delete rest[AT_KEY];
-  writeFileSync(credentialsFile(box), `${JSON.stringify({ v: 1, entries: rest }, null, 2)}\n`, { mode: 0o600 });
+/** Drops the cached access token (wherever the sandbox's store keeps it), so the next command must refresh. */
+async function dropCachedToken(box: Sandbox): Promise<void> {
+  const store = box.env.VAULT_STORE === 'keychain' ? keychainStore(box.env) : new FileStore(credentialsFile(box));
+  assert.ok(await store.delete(AT_KEY), 'no cached access token to drop');
 }
 
 /** What the command must have said it finished before it stopped. */
@@ -40,7 +37,7 @@ const DONE: Record<SignalCase['kind'], string> = {
 
 async function signalCase(c: SignalCase, world: World, box: Sandbox): Promise<void> {
   if (c.command === 'git-credential') await ok(box, ['provider', 'set', PROVIDER, '--git-host', 'git.example.test']);
-  if (c.kind === 'refresh') dropCachedToken(box);
+  if (c.kind === 'refresh') await dropCachedToken(box);
   const oldRefresh = storedRefreshToken(box);
   const before = { ...world.server.counts };
   const held = c.kind === 'logout' ? REVOCATION_PATH : TOKEN_PATH;
