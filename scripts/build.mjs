@@ -3,7 +3,8 @@
 //   what it needs;
 // - dist/cached-token.cjs: the cached-token path of `vault token` alone, as CommonJS, which
 //   bin/vault.js tries first (CommonJS starts faster than the ESM loader).
-// The native keyring binding stays external (it is a .node file).
+// The native keyring binding stays external (it is a .node file); the redis client is bundled
+// into a chunk that only the redis store loads.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
@@ -19,7 +20,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@napi-rs/keyring'],
+  // The redis client's optional peers (tracing, client-side caching) are not used.
+  external: ['@napi-rs/keyring', '@opentelemetry/api', '@node-rs/xxhash'],
   define: { VAULT_VERSION: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies (commander, proper-lockfile) call require(): give them one.
   banner: { js: "import { createRequire as __vaultCreateRequire } from 'node:module'; const require = __vaultCreateRequire(import.meta.url);" },

@@ -66,6 +66,20 @@ export function lockName(provider: string, account: string): string {
   return `${provider}.${account}`;
 }
 
+/**
+ * The refresh lock of (provider, account): the store's own lock when it has one (a store shared
+ * across machines), else the per-user lock file beside the store.
+ */
+export function refreshLock(
+  deps: Pick<TokenServiceDeps, 'store' | 'lockDir' | 'debug'>,
+  provider: string,
+  account: string,
+  until?: () => Promise<boolean>,
+): Promise<Release> {
+  const name = lockName(provider, account);
+  return deps.store.lock ? deps.store.lock(name, { until }) : acquireLock(deps.lockDir, name, { debug: deps.debug });
+}
+
 /** The cached access token for the request while it is fresh; never refreshes, never locks. */
 export async function cachedAccessToken(req: TokenRequest, deps: TokenServiceDeps): Promise<AccessRecord | undefined> {
   if (req.forceRefresh) return undefined;
@@ -92,7 +106,10 @@ export async function getAccessToken(request: TokenRequest, deps: TokenServiceDe
     return cached;
   }
   for (;;) {
-    const release = await acquireLock(deps.lockDir, lockName(req.provider.name, req.account), { debug: deps.debug });
+    // Waiting on a fleet's lease, a fresh token written by the holder ends the wait: dozens of
+    // machines need not queue for the lease only to read it.
+    const until = req.forceRefresh ? undefined : async () => (await cachedAccessToken(req, deps)) !== undefined;
+    const release = await refreshLock(deps, req.provider.name, req.account, until);
     try {
       if (!req.forceRefresh) {
         const cached = await readAccess(store, key, (m) => deps.warn(`${m}; refreshing to replace it`));
@@ -111,6 +128,16 @@ export async function getAccessToken(request: TokenRequest, deps: TokenServiceDe
       await release();
     }
   }
+}
+
+/**
+ * Writes a login record under its refresh lock: fenced when the lock offers it, so a holder that
+ * lost the lock cannot overwrite what a later holder stored. False: a later holder wrote first.
+ */
+async function writeUnderLock(store: SecretStore, lock: Release, key: string, value: string): Promise<boolean> {
+  if (lock.fencedSet) return lock.fencedSet(key, value);
+  await store.set(key, value);
+  return true;
 }
 
 async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceDeps, lock: Release): Promise<AccessRecord | undefined> {
@@ -135,12 +162,12 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
     // A rotating server spends the stored refresh token the moment it answers (RFC 9700 §4.14.2):
     // prove the store takes a write before asking (disk full, read-only, quota), so such a fault
     // costs this call and not the login.
-    await store.set(loginKey(provider.name, req.account), JSON.stringify(login));
+    if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(login)))) return undefined;
   }
   const oauth = await import('../infra/oauth-client.js');
   const secret = await readClientSecret(store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
-  if (!lock.held()) return undefined;
+  if (!(await lock.held())) return undefined;
   deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
   const refreshToken = login.refresh_token;
   // From the grant on, a signal waits until the new tokens are stored (see holdSignals).
@@ -173,7 +200,7 @@ async function refreshAndStore(
     delete next.from_env;
     delete next.rejected_at;
     try {
-      await store.set(loginKey(provider.name, req.account), JSON.stringify(next));
+      if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(next)))) return undefined;
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       throw new StoreError(
@@ -196,7 +223,7 @@ async function refreshAndStore(
     issued_at: clock.now(),
     scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
   };
-  await store.set(key, JSON.stringify(record));
+  await store.set(key, JSON.stringify(record), { expiresAt: record.expires_at });
   deps.debug(`store: access token cached as ${key}`);
   return record;
 }
@@ -243,12 +270,14 @@ export async function saveLogin(
     ...(result.identity && { identity: result.identity }),
     obtained_at: now,
   };
-  const release = await acquireLock(deps.lockDir, lockName(provider.name, account), { debug: deps.debug });
+  const release = await refreshLock(deps, provider.name, account);
   try {
-    await store.set(loginKey(provider.name, account), JSON.stringify(login));
+    if (!(await writeUnderLock(store, release, loginKey(provider.name, account), JSON.stringify(login)))) {
+      throw new StoreError(`the login for ${provider.name} was replaced in ${store.location} while this one was being saved: run \`${loginCommand(provider.name, account)}\` again`);
+    }
     for (const key of await store.keys(accessPrefix(provider.name, account))) await store.delete(key);
     const access: AccessRecord = { v: 1, access_token: result.access_token, token_type: result.token_type, expires_at: result.expires_at, issued_at: now, scope };
-    await store.set(accessKey(provider.name, account), JSON.stringify(access));
+    await store.set(accessKey(provider.name, account), JSON.stringify(access), { expiresAt: access.expires_at });
     deps.debug(`store: login saved for ${provider.name}/${account} in ${store.kind}`);
   } finally {
     await release();
@@ -262,7 +291,7 @@ export async function saveLogin(
  * refused it, e.g. because it was revoked before it expired). Resolves true when one was dropped.
  */
 export async function forgetAccessToken(provider: string, account: string, token: string, deps: TokenServiceDeps): Promise<boolean> {
-  const release = await acquireLock(deps.lockDir, lockName(provider, account), { debug: deps.debug });
+  const release = await refreshLock(deps, provider, account);
   try {
     let dropped = false;
     for (const key of await deps.store.keys(accessPrefix(provider, account))) {

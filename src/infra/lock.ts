@@ -2,8 +2,16 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, VaultError, ExitCode } from '../core/errors.js';
 
-/** Releases the lock; `held()` tells whether it is still ours (see acquireLock). */
-export type Release = (() => Promise<void>) & { held(): boolean };
+/**
+ * Releases the lock; `held()` tells whether it is still ours (see acquireLock; a network store's
+ * lock asks its server). A network store's lock also carries `fencedSet`: a write of `key` that
+ * the store refuses (false) when a later holder of the same lock has written it since, so a
+ * holder that was paused past its lease cannot put back a spent refresh token.
+ */
+export type Release = (() => Promise<void>) & {
+  held(): boolean | Promise<boolean>;
+  fencedSet?(key: string, value: string): Promise<boolean>;
+};
 
 export interface LockOptions {
   /** How long to wait for another process before giving up, in ms. */

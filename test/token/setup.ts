@@ -12,11 +12,13 @@ import { dataDir } from '../../src/infra/paths.js';
 import { FileStore } from '../../src/infra/stores/file-store.js';
 import { keychainStore } from '../../src/infra/stores/index.js';
 import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
+import { RedisStore, redisStoreOptions } from '../../src/infra/stores/redis-store.js';
 import type { SecretStore } from '../../src/infra/stores/store.js';
 import { ROOT, runVault, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
 import type { TestServer } from '../harness/oidc-server.js';
 
-export type StoreKind = 'file' | 'keychain';
+/** `redis`: the sandbox's extra environment names the server (VAULT_STORE, password, key). */
+export type StoreKind = 'file' | 'keychain' | 'redis';
 
 /** The fetch browser as a VAULT_BROWSER command: it completes the login without a real browser. */
 export const FETCH_BROWSER = `${process.execPath} --import ${import.meta.resolve('tsx')} ${join(ROOT, 'test', 'harness', 'fetch-browser-cli.ts')}`;
@@ -39,7 +41,9 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
   const store = (): SecretStore =>
     storeKind === 'file'
       ? new FileStore(join(dataDir(sb.env), 'credentials.json'), { passphrase: sb.env.VAULT_FILE_PASSPHRASE })
-      : keychainStore(sb.env);
+      : storeKind === 'redis'
+        ? new RedisStore(redisStoreOptions(sb.env, () => {}, () => {}))
+        : keychainStore(sb.env);
   const v: Vault = {
     sb,
     env: sb.env,

@@ -1,10 +1,9 @@
 import { serverText } from '../../core/server-text.js';
 import { TemporaryError, VaultError } from '../../core/errors.js';
 import type { Provider } from '../../core/providers.js';
-import { lockName, readClientSecret } from '../../core/token-service.js';
+import { readClientSecret, refreshLock } from '../../core/token-service.js';
 import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/token-set.js';
 import type { Deps } from '../../infra/io.js';
-import { acquireLock } from '../../infra/lock.js';
 import { lockDir } from '../../infra/paths.js';
 import { holdSignals } from '../../infra/signals.js';
 import { openStore, type SecretStore } from '../../infra/stores/index.js';
@@ -91,7 +90,7 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
   const store = openStore(deps);
   // Under the refresh lock: a concurrent `vault token` must neither rotate the refresh token
   // between our read and its revocation nor write a fresh access token after we deleted them.
-  const release = await acquireLock(lockDir(deps.env), lockName(provider.name, account), { debug: deps.debug });
+  const release = await refreshLock({ store, lockDir: lockDir(deps.env), debug: deps.debug }, provider.name, account);
   try {
     const key = loginKey(provider.name, account);
     const stored = await readForLogout(store, key);

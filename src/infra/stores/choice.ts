@@ -1,12 +1,19 @@
 import { UsageError } from '../../core/errors.js';
+import { isRedisUrl, parseRedisUrl } from './redis-url.js';
 
-export type StoreChoice = 'auto' | 'keychain' | 'file';
+export type StoreChoice = 'auto' | 'keychain' | 'file' | 'redis';
 
 /** `VAULT_STORE`, checked: a typo is a usage error before any command runs, not a silent default. */
 export function storeChoice(env: NodeJS.ProcessEnv): StoreChoice {
   const choice = env.VAULT_STORE || 'auto';
   if (choice === 'auto' || choice === 'keychain' || choice === 'file') return choice;
-  throw new UsageError(`invalid VAULT_STORE ${JSON.stringify(choice)}: use auto, keychain or file`);
+  if (isRedisUrl(choice)) {
+    parseRedisUrl(choice, env);
+    return 'redis';
+  }
+  // A mistyped URL may carry a password: it is not repeated.
+  const shown = choice.includes('@') ? '' : ` ${JSON.stringify(choice)}`;
+  throw new UsageError(`invalid VAULT_STORE${shown}: use auto, keychain, file or redis://host:port/db`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { dataDir } from '../paths.js';
 import { FileStore } from './file-store.js';
 import { keychainUnreachable } from './keychain-reach.js';
 import { KeyringStore } from './keyring-store.js';
+import { RedisStore, redisStoreOptions } from './redis-store.js';
 import type { SecretStore } from './store.js';
 
 export type { SecretStore } from './store.js';
@@ -106,7 +107,7 @@ class AutoStore implements SecretStore {
   }
 }
 
-/** The store chosen by `VAULT_STORE` (`auto`, `keychain` or `file`). */
+/** The store chosen by `VAULT_STORE` (`auto`, `keychain`, `file` or a redis URL). */
 export function openStore(deps: Deps): SecretStore {
   switch (storeChoice(deps.env)) {
     case 'auto':
@@ -115,5 +116,7 @@ export function openStore(deps: Deps): SecretStore {
       return keychainStore(deps.env);
     case 'file':
       return fileStore(deps);
+    case 'redis':
+      return new RedisStore(redisStoreOptions(deps.env, deps.debug, (m) => deps.io.stderr.write(`warning: ${m}\n`)));
   }
 }

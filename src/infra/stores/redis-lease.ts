@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, VaultError } from '../../core/errors.js';
+import type { Release } from '../lock.js';
+
+// Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
+// interleave with another client: the pattern of Redis's SET documentation ("Patterns").
+const ACQUIRE = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return 0";
+const RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+export interface LeaseOptions {
+  name: string;
+  /** Where, for messages: the store's display URL. */
+  where: string;
+  lockKey: string;
+  fenceKey: string;
+  leaseMs: number;
+  waitMs: number;
+  command(args: string[]): Promise<unknown>;
+  /**
+   * Writes `key` unless a holder with a later generation already has; `critical` once the grant
+   * may have been sent, when the write must outlast a short outage.
+   */
+  fencedSet(generation: number, key: string, value: string, critical: boolean): Promise<boolean>;
+  debug(message: string): void;
+  /** Ends the wait early when true (see SecretStore.lock). */
+  until?: () => Promise<boolean>;
+}
+
+/** What a wait ended by `until` resolves: a lock that holds nothing. */
+function nothingHeld(): Release {
+  return Object.assign(async () => {}, { held: () => false, fencedSet: async () => false });
+}
+
+/**
+ * A lease shared by every machine of the fleet: `SET NX PX` with a random owner value, renewed
+ * while the holder works, released by compare-and-delete. Each acquisition also draws the next
+ * fencing generation, which the store checks when the holder writes a rotated refresh token:
+ * a holder that was paused past its lease cannot overwrite what a later holder stored.
+ */
+export async function acquireLease(o: LeaseOptions): Promise<Release> {
+  const owner = randomBytes(16).toString('hex');
+  const started = Date.now();
+  o.debug(`lock ${o.name}: acquiring lease in ${o.where}`);
+  let generation = 0;
+  for (;;) {
+    generation = Number(await o.command(['EVAL', ACQUIRE, '2', o.lockKey, o.fenceKey, owner, String(o.leaseMs)]));
+    if (generation > 0) break;
+    if (Date.now() - started > o.waitMs) {
+      throw new VaultError(
+        `timed out after ${Math.round(o.waitMs / 1000)}s waiting for the lease ${o.name} in ${o.where}, held by another vault process`,
+        ExitCode.temporary,
+        'lock_timeout',
+      );
+    }
+    if (await o.until?.()) {
+      o.debug(`lock ${o.name}: the holder's result is in; not waiting for the lease`);
+      return nothingHeld();
+    }
+    await sleep(10 + Math.random() * 30);
+  }
+  o.debug(`lock ${o.name}: lease acquired (generation ${generation}) after ${Date.now() - started}ms`);
+  let lost = false;
+  let critical = false;
+  const renewal = setInterval(() => {
+    o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(o.leaseMs)]).then(
+      (renewed) => {
+        if (Number(renewed) === 0) lost = true;
+      },
+      // An unreachable server is not a lost lease: the next renewal or held() decides.
+      () => {},
+    );
+  }, Math.max(50, Math.floor(o.leaseMs / 3)));
+  // Renewal must not keep a finished process alive.
+  renewal.unref();
+  const release = async () => {
+    clearInterval(renewal);
+    try {
+      await o.command(['EVAL', RELEASE, '1', o.lockKey, owner]);
+    } catch {
+      // Unreachable: the lease expires by itself, and the error that matters is reported elsewhere.
+    }
+    o.debug(`lock ${o.name}: lease released`);
+  };
+  return Object.assign(release, {
+    async held() {
+      if (!lost) lost = (await o.command(['GET', o.lockKey])) !== owner;
+      critical ||= !lost;
+      return !lost;
+    },
+    fencedSet: (key: string, value: string) => o.fencedSet(generation, key, value, critical),
+  });
+}
