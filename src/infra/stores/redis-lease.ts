@@ -16,6 +16,8 @@ export interface LeaseOptions {
   lockKey: string;
   fenceKey: string;
   leaseMs: number;
+  /** The lease once the grant may be sent: long enough for the grant's retries and the rescue write. */
+  criticalMs: number;
   waitMs: number;
   command(args: string[]): Promise<unknown>;
   /**
@@ -64,7 +66,7 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
   let lost = false;
   let critical = false;
   const renewal = setInterval(() => {
-    o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(o.leaseMs)]).then(
+    o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(critical ? o.criticalMs : o.leaseMs)]).then(
       (renewed) => {
         if (Number(renewed) === 0) lost = true;
       },
@@ -84,8 +86,15 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
     o.debug(`lock ${o.name}: lease released`);
   };
   return Object.assign(release, {
+    /**
+     * Asked right before the refresh grant. A holder that lost its lease starts over. One that
+     * still has it keeps it for criticalMs from now on: a process starved of CPU (or paused) past
+     * the short lease *after* this check would otherwise let another machine spend the same
+     * refresh token, which no fencing at the store can undo — the provider is the one that acts
+     * on it. A holder that dies in this phase costs the others criticalMs of waiting.
+     */
     async held() {
-      if (!lost) lost = (await o.command(['GET', o.lockKey])) !== owner;
+      if (!lost) lost = Number(await o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(o.criticalMs)])) === 0;
       critical ||= !lost;
       return !lost;
     },

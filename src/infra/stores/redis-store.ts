@@ -15,6 +15,8 @@ const FENCED_SET =
 // How long a holder that has spent the refresh token keeps trying to store the rotated one
 // through an outage (a restart, a failover) before the login is given up.
 const RESCUE_MS = 60_000;
+// The lease of a holder whose grant may be in flight: the grant with its retries, then the rescue.
+const CRITICAL_MS = RESCUE_MS + 60_000;
 
 export interface RedisStoreOptions {
   target: RedisTarget;
@@ -214,7 +216,9 @@ export class RedisStore implements SecretStore {
       lockKey: this.#internal(`lock:${name}`),
       fenceKey: this.#internal(`fence:${name}`),
       leaseMs: this.#o.leaseMs,
-      waitMs: 60_000,
+      criticalMs: CRITICAL_MS,
+      // A waiter outwaits a holder in the middle of a grant rather than fail.
+      waitMs: CRITICAL_MS,
       command: (args) => this.command(args),
       fencedSet: (generation, key, value, critical) => this.#fencedSet(generation, key, value, critical),
       debug: this.#o.debug,
