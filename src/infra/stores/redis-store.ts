@@ -208,6 +208,31 @@ export class RedisStore implements SecretStore {
     return [...found].sort();
   }
 
+  /**
+   * For `vault store info`: the server, its replicas and persistence (what the consistency promise
+   * rests on: README, "Sharing a login across a fleet"), the round trip, and the key's id.
+   */
+  async details(): Promise<[string, string][]> {
+    const started = performance.now();
+    await this.command(['PING']);
+    const latency = performance.now() - started;
+    const info = String(await this.command(['INFO']));
+    const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+    let fsync: string;
+    try {
+      fsync = String((await this.command(['CONFIG', 'GET', 'appendfsync']) as string[])[1] ?? 'unknown');
+    } catch {
+      fsync = 'unknown (CONFIG not allowed)';
+    }
+    const aof = field('aof_enabled') === '1';
+    return [
+      ['server', `redis ${field('redis_version') ?? '?'}, ${field('role') ?? '?'}, ${field('connected_slaves') ?? '0'} replica(s), ${latency.toFixed(1)} ms round trip`],
+      ['persistence', aof ? `appendonly, appendfsync ${fsync}${fsync === 'always' ? '' : ' (use always: a crash can lose the last rotated refresh token)'}` : 'no append-only file: a restart can bring back a spent refresh token (set appendonly yes, appendfsync always)'],
+      ['prefix', this.#o.prefix],
+      ['key id', (await this.#seal()).keyId],
+    ];
+  }
+
   async lock(name: string, options: { until?: () => Promise<boolean> } = {}): Promise<Release> {
     const { acquireLease } = await import('./redis-lease.js');
     return acquireLease({

@@ -28,4 +28,6 @@ export interface SecretStore {
    * holder's work is done): the Release then holds nothing (`held()` false, fenced writes refused).
    */
   lock?(name: string, options?: { until?: () => Promise<boolean> }): Promise<Release>;
+  /** Optional: facts about the store's server for `vault store info` (label, value), never a secret. */
+  details?(): Promise<[string, string][]>;
 }
