@@ -24,6 +24,23 @@ Examples:
     .addHelpText('after', '\nExamples:\n  vault store info\n  VAULT_STORE=file vault store info --json')
     .action(lazy(store('infoRun')));
   group
+    .command('migrate [provider]')
+    .description('move logins (refresh token, client secret) from the store in use to another')
+    .requiredOption('--to <store>', 'the target: keychain, file, or redis://host:port/db (as VAULT_STORE takes it)')
+    .option('-a, --account <name>', 'only this account of the provider (default: every account)')
+    .option('--keep', 'copy instead of move: the login then lives in both stores')
+    .addHelpText(
+      'after',
+      `
+The source is deleted only after the target read the copy back; a target holding another login for
+the same account is never overwritten.
+
+Examples:
+  VAULT_STORE_KEY=… vault store migrate --to redis://redis.internal:6379/0 acme -a ci
+  VAULT_STORE=redis://redis.internal:6379/0 vault store migrate --to keychain acme --keep`,
+    )
+    .action(lazy(() => import('./commands/store-migrate.js').then((m) => ({ run: m.migrateRun as Action }))));
+  group
     .command('encrypt')
     .description('encrypt the file store with VAULT_FILE_PASSPHRASE (AES-256-GCM, scrypt key)')
     .addHelpText('after', '\nA passphrase alone never converts an existing store: this does.\n\nExamples:\n  VAULT_STORE=file VAULT_FILE_PASSPHRASE="$(pass vault)" vault store encrypt\n  vault store info')

@@ -171,12 +171,15 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
   const refreshToken = login.refresh_token;
   // From the grant on, a signal waits until the new tokens are stored (see holdSignals).
-  return holdSignals(`the new tokens for ${provider.name} were stored`, () => refreshAndStore(req, key, deps, { ...login, refresh_token: refreshToken }, oauth, config), deps.debug);
+  return holdSignals(`the new tokens for ${provider.name} were stored`, () => refreshAndStore(req, key, deps, { ...login, refresh_token: refreshToken }, oauth, config, lock), deps.debug);
 }
 
 type OAuth = typeof import('../infra/oauth-client.js');
 
-/** The refresh grant and the store writes that follow it, the rotated refresh token first. */
+/**
+ * The refresh grant and the store writes that follow it, the rotated refresh token first.
+ * Undefined: a later holder of the lock wrote the login meanwhile; the caller starts over.
+ */
 async function refreshAndStore(
   req: TokenRequest,
   key: string,
@@ -184,7 +187,8 @@ async function refreshAndStore(
   login: LoginRecord & { refresh_token: string },
   oauth: OAuth,
   config: Configuration,
-): Promise<AccessRecord> {
+  lock: Release,
+): Promise<AccessRecord | undefined> {
   const { store, clock, provider } = { ...deps, provider: req.provider };
   let result;
   try {

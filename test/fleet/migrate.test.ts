@@ -106,3 +106,35 @@ test('the store in use is not a target, and naming a provider without a login is
   await assert.rejects(migrateLogins(request(file, v.store())), (e: Error & { exitCode?: number }) => e.exitCode === 2);
   await assert.rejects(migrateLogins(request(file, redisStore(), { provider: 'nobody' })), (e: Error & { exitCode?: number }) => e.exitCode === 3);
 });
+
+test('vault store migrate --to redis://… moves a login from the command line; store info shows redis and its health, never the password', async () => {
+  const w = await loggedIn(server, 'file');
+  try {
+    const env: NodeJS.ProcessEnv = { ...redisEnv, VAULT_REDIS_PREFIX: 'cli:' };
+    const target = `redis://127.0.0.1:${redis.port}/0`;
+    const moved = await w.run(['store', 'migrate', '--to', target, 'acme'], { VAULT_STORE_KEY: env.VAULT_STORE_KEY, VAULT_REDIS_PASSWORD: env.VAULT_REDIS_PASSWORD, VAULT_REDIS_PREFIX: 'cli:' });
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stderr, new RegExp(`Moved acme \\(account default, alice@example\\.test\\) from .*credentials\\.json to redis://127\\.0\\.0\\.1:${redis.port}/0`));
+    assert.equal((await w.run(['token', 'acme'])).code, 3, 'the file store no longer holds it');
+
+    const token = await w.run(['token', 'acme', '--force-refresh'], env);
+    assert.equal(token.code, 0, token.stderr);
+    const info = await w.run(['store', 'info'], env);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^store +redis$/m);
+    assert.match(info.stdout, new RegExp(`^location +redis://127\\.0\\.0\\.1:${redis.port}/0$`, 'm'));
+    assert.match(info.stdout, /^health +ok$/m);
+    assert.match(info.stdout, /^durability +appendonly, appendfsync always$/m);
+    assert.match(info.stdout, /^prefix +cli:$/m);
+    assert.doesNotMatch(info.stdout + info.stderr + moved.stderr, new RegExp(redis.password));
+
+    const kept = await w.run(['store', 'migrate', '--to', 'file', 'acme', '--keep'], env);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stderr, /^warning: these logins now live in two places/m);
+    const down = await w.run(['store', 'info'], { ...env, VAULT_STORE: `redis://127.0.0.1:${await closedPort()}/0` });
+    assert.equal(down.code, 4, down.stderr);
+    assert.match(down.stdout, /^health +cannot reach redis/m);
+  } finally {
+    w.cleanup();
+  }
+});

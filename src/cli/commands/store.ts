@@ -19,9 +19,11 @@ export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<num
     code = error.exitCode;
   }
   const format = store.kind === 'file' && code === 0 ? await fileStore(deps).format() : undefined;
+  const details = code === 0 && store.details ? await store.details() : [];
   const encrypted = format === undefined ? null : format === 'encrypted' || (format === 'absent' && Boolean(deps.env.VAULT_FILE_PASSPHRASE));
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify({ store: store.kind, location: store.location, health, encrypted, logins })}\n`);
+    const extra = Object.fromEntries(details.map(([k, v]) => [k.replace(/ /g, '_'), v]));
+    deps.io.stdout.write(`${JSON.stringify({ store: store.kind, location: store.location, health, encrypted, logins, ...extra })}\n`);
     return code;
   }
   const rows: [string, string][] = [
@@ -30,6 +32,7 @@ export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<num
     ['health', health],
     ...(encrypted === null ? [] : [['encrypted', encrypted ? 'yes' : format === 'plain' && deps.env.VAULT_FILE_PASSPHRASE ? 'no (run `vault store encrypt`)' : 'no'] as [string, string]]),
     ...(logins === null ? [] : [['logins', String(logins)] as [string, string]]),
+    ...details,
   ];
   deps.io.stdout.write(rows.map(([k, v]) => `${k.padEnd(10)} ${v}\n`).join(''));
   return code;

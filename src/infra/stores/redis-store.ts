@@ -220,14 +220,15 @@ export class RedisStore implements SecretStore {
     const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
     let fsync: string;
     try {
-      fsync = String((await this.command(['CONFIG', 'GET', 'appendfsync']) as string[])[1] ?? 'unknown');
+      const reply = (await this.command(['CONFIG', 'GET', 'appendfsync'])) as string[] | Record<string, string>;
+      fsync = String((Array.isArray(reply) ? reply[1] : reply.appendfsync) ?? 'unknown');
     } catch {
       fsync = 'unknown (CONFIG not allowed)';
     }
     const aof = field('aof_enabled') === '1';
     return [
       ['server', `redis ${field('redis_version') ?? '?'}, ${field('role') ?? '?'}, ${field('connected_slaves') ?? '0'} replica(s), ${latency.toFixed(1)} ms round trip`],
-      ['persistence', aof ? `appendonly, appendfsync ${fsync}${fsync === 'always' ? '' : ' (use always: a crash can lose the last rotated refresh token)'}` : 'no append-only file: a restart can bring back a spent refresh token (set appendonly yes, appendfsync always)'],
+      ['durability', aof ? `appendonly, appendfsync ${fsync}${fsync === 'always' ? '' : ' (use always: a crash can lose the last rotated refresh token)'}` : 'no append-only file: a restart can bring back a spent refresh token (set appendonly yes, appendfsync always)'],
       ['prefix', this.#o.prefix],
       ['key id', (await this.#seal()).keyId],
     ];
