@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -295,4 +295,21 @@ test('on a terminal: one status line while waiting, cleared when the login is do
   const screen = term.screen();
   assert.equal(screen.split('Waiting for the browser… Ctrl-C to cancel').length, 2, screen);
   assert.match(screen, /Waiting for the browser… Ctrl-C to cancel\x1b\[2KLogged in to acme as alice\.\n$/);
+});
+
+test('the listener is bound to 127.0.0.1 only: 127.0.0.2 on the same port is refused', async () => {
+  const sb = box();
+  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  const vault = startVault(['login', 'acme', '--no-browser'], sb.env);
+  const port = callbackPort(await printedUrl(vault));
+  const connects = (host: string) =>
+    new Promise<string>((resolve) => {
+      const socket = connect(port, host);
+      socket.once('connect', () => (socket.destroy(), resolve('connected')));
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    });
+  assert.equal(await connects('127.0.0.1'), 'connected');
+  assert.equal(await connects('127.0.0.2'), 'ECONNREFUSED');
+  vault.child.kill('SIGINT');
+  assert.equal((await vault.exited).code, 130);
 });

@@ -66,3 +66,23 @@ test('VAULT_ACME_REFRESH_TOKEN with nothing stored: works, warns once when rotat
     v.cleanup();
   }
 });
+
+test('VAULT_ACME_REFRESH_TOKEN stands in for the default account only: another account is not logged in', async () => {
+  const donor = await loggedIn(server);
+  const refreshToken = (await donor.readLogin())!.refresh_token!;
+  donor.cleanup();
+  const v = vaultSandbox('file', { VAULT_ACME_REFRESH_TOKEN: refreshToken });
+  try {
+    await addProvider(v, server);
+    const refreshes = server.counts.refresh;
+    for (const args of [['token', 'acme', '-a', 'work'], ['token', 'acme']]) {
+      const r = await v.run(args, args.includes('work') ? {} : { VAULT_ACCOUNT: 'work' });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /not logged in to acme as account work — run `vault login acme -a work`/);
+    }
+    assert.equal(server.counts.refresh, refreshes, 'the CI refresh token was spent for another account');
+    assert.equal((await server.introspect(refreshToken)).active, true);
+  } finally {
+    v.cleanup();
+  }
+});
