@@ -30,9 +30,9 @@ after(async () => {
   sb.cleanup();
 });
 
-async function step(args: string[], expected: number, input?: string): Promise<RunResult> {
-  // Half the steps ask for debug output with the flag, half with the variable.
-  const useFlag = stderrs.length % 2 === 0;
+async function step(args: string[], expected: number, input?: string, flag?: boolean): Promise<RunResult> {
+  // Half the steps ask for debug output with the flag, half with the variable, unless told.
+  const useFlag = flag ?? stderrs.length % 2 === 0;
   const result = await vault(sb, useFlag ? ['--debug', ...args] : args, useFlag ? {} : { VAULT_DEBUG: '1' }, input);
   stderrs.push({ args, result });
   assert.equal(result.code, expected, `vault ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
@@ -48,9 +48,20 @@ function filesUnder(dir: string): string[] {
 test('no secret in stderr, debug output, files outside the store, or the browser\'s argv', async () => {
   const secret = server.confidentialClientSecret;
   await step(['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.confidentialClientId,
-    '--client-secret-stdin', '--scope', 'openid', '--scope', 'email', '--scope', 'offline_access'], 0, secret);
+    '--client-secret-stdin', '--scope', 'openid', '--scope', 'email', '--scope', 'offline_access',
+    '--git-host', 'git.example.test'], 0, secret);
   await step(['login', 'acme'], 0);
   await step(['token', 'acme'], 0);
+  // The commands that hand the token to another program, each with the flag and the variable
+  // (30-second tokens: each of them refreshes first). exec's child shares vault's stderr and
+  // writes nothing, so whatever reaches it comes from vault.
+  for (const flag of [true, false]) {
+    await step(['exec', 'acme', '--', 'sh', '-c', 'test -n "$ACME_ACCESS_TOKEN"'], 0, undefined, flag);
+    await step(['env', 'acme'], 0, undefined, flag);
+    const git = await step(['git-credential', 'get'], 0, 'protocol=https\nhost=git.example.test\n\n', flag);
+    assert.match(git.stdout, /^password=\S{16,}$/m, 'git-credential answered a password');
+    await step(['kube-credential', 'acme'], 0, undefined, flag);
+  }
   await step(['token', 'acme', '--force-refresh', '--json'], 0);
   await step(['token', 'acme', '--scope', 'openid', '--header'], 0);
   await step(['status'], 0);
