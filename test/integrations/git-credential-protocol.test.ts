@@ -117,6 +117,22 @@ test('arbitrary requests for hosts no provider serves get no answer', async () =
   );
 });
 
+test('look-alikes of a served host (a label before or after it) get no answer: hosts match whole, never by suffix', async () => {
+  const served = ['git.example.test', 'lab.example.test', '127.0.0.1:8080'];
+  const label = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
+  const lookAlike = fc.oneof(
+    fc.tuple(label, fc.constantFrom('', '.', '-'), fc.constantFrom(...served)).map(([p, sep, h]) => `${p}${sep}${h}`),
+    fc.tuple(fc.constantFrom(...served), fc.constantFrom('', '.', '-'), label).map(([h, sep, s]) => `${h}${sep}${s}`),
+  );
+  await fc.assert(
+    fc.asyncProperty(lookAlike, fc.boolean(), async (host, upper) => {
+      const text = `protocol=https\nhost=${upper ? host.toUpperCase() : host}\n\n`;
+      assert.deepEqual(await helper('get', text), { code: 0, stdout: '', stderr: '' });
+    }),
+    { numRuns: 300, examples: [['evilgit.example.test', false], ['x.git.example.test', false], ['git.example.test.evil', false]] },
+  );
+});
+
 test('well-formed messages round-trip; nothing unsafe is ever written', () => {
   const safeKey = fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }).filter((k) => !/[=\n\r\0]/.test(k));
   const safeValue = fc.string({ unit: 'binary', maxLength: 80 }).filter((v) => !/[\n\r\0]/.test(v));
