@@ -121,7 +121,10 @@ export class RedisStore implements SecretStore {
       if (this.#pending++ === 0) client.ref();
       return await client.sendCommand(args);
     } catch (error) {
-      throw this.#failure(error);
+      const failure = this.#failure(error);
+      // A connection that failed is not used again: the next command connects afresh.
+      if (failure instanceof TemporaryError && client && !client.isReady) this.#client = undefined;
+      throw failure;
     } finally {
       if (client && --this.#pending === 0) client.unref();
     }
