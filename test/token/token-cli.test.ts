@@ -117,6 +117,44 @@ test('a provider issuing 20 s tokens: --min-valid 60 does not make every call re
   }
 });
 
+describe('--min-valid of the commands that hand the token on', () => {
+  let v: Vault;
+  before(async () => {
+    v = await loggedIn(server);
+  });
+  after(() => v.cleanup());
+
+  // How each command shows the token it hands out.
+  const commands: Array<{ name: string; args: string[]; tokenOf: (stdout: string) => string }> = [
+    { name: 'exec', args: ['exec', 'acme', '--min-valid', 'N', '--', 'sh', '-c', 'printf %s "$ACME_ACCESS_TOKEN"'], tokenOf: (out) => out },
+    { name: 'env', args: ['env', 'acme', '--min-valid', 'N', '--format', 'json'], tokenOf: (out) => (JSON.parse(out) as Record<string, string>).ACME_ACCESS_TOKEN! },
+    {
+      name: 'kube-credential',
+      args: ['kube-credential', 'acme', '--min-valid', 'N'],
+      tokenOf: (out) => (JSON.parse(out) as { status: { token: string } }).status.token,
+    },
+  ];
+  for (const command of commands) {
+    test(`${command.name}: a cached token with more life left than --min-valid is handed out; one with less is refreshed first`, async () => {
+      const handedOut = async (minValid: string) => {
+        const r = await v.run(command.args.map((a) => (a === 'N' ? minValid : a)));
+        assert.equal(r.code, 0, r.stderr);
+        return command.tokenOf(r.stdout);
+      };
+      // 100 s left of a 3100 s token: the half-lifetime cap (1550 s) is not what decides here.
+      await v.age(() => ({ issued_at: Date.now() - 3_000_000, expires_at: Date.now() + 100_000 }));
+      const cached = (await v.readAccess())!.access_token;
+      const before = refreshes();
+      assert.equal(await handedOut('90'), cached);
+      assert.equal(refreshes(), before, 'a token with 100 s left was refreshed for --min-valid 90');
+      const fresh = await handedOut('110');
+      assert.notEqual(fresh, cached, 'a token with 100 s left was handed out for --min-valid 110');
+      assert.equal(refreshes(), before + 1);
+      assert.equal((await v.readAccess())!.access_token, fresh, 'the new token is cached');
+    });
+  }
+});
+
 describe('--scope', () => {
   let v: Vault;
   before(async () => {
