@@ -187,6 +187,26 @@ describe('--scope', () => {
     assert.equal(await token(v, '--scope', 'email', '--scope', 'openid', '--scope', 'email'), a);
     assert.equal(refreshes(), before);
   });
+
+  for (const storeKind of ['file', 'keychain'] as const) {
+    test(`a re-login drops the old grant's tokens of every scope set (${storeKind} store)`, async () => {
+      const w = await loggedIn(server, storeKind);
+      try {
+        const oldNarrow = await token(w, '--scope', 'openid');
+        const oldWide = await token(w, '--scope', 'openid', '--scope', 'email');
+        await login(w);
+        assert.equal(await w.readAccess('default', ['openid']), undefined, 'the old grant\'s openid token is still cached');
+        const before = refreshes();
+        const narrow = await token(w, '--scope', 'openid');
+        assert.notEqual(narrow, oldNarrow, 'after a re-login, --scope handed out the old grant\'s token');
+        assert.notEqual(await token(w, '--scope', 'email', '--scope', 'openid'), oldWide);
+        assert.equal(refreshes(), before + 2, 'each scope set was refreshed from the new grant');
+        assert.equal((await server.introspect(narrow.trim())).scope, 'openid');
+      } finally {
+        w.cleanup();
+      }
+    });
+  }
 });
 
 describe('output formats', () => {
