@@ -161,7 +161,9 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   if (!login.from_env) {
     // A rotating server spends the stored refresh token the moment it answers (RFC 9700 §4.14.2):
     // prove the store takes a write before asking (disk full, read-only, quota), so such a fault
-    // costs this call and not the login.
+    // costs this call and not the login. A lock file has no fence: a holder that lost it while
+    // paused must not write back a refresh token that a later holder may have rotated since.
+    if (lock.stillHeld && !lock.stillHeld()) return undefined;
     if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(login)))) return undefined;
   }
   const oauth = await import('../infra/oauth-client.js');

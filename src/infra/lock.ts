@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, VaultError, ExitCode } from '../core/errors.js';
 
@@ -9,7 +9,10 @@ import { StoreError, VaultError, ExitCode } from '../core/errors.js';
  * holder that was paused past its lease cannot put back a spent refresh token.
  */
 export type Release = (() => Promise<void>) & {
+  /** Whether the lock is still ours; true also commits it to a grant (see INFLIGHT_MS, or the lease's stretch). */
   held(): boolean | Promise<boolean>;
+  /** A lock file's check alone, with no commitment: for writes before the grant that no fence guards. */
+  stillHeld?(): boolean;
   fencedSet?(key: string, value: string): Promise<boolean>;
 };
 
@@ -22,6 +25,33 @@ export interface LockOptions {
 // A holder refreshes the lock's mtime every STALE_MS/2; a lock not refreshed for STALE_MS belongs
 // to a dead process (SIGKILL, power loss) and is taken over. proper-lockfile's minimum is 5 s.
 export const STALE_MS = 5000;
+
+// Once a holder may have sent a refresh grant, taking its lock over would spend the same refresh
+// token twice, and a rotating server then revokes the login (RFC 9700 §4.14.2). A holder starved of
+// CPU (a storm of processes on a small machine) cannot refresh its lock's mtime, so from `held()`
+// on it marks the lock as committed; waiters then treat it as stale only after INFLIGHT_MS, or at
+// once when the marking process is gone. A grant and its retries end well within it.
+const INFLIGHT_MS = 120_000;
+
+/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** How long waiters must wait before taking over the lock at `file`, given its in-flight marker. */
+function staleFor(file: string): number {
+  // No marker, or a damaged one: the ordinary rule.
+  const [pid, identity, until] = readQuietly(`${file}.inflight`).split(' ');
+  const left = Number(until) - Date.now();
+  if (identity && identity === lockIdentity(`${file}.lock`) && left > 0 && processAlive(Number(pid))) return Math.max(STALE_MS, left);
+  return STALE_MS;
+}
 
 /**
  * Makes sure `dir` exists, belongs to this user and is closed to others. A lock or data directory
@@ -54,6 +84,22 @@ function lockIdentity(path: string): string | undefined {
   }
 }
 
+function readQuietly(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
 /**
  * Takes the named cross-process lock in `dir`, waiting for its holder when needed.
  * Lock names must be safe file names (they are built from validated provider and account names).
@@ -69,7 +115,7 @@ export async function acquireLock(dir: string, name: string, options: LockOption
     try {
       const release = await lock(file, {
         realpath: false,
-        stale: STALE_MS,
+        stale: staleFor(file),
         retries: { retries: 40, factor: 1.2, minTimeout: 10, maxTimeout: 100, randomize: true },
         onCompromised: (error) => options.debug?.(`lock ${name}: compromised (${error.message})`),
       });
@@ -78,8 +124,12 @@ export async function acquireLock(dir: string, name: string, options: LockOption
       // lock to the next process. The lock directory it created is then gone or replaced: its inode
       // and birth time identify it, checked synchronously right before anything irreversible.
       const identity = lockIdentity(`${file}.lock`);
+      const marker = `${file}.inflight`;
+      let marked = false;
       return Object.assign(
         async () => {
+          // Only our own marker: after INFLIGHT_MS another holder may have marked the lock anew.
+          if (marked && readQuietly(marker).startsWith(`${process.pid} ${identity} `)) unlinkQuietly(marker);
           try {
             await release();
           } catch {
@@ -87,7 +137,15 @@ export async function acquireLock(dir: string, name: string, options: LockOption
           }
           options.debug?.(`lock ${name}: released`);
         },
-        { held: () => identity !== undefined && lockIdentity(`${file}.lock`) === identity },
+        {
+          stillHeld: () => identity !== undefined && lockIdentity(`${file}.lock`) === identity,
+          held: () => {
+            if (identity === undefined || lockIdentity(`${file}.lock`) !== identity) return false;
+            writeFileSync(marker, `${process.pid} ${identity} ${Date.now() + INFLIGHT_MS}`, { mode: 0o600 });
+            marked = true;
+            return true;
+          },
+        },
       );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

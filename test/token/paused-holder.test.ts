@@ -67,3 +67,40 @@ test('a holder paused past the stale time starts over instead of spending the ro
   assert.equal(server.counts.grantRevoked, revoked, 'reuse detection never fired');
   assert.equal((await server.introspect(other.stdout.trim())).active, true);
 });
+
+test('a holder stopped after committing to the refresh grant keeps its lock: nobody spends the refresh token twice', async (t) => {
+  await expire(v);
+  const refreshes = server.counts.refresh;
+  const revoked = server.counts.grantRevoked;
+  // Stopped right after its last lock check, when the grant is about to leave: a process starved of
+  // CPU in a storm looks the same to the others (its lock's mtime goes stale).
+  const holder = spawn(process.execPath, ['--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
+    env: { ...v.env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: 'refresh: acme' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  t.after(() => killGroup(holder));
+  let out = '';
+  let err = '';
+  holder.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  holder.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = once(holder, 'exit');
+  while (!stopped(holder.pid!)) {
+    assert.equal(holder.exitCode ?? holder.signalCode, null, `vault ended before it paused:\n${err}`);
+    await sleep(20);
+  }
+
+  const other = v.run(['token', 'acme']);
+  await sleep(8000); // past the 5 s after which an uncommitted lock is taken over
+  assert.equal(server.counts.refresh, refreshes, 'the waiting process did not refresh in the holder\'s place');
+
+  holder.kill('SIGCONT');
+  const [code] = await exited;
+  assert.equal(code, 0, err);
+  const second = await other;
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, out, 'the waiting process hands out the holder\'s token');
+  assert.equal(server.counts.refresh, refreshes + 1);
+  assert.equal(server.counts.grantRevoked, revoked, 'reuse detection never fired');
+  assert.equal((await server.introspect(out.trim())).active, true);
+});

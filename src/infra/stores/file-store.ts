@@ -2,23 +2,12 @@ import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, readFileSync, r
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 import { seal, unseal, type EncryptedFile } from './file-crypto.js';
-import { STALE_MS, acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
+import { STALE_MS, acquireLock, processAlive, checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { SecretStore } from './store.js';
 
 interface PlainFile {
   v: 1;
   entries: Record<string, string>;
-}
-
-/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Whether this process has said that a passphrase is set for a plaintext store (once is enough). */
