@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { StoreError, VaultError, ExitCode } from '../core/errors.js';
 
 /**
@@ -58,8 +58,27 @@ function staleFor(file: string): number {
  * someone else can write to could be used to block us or to swap files under us.
  */
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new StoreError(`cannot create ${dir}: ${whyNotWritable(dir, error as NodeJS.ErrnoException)}`);
+  }
   checkPrivateDir(dir);
+}
+
+/**
+ * The reason a directory could not be made. A recursive mkdir on a read-only filesystem reports
+ * ENOENT; asking the nearest existing ancestor for write access names the real cause (EROFS, EACCES).
+ */
+function whyNotWritable(dir: string, error: NodeJS.ErrnoException): string {
+  let ancestor = dirname(dir);
+  while (!existsSync(ancestor) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+  try {
+    accessSync(ancestor, constants.W_OK);
+  } catch (denied) {
+    return `${(denied as NodeJS.ErrnoException).code}: ${ancestor} is not writable`;
+  }
+  return error.code ?? error.message;
 }
 
 /** The checks of ensurePrivateDir for a directory that must already exist. */

@@ -151,6 +151,7 @@ export const STORAGE_FAULTS = [
   'disk full during a refresh (tmpfs)',
   'disk full during a new login over an old one (tmpfs)',
   'file size limit during a refresh (RLIMIT_FSIZE)',
+  'data directory on a read-only filesystem during a refresh',
   'keychain locked between two calls',
   'keychain locked while the refresh is in flight',
 ] as const;

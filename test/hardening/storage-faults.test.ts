@@ -178,6 +178,33 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
       }
     }),
 
+  'data directory on a read-only filesystem during a refresh': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      const unmount = await storeOnTmpfs(box);
+      try {
+        const before = readFileSync(credentialsFile(box));
+        // First without the lock directory (a store copied in by hand), then with it.
+        for (const locks of [false, true]) {
+          if (locks) mkdirSync(join(box.env.VAULT_DATA_DIR!, 'locks'), { mode: 0o700 });
+          const remounted = await runCommand('mount', ['-o', 'remount,ro', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH });
+          assert.equal(remounted.code, 0, remounted.stderr);
+          const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
+          assert.equal(r.code, 5, r.stderr);
+          assert.match(errorLine(r.stderr), /EROFS/);
+          assert.ok(errorLine(r.stderr).includes(box.env.VAULT_DATA_DIR!), 'the message does not name the data directory');
+          if (!locks) assert.equal((await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH })).code, 0);
+        }
+        assert.equal(world.server.counts.refresh, 0, 'the refresh token was spent although the new one could not be stored');
+        assert.deepEqual(readFileSync(credentialsFile(box)), before);
+        const writable = await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH });
+        assert.equal(writable.code, 0, writable.stderr);
+        await assertLoginIntact(world, box, refreshToken);
+      } finally {
+        await unmount();
+      }
+    }),
+
   'disk full during a new login over an old one (tmpfs)': () =>
     withLogin({}, async (world, box) => {
       const refreshToken = storedRefreshToken(box);
