@@ -123,6 +123,27 @@ test('after logout the account is gone from the list, and naming it exits 3', as
   assert.match(named.stderr, /`vault login acme`/);
 });
 
+test('a corrupt login entry gets a row saying so, with the command that removes it; the other rows still print', async () => {
+  const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
+  doc.entries['rt:acme:broken'] = '{"v":1,"refresh_token":';
+  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+  const table = ok(await status([]), 'status');
+  assert.match(table.stdout, /^acme\s+broken\s+-\s+-\s+-\s+corrupt: run `vault logout acme -a broken`\s+file$/m);
+  assert.match(table.stdout, /^acme\s+work\s.*\syes\s+file$/m);
+  assert.match(table.stderr, /^warning: entry "rt:acme:broken" of .*credentials\.json is corrupt \(not JSON\)/m);
+  const json = JSON.parse(ok(await status(['acme', '--json']), 'status --json').stdout) as StatusJson;
+  assert.deepEqual(json.accounts.map((a) => a.account), ['broken', 'work']);
+  assert.deepEqual(json.accounts[0], {
+    provider: 'acme', account: 'broken', identity: null, scopes: [], expires_at: null, refresh_token_stored: false, store: 'file',
+    corrupt: true, fix: 'vault logout acme -a broken',
+  });
+  ok(await vault(sb, ['logout', 'acme', '-a', 'broken']), 'the command the row names');
+  const after = ok(await status([]), 'status');
+  assert.doesNotMatch(after.stdout, /broken/);
+  assert.match(after.stdout, /^acme\s+work\s/m);
+});
+
 test('a CI refresh token from VAULT_<NAME>_REFRESH_TOKEN is listed with store "env"', async () => {
   const json = JSON.parse(ok(await status(['acme', '--json'], { VAULT_ACME_REFRESH_TOKEN: 'ci-refresh-token-value' }), 'status').stdout) as StatusJson;
   const ci = json.accounts.find((a) => a.account === 'default');

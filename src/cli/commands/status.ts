@@ -1,9 +1,9 @@
 import { serverText } from '../../core/server-text.js';
-import { LoginRequiredError, loginCommand } from '../../core/errors.js';
+import { LoginRequiredError, StoreError, loginCommand } from '../../core/errors.js';
 import { checkAccountName } from '../../core/names.js';
 import { getProvider, loadConfig } from '../../core/providers.js';
 import { readAccess, readLogin } from '../../core/token-service.js';
-import { accessKey, isoTime, loginKey, type AccessRecord, type LoginRecord } from '../../core/token-set.js';
+import { accessKey, isoTime, loginKey, parseRecord, type AccessRecord, type LoginRecord } from '../../core/token-set.js';
 import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { EnvStore } from '../../infra/stores/env-store.js';
@@ -29,6 +29,20 @@ export interface AccountStatus {
   /** The server refused the stored refresh token (invalid_grant) since the last login. */
   refresh_token_rejected: boolean;
   store: SecretStore['kind'];
+  /** The entry cannot be read (corrupt, or from a newer vault): the command that removes it. */
+  fix?: string;
+}
+
+function logoutCommand(provider: string, account: string): string {
+  return account === 'default' ? `vault logout ${provider}` : `vault logout ${provider} -a ${account}`;
+}
+
+/** The row of a login entry that cannot be read: one bad entry must not hide the others. */
+function unreadableLogin(provider: string, account: string, store: SecretStore['kind']): AccountStatus {
+  return {
+    provider, account, identity: null, scopes: [], expires_at: null, access_cached: false,
+    refresh_token_stored: false, refresh_token_rejected: false, store, fix: logoutCommand(provider, account),
+  };
 }
 
 /** `rt:<provider>:<account>` → its parts; names cannot contain `:` (core/names.ts). */
@@ -64,8 +78,18 @@ export async function collectStatus(deps: Deps, filter: { provider?: string; acc
   for (const key of keys) {
     const id = parseLoginKey(key);
     if (!id || (filter.account !== undefined && id.account !== filter.account)) continue;
-    const login = await readLogin(store, id.provider, id.account);
-    if (!login) continue;
+    // Read first, parse apart: a store that cannot be read (a locked keychain) still fails status.
+    const raw = await store.get(key);
+    if (raw === null) continue;
+    let login: LoginRecord;
+    try {
+      login = parseRecord<LoginRecord>(raw, store.describe(key), ['obtained_at']);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      deps.io.stderr.write(`warning: ${error.message}\n`);
+      rows.push(unreadableLogin(id.provider, id.account, store.kind));
+      continue;
+    }
     const access = await readAccess(store, accessKey(id.provider, id.account), (m) =>
       deps.io.stderr.write(`warning: ${m}; the next \`vault token ${id.provider}\` replaces it\n`),
     );
@@ -85,6 +109,7 @@ export async function collectStatus(deps: Deps, filter: { provider?: string; acc
 
 /** "expires in 42m", "expired", "no expiry" or "none cached", relative to `now`. */
 export function describeExpiry(row: AccountStatus, now: number): string {
+  if (row.fix) return '-';
   if (!row.access_cached) return 'none cached';
   if (row.expires_at === null) return 'no expiry';
   const left = Math.floor((row.expires_at - now) / 1000);
@@ -103,7 +128,7 @@ export function formatTable(rows: AccountStatus[], now: number): string {
     r.identity ?? '-',
     r.scopes.join(' ') || '-',
     describeExpiry(r, now),
-    r.refresh_token_rejected ? 'rejected' : r.refresh_token_stored ? 'yes' : 'no',
+    r.fix ? `corrupt: run \`${r.fix}\`` : r.refresh_token_rejected ? 'rejected' : r.refresh_token_stored ? 'yes' : 'no',
     r.store,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -120,6 +145,7 @@ export function formatJson(rows: AccountStatus[]): string {
       expires_at: r.expires_at === null ? null : isoTime(r.expires_at),
       refresh_token_stored: r.refresh_token_stored,
       store: r.store,
+      ...(r.fix && { corrupt: true, fix: r.fix }),
     })),
   })}\n`;
 }
