@@ -252,7 +252,9 @@ export async function withLogin(
   options: { extra?: NodeJS.ProcessEnv; adjust?: (box: Sandbox) => void },
   body: (world: World, box: Sandbox) => Promise<void>,
 ): Promise<void> {
-  const world = await startWorld();
+  // The login's access token outlives the case: a case that needs a refresh asks for one
+  // (--force-refresh) or drops the cache, so a slow machine cannot slip an extra refresh in.
+  const world = await startWorld({ accessTokenTtl: 300 });
   try {
     const box = await loggedIn(world, options.extra ?? {}, options.adjust);
     try {
