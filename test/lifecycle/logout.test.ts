@@ -156,6 +156,22 @@ test('logging out of nothing is a no-op success with a note; an unknown provider
   assert.equal((await vault(sb, ['logout', 'nosuch'])).code, 2);
 });
 
+test('a provider removed from config.toml by hand: logout still removes its stored entries, with a note', async () => {
+  const sb = fresh();
+  await addProvider(sb, server);
+  await login(sb);
+  ok(await vault(sb, ['token', 'acme', '--scope', 'openid']), 'token --scope');
+  writeFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), '', { mode: 0o600 });
+  const out = ok(await vault(sb, ['logout', 'acme']), 'logout of a provider no longer configured');
+  assert.match(out.stderr, /^note: acme is not configured/m);
+  assert.match(out.stderr, /not revoked: acme is no longer configured/);
+  assert.match(out.stderr, /removed 3 entries/);
+  assert.deepEqual(Object.keys(fileEntries(sb)), []);
+  const again = await vault(sb, ['logout', 'acme']);
+  assert.equal(again.code, 2, 'with nothing stored, an unknown provider is a usage error again');
+  assert.match(again.stderr, /^error: .*acme/m);
+});
+
 test('a corrupt login record is removed (it cannot be revoked)', async () => {
   const sb = fresh();
   await addProvider(sb, server);
@@ -164,7 +180,7 @@ test('a corrupt login record is removed (it cannot be revoked)', async () => {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
   doc.entries['rt:acme:default'] = '{"v":1, truncated';
   writeFileSync(file, JSON.stringify(doc));
-  assert.equal((await vault(sb, ['status'])).code, 5, 'status reports the corrupt entry');
+  assert.match(ok(await vault(sb, ['status']), 'status').stdout, /^acme\s+default\s.*corrupt: run `vault logout acme`/m, 'status reports the corrupt entry');
   const out = ok(await vault(sb, ['logout', 'acme']), 'logout');
   assert.match(out.stderr, /not revoked: .*corrupt/);
   assert.deepEqual(accountKeys(Object.keys(fileEntries(sb)), 'default'), []);

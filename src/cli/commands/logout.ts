@@ -1,10 +1,11 @@
 import { serverText } from '../../core/server-text.js';
 import { TemporaryError, VaultError } from '../../core/errors.js';
-import type { Provider } from '../../core/providers.js';
+import { checkProviderName } from '../../core/names.js';
+import { loadConfig, type Provider } from '../../core/providers.js';
 import { readClientSecret, refreshLock } from '../../core/token-service.js';
 import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/token-set.js';
 import type { Deps } from '../../infra/io.js';
-import { lockDir } from '../../infra/paths.js';
+import { configFile, lockDir } from '../../infra/paths.js';
 import { holdSignals } from '../../infra/signals.js';
 import { openStore, type SecretStore } from '../../infra/stores/index.js';
 import { unreachableKeychainNote } from '../../infra/stores/keychain-reach.js';
@@ -53,9 +54,12 @@ async function readForLogout(store: SecretStore, key: string): Promise<{ login?:
 }
 
 /** Revokes (unless told not to), deletes the entries, and reports what became of both. */
-async function removeLogin(deps: Deps, store: SecretStore, provider: Provider, who: string, opts: LogoutOptions, stored: Awaited<ReturnType<typeof readForLogout>>, keys: string[]): Promise<number> {
+async function removeLogin(
+  deps: Deps, store: SecretStore, name: string, provider: Provider | undefined, who: string, opts: LogoutOptions, stored: Awaited<ReturnType<typeof readForLogout>>, keys: string[],
+): Promise<number> {
   let revocation: Revocation;
   if (!opts.revoke) revocation = { done: false, reason: '--no-revoke' };
+  else if (!provider) revocation = { done: false, reason: `${name} is no longer configured, so its revocation endpoint is unknown` };
   else if (stored.login) revocation = await revokeAtProvider(deps, store, provider, stored.login);
   else revocation = { done: false, reason: stored.unreadable ?? 'no login record, only cached access tokens' };
   let removed = 0;
@@ -66,7 +70,7 @@ async function removeLogin(deps: Deps, store: SecretStore, provider: Provider, w
   }
   const as = stored.login?.identity ? ` as ${serverText(stored.login.identity)}` : '';
   if (revocation.done) {
-    deps.io.stderr.write(`Revoked the ${revocation.what} at ${provider.name}.\n`);
+    deps.io.stderr.write(`Revoked the ${revocation.what} at ${name}.\n`);
   } else if ('reason' in revocation) {
     deps.io.stderr.write(`not revoked: ${revocation.reason}\n`);
   }
@@ -76,33 +80,46 @@ async function removeLogin(deps: Deps, store: SecretStore, provider: Provider, w
     const failure = revocation.failure instanceof VaultError && revocation.failure.cause !== undefined ? revocation.failure.cause : revocation.failure;
     // RFC 7009 §2.2.1: after a failed revocation (503 included) the token must be assumed to be still valid.
     throw new TemporaryError(
-      `revocation at ${provider.name} failed: ${describe(failure)}; the local login is removed, but the refresh token may stay valid at ${provider.name} until it expires (revoke it in the provider's account settings)`,
+      `revocation at ${name} failed: ${describe(failure)}; the local login is removed, but the refresh token may stay valid at ${name} until it expires (revoke it in the provider's account settings)`,
       { cause: revocation.failure },
     );
   }
   return 0;
 }
 
+/**
+ * A provider named on the command line that config.toml no longer has (removed by hand, or by
+ * `provider remove` while a login was in progress) may still have entries in the store: logout
+ * must be able to remove them, or they would stay there for good.
+ */
+function unconfigured(deps: Deps, providerName: string | undefined): providerName is string {
+  return providerName !== undefined && loadConfig(configFile(deps.env)).providers[checkProviderName(providerName)] === undefined;
+}
+
 export async function run(deps: Deps, providerName: string | undefined, opts: LogoutOptions): Promise<number> {
-  const provider = loadProvider(deps, providerName);
+  const provider = unconfigured(deps, providerName) ? undefined : loadProvider(deps, providerName);
+  const name = provider?.name ?? providerName!;
   const account = accountOf(deps, opts.account);
-  const who = account === 'default' ? provider.name : `${provider.name} (account ${account})`;
+  const who = account === 'default' ? name : `${name} (account ${account})`;
   const store = openStore(deps);
   // Under the refresh lock: a concurrent `vault token` must neither rotate the refresh token
   // between our read and its revocation nor write a fresh access token after we deleted them.
-  const release = await refreshLock({ store, lockDir: lockDir(deps.env), debug: deps.debug }, provider.name, account);
+  const release = await refreshLock({ store, lockDir: lockDir(deps.env), debug: deps.debug }, name, account);
   try {
-    const key = loginKey(provider.name, account);
+    const key = loginKey(name, account);
     const stored = await readForLogout(store, key);
-    const cached = await store.keys(accessPrefix(provider.name, account));
+    const cached = await store.keys(accessPrefix(name, account));
     if (!stored.present && cached.length === 0) {
+      // Nothing stored under a name nobody configured: the usual unknown-provider error (exit 2).
+      if (!provider) loadProvider(deps, providerName);
       const unreachable = unreachableKeychainNote(deps.env);
       deps.io.stderr.write(`Not logged in to ${who}: nothing to remove.${unreachable ? ` But ${unreachable}.` : ''}\n`);
       return 0;
     }
     // A signal waits until the entries are gone (see holdSignals): a login revoked at the provider
     // but left in the store would only fail later, with a message about a rejected token.
-    return await holdSignals(`the login to ${who} was removed`, () => removeLogin(deps, store, provider, who, opts, stored, [key, ...cached]), deps.debug);
+    if (!provider) deps.io.stderr.write(`note: ${name} is not configured (any more); removing what is stored for it\n`);
+    return await holdSignals(`the login to ${who} was removed`, () => removeLogin(deps, store, name, provider, who, opts, stored, [key, ...cached]), deps.debug);
   } finally {
     await release();
   }
