@@ -165,6 +165,12 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
     // paused must not write back a refresh token that a later holder may have rotated since.
     if (lock.stillHeld && !lock.stillHeld()) return undefined;
     if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(login)))) return undefined;
+  } else {
+    // The same proof for a CI refresh token: its rotated successor goes to the store. The probe
+    // is taken back at once, so the variable stays the only copy until the server rotates it.
+    const probe = loginKey(provider.name, req.account);
+    if (!(await writeUnderLock(store, lock, probe, JSON.stringify(login)))) return undefined;
+    await store.delete(probe);
   }
   const oauth = await import('../infra/oauth-client.js');
   const secret = await readClientSecret(store, deps.env, provider.name);

@@ -152,6 +152,7 @@ export const STORAGE_FAULTS = [
   'disk full during a new login over an old one (tmpfs)',
   'file size limit during a refresh (RLIMIT_FSIZE)',
   'data directory on a read-only filesystem during a refresh',
+  'disk full before a refresh with VAULT_<NAME>_REFRESH_TOKEN (tmpfs)',
   'keychain locked between two calls',
   'keychain locked while the refresh is in flight',
 ] as const;

@@ -205,6 +205,27 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
       }
     }),
 
+  'disk full before a refresh with VAULT_<NAME>_REFRESH_TOKEN (tmpfs)': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      writeFileSync(credentialsFile(box), `${JSON.stringify({ v: 1, entries: {} })}\n`, { mode: 0o600 });
+      const ci = { VAULT_ACME_REFRESH_TOKEN: refreshToken };
+      const unmount = await storeOnTmpfs(box);
+      try {
+        const filler = fill(box.env.VAULT_DATA_DIR!);
+        const r = await vault(box, ['token', PROVIDER], ci);
+        assert.equal(r.code, 5, r.stderr);
+        assert.match(errorLine(r.stderr), /ENOSPC/);
+        assert.equal(world.server.counts.refresh, 0, 'the CI refresh token was spent although its successor could not be stored');
+        assert.equal((await world.server.introspect(refreshToken)).active, true);
+        unlinkSync(filler);
+        await ok(box, ['token', PROVIDER], ci);
+        assert.equal(world.server.counts.refresh, 1);
+      } finally {
+        await unmount();
+      }
+    }),
+
   'disk full during a new login over an old one (tmpfs)': () =>
     withLogin({}, async (world, box) => {
       const refreshToken = storedRefreshToken(box);
