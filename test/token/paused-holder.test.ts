@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
@@ -30,27 +30,34 @@ function stopped(pid: number): boolean {
   return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('T');
 }
 
+/**
+ * `vault token acme --debug` stopped by SIGSTOP right after the debug line matching `at`, in its own
+ * process group (ended after the test whatever state a failure left it in). Resolves once stopped.
+ */
+async function stoppedAt(t: TestContext, at: string) {
+  const child = spawn(process.execPath, ['--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
+    env: { ...v.env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: at },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  t.after(() => killGroup(child));
+  const seen = { out: '', err: '' };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (seen.out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (seen.err += d));
+  const exited = once(child, 'exit');
+  while (!stopped(child.pid!)) {
+    assert.equal(child.exitCode ?? child.signalCode, null, `vault ended before it paused:\n${seen.err}`);
+    await sleep(20);
+  }
+  return { child, seen, exited };
+}
+
 test('a holder paused past the stale time starts over instead of spending the rotated refresh token', async (t) => {
   await expire(v);
   const refreshes = server.counts.refresh;
   const revoked = server.counts.grantRevoked;
   // Paused after discovery, the last step before the refresh grant is sent.
-  const paused = spawn(process.execPath, ['--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
-    env: { ...v.env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: 'HTTP GET .*openid-configuration' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, ended after the test whatever state a failure left it in (stopped).
-    detached: true,
-  });
-  t.after(() => killGroup(paused));
-  let out = '';
-  let err = '';
-  paused.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  paused.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = once(paused, 'exit');
-  while (!stopped(paused.pid!)) {
-    assert.equal(paused.exitCode ?? paused.signalCode, null, `vault ended before it paused:\n${err}`);
-    await sleep(20);
-  }
+  const { child: paused, seen, exited } = await stoppedAt(t, 'HTTP GET .*openid-configuration');
 
   // The lock goes stale after 5 s; the next caller takes it over and refreshes.
   const other = await v.run(['token', 'acme']);
@@ -59,10 +66,10 @@ test('a holder paused past the stale time starts over instead of spending the ro
 
   paused.kill('SIGCONT');
   const [code] = await exited;
-  assert.equal(code, 0, err);
-  assert.equal(out, other.stdout, 'the resumed process hands out the token the other process obtained');
-  assert.match(err, /lock: lost while paused; starting over/);
-  assert.doesNotMatch(err, /refresh: acme/, 'no refresh grant was sent with the spent refresh token');
+  assert.equal(code, 0, seen.err);
+  assert.equal(seen.out, other.stdout, 'the resumed process hands out the token the other process obtained');
+  assert.match(seen.err, /lock: lost while paused; starting over/);
+  assert.doesNotMatch(seen.err, /refresh: acme/, 'no refresh grant was sent with the spent refresh token');
   assert.equal(server.counts.refresh, refreshes + 1);
   assert.equal(server.counts.grantRevoked, revoked, 'reuse detection never fired');
   assert.equal((await server.introspect(other.stdout.trim())).active, true);
@@ -74,21 +81,7 @@ test('a holder stopped after committing to the refresh grant keeps its lock: nob
   const revoked = server.counts.grantRevoked;
   // Stopped right after its last lock check, when the grant is about to leave: a process starved of
   // CPU in a storm looks the same to the others (its lock's mtime goes stale).
-  const holder = spawn(process.execPath, ['--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
-    env: { ...v.env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: 'refresh: acme' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  t.after(() => killGroup(holder));
-  let out = '';
-  let err = '';
-  holder.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  holder.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = once(holder, 'exit');
-  while (!stopped(holder.pid!)) {
-    assert.equal(holder.exitCode ?? holder.signalCode, null, `vault ended before it paused:\n${err}`);
-    await sleep(20);
-  }
+  const { child: holder, seen, exited } = await stoppedAt(t, 'refresh: acme');
 
   const other = v.run(['token', 'acme']);
   await sleep(8000); // past the 5 s after which an uncommitted lock is taken over
@@ -96,11 +89,11 @@ test('a holder stopped after committing to the refresh grant keeps its lock: nob
 
   holder.kill('SIGCONT');
   const [code] = await exited;
-  assert.equal(code, 0, err);
+  assert.equal(code, 0, seen.err);
   const second = await other;
   assert.equal(second.code, 0, second.stderr);
-  assert.equal(second.stdout, out, 'the waiting process hands out the holder\'s token');
+  assert.equal(second.stdout, seen.out, 'the waiting process hands out the holder\'s token');
   assert.equal(server.counts.refresh, refreshes + 1);
   assert.equal(server.counts.grantRevoked, revoked, 'reuse detection never fired');
-  assert.equal((await server.introspect(out.trim())).active, true);
+  assert.equal((await server.introspect(seen.out.trim())).active, true);
 });
