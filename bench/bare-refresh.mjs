@@ -5,7 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as client from 'openid-client';
 
 const { BENCH_ISSUER: issuer, BENCH_CLIENT_ID: clientId, BENCH_RT_FILE: file } = process.env;
-const config = await client.discovery(new URL(issuer), clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+const config = await client.discovery(new URL(issuer), clientId, undefined, client.None(), {
+  execute: [client.allowInsecureRequests],
+});
 const tokens = await client.refreshTokenGrant(config, readFileSync(file, 'utf8'));
 if (tokens.refresh_token) writeFileSync(file, tokens.refresh_token);
 process.stdout.write(`${tokens.access_token}\n`);

@@ -14,9 +14,13 @@ import { expire, loggedIn, type StoreKind, type Vault } from '../test/token/setu
 // The keychain figures need a Secret Service: without a session bus, run again inside a
 // throwaway one (the same gnome-keyring session the tests use).
 if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.VAULT_IN_TEST_KEYRING && hasKeyringTools()) {
-  const r = spawnSync('sh', [join(ROOT, 'scripts', 'with-keyring.sh'), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    'sh',
+    [join(ROOT, 'scripts', 'with-keyring.sh'), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+    },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -48,7 +52,9 @@ interface Run {
 }
 
 function hasKeyringTools(): boolean {
-  return ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
+  return ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send'].every(
+    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0,
+  );
 }
 
 function runOnce(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
@@ -105,13 +111,19 @@ function verdict(what: string, value: string, ok: boolean, target: string): void
 }
 
 /** Prints medians and each command's ratio to the baseline; `targets` maps names to a ratio target. */
-function report(title: string, times: Map<string, number[]>, baseline: string, targets: Record<string, number> = {}): void {
+function report(
+  title: string,
+  times: Map<string, number[]>,
+  baseline: string,
+  targets: Record<string, number> = {},
+): void {
   const base = median(times.get(baseline)!);
   console.log(`\n${title}  (${times.get(baseline)!.length} interleaved rounds, medians)`);
   for (const [name, t] of times) {
     const m = median(t);
     const target = targets[name];
-    const ratio = name === baseline ? '' : `  ${(m / base).toFixed(2)}× ${baseline}${target ? `  (target ≤ ${target}×)` : ''}`;
+    const ratio =
+      name === baseline ? '' : `  ${(m / base).toFixed(2)}× ${baseline}${target ? `  (target ≤ ${target}×)` : ''}`;
     console.log(`  ${name.padEnd(58)} ${fmt(m).padStart(10)}   p90 ${fmt(quantile(t, 0.9)).padStart(10)}${ratio}`);
     if (target) verdict(name, `${(m / base).toFixed(2)}×`, m / base <= target, `≤ ${target}×`);
   }
@@ -131,7 +143,12 @@ async function storm(v: Vault, label: string, n: number, counts: () => number): 
     `  ${String(n).padStart(3)} processes (${label}):  refresh grants ${grants} (target 1),  exit 0: ${ok}/${n},  distinct tokens ${tokens},` +
       `  latency median ${fmt(median(latencies))}, max ${fmt(Math.max(...latencies))}`,
   );
-  verdict(`expiry storm, ${n} processes (${label}): refresh grants`, String(grants), grants === 1 && ok === n && tokens === 1, '1, all exit 0');
+  verdict(
+    `expiry storm, ${n} processes (${label}): refresh grants`,
+    String(grants),
+    grants === 1 && ok === n && tokens === 1,
+    '1, all exit 0',
+  );
 }
 
 function peakRssKiB(argv: string[], env: NodeJS.ProcessEnv): number | undefined {
@@ -146,9 +163,15 @@ const sandboxes: Vault[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
 try {
   if (BEFORE) console.log(`BENCH_BEFORE: also timing ${BEFORE}`);
-  console.log(`vault bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${ROUNDS} rounds`);
+  console.log(
+    `vault bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${ROUNDS} rounds`,
+  );
   // Other work on the machine stretches every process alike but inflates the ratios: say how busy it was.
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(
     `NODE_EXTRA_CA_CERTS is unset for every timed command${process.env.NODE_EXTRA_CA_CERTS ? ` (here it is ${process.env.NODE_EXTRA_CA_CERTS})` : ''}: it alone makes node start about 3× slower and hides every difference`,
   );
@@ -161,7 +184,11 @@ try {
     ...(keychain
       ? [
           { label: 'keychain, access token in the runtime dir', kind: 'keychain' as const, env: {} },
-          { label: 'keychain, VAULT_ACCESS_CACHE=store', kind: 'keychain' as const, env: { VAULT_ACCESS_CACHE: 'store' } },
+          {
+            label: 'keychain, VAULT_ACCESS_CACHE=store',
+            kind: 'keychain' as const,
+            env: { VAULT_ACCESS_CACHE: 'store' },
+          },
         ]
       : []),
   ];
@@ -181,8 +208,20 @@ try {
   const hot = await interleaved([
     nodeBaseline,
     { name: floor, argv: [process.execPath, join(ROOT, 'bench', 'floor.cjs')], env: fileVault.env },
-    ...variants.map(({ label }) => ({ name: hotName(label), argv: vaultCmd('token', 'acme'), env: vaults.get(label)!.env })),
-    ...(keychain ? [{ name: keyringFloor, argv: [process.execPath, join(ROOT, 'bench', 'bare-keyring.cjs')], env: vaults.get(variants[2]!.label)!.env }] : []),
+    ...variants.map(({ label }) => ({
+      name: hotName(label),
+      argv: vaultCmd('token', 'acme'),
+      env: vaults.get(label)!.env,
+    })),
+    ...(keychain
+      ? [
+          {
+            name: keyringFloor,
+            argv: [process.execPath, join(ROOT, 'bench', 'bare-keyring.cjs')],
+            env: vaults.get(variants[2]!.label)!.env,
+          },
+        ]
+      : []),
     // The other build reads access tokens where it always did: the file store, or the keychain.
     ...(BEFORE
       ? [variants[0]!, ...variants.slice(2)].map(({ label }) => ({
@@ -197,7 +236,9 @@ try {
     ...(keychain && { [hotName(variants[1]!.label)]: 1.15 }),
   });
   const over = (name: string) => median(hot.get(name)!) - median(hot.get('node -e 0')!);
-  console.log(`  file store: vault adds ${fmt(over(hotName('file')) - over(floor))} to a program that only reads the same two files`);
+  console.log(
+    `  file store: vault adds ${fmt(over(hotName('file')) - over(floor))} to a program that only reads the same two files`,
+  );
   if (keychain) {
     console.log(
       `  keychain read through the Secret Service alone costs ${fmt(over(keyringFloor))} over node; with the runtime-dir cache vault skips it (${fmt(over(hotName(variants[1]!.label)))} over node)`,
@@ -209,7 +250,12 @@ try {
   sandboxes.push(bare);
   const rtFile = join(dir, 'refresh-token');
   writeFileSync(rtFile, (await bare.readLogin())!.refresh_token!, { mode: 0o600 });
-  const bareEnv = { PATH: process.env.PATH, BENCH_ISSUER: server.issuer, BENCH_CLIENT_ID: server.publicClientId, BENCH_RT_FILE: rtFile };
+  const bareEnv = {
+    PATH: process.env.PATH,
+    BENCH_ISSUER: server.issuer,
+    BENCH_CLIENT_ID: server.publicClientId,
+    BENCH_RT_FILE: rtFile,
+  };
   const refreshBaseline = 'openid-client discovery + refreshTokenGrant';
   const refreshName = 'vault token acme --force-refresh (file)';
   const refresh = await interleaved(
@@ -232,7 +278,11 @@ try {
     console.log('\nMemory: peak RSS (median of 5, /usr/bin/time %M)');
     const rows: [string, string[], NodeJS.ProcessEnv][] = [
       ['node -e 0', [process.execPath, '-e', '0'], nodeBaseline.env],
-      ...variants.map(({ label }): [string, string[], NodeJS.ProcessEnv] => [hotName(label), vaultCmd('token', 'acme'), vaults.get(label)!.env]),
+      ...variants.map(({ label }): [string, string[], NodeJS.ProcessEnv] => [
+        hotName(label),
+        vaultCmd('token', 'acme'),
+        vaults.get(label)!.env,
+      ]),
       ...(BEFORE
         ? [variants[0]!, ...variants.slice(2)].map(({ label }): [string, string[], NodeJS.ProcessEnv] => [
             `BENCH_BEFORE: ${hotName(label.replace(', VAULT_ACCESS_CACHE=store', ''))}`,
@@ -242,15 +292,25 @@ try {
         : []),
     ];
     for (const [name, argv, env] of rows) {
-      const samples = Array.from({ length: 5 }, () => peakRssKiB(argv, env)).filter((x): x is number => x !== undefined);
-      console.log(`  ${name.padEnd(58)} ${samples.length ? `${(median(samples) / 1024).toFixed(1)} MiB` : 'not measured'}`);
+      const samples = Array.from({ length: 5 }, () => peakRssKiB(argv, env)).filter(
+        (x): x is number => x !== undefined,
+      );
+      console.log(
+        `  ${name.padEnd(58)} ${samples.length ? `${(median(samples) / 1024).toFixed(1)} MiB` : 'not measured'}`,
+      );
     }
   } else {
     console.log('\nMemory: /usr/bin/time is not installed; peak RSS not measured');
   }
-  console.log(`\nTargets (medians of this run; ratios against node -e 0 or bare openid-client from the same interleaved rounds):`);
+  console.log(
+    `\nTargets (medians of this run; ratios against node -e 0 or bare openid-client from the same interleaved rounds):`,
+  );
   for (const line of verdicts) console.log(line);
-  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   for (const v of sandboxes) v.cleanup();
   rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,20 @@
 // CommonJS (see bin/package.json): a cached token is answered by dist/cached-token.cjs, one small
 // CommonJS bundle, without starting the ESM loader; everything else runs the ESM build.
 'use strict';
-const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} = require('node:fs');
 const { dirname, isAbsolute, join } = require('node:path');
 
 const BUNDLE = join(__dirname, '..', 'dist', 'cached-token.cjs');
@@ -46,7 +59,10 @@ function loadWithCodeCache(dir) {
   const name = `${installPrefix()}${process.version}-${process.arch}-${st.size}-${Math.round(st.mtimeMs)}.v8`;
   const cachedData = readPrivate(join(dir, name));
   const source = readFileSync(BUNDLE, 'utf8');
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: BUNDLE,
+    cachedData,
+  });
   const module = { exports: {} };
   // This file's require() resolves packages from the same node_modules as the bundle's would.
   script.runInThisContext()(module.exports, require, module, BUNDLE, dirname(BUNDLE));

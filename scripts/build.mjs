@@ -24,7 +24,9 @@ await build({
   external: ['@napi-rs/keyring', '@opentelemetry/api', '@node-rs/xxhash'],
   define: { VAULT_VERSION: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies (commander, proper-lockfile) call require(): give them one.
-  banner: { js: "import { createRequire as __vaultCreateRequire } from 'node:module'; const require = __vaultCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __vaultCreateRequire } from 'node:module'; const require = __vaultCreateRequire(import.meta.url);",
+  },
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
   legalComments: 'none',
@@ -37,7 +39,9 @@ const offFastPath = {
   name: 'off-fast-path',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === 'dynamic-import' && !args.path.startsWith('node:') ? { path: args.path, namespace: 'off-fast-path' } : undefined,
+      args.kind === 'dynamic-import' && !args.path.startsWith('node:')
+        ? { path: args.path, namespace: 'off-fast-path' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'off-fast-path' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the cached-token path`)});`,
@@ -52,7 +56,10 @@ const ownRequire = {
   name: 'own-require',
   setup(b) {
     b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'own-require' }));
-    b.onLoad({ filter: /.*/, namespace: 'own-require' }, () => ({ contents: 'exports.createRequire = () => require;', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'own-require' }, () => ({
+      contents: 'exports.createRequire = () => require;',
+      loader: 'js',
+    }));
   },
 };
 const fast = await build({
@@ -72,7 +79,9 @@ const fast = await build({
   legalComments: 'none',
 });
 // What the hot path may contain: our code and the TOML parser. Anything else is a regression.
-const inputs = Object.keys(fast.metafile.inputs).filter((p) => !p.startsWith('off-fast-path:') && !p.startsWith('own-require:'));
+const inputs = Object.keys(fast.metafile.inputs).filter(
+  (p) => !p.startsWith('off-fast-path:') && !p.startsWith('own-require:'),
+);
 // (node_modules may be a link or a parent's: esbuild then names it by its real path.)
 const stray = inputs.filter((p) => !p.startsWith('src/') && !/(^|\/)node_modules\/smol-toml\//.test(p));
 if (stray.length) throw new Error(`dist/cached-token.cjs must not bundle ${stray.join(', ')}`);

@@ -30,7 +30,8 @@ const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
 const KEYRING_OPTIONS = { linux: { store: 'secret-service' as const } };
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const bold = (text: string) => (process.stdout.isTTY && process.env.NO_COLOR === undefined ? `\x1b[1m${text}\x1b[22m` : text);
+const bold = (text: string) =>
+  process.stdout.isTTY && process.env.NO_COLOR === undefined ? `\x1b[1m${text}\x1b[22m` : text;
 const note = (text: string) => out(`  # ${text}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +48,9 @@ const fingerprint = (token: string) => `sha256:${createHash('sha256').update(tok
 function redact(text: string, server: TestServer): string {
   let result = text;
   for (const token of server.issuedTokens()) result = result.split(token).join(shorten(token));
-  return result.replace(/[A-Za-z0-9_~+/-]{24,}/g, (m) => (/\d/.test(m) && /[A-Z]/.test(m) && /[a-z]/.test(m) ? shorten(m) : m));
+  return result.replace(/[A-Za-z0-9_~+/-]{24,}/g, (m) =>
+    /\d/.test(m) && /[A-Z]/.test(m) && /[a-z]/.test(m) ? shorten(m) : m,
+  );
 }
 
 function keychainAnswers(service: string): boolean {
@@ -78,7 +81,10 @@ class Demo {
   readonly useKeychain: boolean;
   readonly children = new Set<import('node:child_process').ChildProcess>();
 
-  constructor(readonly server: TestServer, readonly browser: 'real' | 'scripted') {
+  constructor(
+    readonly server: TestServer,
+    readonly browser: 'real' | 'scripted',
+  ) {
     this.useKeychain = process.env.VAULT_STORE === 'file' ? false : keychainAnswers(this.service);
     // The user's own VAULT_* settings (account, store, tokens) must not leak into the demo.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VAULT_')));
@@ -98,7 +104,11 @@ class Demo {
   async vault(args: string[], expect = 0, shown = args.map(quote).join(' ')): Promise<Step> {
     out();
     out(bold(`$ vault ${shown}`));
-    const child = spawn(process.execPath, [VAULT, ...args], { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [VAULT, ...args], {
+      cwd: ROOT,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.children.add(child);
     let stdout = '';
     let stderr = '';
@@ -134,7 +144,13 @@ class Demo {
   /** The stored refresh token, read through vault's own store code (keychain or file). */
   async storedRefreshToken(): Promise<string | undefined> {
     const deps: Deps = {
-      io: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stdinIsTTY: false, stderrIsTTY: false },
+      io: {
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        stdinIsTTY: false,
+        stderrIsTTY: false,
+      },
       env: this.env,
       clock: { now: () => Date.now() },
       debug: () => {},
@@ -160,12 +176,30 @@ class Demo {
 function counts(server: TestServer): string {
   const c = server.counts;
   const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
-  return [n(c.authorizationCode, 'authorization code grant'), n(c.refresh, 'refresh grant'), n(c.revocations, 'revocation'), n(c.grantErrors, 'refused grant')].join(', ');
+  return [
+    n(c.authorizationCode, 'authorization code grant'),
+    n(c.refresh, 'refresh grant'),
+    n(c.revocations, 'revocation'),
+    n(c.grantErrors, 'refused grant'),
+  ].join(', ');
 }
 
 async function tour(demo: Demo, server: TestServer): Promise<void> {
-  await demo.vault(['provider', 'add', PROVIDER, '--issuer', server.issuer, '--client-id', server.publicClientId,
-    '--scope', 'openid', '--scope', 'email', '--scope', 'offline_access']);
+  await demo.vault([
+    'provider',
+    'add',
+    PROVIDER,
+    '--issuer',
+    server.issuer,
+    '--client-id',
+    server.publicClientId,
+    '--scope',
+    'openid',
+    '--scope',
+    'email',
+    '--scope',
+    'offline_access',
+  ]);
 
   if (demo.browser === 'real') note('your browser opens; the demo server logs you in as alice without asking anything');
   await demo.vault(['login', PROVIDER, '--timeout', '60']);
@@ -188,14 +222,21 @@ async function tour(demo: Demo, server: TestServer): Promise<void> {
   if (expiresAt !== undefined) {
     const wait = Math.max(0, expiresAt - Date.now()) + 250;
     out();
-    note(`access tokens of this server live ${ACCESS_TOKEN_TTL} s: waiting ${(wait / 1000).toFixed(1)} s for this one to expire…`);
+    note(
+      `access tokens of this server live ${ACCESS_TOKEN_TTL} s: waiting ${(wait / 1000).toFixed(1)} s for this one to expire…`,
+    );
     await sleep(wait);
   }
   await demo.vault(['token', PROVIDER]);
   const after = await fingerprintNow();
-  demo.check(server.counts.refresh === refreshes + 1, `expected one refresh grant after expiry, the server saw ${server.counts.refresh - refreshes}`);
+  demo.check(
+    server.counts.refresh === refreshes + 1,
+    `expected one refresh grant after expiry, the server saw ${server.counts.refresh - refreshes}`,
+  );
   if (before && after && before !== after) {
-    note(`refreshed with rotation: refresh token ${before} → ${after} (the old one is spent; reusing it would revoke the login)`);
+    note(
+      `refreshed with rotation: refresh token ${before} → ${after} (the old one is spent; reusing it would revoke the login)`,
+    );
   } else {
     demo.check(false, 'the refresh token did not rotate');
     note(`refresh token ${before ?? 'missing'} → ${after ?? 'missing'}: not rotated`);
@@ -222,7 +263,10 @@ async function tour(demo: Demo, server: TestServer): Promise<void> {
 async function main(): Promise<number> {
   const started = Date.now();
   const scripted = process.argv.includes('--scripted');
-  const display = process.platform === 'darwin' || process.platform === 'win32' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+  const display =
+    process.platform === 'darwin' ||
+    process.platform === 'win32' ||
+    Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const browser = !scripted && display && process.stdin.isTTY ? 'real' : 'scripted';
   const server = await startTestServer({ accessTokenTtl: ACCESS_TOKEN_TTL });
   const demo = new Demo(server, browser);
@@ -234,10 +278,16 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
 
   out(bold('vault demo: the whole job against a local authorization server; nothing leaves this machine.'));
-  out(`  server   ${server.issuer} (oidc-provider: PKCE, ${ACCESS_TOKEN_TTL}-second access tokens, rotating refresh tokens with reuse detection, revocation)`);
+  out(
+    `  server   ${server.issuer} (oidc-provider: PKCE, ${ACCESS_TOKEN_TTL}-second access tokens, rotating refresh tokens with reuse detection, revocation)`,
+  );
   out(`  files    ${demo.dir} (VAULT_CONFIG_DIR and VAULT_DATA_DIR; removed at the end)`);
-  out(`  store    ${demo.useKeychain ? `the OS keychain, service "${demo.service}" (its entries are removed at the end)` : 'the file store in that directory (VAULT_STORE=file: no OS keychain answered)'}`);
-  out(`  browser  ${browser === 'real' ? 'yours' : 'a scripted one (test/harness/fetch-browser-cli.ts as VAULT_BROWSER; no display or no terminal, or --scripted)'}`);
+  out(
+    `  store    ${demo.useKeychain ? `the OS keychain, service "${demo.service}" (its entries are removed at the end)` : 'the file store in that directory (VAULT_STORE=file: no OS keychain answered)'}`,
+  );
+  out(
+    `  browser  ${browser === 'real' ? 'yours' : 'a scripted one (test/harness/fetch-browser-cli.ts as VAULT_BROWSER; no display or no terminal, or --scripted)'}`,
+  );
   out('  Tokens are shortened to their first 6 characters in what follows.');
 
   try {
@@ -251,7 +301,9 @@ async function main(): Promise<number> {
     await server.close();
   }
   out();
-  out(`Cleaned up: removed ${demo.dir}${demo.useKeychain ? ` and keychain service "${demo.service}"` : ''}, closed the server.`);
+  out(
+    `Cleaned up: removed ${demo.dir}${demo.useKeychain ? ` and keychain service "${demo.service}"` : ''}, closed the server.`,
+  );
   if (demo.failures.length) {
     out(bold(`demo FAILED (${demo.failures.length}):`));
     for (const f of demo.failures) out(`  - ${f}`);

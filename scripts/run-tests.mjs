@@ -23,5 +23,9 @@ if (!files.length) {
 // (newer versions to each test): generous, since files of end-to-end cases take minutes on a
 // busy machine.
 const TIMEOUT_MS = 15 * 60_000;
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${TIMEOUT_MS}`, ...files], { stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${TIMEOUT_MS}`, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

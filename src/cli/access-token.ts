@@ -11,8 +11,17 @@ import { tokenDeps } from './context.js';
  * else a token from the store valid for `minValid` seconds (for `scopes`, a subset of the granted
  * ones, when given), refreshed when needed.
  */
-export async function accessTokenFor(deps: Deps, provider: Provider, account: string, minValid: number, scopes?: string[]): Promise<AccessRecord> {
-  return passThroughToken(deps.env, provider.name, deps.clock.now()) ?? (await getAccessToken({ provider, account, minValid, scopes }, tokenDeps(deps)));
+export async function accessTokenFor(
+  deps: Deps,
+  provider: Provider,
+  account: string,
+  minValid: number,
+  scopes?: string[],
+): Promise<AccessRecord> {
+  return (
+    passThroughToken(deps.env, provider.name, deps.clock.now()) ??
+    (await getAccessToken({ provider, account, minValid, scopes }, tokenDeps(deps)))
+  );
 }
 
 /** `--name` values (checked), else the provider's env names. */

@@ -70,7 +70,10 @@ export function parseFastToken(argv: readonly string[]): FastToken | undefined {
  * Anything else — a refresh to do, --debug, an error of any kind — resolves false without output,
  * and the full CLI runs as if this had not been tried (and reports the error, if any).
  */
-export async function printCachedToken(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+export async function printCachedToken(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
   const fast = parseFastToken(argv);
   if (!fast || fast.options.forceRefresh || env.VAULT_DEBUG) return false;
   const deps: Deps = { io: processIo(), env, clock: { now: () => Date.now() }, debug: () => {} };

@@ -25,7 +25,12 @@ function visibleCommands(cmd: Command): Command[] {
 function optionsOf(cmd: Command): Option[] {
   const all = cmd.createHelp().visibleOptions(cmd);
   for (let c = cmd.parent; c; c = c.parent) {
-    all.push(...c.createHelp().visibleOptions(c).filter((o) => o.long !== '--help' && o.long !== '--version'));
+    all.push(
+      ...c
+        .createHelp()
+        .visibleOptions(c)
+        .filter((o) => o.long !== '--help' && o.long !== '--version'),
+    );
   }
   return all;
 }
@@ -76,34 +81,50 @@ export function complete(program: Command, words: string[], sources: CompletionS
       if (option?.required) pending = option;
       continue;
     }
-    const sub = positionals === 0 ? visibleCommands(cmd).find((c) => c.name() === word || c.aliases().includes(word)) : undefined;
+    const sub =
+      positionals === 0 ? visibleCommands(cmd).find((c) => c.name() === word || c.aliases().includes(word)) : undefined;
     if (sub) cmd = sub;
     else positionals++;
   }
   if (afterDashDash >= 0) return afterDashDash === 0 ? { kind: 'commands' } : { kind: 'files' };
-  if (pending) return byPrefix((pending.argChoices ?? []).map((c) => [c, pending!.description]), current);
+  if (pending)
+    return byPrefix(
+      (pending.argChoices ?? []).map((c) => [c, pending!.description]),
+      current,
+    );
   if (current.startsWith('-')) {
     const flags: Candidate[] = [];
     for (const o of optionsOf(cmd)) {
       if (o.long) flags.push([o.long, o.description]);
       else if (o.short) flags.push([o.short, o.description]);
     }
-    if (cmd.registeredArguments.some((a) => a.variadic)) flags.push(['--', 'end of vault\'s options: the command follows']);
+    if (cmd.registeredArguments.some((a) => a.variadic))
+      flags.push(['--', "end of vault's options: the command follows"]);
     return byPrefix(flags, current);
   }
   const subcommands = visibleCommands(cmd);
   if (subcommands.length && positionals === 0) {
-    return byPrefix(subcommands.map((c) => [c.name(), c.description()]), current);
+    return byPrefix(
+      subcommands.map((c) => [c.name(), c.description()]),
+      current,
+    );
   }
   const args = cmd.registeredArguments;
   const arg = args[positionals] ?? (args.at(-1)?.variadic ? args.at(-1) : undefined);
   if (!arg) return { kind: 'words', candidates: [] };
   if (arg.variadic && cmd.registeredArguments.length > 1) {
     // `vault exec <provider> -- <command...>`: the command comes after `--`.
-    return byPrefix([['--', 'end of vault\'s options: the command follows']], current);
+    return byPrefix([['--', "end of vault's options: the command follows"]], current);
   }
-  if (isProviderArgument(cmd, arg.name())) return byPrefix(sources.providers().map((p) => [p, 'provider']), current);
-  return byPrefix((arg.argChoices ?? []).map((c) => [c, arg.description]), current);
+  if (isProviderArgument(cmd, arg.name()))
+    return byPrefix(
+      sources.providers().map((p) => [p, 'provider']),
+      current,
+    );
+  return byPrefix(
+    (arg.argChoices ?? []).map((c) => [c, arg.description]),
+    current,
+  );
 }
 
 /** The lines `vault __complete` prints: `value<TAB>description`, or `:files` / `:commands`. */

@@ -9,14 +9,16 @@ import type { TokenServiceDeps } from '../core/token-service.js';
 export { scopeList } from '../core/provider-edit.js';
 
 export function parseSeconds(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} expects a whole number of seconds, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`${flag} expects a whole number of seconds, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
 /** `--port`: 0 (any free port, the default) or a fixed one, for an SSH tunnel or a firewall rule. */
 export function parsePort(value: string | undefined): number {
   if (value === undefined) return 0;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`--port expects a port number from 0 to 65535, got ${JSON.stringify(value)}`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new UsageError(`--port expects a port number from 0 to 65535, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 

@@ -30,7 +30,13 @@ const RETRY_DELAY = 10_000;
  * removed with its private directory afterwards. A failed refresh is reported on stderr and
  * retried; the file keeps the old token meanwhile, which is still valid until its expiry.
  */
-export async function keepTokenFile(deps: Deps, obtain: Obtain, first: AccessRecord, minValid: number, variable: string): Promise<Sidecar> {
+export async function keepTokenFile(
+  deps: Deps,
+  obtain: Obtain,
+  first: AccessRecord,
+  minValid: number,
+  variable: string,
+): Promise<Sidecar> {
   const file = createTokenFile(deps.env);
   // A crash (an uncaught error) still removes the token; a signal ends vault only after the child, through stop().
   const removeOnExit = () => file.remove();
@@ -56,7 +62,9 @@ export async function keepTokenFile(deps: Deps, obtain: Obtain, first: AccessRec
       plan(freshUntil(next, minValid) - deps.clock.now());
     } catch (error) {
       if (stopped) return;
-      deps.io.stderr.write(`warning: cannot refresh the token in $${variable}: ${(error as Error).message}; retrying in ${RETRY_DELAY / 1000} s\n`);
+      deps.io.stderr.write(
+        `warning: cannot refresh the token in $${variable}: ${(error as Error).message}; retrying in ${RETRY_DELAY / 1000} s\n`,
+      );
       plan(RETRY_DELAY);
     }
   };
@@ -90,11 +98,19 @@ const UNKNOWN_LIFETIME = 300;
  * `obtain` (the single-flight refresh path), and requests for the same scopes that arrive while
  * one is being obtained wait for it rather than start another.
  */
-export async function startGceEndpoint(deps: Deps, provider: Provider, account: string, obtain: Obtain, port?: number): Promise<Sidecar & { host: string }> {
+export async function startGceEndpoint(
+  deps: Deps,
+  provider: Provider,
+  account: string,
+  obtain: Obtain,
+  port?: number,
+): Promise<Sidecar & { host: string }> {
   const store = openStore(deps);
   const inFlight = new Map<string, Promise<AccessRecord>>();
   const identity = async (): Promise<MetadataIdentity> => {
-    const login = (await readLogin(store, provider.name, account)) ?? (await readLogin(new EnvStore(deps.env), provider.name, account));
+    const login =
+      (await readLogin(store, provider.name, account)) ??
+      (await readLogin(new EnvStore(deps.env), provider.name, account));
     return {
       ...(login?.identity?.includes('@') && { email: login.identity }),
       scopes: (login?.scope ?? '').split(' ').filter(Boolean),

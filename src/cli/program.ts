@@ -38,14 +38,19 @@ function scopeOption(description: string) {
 }
 
 function nameOption() {
-  return new Option('--name <VAR>', 'environment variable to set (repeatable; default: the provider\'s env names)').argParser(collect);
+  return new Option(
+    '--name <VAR>',
+    "environment variable to set (repeatable; default: the provider's env names)",
+  ).argParser(collect);
 }
 
 /** Builds the commander program; every action is a lazy import of its command module. */
 export function buildProgram(deps: Deps): Command {
   const program = new Command('vault');
   program
-    .description('A local token vault: OAuth logins in the OS keychain, fresh access tokens for shells, scripts, CI and git.')
+    .description(
+      'A local token vault: OAuth logins in the OS keychain, fresh access tokens for shells, scripts, CI and git.',
+    )
     .version(typeof VAULT_VERSION === 'string' ? VAULT_VERSION : '0.0.0-dev', '-V, --version')
     .option('--debug', 'log HTTP, store and lock events to stderr (secrets redacted); also VAULT_DEBUG=1')
     .option('-q, --quiet', 'nothing on stderr but errors')
@@ -93,13 +98,21 @@ Examples:
     .option('--revocation-endpoint <url>', 'RFC 7009 revocation endpoint')
     .option('--device-authorization-endpoint <url>', 'RFC 8628 device authorization endpoint')
     .option('--client-id <id>', 'the OAuth client id registered at the provider')
-    .option('--client-secret-stdin', 'read the client secret from stdin (or set VAULT_CLIENT_SECRET); kept in the store')
+    .option(
+      '--client-secret-stdin',
+      'read the client secret from stdin (or set VAULT_CLIENT_SECRET); kept in the store',
+    )
     .addOption(scopeOption('scope to request (repeatable)'))
     .addOption(new Option('--param <key=value>', 'extra authorization parameter (repeatable)').argParser(collect))
     .addOption(new Option('--env-name <VAR>', 'env var the token is exported as (repeatable)').argParser(collect))
     .addOption(new Option('--git-host <host>', 'git host served by this provider (repeatable)').argParser(collect))
     .option('--git-username <name>', 'username given to git (default oauth2)')
-    .addOption(new Option('--registry-host <host>', 'container registry served by this provider: host[:port], *.domain or *-domain (repeatable)').argParser(collect))
+    .addOption(
+      new Option(
+        '--registry-host <host>',
+        'container registry served by this provider: host[:port], *.domain or *-domain (repeatable)',
+      ).argParser(collect),
+    )
     .option('--registry-username <name>', 'username given to docker and skopeo (default oauth2)')
     .option('--offline', 'skip the discovery check')
     .addHelpText(
@@ -111,10 +124,15 @@ Examples:
   vault provider add acme --issuer https://login.acme.test --client-id vault-cli --scope openid --scope offline_access`,
     )
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.addRun as Action }))));
-  const set = provider.command('set <name>').description('change only the given fields of a provider (a repeated flag replaces that whole list)');
+  const set = provider
+    .command('set <name>')
+    .description('change only the given fields of a provider (a repeated flag replaces that whole list)');
   for (const option of add.options) set.addOption(option);
   set
-    .addHelpText('after', '\nExamples:\n  vault provider set acme --client-id new-id\n  vault provider set acme --scope openid --scope offline_access\n  printf %s "$SECRET" | vault provider set acme --client-secret-stdin')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vault provider set acme --client-id new-id\n  vault provider set acme --scope openid --scope offline_access\n  printf %s "$SECRET" | vault provider set acme --client-secret-stdin',
+    )
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.setRun as Action }))));
   add.option('--replace', 'replace an existing provider whole (without it, add refuses; see `provider set`)');
   provider
@@ -131,7 +149,7 @@ Examples:
     .action(lazy(deps, () => import('./commands/provider.js').then((m) => ({ run: m.listRun as Action }))));
   provider
     .command('show <name>')
-    .description('show one provider\'s configuration (never a secret)')
+    .description("show one provider's configuration (never a secret)")
     .option('--json', 'one JSON document on stdout')
     .addHelpText(
       'after',
@@ -159,7 +177,7 @@ Examples:
     .command('login [provider]')
     .description('log in through the browser (RFC 8252 loopback + PKCE) or the device flow')
     .addOption(accountOption())
-    .addOption(scopeOption('scope to request (repeatable; default: the provider\'s scopes)'))
+    .addOption(scopeOption("scope to request (repeatable; default: the provider's scopes)"))
     .option('--device', 'use the device authorization grant (RFC 8628), for machines without a browser')
     .option('--no-browser', 'print the URL instead of opening a browser')
     .option('--port <n>', 'loopback port for the redirect (default: any free port)')
@@ -195,11 +213,15 @@ Examples:
 
   program
     .command('env [provider]')
-    .description('print environment assignments for the provider\'s token')
+    .description("print environment assignments for the provider's token")
     .addOption(accountOption())
     .addOption(nameOption())
     .option('--min-valid <sec>', 'seconds the token must stay valid', '60')
-    .addOption(new Option('--format <format>', 'output format').choices(['sh', 'fish', 'powershell', 'dotenv', 'json', 'github-actions']).default('sh'))
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['sh', 'fish', 'powershell', 'dotenv', 'json', 'github-actions'])
+        .default('sh'),
+    )
     .addHelpText(
       'after',
       `
@@ -213,14 +235,20 @@ Examples:
   program
     .command('exec [provider]')
     .usage('[options] [provider] [--] <command> [args...]')
-    .description('run a command with the provider\'s token in its environment')
+    .description("run a command with the provider's token in its environment")
     .addOption(accountOption())
     .addOption(nameOption())
     .option('--min-valid <sec>', 'seconds the token must stay valid', '300')
-    .option('--allow-nested', "run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)")
-    .option('--token-file <VAR>', 'keep the token in a private file, rewritten before it expires, and set VAR to its path')
-    .option('--gce', 'serve a GCE metadata endpoint for the command, so Google libraries and gcloud refresh through vault')
-    .argument('<command...>', 'the command and its arguments (after the provider and exec\'s options; `--` is optional)')
+    .option('--allow-nested', 'run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)')
+    .option(
+      '--token-file <VAR>',
+      'keep the token in a private file, rewritten before it expires, and set VAR to its path',
+    )
+    .option(
+      '--gce',
+      'serve a GCE metadata endpoint for the command, so Google libraries and gcloud refresh through vault',
+    )
+    .argument('<command...>', "the command and its arguments (after the provider and exec's options; `--` is optional)")
     .addHelpText(
       'after',
       `
@@ -243,13 +271,16 @@ Examples:
     .requiredOption('--gce', 'speak the GCE metadata protocol (Google client libraries, gcloud)')
     .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
     .option('--min-valid <sec>', 'seconds each token handed out stays valid', '300')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Prints the variables that point Google's libraries and gcloud at it (sh), then serves until
 SIGINT or SIGTERM. Only requests with Metadata-Flavor: Google and Host 127.0.0.1:PORT are answered.
 
 Examples:
   vault serve google --gce --port 8173 &   # then export GCE_METADATA_HOST=127.0.0.1:8173 (and _IP, _ROOT)
-  vault exec google --gce -- ./job.sh      # the same, for one command's lifetime`)
+  vault exec google --gce -- ./job.sh      # the same, for one command's lifetime`,
+    )
     .action(lazy(deps, () => import('./commands/serve.js')));
 
   program
@@ -274,13 +305,16 @@ Examples:
     .description('print the refresh token, for a CI secret (VAULT_<NAME>_REFRESH_TOKEN)')
     .addOption(accountOption())
     .option('--force', 'export even though the provider rotates refresh tokens (see below)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Prints the refresh token alone on stdout; it then lives in two places. Once the provider has been seen
 rotating refresh tokens, export refuses without --force: prefer a fleet store (\`vault store migrate\`).
 
 Examples:
   vault export acme | gh secret set ACME_REFRESH_TOKEN
-  vault export acme -a ci | glab variable set ACME_REFRESH_TOKEN --masked`)
+  vault export acme -a ci | glab variable set ACME_REFRESH_TOKEN --masked`,
+    )
     .action(lazy(deps, () => import('./commands/export.js')));
 
   program
@@ -335,7 +369,7 @@ Examples:
 
   program
     .command('setup-git [provider]')
-    .description('configure git to use vault for the provider\'s git hosts (all providers\' without one)')
+    .description("configure git to use vault for the provider's git hosts (all providers' without one)")
     .option('--remove', 'remove the entries that run this vault, and nothing else')
     .addHelpText(
       'after',
@@ -355,25 +389,31 @@ Examples:
   program
     .command('docker-credential <operation>')
     .description('docker credential helper (get, store, erase, list); see `vault setup-docker`')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 docker, skopeo and podman run it as docker-credential-vault, with the registry on stdin. Registries
 are mapped to providers by their registry_hosts.
 
 Examples:
   echo gcr.io | vault docker-credential get
-  vault docker-credential list`)
+  vault docker-credential list`,
+    )
     .action(lazy(deps, () => import('./commands/docker-credential.js')));
 
   program
     .command('setup-docker [provider]')
-    .description('make docker ask vault for the provider\'s registry hosts (credHelpers in $DOCKER_CONFIG/config.json)')
-    .option('--remove', 'remove the entries naming vault (for the provider\'s hosts, or all of them)')
-    .addHelpText('after', `
+    .description("make docker ask vault for the provider's registry hosts (credHelpers in $DOCKER_CONFIG/config.json)")
+    .option('--remove', "remove the entries naming vault (for the provider's hosts, or all of them)")
+    .addHelpText(
+      'after',
+      `
 Every other key of the docker config, and other helpers' entries, are kept.
 
 Examples:
   vault setup-docker google
-  vault setup-docker --remove`)
+  vault setup-docker --remove`,
+    )
     .action(lazy(deps, () => import('./commands/setup-docker.js')));
 
   program
@@ -415,7 +455,12 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // help and version are "errors" to commander when exitOverride is on.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return ExitCode.ok;
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof VaultError) {
@@ -424,7 +469,9 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       if (error.cause) deps.debug(`cause: ${describeCause(error.cause)}`);
       return error.exitCode;
     }
-    deps.io.stderr.write(`${await colourError(deps, `error: unexpected failure: ${String((error as Error)?.message ?? error).split('\n')[0]}`)}\n`);
+    deps.io.stderr.write(
+      `${await colourError(deps, `error: unexpected failure: ${String((error as Error)?.message ?? error).split('\n')[0]}`)}\n`,
+    );
     deps.debug(`stack: ${(error as Error)?.stack ?? ''}`);
     return ExitCode.failure;
   }

@@ -3,7 +3,8 @@ import type { Action } from './program.js';
 
 type Lazy = (load: () => Promise<{ run: Action }>) => (...args: unknown[]) => Promise<void>;
 
-const store = (name: 'infoRun' | 'encryptRun' | 'decryptRun') => () => import('./commands/store.js').then((m) => ({ run: m[name] as Action }));
+const store = (name: 'infoRun' | 'encryptRun' | 'decryptRun') => () =>
+  import('./commands/store.js').then((m) => ({ run: m[name] as Action }));
 
 /** `vault store …`: what holds the secrets, and conversions between stores and formats. */
 export function addStoreCommands(program: Command, lazy: Lazy): void {
@@ -43,11 +44,17 @@ Examples:
   group
     .command('encrypt')
     .description('encrypt the file store with VAULT_FILE_PASSPHRASE (AES-256-GCM, scrypt key)')
-    .addHelpText('after', '\nA passphrase alone never converts an existing store: this does.\n\nExamples:\n  VAULT_STORE=file VAULT_FILE_PASSPHRASE="$(pass vault)" vault store encrypt\n  vault store info')
+    .addHelpText(
+      'after',
+      '\nA passphrase alone never converts an existing store: this does.\n\nExamples:\n  VAULT_STORE=file VAULT_FILE_PASSPHRASE="$(pass vault)" vault store encrypt\n  vault store info',
+    )
     .action(lazy(store('encryptRun')));
   group
     .command('decrypt')
     .description('turn an encrypted file store back into plain JSON (mode 0600)')
-    .addHelpText('after', '\nExamples:\n  VAULT_FILE_PASSPHRASE="$(pass vault)" vault store decrypt\n  vault store info')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  VAULT_FILE_PASSPHRASE="$(pass vault)" vault store decrypt\n  vault store info',
+    )
     .action(lazy(store('decryptRun')));
 }

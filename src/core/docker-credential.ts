@@ -68,9 +68,16 @@ export const HELPER_NAME = 'vault';
  * (or, with `remove`, vault's entries for them taken out; without hosts, all of vault's). Every
  * other key and every other helper's entry stays as it was. `changed` lists the hosts touched.
  */
-export function editCredHelpers(doc: Record<string, unknown>, hosts: readonly string[] | undefined, remove: boolean): { doc: Record<string, unknown>; changed: string[] } {
+export function editCredHelpers(
+  doc: Record<string, unknown>,
+  hosts: readonly string[] | undefined,
+  remove: boolean,
+): { doc: Record<string, unknown>; changed: string[] } {
   const current = doc.credHelpers;
-  const helpers: Record<string, unknown> = typeof current === 'object' && current !== null && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+  const helpers: Record<string, unknown> =
+    typeof current === 'object' && current !== null && !Array.isArray(current)
+      ? { ...(current as Record<string, unknown>) }
+      : {};
   const changed: string[] = [];
   if (remove) {
     for (const [host, helper] of Object.entries(helpers)) {
@@ -87,5 +94,8 @@ export function editCredHelpers(doc: Record<string, unknown>, hosts: readonly st
     }
   }
   // A file that had no credHelpers gets none from a removal that found nothing.
-  return { doc: Object.keys(helpers).length || current !== undefined ? { ...doc, credHelpers: helpers } : { ...doc }, changed };
+  return {
+    doc: Object.keys(helpers).length || current !== undefined ? { ...doc, credHelpers: helpers } : { ...doc },
+    changed,
+  };
 }

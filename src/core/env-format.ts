@@ -37,7 +37,11 @@ export function powershellQuote(value: string): string {
 const DOTENV_SAFE = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** One `NAME=value` per name, for the formats that print to stdout. */
-export function formatAssignments(format: Exclude<EnvFormat, 'github-actions'>, names: readonly string[], token: string): string {
+export function formatAssignments(
+  format: Exclude<EnvFormat, 'github-actions'>,
+  names: readonly string[],
+  token: string,
+): string {
   switch (format) {
     case 'sh':
       return names.map((n) => `export ${n}=${shQuote(token)}\n`).join('');
@@ -47,7 +51,11 @@ export function formatAssignments(format: Exclude<EnvFormat, 'github-actions'>, 
       return names.map((n) => `$Env:${n} = ${powershellQuote(token)}\n`).join('');
     case 'dotenv':
       if (!DOTENV_SAFE.test(token)) {
-        throw new VaultError('the token contains characters a .env file cannot carry unquoted; use --format sh or json', ExitCode.failure, 'unsafe_token');
+        throw new VaultError(
+          'the token contains characters a .env file cannot carry unquoted; use --format sh or json',
+          ExitCode.failure,
+          'unsafe_token',
+        );
       }
       return names.map((n) => `${n}=${token}\n`).join('');
     case 'json':
@@ -76,10 +84,18 @@ export function githubMaskCommands(token: string): string {
  */
 export function githubEnvFileLines(names: readonly string[], token: string, delimiter: string): string {
   if (token.includes('\r')) {
-    throw new VaultError('the token contains a carriage return, which $GITHUB_ENV cannot carry', ExitCode.failure, 'unsafe_token');
+    throw new VaultError(
+      'the token contains a carriage return, which $GITHUB_ENV cannot carry',
+      ExitCode.failure,
+      'unsafe_token',
+    );
   }
   if (token.includes(delimiter)) {
-    throw new VaultError('the token contains the $GITHUB_ENV delimiter; run the command again', ExitCode.failure, 'unsafe_token');
+    throw new VaultError(
+      'the token contains the $GITHUB_ENV delimiter; run the command again',
+      ExitCode.failure,
+      'unsafe_token',
+    );
   }
   return names.map((n) => `${n}<<${delimiter}\n${token}\n${delimiter}\n`).join('');
 }

@@ -61,7 +61,11 @@ export function childEnv(parent: NodeJS.ProcessEnv, request: ChildEnvRequest): N
 }
 
 /** Shell convention for a child that died of signal N (POSIX `$?`, aws-vault, sudo). */
-export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null, signalNumbers: Readonly<Record<string, number>>): number {
+export function exitCodeOf(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  signalNumbers: Readonly<Record<string, number>>,
+): number {
   if (code !== null) return code;
   const n = signal ? signalNumbers[signal] : undefined;
   return n === undefined ? 1 : 128 + n;

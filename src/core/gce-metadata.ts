@@ -56,7 +56,8 @@ export function refusal(req: MetadataRequest, expectedHost: string): string | un
   if (req.headers['x-forwarded-for'] !== undefined) return 'forwarded requests are refused';
   if (req.headers.host !== expectedHost) return 'wrong Host header';
   if (!req.url.startsWith('/')) return 'absolute request targets are refused';
-  if (pathOf(req.url) !== '/' && req.headers[FLAVOR_HEADER] !== FLAVOR) return `missing header Metadata-Flavor: ${FLAVOR}`;
+  if (pathOf(req.url) !== '/' && req.headers[FLAVOR_HEADER] !== FLAVOR)
+    return `missing header Metadata-Flavor: ${FLAVOR}`;
   return undefined;
 }
 
@@ -108,7 +109,11 @@ export function route(req: MetadataRequest, who: MetadataIdentity): MetadataAnsw
       return reply(200, who.scopes.map((s) => `${s}\n`).join(''));
     case '':
       if (url.searchParams.get('recursive') !== 'true') return notFound;
-      return reply(200, JSON.stringify({ aliases: ['default'], email: who.email ?? 'default', scopes: who.scopes }), true);
+      return reply(
+        200,
+        JSON.stringify({ aliases: ['default'], email: who.email ?? 'default', scopes: who.scopes }),
+        true,
+      );
     default:
       // identity (ID tokens) among them: a vault login cannot mint one for an arbitrary audience.
       return notFound;

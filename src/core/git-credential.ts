@@ -152,7 +152,11 @@ export function hostMatches(configured: string, requested: string, protocol: str
 }
 
 /** The first provider (in the order given) that lists the request's host among its git hosts. */
-export function providerForHost<P extends Pick<Provider, 'git_hosts'>>(providers: readonly P[], protocol: string, host: string): P | undefined {
+export function providerForHost<P extends Pick<Provider, 'git_hosts'>>(
+  providers: readonly P[],
+  protocol: string,
+  host: string,
+): P | undefined {
   if (!protocolAllowed(protocol, host)) return undefined;
   return providers.find((p) => (p.git_hosts ?? []).some((h) => hostMatches(h, host, protocol)));
 }

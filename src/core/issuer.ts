@@ -40,7 +40,12 @@ export function tenantIssuer(provider: Provider): TenantIssuer | undefined {
     },
     fits(iss) {
       if (!shared) return iss === fill(segment);
-      return iss.length > before.length + after.length && iss.startsWith(before) && iss.endsWith(after) && TENANT.test(iss.slice(before.length, iss.length - after.length));
+      return (
+        iss.length > before.length + after.length &&
+        iss.startsWith(before) &&
+        iss.endsWith(after) &&
+        TENANT.test(iss.slice(before.length, iss.length - after.length))
+      );
     },
   };
 }

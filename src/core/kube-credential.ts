@@ -16,11 +16,15 @@ export function requestedApiVersion(execInfo: string | undefined): string {
   try {
     apiVersion = (JSON.parse(execInfo) as { apiVersion?: unknown }).apiVersion;
   } catch {
-    throw new UsageError('KUBERNETES_EXEC_INFO is not JSON; it is set by kubectl, run `vault kube-credential` from a kubeconfig exec entry');
+    throw new UsageError(
+      'KUBERNETES_EXEC_INFO is not JSON; it is set by kubectl, run `vault kube-credential` from a kubeconfig exec entry',
+    );
   }
   if (apiVersion === V1 || apiVersion === V1BETA1) return apiVersion;
   const shown = typeof apiVersion === 'string' ? JSON.stringify(apiVersion.slice(0, 100)) : 'no apiVersion';
-  throw new UsageError(`KUBERNETES_EXEC_INFO asks for ${shown}; vault answers ${V1} or ${V1BETA1}: set one of them as the exec entry's apiVersion`);
+  throw new UsageError(
+    `KUBERNETES_EXEC_INFO asks for ${shown}; vault answers ${V1} or ${V1BETA1}: set one of them as the exec entry's apiVersion`,
+  );
 }
 
 /**

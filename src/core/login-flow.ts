@@ -80,7 +80,12 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
     res.once('finish', () => resolveCallback(url));
     res.once('close', () => resolveCallback(url));
     if (url.searchParams.has('error')) {
-      page(res, 200, 'Login not completed', 'The provider reported an error. You can close this tab and check the terminal.');
+      page(
+        res,
+        200,
+        'Login not completed',
+        'The provider reported an error. You can close this tab and check the terminal.',
+      );
     } else {
       page(res, 200, 'Logged in', 'You can close this tab and return to the terminal.');
     }
@@ -93,9 +98,21 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        reject(new VaultError(`port ${options.port} on 127.0.0.1 is already in use: choose another --port, or omit it to use any free port`, ExitCode.failure, 'port_in_use'));
+        reject(
+          new VaultError(
+            `port ${options.port} on 127.0.0.1 is already in use: choose another --port, or omit it to use any free port`,
+            ExitCode.failure,
+            'port_in_use',
+          ),
+        );
       } else if (error.code === 'EACCES') {
-        reject(new VaultError(`cannot listen on port ${options.port} on 127.0.0.1: permission denied`, ExitCode.failure, 'port_denied'));
+        reject(
+          new VaultError(
+            `cannot listen on port ${options.port} on 127.0.0.1: permission denied`,
+            ExitCode.failure,
+            'port_denied',
+          ),
+        );
       } else {
         reject(new VaultError(`cannot start the login listener: ${error.message}`, ExitCode.failure, 'listen_failed'));
       }

@@ -49,7 +49,10 @@ export async function migrateLogins(req: MigrateRequest): Promise<MigrateResult>
   }
   const found = (await from.keys(req.provider ? loginKey(req.provider, '') : 'rt:'))
     .map(parseLoginKey)
-    .filter((id): id is { provider: string; account: string } => id !== undefined && (req.account === undefined || id.account === req.account));
+    .filter(
+      (id): id is { provider: string; account: string } =>
+        id !== undefined && (req.account === undefined || id.account === req.account),
+    );
   if (found.length === 0 && req.provider) {
     const who = req.account && req.account !== 'default' ? ` as account ${req.account}` : '';
     throw new LoginRequiredError(`no login for ${req.provider}${who} in ${from.location}: nothing to migrate`);
@@ -66,7 +69,9 @@ export async function migrateLogins(req: MigrateRequest): Promise<MigrateResult>
         const login = parseRecord<LoginRecord>(raw, from.describe(key), ['obtained_at']);
         const existing = await to.get(key);
         if (existing !== null && existing !== raw) {
-          throw new UsageError(`${to.describe(key)} already holds a login for ${provider} (account ${account}): log out of it there first, or migrate another account`);
+          throw new UsageError(
+            `${to.describe(key)} already holds a login for ${provider} (account ${account}): log out of it there first, or migrate another account`,
+          );
         }
         await copyConfirmed(from, to, key, raw);
         req.debug(`store: ${key} copied to ${to.location} and read back`);
@@ -88,7 +93,10 @@ export async function migrateLogins(req: MigrateRequest): Promise<MigrateResult>
     if (secret === null) continue;
     const existing = await to.get(key);
     if (existing === null) await copyConfirmed(from, to, key, secret);
-    else if (existing !== secret) throw new UsageError(`${to.describe(key)} holds another client secret for ${provider}: the logins moved, the source's secret stays in ${from.location}`);
+    else if (existing !== secret)
+      throw new UsageError(
+        `${to.describe(key)} holds another client secret for ${provider}: the logins moved, the source's secret stays in ${from.location}`,
+      );
     result.clientSecrets.push(provider);
     // The client secret belongs to the provider: it stays while logins of it remain in the source.
     if (!req.keep && (await from.keys(loginKey(provider, ''))).length === 0) await from.delete(key);

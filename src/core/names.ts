@@ -26,7 +26,9 @@ export function checkAccountName(name: string): string {
 
 export function checkEnvName(name: string): string {
   if (!ENV_NAME.test(name)) {
-    throw new UsageError(`invalid environment variable name ${JSON.stringify(name)}: use letters, digits and '_', not starting with a digit`);
+    throw new UsageError(
+      `invalid environment variable name ${JSON.stringify(name)}: use letters, digits and '_', not starting with a digit`,
+    );
   }
   return name;
 }
@@ -46,7 +48,9 @@ const REGISTRY_HOST = /^(\*[.-])?[a-z0-9]([a-z0-9.-]{0,252})(:[0-9]{1,5})?$/;
 export function checkRegistryHost(host: string): string {
   const lower = host.toLowerCase();
   if (!REGISTRY_HOST.test(lower)) {
-    throw new UsageError(`invalid registry host ${JSON.stringify(host)}: expected a host name with an optional :port, or *.domain / *-domain`);
+    throw new UsageError(
+      `invalid registry host ${JSON.stringify(host)}: expected a host name with an optional :port, or *.domain / *-domain`,
+    );
   }
   return lower;
 }
@@ -69,12 +73,15 @@ export function closestName(name: string, names: string[]): string | undefined {
 
 /** Levenshtein distance, with a swap of two neighbours counted as one edit (a typo's usual shape). */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;

@@ -84,7 +84,11 @@ export const PRESETS: Record<string, Preset> = {
     env_names: ['AZURE_ACCESS_TOKEN'],
     // Microsoft identity platform ID tokens carry iss https://login.microsoftonline.com/{tid}/v2.0;
     // on the shared endpoints the tenant is the user's, known only from the token's `tid` (as in MSAL).
-    issuer_template: { template: '{origin}/{tenant}/v2.0', tenant_claim: 'tid', any_tenant: ['common', 'organizations', 'consumers'] },
+    issuer_template: {
+      template: '{origin}/{tenant}/v2.0',
+      tenant_claim: 'tid',
+      any_tenant: ['common', 'organizations', 'consumers'],
+    },
   },
 };
 

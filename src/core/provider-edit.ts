@@ -24,7 +24,14 @@ export interface ProviderFlags {
 }
 
 /** Endpoints a preset or an earlier configuration may hold; discovery answers all of them. */
-const ENDPOINT_KEYS = ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'device_authorization_endpoint', 'userinfo_endpoint', 'jwks_uri'] as const;
+const ENDPOINT_KEYS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'device_authorization_endpoint',
+  'userinfo_endpoint',
+  'jwks_uri',
+] as const;
 
 /** The fields whose change makes existing logins belong to another client or server. */
 export const IDENTITY_KEYS = ['client_id', 'issuer', ...ENDPOINT_KEYS] as const;
@@ -68,7 +75,9 @@ function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergePar
     ...(opts.authorizationEndpoint !== undefined && { authorization_endpoint: opts.authorizationEndpoint }),
     ...(opts.tokenEndpoint !== undefined && { token_endpoint: opts.tokenEndpoint }),
     ...(opts.revocationEndpoint !== undefined && { revocation_endpoint: opts.revocationEndpoint }),
-    ...(opts.deviceAuthorizationEndpoint !== undefined && { device_authorization_endpoint: opts.deviceAuthorizationEndpoint }),
+    ...(opts.deviceAuthorizationEndpoint !== undefined && {
+      device_authorization_endpoint: opts.deviceAuthorizationEndpoint,
+    }),
     ...(opts.clientId !== undefined && { client_id: opts.clientId }),
     ...(scopes && { scopes }),
     ...(opts.envName?.length && { env_names: opts.envName }),
@@ -86,7 +95,8 @@ function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergePar
 export function buildProviderConfig(name: string, opts: ProviderFlags): ProviderConfig {
   checkProviderName(name);
   const cfg = applyFlags(opts.preset !== undefined ? presetFields(opts.preset) : {}, opts, true);
-  if (cfg.client_id === undefined) throw new UsageError('--client-id is required (the client id registered at the provider)');
+  if (cfg.client_id === undefined)
+    throw new UsageError('--client-id is required (the client id registered at the provider)');
   if (cfg.issuer === undefined && !(cfg.authorization_endpoint && cfg.token_endpoint)) {
     throw new UsageError('give --preset, --issuer URL, or both --authorization-endpoint and --token-endpoint');
   }

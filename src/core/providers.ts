@@ -1,4 +1,14 @@
-import { mkdirSync, readFileSync, statSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  statSync,
+  renameSync,
+  writeFileSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { UsageError, VaultError, ExitCode } from './errors.js';
@@ -62,7 +72,8 @@ export function checkEndpointUrl(value: string): string | undefined {
     return 'not a valid URL';
   }
   if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:') return isLoopbackHost(url.hostname) ? undefined : 'http:// is allowed only for loopback hosts; use https://';
+  if (url.protocol === 'http:')
+    return isLoopbackHost(url.hostname) ? undefined : 'http:// is allowed only for loopback hosts; use https://';
   return `unsupported scheme ${url.protocol}`;
 }
 
@@ -74,7 +85,8 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
     if (!KNOWN_KEYS.has(key)) throw new UsageError(`${where}.${key}: unknown key`);
   }
   for (const key of STRING_KEYS) {
-    if (key in table && (typeof table[key] !== 'string' || table[key] === '')) throw new UsageError(`${where}.${key}: expected a non-empty string`);
+    if (key in table && (typeof table[key] !== 'string' || table[key] === ''))
+      throw new UsageError(`${where}.${key}: expected a non-empty string`);
   }
   for (const key of LIST_KEYS) {
     const v = table[key];
@@ -84,12 +96,18 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
   }
   if (table.params !== undefined) {
     const p = table.params;
-    if (typeof p !== 'object' || p === null || Array.isArray(p) || !Object.values(p).every((s) => typeof s === 'string')) {
+    if (
+      typeof p !== 'object' ||
+      p === null ||
+      Array.isArray(p) ||
+      !Object.values(p).every((s) => typeof s === 'string')
+    ) {
       throw new UsageError(`${where}.params: expected a table of strings`);
     }
   }
   const cfg = table as unknown as ProviderConfig;
-  if (!cfg.client_id) throw new UsageError(`${where}.client_id: missing (every provider needs the client id registered there)`);
+  if (!cfg.client_id)
+    throw new UsageError(`${where}.client_id: missing (every provider needs the client id registered there)`);
   for (const key of URL_KEYS) {
     const v = cfg[key];
     if (v === undefined) continue;
@@ -121,7 +139,8 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
     }
   }
   for (const s of cfg.scopes ?? []) {
-    if (/\s/.test(s)) throw new UsageError(`${where}.scopes: ${JSON.stringify(s)} contains white space; list each scope separately`);
+    if (/\s/.test(s))
+      throw new UsageError(`${where}.scopes: ${JSON.stringify(s)} contains white space; list each scope separately`);
   }
   checkProviderName(name);
   return cfg;
@@ -186,11 +205,15 @@ function trustConfig(path: string, what: 'directory' | 'file'): void {
   }
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {
-    throw new UsageError(`the configuration ${what} ${path} belongs to another user (uid ${st.uid}), who could send your logins elsewhere: if it is yours, run \`sudo chown ${uid} ${path}\`, else remove it`);
+    throw new UsageError(
+      `the configuration ${what} ${path} belongs to another user (uid ${st.uid}), who could send your logins elsewhere: if it is yours, run \`sudo chown ${uid} ${path}\`, else remove it`,
+    );
   }
   if ((st.mode & 0o022) !== 0) {
     const mode = what === 'directory' ? '700' : '600';
-    throw new UsageError(`the configuration ${what} ${path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}), who could send your logins elsewhere: run \`chmod ${mode} ${path}\``);
+    throw new UsageError(
+      `the configuration ${what} ${path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}), who could send your logins elsewhere: run \`chmod ${mode} ${path}\``,
+    );
   }
 }
 
@@ -206,7 +229,12 @@ export function getProvider(config: Config, name: string, file: string): Provide
  * The provider a command acts on: the one named, else `VAULT_PROVIDER`, else the only one
  * configured. With several and none named, a usage error lists them.
  */
-export function resolveProvider(config: Config, name: string | undefined, env: NodeJS.ProcessEnv, file: string): Provider {
+export function resolveProvider(
+  config: Config,
+  name: string | undefined,
+  env: NodeJS.ProcessEnv,
+  file: string,
+): Provider {
   if (name !== undefined) return getProvider(config, name, file);
   if (env.VAULT_PROVIDER) {
     try {
@@ -217,7 +245,10 @@ export function resolveProvider(config: Config, name: string | undefined, env: N
   }
   const names = Object.keys(config.providers).sort();
   if (names.length === 1) return getProvider(config, names[0]!, file);
-  if (!names.length) throw new UsageError(`no provider configured in ${file}: add one with \`vault provider add NAME --preset google --client-id ID\``);
+  if (!names.length)
+    throw new UsageError(
+      `no provider configured in ${file}: add one with \`vault provider add NAME --preset google --client-id ID\``,
+    );
   throw new UsageError(`which provider? name one of ${names.join(', ')} (or set VAULT_PROVIDER)`);
 }
 
@@ -227,7 +258,8 @@ function unknownProvider(config: Config, name: string, file: string): UsageError
   const add = `add it with \`vault provider add ${name}${hint} --client-id ID\``;
   if (!names.length) return new UsageError(`unknown provider "${name}" (not in ${file}): ${add}`);
   const near = name in PRESETS ? undefined : closestName(name, names);
-  if (near) return new UsageError(`unknown provider "${name}": did you mean ${near}? (configured: ${names.join(', ')})`);
+  if (near)
+    return new UsageError(`unknown provider "${name}": did you mean ${near}? (configured: ${names.join(', ')})`);
   return new UsageError(`unknown provider "${name}" (configured: ${names.join(', ')}); to use a new one, ${add}`);
 }
 
@@ -263,6 +295,8 @@ export function writeConfigAtomically(file: string, text: string): void {
     } catch {
       // Nothing was created, or it is already gone; the real file is untouched.
     }
-    throw new VaultError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.failure, 'config_write', { cause: error });
+    throw new VaultError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.failure, 'config_write', {
+      cause: error,
+    });
   }
 }

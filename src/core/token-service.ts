@@ -1,7 +1,17 @@
 import { LoginRequiredError, RefreshRejectedError, StoreError, UsageError, loginCommand } from './errors.js';
 import { serverText } from './server-text.js';
 import type { Provider } from './providers.js';
-import { accessKey, accessPrefix, isFresh, loginKey, parseRecord, clientSecretKey, type AccessRecord, type LoginRecord, type TokenResult } from './token-set.js';
+import {
+  accessKey,
+  accessPrefix,
+  isFresh,
+  loginKey,
+  parseRecord,
+  clientSecretKey,
+  type AccessRecord,
+  type LoginRecord,
+  type TokenResult,
+} from './token-set.js';
 import type { SecretStore } from '../infra/stores/store.js';
 import { EnvStore } from '../infra/stores/env-store.js';
 import { acquireLock, type Release } from '../infra/lock.js';
@@ -33,7 +43,11 @@ export interface TokenRequest {
  * is reported through it and read as a miss: the cache is disposable, and a refresh replaces the
  * entry — refusing to work over it would leave only `vault logout`, which costs the login.
  */
-export async function readAccess(store: SecretStore, key: string, onDamaged?: (message: string) => void): Promise<AccessRecord | undefined> {
+export async function readAccess(
+  store: SecretStore,
+  key: string,
+  onDamaged?: (message: string) => void,
+): Promise<AccessRecord | undefined> {
   const raw = await store.get(key);
   if (raw === null) return undefined;
   try {
@@ -45,16 +59,27 @@ export async function readAccess(store: SecretStore, key: string, onDamaged?: (m
   }
 }
 
-export async function readLogin(store: SecretStore, provider: string, account: string): Promise<LoginRecord | undefined> {
+export async function readLogin(
+  store: SecretStore,
+  provider: string,
+  account: string,
+): Promise<LoginRecord | undefined> {
   const key = loginKey(provider, account);
   const raw = await store.get(key);
   return raw === null ? undefined : parseRecord<LoginRecord>(raw, store.describe(key), ['obtained_at']);
 }
 
 /** The client secret of a confidential client: from the store, else VAULT_CLIENT_SECRET. */
-export async function readClientSecret(store: SecretStore, env: NodeJS.ProcessEnv, provider: string): Promise<string | undefined> {
+export async function readClientSecret(
+  store: SecretStore,
+  env: NodeJS.ProcessEnv,
+  provider: string,
+): Promise<string | undefined> {
   const raw = await store.get(clientSecretKey(provider));
-  if (raw !== null) return parseRecord<{ v: 1; client_secret: string }>(raw, store.describe(clientSecretKey(provider)), ['client_secret']).client_secret;
+  if (raw !== null)
+    return parseRecord<{ v: 1; client_secret: string }>(raw, store.describe(clientSecretKey(provider)), [
+      'client_secret',
+    ]).client_secret;
   return env.VAULT_CLIENT_SECRET || undefined;
 }
 
@@ -140,23 +165,41 @@ async function writeUnderLock(store: SecretStore, lock: Release, key: string, va
   return true;
 }
 
-async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceDeps, lock: Release): Promise<AccessRecord | undefined> {
+async function refreshLocked(
+  req: TokenRequest,
+  key: string,
+  deps: TokenServiceDeps,
+  lock: Release,
+): Promise<AccessRecord | undefined> {
   const { store, provider } = { ...deps, provider: req.provider };
   let login = await readLogin(store, provider.name, req.account);
   if (!login && req.account === 'default') login = await readLogin(new EnvStore(deps.env), provider.name, req.account);
   if (!login) {
-    throw new LoginRequiredError(`not logged in to ${provider.name}${req.account === 'default' ? '' : ` as account ${req.account}`} — run \`${loginCommand(provider.name, req.account)}\``);
+    throw new LoginRequiredError(
+      `not logged in to ${provider.name}${req.account === 'default' ? '' : ` as account ${req.account}`} — run \`${loginCommand(provider.name, req.account)}\``,
+    );
   }
   if (!login.refresh_token) {
     if (login.access_token && !req.scopes?.length) {
       // A non-expiring access token (GitHub OAuth apps) is the long-lived credential itself.
-      return { v: 1, access_token: login.access_token, token_type: login.token_type ?? 'Bearer', expires_at: null, issued_at: login.obtained_at, scope: login.scope };
+      return {
+        v: 1,
+        access_token: login.access_token,
+        token_type: login.token_type ?? 'Bearer',
+        expires_at: null,
+        issued_at: login.obtained_at,
+        scope: login.scope,
+      };
     }
     if (login.access_token) {
       // Narrowing scopes takes a refresh grant (RFC 6749 §6); logging in again would not help.
-      throw new UsageError(`--scope needs a refresh token, and the login to ${provider.name} has only a non-expiring access token (scopes: ${serverText(login.scope) || 'none'}): leave out --scope`);
+      throw new UsageError(
+        `--scope needs a refresh token, and the login to ${provider.name} has only a non-expiring access token (scopes: ${serverText(login.scope) || 'none'}): leave out --scope`,
+      );
     }
-    throw new LoginRequiredError(`no refresh token stored for ${provider.name} — run \`${loginCommand(provider.name, req.account)}\``);
+    throw new LoginRequiredError(
+      `no refresh token stored for ${provider.name} — run \`${loginCommand(provider.name, req.account)}\``,
+    );
   }
   if (!login.from_env) {
     // A rotating server spends the stored refresh token the moment it answers (RFC 9700 §4.14.2):
@@ -164,7 +207,8 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
     // costs this call and not the login. A lock file has no fence: a holder that lost it while
     // paused must not write back a refresh token that a later holder may have rotated since.
     if (lock.stillHeld && !lock.stillHeld()) return undefined;
-    if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(login)))) return undefined;
+    if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(login))))
+      return undefined;
   } else {
     // The same proof for a CI refresh token: its rotated successor goes to the store. The probe
     // is taken back at once, so the variable stays the only copy until the server rotates it.
@@ -179,7 +223,11 @@ async function refreshLocked(req: TokenRequest, key: string, deps: TokenServiceD
   deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
   const refreshToken = login.refresh_token;
   // From the grant on, a signal waits until the new tokens are stored (see holdSignals).
-  return holdSignals(`the new tokens for ${provider.name} were stored`, () => refreshAndStore(req, key, deps, { ...login, refresh_token: refreshToken }, oauth, config, lock), deps.debug);
+  return holdSignals(
+    `the new tokens for ${provider.name} were stored`,
+    () => refreshAndStore(req, key, deps, { ...login, refresh_token: refreshToken }, oauth, config, lock),
+    deps.debug,
+  );
 }
 
 type OAuth = typeof import('../infra/oauth-client.js');
@@ -200,7 +248,9 @@ async function refreshAndStore(
   const { store, clock, provider } = { ...deps, provider: req.provider };
   let result;
   try {
-    result = await oauth.refreshGrant(config, provider, req.account, login.refresh_token, req.scopes, () => clock.now());
+    result = await oauth.refreshGrant(config, provider, req.account, login.refresh_token, req.scopes, () =>
+      clock.now(),
+    );
   } catch (error) {
     if (error instanceof RefreshRejectedError) throw await rejected(login, req, deps, error);
     throw error;
@@ -208,11 +258,17 @@ async function refreshAndStore(
   if (result.refresh_token && result.refresh_token !== login.refresh_token) {
     // The rotated refresh token goes to the store before anything else happens: the old one is
     // spent, and losing the new one would cost a login.
-    const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now(), rotated: true };
+    const next: LoginRecord = {
+      ...login,
+      refresh_token: result.refresh_token,
+      obtained_at: clock.now(),
+      rotated: true,
+    };
     delete next.from_env;
     delete next.rejected_at;
     try {
-      if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(next)))) return undefined;
+      if (!(await writeUnderLock(store, lock, loginKey(provider.name, req.account), JSON.stringify(next))))
+        return undefined;
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       throw new StoreError(
@@ -245,7 +301,12 @@ async function refreshAndStore(
  * it as rejected until the next login; one from `VAULT_<NAME>_REFRESH_TOKEN` is CI's secret, which
  * `vault login` cannot renew there: the message names the variable and `vault export`.
  */
-async function rejected(login: LoginRecord, req: TokenRequest, deps: TokenServiceDeps, error: RefreshRejectedError): Promise<LoginRequiredError> {
+async function rejected(
+  login: LoginRecord,
+  req: TokenRequest,
+  deps: TokenServiceDeps,
+  error: RefreshRejectedError,
+): Promise<LoginRequiredError> {
   const name = req.provider.name;
   if (login.from_env) {
     return new LoginRequiredError(
@@ -277,7 +338,9 @@ export async function saveLogin(
   const scope = result.scope ?? requestedScopes.join(' ');
   const login: LoginRecord = {
     v: 1,
-    ...(result.refresh_token ? { refresh_token: result.refresh_token } : { access_token: result.access_token, token_type: result.token_type }),
+    ...(result.refresh_token
+      ? { refresh_token: result.refresh_token }
+      : { access_token: result.access_token, token_type: result.token_type }),
     scope,
     ...(result.identity && { identity: result.identity }),
     obtained_at: now,
@@ -285,10 +348,19 @@ export async function saveLogin(
   const release = await refreshLock(deps, provider.name, account);
   try {
     if (!(await writeUnderLock(store, release, loginKey(provider.name, account), JSON.stringify(login)))) {
-      throw new StoreError(`the login for ${provider.name} was replaced in ${store.location} while this one was being saved: run \`${loginCommand(provider.name, account)}\` again`);
+      throw new StoreError(
+        `the login for ${provider.name} was replaced in ${store.location} while this one was being saved: run \`${loginCommand(provider.name, account)}\` again`,
+      );
     }
     for (const key of await store.keys(accessPrefix(provider.name, account))) await store.delete(key);
-    const access: AccessRecord = { v: 1, access_token: result.access_token, token_type: result.token_type, expires_at: result.expires_at, issued_at: now, scope };
+    const access: AccessRecord = {
+      v: 1,
+      access_token: result.access_token,
+      token_type: result.token_type,
+      expires_at: result.expires_at,
+      issued_at: now,
+      scope,
+    };
     await store.set(accessKey(provider.name, account), JSON.stringify(access), { expiresAt: access.expires_at });
     deps.debug(`store: login saved for ${provider.name}/${account} in ${store.kind}`);
   } finally {
@@ -302,7 +374,12 @@ export async function saveLogin(
  * the next request refreshes instead of handing it out again (git's `erase` after the server
  * refused it, e.g. because it was revoked before it expired). Resolves true when one was dropped.
  */
-export async function forgetAccessToken(provider: string, account: string, token: string, deps: TokenServiceDeps): Promise<boolean> {
+export async function forgetAccessToken(
+  provider: string,
+  account: string,
+  token: string,
+  deps: TokenServiceDeps,
+): Promise<boolean> {
   const release = await refreshLock(deps, provider, account);
   try {
     let dropped = false;

@@ -84,10 +84,15 @@ export function parseRecord<T extends { v: number }>(raw: string, where: string,
     throw new StoreError(`${where} was written by a newer vault (format v${v}): upgrade vault`);
   }
   if (v !== RECORD_VERSION) {
-    throw new StoreError(`${where} is corrupt (unknown format ${JSON.stringify(v)}): remove it with \`vault logout\` and log in again`);
+    throw new StoreError(
+      `${where} is corrupt (unknown format ${JSON.stringify(v)}): remove it with \`vault logout\` and log in again`,
+    );
   }
   for (const field of required) {
-    if (!(field in value)) throw new StoreError(`${where} is corrupt (no "${String(field)}"): remove it with \`vault logout\` and log in again`);
+    if (!(field in value))
+      throw new StoreError(
+        `${where} is corrupt (no "${String(field)}"): remove it with \`vault logout\` and log in again`,
+      );
   }
   return value as T;
 }

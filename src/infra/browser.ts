@@ -14,14 +14,22 @@ export interface BrowserDeps {
  * VAULT_BROWSER command may keep running (a browser in the foreground), so its failure can only
  * be told later: `onFailure` hears of a non-zero exit.
  */
-export async function openBrowser(url: string, deps: BrowserDeps, onFailure: (why: string) => void = () => {}): Promise<boolean> {
+export async function openBrowser(
+  url: string,
+  deps: BrowserDeps,
+  onFailure: (why: string) => void = () => {},
+): Promise<boolean> {
   const command = deps.env.VAULT_BROWSER;
   if (command) {
     return new Promise((resolve) => {
       const child =
         process.platform === 'win32'
           ? spawn(command, [url], { stdio: 'ignore', detached: true, env: withoutVaultSecrets(deps.env) })
-          : spawn('/bin/sh', ['-c', `${command} "$1"`, 'vault-browser', url], { stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: withoutVaultSecrets(deps.env) });
+          : spawn('/bin/sh', ['-c', `${command} "$1"`, 'vault-browser', url], {
+              stdio: ['ignore', 'ignore', 'inherit'],
+              detached: true,
+              env: withoutVaultSecrets(deps.env),
+            });
       child.on('error', (error) => {
         deps.debug(`browser: ${command} failed to start: ${error.message}`);
         resolve(false);

@@ -20,7 +20,8 @@ export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** Refuses a wait no timer can hold, with the setting that asked for it. */
 export function checkTimerSeconds(seconds: number, what: string): number {
-  if (seconds > MAX_TIMER_SECONDS) throw new UsageError(`${what} is longer than vault can wait: at most ${MAX_TIMER_SECONDS} seconds (about 24 days)`);
+  if (seconds > MAX_TIMER_SECONDS)
+    throw new UsageError(`${what} is longer than vault can wait: at most ${MAX_TIMER_SECONDS} seconds (about 24 days)`);
   return seconds;
 }
 
@@ -29,8 +30,14 @@ export function httpOptionsFromEnv(env: NodeJS.ProcessEnv, debug: (m: string) =>
   const raw = env.VAULT_HTTP_TIMEOUT;
   if (raw === undefined || raw === '') return { timeoutMs: 10_000, retries: 2, debug, ...(proxy && { proxy }) };
   const sec = Number(raw);
-  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(sec > 0)) throw new UsageError(`VAULT_HTTP_TIMEOUT expects a positive number of seconds, got ${JSON.stringify(raw)}`);
-  return { timeoutMs: Math.ceil(checkTimerSeconds(sec, `VAULT_HTTP_TIMEOUT=${raw.trim()}`) * 1000), retries: 2, debug, ...(proxy && { proxy }) };
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(sec > 0))
+    throw new UsageError(`VAULT_HTTP_TIMEOUT expects a positive number of seconds, got ${JSON.stringify(raw)}`);
+  return {
+    timeoutMs: Math.ceil(checkTimerSeconds(sec, `VAULT_HTTP_TIMEOUT=${raw.trim()}`) * 1000),
+    retries: 2,
+    debug,
+    ...(proxy && { proxy }),
+  };
 }
 
 const RETRYABLE_STATUS = (status: number) => status === 429 || status >= 500;
@@ -56,7 +63,11 @@ function normaliseErrorIn200(response: Response, body: Buffer): Response {
   } catch {
     return response;
   }
-  const isError = typeof parsed === 'object' && parsed !== null && typeof (parsed as { error?: unknown }).error === 'string' && !('access_token' in parsed);
+  const isError =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    typeof (parsed as { error?: unknown }).error === 'string' &&
+    !('access_token' in parsed);
   return isError ? new Response(body, { status: 400, statusText: 'Bad Request', headers: response.headers }) : response;
 }
 
@@ -81,7 +92,9 @@ async function buffered(response: Response, url: string): Promise<{ response: Re
       size += chunk.byteLength;
       if (size > MAX_BODY_BYTES) {
         const message = `the answer from ${redactUrl(url)} (HTTP ${response.status}) is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB; not read`;
-        throw RETRYABLE_STATUS(response.status) ? new TemporaryError(message) : new VaultError(message, ExitCode.failure, 'response_too_large');
+        throw RETRYABLE_STATUS(response.status)
+          ? new TemporaryError(message)
+          : new VaultError(message, ExitCode.failure, 'response_too_large');
       }
       chunks.push(chunk);
     }
@@ -116,18 +129,29 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
     const method = init.method ?? 'GET';
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
-      const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
+      const signal = init.signal
+        ? AbortSignal.any([init.signal, AbortSignal.timeout(options.timeoutMs)])
+        : AbortSignal.timeout(options.timeoutMs);
       let response: Response | undefined;
       let failure: unknown;
       try {
         const read = await buffered(await send(url, { ...init, signal }), url);
         response = method === 'POST' ? normaliseErrorIn200(read.response, read.body) : read.response;
-        options.debug(`HTTP ${method} ${redactUrl(url)} → ${response.status} (${Math.round(performance.now() - started)}ms)`);
+        options.debug(
+          `HTTP ${method} ${redactUrl(url)} → ${response.status} (${Math.round(performance.now() - started)}ms)`,
+        );
       } catch (error) {
         // A refused answer (too large) would be the same on a second try; only temporary ones are retried.
         if (init.signal?.aborted || (error instanceof VaultError && !(error instanceof TemporaryError))) throw error;
-        failure = error instanceof VaultError ? error : options.proxy ? throughProxy(error, options.proxy, url) : atHost(error, url);
-        options.debug(`HTTP ${method} ${redactUrl(url)} → ${describeNetworkError(failure)} (${Math.round(performance.now() - started)}ms)`);
+        failure =
+          error instanceof VaultError
+            ? error
+            : options.proxy
+              ? throughProxy(error, options.proxy, url)
+              : atHost(error, url);
+        options.debug(
+          `HTTP ${method} ${redactUrl(url)} → ${describeNetworkError(failure)} (${Math.round(performance.now() - started)}ms)`,
+        );
       }
       if (response && !RETRYABLE_STATUS(response.status)) return response;
       if (attempt >= options.retries) {
@@ -164,7 +188,9 @@ function atHost(error: unknown, url: string): unknown {
   if (!(error instanceof TypeError) && e?.name !== 'TimeoutError') return error;
   const u = new URL(url);
   const port = u.port || (u.protocol === 'https:' ? '443' : '80');
-  return new TypeError('fetch failed', { cause: new Error(`${describeNetworkError(error)} at ${u.hostname}:${port}`, { cause: error }) });
+  return new TypeError('fetch failed', {
+    cause: new Error(`${describeNetworkError(error)} at ${u.hostname}:${port}`, { cause: error }),
+  });
 }
 
 // What the usual failure codes of Node's fetch (undici) mean, for people who don't read them daily.

@@ -100,7 +100,7 @@ export async function readStdin(stdin: Readable, limit = 64 * 1024): Promise<str
  */
 export function writeAllSync(fd: number, text: string): void {
   const data = Buffer.from(text, 'utf8');
-  for (let done = 0; done < data.length; ) {
+  for (let done = 0; done < data.length;) {
     try {
       done += writeSync(fd, data, done);
     } catch (error) {

@@ -1,4 +1,13 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StoreError, VaultError, ExitCode } from '../core/errors.js';
 
@@ -49,7 +58,8 @@ function staleFor(file: string): number {
   // No marker, or a damaged one: the ordinary rule.
   const [pid, identity, until] = readQuietly(`${file}.inflight`).split(' ');
   const left = Number(until) - Date.now();
-  if (identity && identity === lockIdentity(`${file}.lock`) && left > 0 && processAlive(Number(pid))) return Math.max(STALE_MS, left);
+  if (identity && identity === lockIdentity(`${file}.lock`) && left > 0 && processAlive(Number(pid)))
+    return Math.max(STALE_MS, left);
   return STALE_MS;
 }
 
@@ -87,10 +97,14 @@ export function checkPrivateDir(dir: string): void {
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {
     // Typically made under sudo; anything else may have been planted to interfere with us.
-    throw new StoreError(`${dir} belongs to another user (uid ${st.uid}): refusing to use it; if it is yours, run \`sudo chown -R ${uid} ${dir}\`, else remove it`);
+    throw new StoreError(
+      `${dir} belongs to another user (uid ${st.uid}): refusing to use it; if it is yours, run \`sudo chown -R ${uid} ${dir}\`, else remove it`,
+    );
   }
   if ((st.mode & 0o022) !== 0) {
-    throw new StoreError(`${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): run \`chmod 700 ${dir}\``);
+    throw new StoreError(
+      `${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): run \`chmod 700 ${dir}\``,
+    );
   }
 }
 

@@ -36,7 +36,10 @@ export async function startMetadataServer(source: MetadataSource, port = 0): Pro
   server.listen(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'EADDRINUSE' ? 'it is already in use: choose another --port, or omit it to use any free port' : error.message;
+      const why =
+        error.code === 'EADDRINUSE'
+          ? 'it is already in use: choose another --port, or omit it to use any free port'
+          : error.message;
       reject(new VaultError(`cannot listen on port ${port} on 127.0.0.1: ${why}`, ExitCode.failure, 'listen_failed'));
     });
     server.once('listening', resolve);
@@ -67,7 +70,9 @@ async function answer(req: IncomingMessage, res: ServerResponse, host: string, s
   try {
     token = await source.token(result.scopes);
   } catch (error) {
-    source.report(`metadata endpoint: no token for ${new URL(request.url, 'http://metadata.invalid').pathname}: ${(error as Error).message}`);
+    source.report(
+      `metadata endpoint: no token for ${new URL(request.url, 'http://metadata.invalid').pathname}: ${(error as Error).message}`,
+    );
     return send(res, 503, 'token unavailable; see the stderr of vault\n');
   }
   send(res, 200, tokenBody(token.accessToken, token.expiresIn), true);
@@ -75,6 +80,9 @@ async function answer(req: IncomingMessage, res: ServerResponse, host: string, s
 
 function send(res: ServerResponse, status: number, body: string, json = false): void {
   // google-auth (Python, gcloud) parses a body as JSON only when it is labelled application/json.
-  res.writeHead(status, { 'content-type': json ? 'application/json' : 'application/text', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': json ? 'application/json' : 'application/text',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

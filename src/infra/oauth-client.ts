@@ -3,7 +3,14 @@
  * through here. It is loaded lazily, never on the cached-token path.
  */
 import * as oidc from 'openid-client';
-import { ExitCode, RefreshRejectedError, TemporaryError, UsageError, VaultError, loginCommand } from '../core/errors.js';
+import {
+  ExitCode,
+  RefreshRejectedError,
+  TemporaryError,
+  UsageError,
+  VaultError,
+  loginCommand,
+} from '../core/errors.js';
 import { isLoopbackHost, type Provider } from '../core/providers.js';
 import { MAX_LIFETIME_MS, tokenTypeOf, type TokenResult } from '../core/token-set.js';
 import { tenantIssuer } from '../core/issuer.js';
@@ -41,9 +48,12 @@ export async function discoverMetadata(issuer: string, deps: OAuthDeps): Promise
     if (isTemporary(error)) {
       throw new TemporaryError(`cannot reach ${issuer} for discovery: ${describe(error)}`, { cause: error });
     }
-    throw new UsageError(`${issuer} did not answer with authorization server metadata: ${describe(error)} (check the issuer URL, or pass --offline)`, {
-      cause: error,
-    });
+    throw new UsageError(
+      `${issuer} did not answer with authorization server metadata: ${describe(error)} (check the issuer URL, or pass --offline)`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -60,12 +70,17 @@ function clientAuth(metadata: oidc.ServerMetadata, secret: string | undefined): 
 const sharedEndpoints = new WeakMap<oidc.Configuration, SharedEndpoint>();
 
 /** Builds the openid-client Configuration for a provider, with discovery only when endpoints are unknown. */
-export async function configure(provider: Provider, clientSecret: string | undefined, deps: OAuthDeps): Promise<oidc.Configuration> {
+export async function configure(
+  provider: Provider,
+  clientSecret: string | undefined,
+  deps: OAuthDeps,
+): Promise<oidc.Configuration> {
   const customFetch = fetchFor(deps);
   const finish = (config: oidc.Configuration, f: oidc.CustomFetch) => {
     config[oidc.customFetch] = f;
     const m = config.serverMetadata();
-    if ([m.token_endpoint, m.authorization_endpoint, m.issuer].some((u) => u && insecureAllowed(u))) oidc.allowInsecureRequests(config);
+    if ([m.token_endpoint, m.authorization_endpoint, m.issuer].some((u) => u && insecureAllowed(u)))
+      oidc.allowInsecureRequests(config);
     return config;
   };
   if (provider.token_endpoint && provider.authorization_endpoint) {
@@ -75,14 +90,25 @@ export async function configure(provider: Provider, clientSecret: string | undef
       authorization_endpoint: provider.authorization_endpoint,
       token_endpoint: provider.token_endpoint,
       ...(provider.revocation_endpoint && { revocation_endpoint: provider.revocation_endpoint }),
-      ...(provider.device_authorization_endpoint && { device_authorization_endpoint: provider.device_authorization_endpoint }),
+      ...(provider.device_authorization_endpoint && {
+        device_authorization_endpoint: provider.device_authorization_endpoint,
+      }),
       ...(provider.userinfo_endpoint && { userinfo_endpoint: provider.userinfo_endpoint }),
       ...(provider.jwks_uri && { jwks_uri: provider.jwks_uri }),
     };
     const build = (issuer: string, f: oidc.CustomFetch) =>
-      finish(new oidc.Configuration({ ...metadata, issuer }, provider.client_id, undefined, clientAuth(metadata, clientSecret)), f);
+      finish(
+        new oidc.Configuration(
+          { ...metadata, issuer },
+          provider.client_id,
+          undefined,
+          clientAuth(metadata, clientSecret),
+        ),
+        f,
+      );
     const config = build(metadata.issuer, customFetch);
-    if (tenant && tenant.fixed === undefined) sharedEndpoints.set(config, { issuer: tenant, fetch: customFetch, configure: build });
+    if (tenant && tenant.fixed === undefined)
+      sharedEndpoints.set(config, { issuer: tenant, fetch: customFetch, configure: build });
     return config;
   }
   const issuer = provider.issuer!;
@@ -94,14 +120,21 @@ export async function configure(provider: Provider, clientSecret: string | undef
     });
     const metadata = discovered.serverMetadata();
     // Tokens are judged by our clock against the server's expiry; no tolerance hides a stale token.
-    return finish(new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret)), customFetch);
+    return finish(
+      new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret)),
+      customFetch,
+    );
   } catch (error) {
     throw classify(error, provider, 'discovery', 'default');
   }
 }
 
 /** Runs a grant, through tenantGrant when the provider is on a shared endpoint. */
-function grant<T>(config: oidc.Configuration, callbackIss: string | null, run: (config: oidc.Configuration) => Promise<T>): Promise<T> {
+function grant<T>(
+  config: oidc.Configuration,
+  callbackIss: string | null,
+  run: (config: oidc.Configuration) => Promise<T>,
+): Promise<T> {
   const shared = sharedEndpoints.get(config);
   return shared ? tenantGrant(shared, config.serverMetadata().token_endpoint!, callbackIss, run) : run(config);
 }
@@ -112,9 +145,14 @@ function grant<T>(config: oidc.Configuration, callbackIss: string | null, run: (
  * hour: expires_in is only RECOMMENDED, and a login that can refresh is meant to; one that cannot
  * (GitHub OAuth apps) does not expire.
  */
-export function expiryOf(response: { expires_in?: number; access_token: string }, now: number, refreshable = false): number | null {
+export function expiryOf(
+  response: { expires_in?: number; access_token: string },
+  now: number,
+  refreshable = false,
+): number | null {
   const clamp = (at: number) => Math.min(at, now + MAX_LIFETIME_MS);
-  if (typeof response.expires_in === 'number' && Number.isFinite(response.expires_in)) return clamp(now + Math.max(0, response.expires_in) * 1000);
+  if (typeof response.expires_in === 'number' && Number.isFinite(response.expires_in))
+    return clamp(now + Math.max(0, response.expires_in) * 1000);
   const parts = response.access_token.split('.');
   if (parts.length === 3) {
     try {
@@ -136,7 +174,11 @@ export function scopeString(scope: string): string {
 }
 
 /** `refreshable`: a refresh token stands behind this access token (sent now, or stored from before). */
-export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number, refreshable = false): TokenResult {
+export function toTokenResult(
+  response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  now: number,
+  refreshable = false,
+): TokenResult {
   if (typeof response.access_token !== 'string' || response.access_token === '') {
     throw new VaultError('the token endpoint answered without an access_token', ExitCode.failure, 'no_access_token');
   }
@@ -145,8 +187,13 @@ export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenE
   return {
     access_token: response.access_token,
     token_type: tokenTypeOf(response.token_type),
-    ...(typeof response.refresh_token === 'string' && response.refresh_token && { refresh_token: response.refresh_token }),
-    expires_at: expiryOf(response, now, refreshable || (typeof response.refresh_token === 'string' && response.refresh_token !== '')),
+    ...(typeof response.refresh_token === 'string' &&
+      response.refresh_token && { refresh_token: response.refresh_token }),
+    expires_at: expiryOf(
+      response,
+      now,
+      refreshable || (typeof response.refresh_token === 'string' && response.refresh_token !== ''),
+    ),
     ...(typeof response.scope === 'string' && { scope: scopeString(response.scope) }),
     ...(identity && { identity }),
   };
@@ -172,7 +219,12 @@ export async function refreshGrant(
 }
 
 /** RFC 7009 revocation of a refresh token (or of a non-expiring access token, the only credential of some logins). */
-export async function revoke(config: oidc.Configuration, provider: Provider, token: string, hint: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
+export async function revoke(
+  config: oidc.Configuration,
+  provider: Provider,
+  token: string,
+  hint: 'refresh_token' | 'access_token' = 'refresh_token',
+): Promise<void> {
   try {
     await oidc.tokenRevocation(config, token, { token_type_hint: hint });
   } catch (error) {
@@ -197,22 +249,31 @@ function oneLine(text: string): string {
 /** A short description of an OAuth failure that carries no secret. */
 export function describe(error: unknown): string {
   if (error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError) {
-    return error.error_description ? `${serverText(error.error)} (${serverText(error.error_description)})` : serverText(error.error);
+    return error.error_description
+      ? `${serverText(error.error)} (${serverText(error.error_description)})`
+      : serverText(error.error);
   }
   // RFC 6749 §5.2: a failed client authentication may come as 401 with a WWW-Authenticate challenge.
   if (error instanceof oidc.WWWAuthenticateChallengeError) {
     const p = error.cause[0]?.parameters;
-    if (p?.error) return p.error_description ? `${serverText(p.error)} (${serverText(p.error_description)})` : serverText(p.error);
+    if (p?.error)
+      return p.error_description ? `${serverText(p.error)} (${serverText(p.error_description)})` : serverText(p.error);
     return `HTTP ${error.status} (client authentication failed)`;
   }
   const e = error as { name?: string; message?: string; cause?: unknown; code?: string };
   // openid-client's own message is generic ("invalid response encountered"); its cause names the
   // broken member (never its value) of a body that is not what RFC 6749 §5.1 prescribes.
   if (e?.code === 'OAUTH_PARSE_ERROR') return 'the server answered with malformed JSON';
-  if (e?.code === 'OAUTH_INVALID_RESPONSE' && e.cause instanceof Error) return `the server's answer is not a valid OAuth response: ${oneLine(e.cause.message.replace(/"response" body /, ''))}`;
+  if (e?.code === 'OAUTH_INVALID_RESPONSE' && e.cause instanceof Error)
+    return `the server's answer is not a valid OAuth response: ${oneLine(e.cause.message.replace(/"response" body /, ''))}`;
   // Other openid-client errors keep the precise check in `cause`; those messages name the failed
   // check, never a value.
-  if (error instanceof oidc.ClientError && error.cause instanceof Error && error.cause.message && error.cause.message !== error.message) {
+  if (
+    error instanceof oidc.ClientError &&
+    error.cause instanceof Error &&
+    error.cause.message &&
+    error.cause.message !== error.message
+  ) {
     return `${error.message}: ${oneLine(error.cause.message)}`;
   }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
@@ -231,7 +292,8 @@ export function classify(error: unknown, provider: Provider, action: string, acc
     if (e instanceof VaultError) return e;
   }
   const what = `${action} for ${provider.name}`;
-  if (isTemporary(error)) return new TemporaryError(`${what} failed: ${describe(error)} (temporary; try again)`, { cause: error });
+  if (isTemporary(error))
+    return new TemporaryError(`${what} failed: ${describe(error)} (temporary; try again)`, { cause: error });
   if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant' && action === 'refresh') {
     const google = provider.preset === 'google' || provider.token_endpoint?.includes('googleapis.com');
     const hint = google ? '; Google expires refresh tokens after 7 days for apps in "Testing" status' : '';
@@ -255,12 +317,15 @@ export function classify(error: unknown, provider: Provider, action: string, acc
 
 function isInvalidClient(error: unknown): boolean {
   if (error instanceof oidc.ResponseBodyError) return error.error === 'invalid_client';
-  if (error instanceof oidc.WWWAuthenticateChallengeError) return error.status === 401 || error.cause.some((c) => c.parameters.error === 'invalid_client');
+  if (error instanceof oidc.WWWAuthenticateChallengeError)
+    return error.status === 401 || error.cause.some((c) => c.parameters.error === 'invalid_client');
   return false;
 }
 
 /** PKCE (RFC 7636, S256 only), state (RFC 6749 §10.12) and nonce (OIDC Core §3.1.2.1) for one login. */
-export async function loginSecrets(withNonce: boolean): Promise<{ verifier: string; challenge: string; state: string; nonce?: string }> {
+export async function loginSecrets(
+  withNonce: boolean,
+): Promise<{ verifier: string; challenge: string; state: string; nonce?: string }> {
   const verifier = oidc.randomPKCECodeVerifier();
   return {
     verifier,
@@ -291,7 +356,11 @@ export async function exchangeCode(
     const iss = callbackUrl.searchParams.get('iss');
     const shared = sharedEndpoints.get(config);
     if (shared && iss !== null && !shared.issuer.fits(iss)) {
-      throw new VaultError(`login to ${provider.name} failed: the callback names issuer ${serverText(iss)}, not one of ${provider.name}'s`, ExitCode.failure, 'issuer_mismatch');
+      throw new VaultError(
+        `login to ${provider.name} failed: the callback names issuer ${serverText(iss)}, not one of ${provider.name}'s`,
+        ExitCode.failure,
+        'issuer_mismatch',
+      );
     }
     const response = await grant(config, iss, (c) =>
       oidc.authorizationCodeGrant(c, callbackUrl, {
@@ -313,11 +382,20 @@ export async function exchangeCode(
  * token) when the `email` scope was granted, else the subject. UserInfo is optional: a failure
  * only leaves the subject.
  */
-async function loginResult(config: oidc.Configuration, response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, now: number): Promise<TokenResult> {
+async function loginResult(
+  config: oidc.Configuration,
+  response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  now: number,
+): Promise<TokenResult> {
   const result = toTokenResult(response, now);
   const claims = response.id_token ? response.claims() : undefined;
   const granted = (result.scope ?? '').split(' ');
-  if (claims && typeof claims.email !== 'string' && granted.includes('email') && config.serverMetadata().userinfo_endpoint) {
+  if (
+    claims &&
+    typeof claims.email !== 'string' &&
+    granted.includes('email') &&
+    config.serverMetadata().userinfo_endpoint
+  ) {
     try {
       const info = await oidc.fetchUserInfo(config, response.access_token, claims.sub);
       if (typeof info.email === 'string') result.identity = info.email;
@@ -331,9 +409,17 @@ async function loginResult(config: oidc.Configuration, response: oidc.TokenEndpo
 export type DeviceAuthorization = Awaited<ReturnType<typeof oidc.initiateDeviceAuthorization>>;
 
 /** RFC 8628 §3.1–3.2: asks for a device code and user code. */
-export async function startDevice(config: oidc.Configuration, provider: Provider, params: Record<string, string>): Promise<DeviceAuthorization> {
+export async function startDevice(
+  config: oidc.Configuration,
+  provider: Provider,
+  params: Record<string, string>,
+): Promise<DeviceAuthorization> {
   if (!config.serverMetadata().device_authorization_endpoint) {
-    throw new VaultError(`${provider.name} has no device authorization endpoint: log in without --device`, ExitCode.usage, 'no_device_endpoint');
+    throw new VaultError(
+      `${provider.name} has no device authorization endpoint: log in without --device`,
+      ExitCode.usage,
+      'no_device_endpoint',
+    );
   }
   try {
     return await oidc.initiateDeviceAuthorization(config, params);
@@ -351,11 +437,18 @@ export async function pollDevice(
   now: () => number,
 ): Promise<TokenResult> {
   try {
-    const response = await grant(config, null, (c) => oidc.pollDeviceAuthorizationGrant(c, device, undefined, { signal }));
+    const response = await grant(config, null, (c) =>
+      oidc.pollDeviceAuthorizationGrant(c, device, undefined, { signal }),
+    );
     return await loginResult(config, response, now());
   } catch (error) {
     if (error instanceof oidc.ResponseBodyError && error.error === 'expired_token') {
-      throw new VaultError(`the device code for ${provider.name} expired before the login was approved: run the login again`, ExitCode.failure, 'expired_token', { cause: error });
+      throw new VaultError(
+        `the device code for ${provider.name} expired before the login was approved: run the login again`,
+        ExitCode.failure,
+        'expired_token',
+        { cause: error },
+      );
     }
     throw classify(error, provider, 'login', 'default');
   }

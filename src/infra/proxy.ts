@@ -32,7 +32,9 @@ function proxyUrl(name: string, value: string): string {
     throw new UsageError(`${name} is not a proxy URL (expected http://[user:password@]host:port)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${name}: ${url.protocol.slice(0, -1)} proxies are not supported; use an http:// or https:// proxy`);
+    throw new UsageError(
+      `${name}: ${url.protocol.slice(0, -1)} proxies are not supported; use an http:// or https:// proxy`,
+    );
   }
   return withScheme;
 }
@@ -59,7 +61,10 @@ export function proxyFromEnv(env: NodeJS.ProcessEnv): ProxySettings | undefined 
 export function proxyFor(settings: ProxySettings, target: string): string | undefined {
   const url = new URL(target);
   const https = url.protocol === 'https:';
-  const [proxy, name] = https && settings.httpsProxy ? [settings.httpsProxy, settings.names.https] : [settings.httpProxy, settings.names.http];
+  const [proxy, name] =
+    https && settings.httpsProxy
+      ? [settings.httpsProxy, settings.names.https]
+      : [settings.httpProxy, settings.names.http];
   if (!proxy) return undefined;
   const noProxy = settings.noProxy ?? '';
   if (noProxy.trim() === '*') return undefined;
@@ -92,7 +97,10 @@ export function proxyRefusal(error: unknown): string | undefined {
 export function describeProxies(settings: ProxySettings): string {
   const parts: string[] = [];
   if (settings.httpsProxy) parts.push(`https via ${redactUrl(settings.httpsProxy)} (${settings.names.https})`);
-  if (settings.httpProxy) parts.push(`http${settings.httpsProxy ? '' : 's and http'} via ${redactUrl(settings.httpProxy)} (${settings.names.http})`);
+  if (settings.httpProxy)
+    parts.push(
+      `http${settings.httpsProxy ? '' : 's and http'} via ${redactUrl(settings.httpProxy)} (${settings.names.http})`,
+    );
   return `proxy: ${parts.join(', ')}; not for: ${settings.noProxy || '-'}`;
 }
 
@@ -109,5 +117,6 @@ export async function proxiedFetch(settings: ProxySettings): Promise<typeof fetc
     ...(settings.httpsProxy && { httpsProxy: settings.httpsProxy }),
     noProxy: settings.noProxy ?? '',
   });
-  return ((url: string, init: RequestInit = {}) => undici.fetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  return ((url: string, init: RequestInit = {}) =>
+    undici.fetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }

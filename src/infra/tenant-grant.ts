@@ -34,13 +34,21 @@ function idTokenClaims(body: Buffer): Record<string, unknown> | undefined {
  * checks every claim (iss, aud, nonce...) as for any issuer and no code or refresh token is sent twice.
  * `callbackIss` is the RFC 9207 `iss` of the callback, already checked to fit the template.
  */
-export async function tenantGrant<T>(shared: SharedEndpoint, tokenEndpoint: string, callbackIss: string | null, grant: (config: Configuration) => Promise<T>): Promise<T> {
+export async function tenantGrant<T>(
+  shared: SharedEndpoint,
+  tokenEndpoint: string,
+  callbackIss: string | null,
+  grant: (config: Configuration) => Promise<T>,
+): Promise<T> {
   const token = new URL(tokenEndpoint).href;
   let held: { body: Buffer; init: ResponseInit } | undefined;
   const hold: CustomFetch = async (url, options) => {
     const response = await shared.fetch(url, options);
     if (new URL(url).href !== token || response.status !== 200) return response;
-    held = { body: Buffer.from(await response.arrayBuffer()), init: { status: response.status, statusText: response.statusText, headers: response.headers } };
+    held = {
+      body: Buffer.from(await response.arrayBuffer()),
+      init: { status: response.status, statusText: response.statusText, headers: response.headers },
+    };
     throw new Error('token response held until its tenant is known');
   };
   try {
@@ -51,7 +59,12 @@ export async function tenantGrant<T>(shared: SharedEndpoint, tokenEndpoint: stri
   const answer = held;
   const claims = idTokenClaims(answer.body);
   const issuer = claims === undefined ? shared.issuer.placeholder : shared.issuer.fromClaims(claims);
-  if (!issuer) throw new VaultError(`the ID token names no tenant (no valid "${shared.issuer.claim}" claim), so its issuer cannot be checked`, ExitCode.failure, 'no_tenant');
+  if (!issuer)
+    throw new VaultError(
+      `the ID token names no tenant (no valid "${shared.issuer.claim}" claim), so its issuer cannot be checked`,
+      ExitCode.failure,
+      'no_tenant',
+    );
   let replayed = false;
   const replay: CustomFetch = async (url, options) => {
     if (replayed || new URL(url).href !== token) return shared.fetch(url, options);

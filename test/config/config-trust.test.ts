@@ -41,7 +41,11 @@ test('a config directory writable by the group or others: exit 2 naming chmod 70
   const dir = v.env.VAULT_CONFIG_DIR!;
   for (const mode of [0o770, 0o707]) {
     chmodSync(dir, mode);
-    await refused(new RegExp(`^error: the configuration directory ${dir} is writable by other users \\(mode ${mode.toString(8)}\\).*: run \`chmod 700 ${dir}\``));
+    await refused(
+      new RegExp(
+        `^error: the configuration directory ${dir} is writable by other users \\(mode ${mode.toString(8)}\\).*: run \`chmod 700 ${dir}\``,
+      ),
+    );
     chmodSync(dir, 0o700);
     await works();
   }
@@ -50,20 +54,38 @@ test('a config directory writable by the group or others: exit 2 naming chmod 70
 test('a config.toml writable by the group or others: exit 2 naming chmod 600; provider add refuses too', async () => {
   const file = join(v.env.VAULT_CONFIG_DIR!, 'config.toml');
   chmodSync(file, 0o666);
-  await refused(new RegExp(`^error: the configuration file ${file} is writable by other users \\(mode 666\\).*: run \`chmod 600 ${file}\``));
-  const add = await v.run(['provider', 'add', 'other', '--authorization-endpoint', 'https://other.test/a', '--token-endpoint', 'https://other.test/t', '--client-id', 'x']);
+  await refused(
+    new RegExp(
+      `^error: the configuration file ${file} is writable by other users \\(mode 666\\).*: run \`chmod 600 ${file}\``,
+    ),
+  );
+  const add = await v.run([
+    'provider',
+    'add',
+    'other',
+    '--authorization-endpoint',
+    'https://other.test/a',
+    '--token-endpoint',
+    'https://other.test/t',
+    '--client-id',
+    'x',
+  ]);
   assert.equal(add.code, 2, add.stderr);
   chmodSync(file, 0o600);
   await works();
 });
 
-test('a config directory or file owned by someone else: exit 2 naming chown', { skip: process.getuid?.() !== 0 && 'needs root to hand a file to nobody' }, async () => {
-  const dir = v.env.VAULT_CONFIG_DIR!;
-  const file = join(dir, 'config.toml');
-  for (const path of [file, dir]) {
-    chownSync(path, 65534, 65534);
-    await refused(new RegExp(`belongs to another user \\(uid 65534\\).*run \`sudo chown 0 ${path}\``));
-    chownSync(path, 0, 0);
-  }
-  await works();
-});
+test(
+  'a config directory or file owned by someone else: exit 2 naming chown',
+  { skip: process.getuid?.() !== 0 && 'needs root to hand a file to nobody' },
+  async () => {
+    const dir = v.env.VAULT_CONFIG_DIR!;
+    const file = join(dir, 'config.toml');
+    for (const path of [file, dir]) {
+      chownSync(path, 65534, 65534);
+      await refused(new RegExp(`belongs to another user \\(uid 65534\\).*run \`sudo chown 0 ${path}\``));
+      chownSync(path, 0, 0);
+    }
+    await works();
+  },
+);

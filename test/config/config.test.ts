@@ -33,12 +33,23 @@ async function inSandbox<T>(fn: (box: Sandbox) => Promise<T>, extra: NodeJS.Proc
   }
 }
 
-async function vault(box: Sandbox, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return runVault(args, { env: { ...box.env, ...options.env }, ...(options.input !== undefined && { input: options.input }) });
+async function vault(
+  box: Sandbox,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
+  return runVault(args, {
+    env: { ...box.env, ...options.env },
+    ...(options.input !== undefined && { input: options.input }),
+  });
 }
 
 /** Runs a command that must succeed, and returns its stdout. */
-async function ok(box: Sandbox, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+async function ok(
+  box: Sandbox,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   const r = await vault(box, args, options);
   assert.equal(r.code, 0, `vault ${args.join(' ')} failed:\n${r.stderr}`);
   return r.stdout;
@@ -62,9 +73,28 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
   test('show --json gives back every field add was given, and add prints nothing on stdout', () =>
     inSandbox(async (box) => {
       const r = await vault(box, [
-        'provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'vault-cli', '--offline',
-        '--scope', 'openid', '--scope', 'offline_access', '--param', 'audience=https://api.acme.test',
-        '--env-name', 'ACME_TOKEN', '--env-name', 'API_TOKEN', '--git-host', 'git.acme.test', '--git-username', 'bot',
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        ISSUER,
+        '--client-id',
+        'vault-cli',
+        '--offline',
+        '--scope',
+        'openid',
+        '--scope',
+        'offline_access',
+        '--param',
+        'audience=https://api.acme.test',
+        '--env-name',
+        'ACME_TOKEN',
+        '--env-name',
+        'API_TOKEN',
+        '--git-host',
+        'git.acme.test',
+        '--git-username',
+        'bot',
       ]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, '');
@@ -108,7 +138,15 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
 
   test('--preset google fills access_type=offline, prompt=consent, scopes openid email profile, GOOGLE_OAUTH_ACCESS_TOKEN CLOUDSDK_AUTH_ACCESS_TOKEN', () =>
     inSandbox(async (box) => {
-      await ok(box, ['provider', 'add', 'google', '--preset', 'google', '--client-id', '123.apps.googleusercontent.com']);
+      await ok(box, [
+        'provider',
+        'add',
+        'google',
+        '--preset',
+        'google',
+        '--client-id',
+        '123.apps.googleusercontent.com',
+      ]);
       const shown = await showJson(box, 'google');
       assert.equal(shown.preset, 'google');
       assert.equal(shown.client_id, '123.apps.googleusercontent.com');
@@ -132,9 +170,21 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
   test('flags override what a preset fills in; preset values not overridden stay', () =>
     inSandbox(async (box) => {
       await ok(box, [
-        'provider', 'add', 'gcp', '--preset', 'google', '--client-id', 'x',
-        '--scope', 'openid', '--scope', 'https://www.googleapis.com/auth/cloud-platform',
-        '--param', 'prompt=select_account', '--env-name', 'CLOUDSDK_AUTH_ACCESS_TOKEN',
+        'provider',
+        'add',
+        'gcp',
+        '--preset',
+        'google',
+        '--client-id',
+        'x',
+        '--scope',
+        'openid',
+        '--scope',
+        'https://www.googleapis.com/auth/cloud-platform',
+        '--param',
+        'prompt=select_account',
+        '--env-name',
+        'CLOUDSDK_AUTH_ACCESS_TOKEN',
       ]);
       const gcp = await showJson(box, 'gcp');
       assert.deepEqual(gcp.scopes, ['openid', 'https://www.googleapis.com/auth/cloud-platform']);
@@ -142,10 +192,23 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       assert.deepEqual(gcp.env_names, ['CLOUDSDK_AUTH_ACCESS_TOKEN']);
 
       await ok(box, [
-        'provider', 'add', 'ghe', '--preset', 'github', '--client-id', 'x',
-        '--authorization-endpoint', 'https://ghe.example.com/login/oauth/authorize',
-        '--token-endpoint', 'https://ghe.example.com/login/oauth/access_token',
-        '--git-host', 'ghe.example.com', '--env-name', 'GH_ENTERPRISE_TOKEN', '--git-username', 'x-access-token',
+        'provider',
+        'add',
+        'ghe',
+        '--preset',
+        'github',
+        '--client-id',
+        'x',
+        '--authorization-endpoint',
+        'https://ghe.example.com/login/oauth/authorize',
+        '--token-endpoint',
+        'https://ghe.example.com/login/oauth/access_token',
+        '--git-host',
+        'ghe.example.com',
+        '--env-name',
+        'GH_ENTERPRISE_TOKEN',
+        '--git-username',
+        'x-access-token',
       ]);
       const ghe = await showJson(box, 'ghe');
       assert.equal(ghe.authorization_endpoint, 'https://ghe.example.com/login/oauth/authorize');
@@ -159,7 +222,17 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
   test('add --replace over an existing provider replaces it whole and says "Replaced"', () =>
     inSandbox(async (box) => {
       await ok(box, ['provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'old', '--offline', '--scope', 'a']);
-      const r = await vault(box, ['provider', 'add', 'acme', '--issuer', 'https://login.acme.test', '--client-id', 'new', '--offline', '--replace']);
+      const r = await vault(box, [
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        'https://login.acme.test',
+        '--client-id',
+        'new',
+        '--offline',
+        '--replace',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /Replaced provider acme/);
       const shown = await showJson(box, 'acme');
@@ -175,7 +248,10 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       await ok(box, ['provider', 'add', 'alpha', '--preset', 'github', '--client-id', 'a']);
       const out = await ok(box, ['provider', 'list', '--json']);
       const listed = JSON.parse(out) as { providers: Array<Record<string, unknown>> };
-      assert.deepEqual(listed.providers.map((p) => p.name), ['alpha', 'zeta']);
+      assert.deepEqual(
+        listed.providers.map((p) => p.name),
+        ['alpha', 'zeta'],
+      );
       assert.deepEqual(listed.providers[1], { name: 'zeta', issuer: ISSUER, client_id: 'z' });
       assert.equal(listed.providers[0]!.preset, 'github');
       assert.equal(listed.providers[0]!.client_id, 'a');
@@ -184,7 +260,11 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
   test('remove drops the provider and its client secret; show then says it is unknown (exit 2)', () =>
     inSandbox(
       async (box) => {
-        await ok(box, ['provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'x', '--offline', '--client-secret-stdin'], { input: 'to-be-removed' });
+        await ok(
+          box,
+          ['provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'x', '--offline', '--client-secret-stdin'],
+          { input: 'to-be-removed' },
+        );
         await ok(box, ['provider', 'add', 'keep', '--issuer', ISSUER, '--client-id', 'y', '--offline']);
         const credentials = join(box.env.VAULT_DATA_DIR!, 'credentials.json');
         assert.match(readFileSync(credentials, 'utf8'), /cs:acme/);
@@ -193,8 +273,13 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /Removed provider acme/);
         assert.ok(!readFileSync(credentials, 'utf8').includes('to-be-removed'), 'the client secret survived remove');
-        const listed = JSON.parse(await ok(box, ['provider', 'list', '--json'])) as { providers: Array<{ name: string }> };
-        assert.deepEqual(listed.providers.map((p) => p.name), ['keep']);
+        const listed = JSON.parse(await ok(box, ['provider', 'list', '--json'])) as {
+          providers: Array<{ name: string }>;
+        };
+        assert.deepEqual(
+          listed.providers.map((p) => p.name),
+          ['keep'],
+        );
 
         const show = await vault(box, ['provider', 'show', 'acme']);
         assert.equal(show.code, 2);
@@ -224,7 +309,11 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
 
   test('http:// is accepted on loopback: 127.0.0.5, localhost and [::1]', () =>
     inSandbox(async (box) => {
-      for (const [name, issuer] of [['v4', 'http://127.0.0.5:8080'], ['host', 'http://localhost:8080'], ['v6', 'http://[::1]:8080']] as const) {
+      for (const [name, issuer] of [
+        ['v4', 'http://127.0.0.5:8080'],
+        ['host', 'http://localhost:8080'],
+        ['v6', 'http://[::1]:8080'],
+      ] as const) {
         await ok(box, ['provider', 'add', name, '--issuer', issuer, '--client-id', 'x', '--offline']);
         assert.equal((await showJson(box, name)).issuer, issuer);
       }
@@ -248,10 +337,30 @@ const VALID_ACME = '[providers.acme]\nissuer = "https://login.acme.test"\nclient
 const FILE = /config\.toml/;
 
 const BAD_CASES: BadCase[] = [
-  { name: 'malformed TOML', config: '[providers.acme\nissuer = "https://a.test"\n', args: OTHER, expect: [FILE, /malformed TOML at line \d+/] },
-  { name: 'malformed TOML also stops `provider list`', config: 'providers = {\n', args: ['provider', 'list'], expect: [FILE, /malformed TOML/] },
-  { name: 'wrong type: scopes = "x"', config: `${VALID_ACME}scopes = "x"\n`, args: OTHER, expect: [FILE, /providers\.acme\.scopes: expected a list/] },
-  { name: 'wrong type: params of numbers', config: `${VALID_ACME}params = { max_age = 5 }\n`, args: OTHER, expect: [FILE, /providers\.acme\.params/] },
+  {
+    name: 'malformed TOML',
+    config: '[providers.acme\nissuer = "https://a.test"\n',
+    args: OTHER,
+    expect: [FILE, /malformed TOML at line \d+/],
+  },
+  {
+    name: 'malformed TOML also stops `provider list`',
+    config: 'providers = {\n',
+    args: ['provider', 'list'],
+    expect: [FILE, /malformed TOML/],
+  },
+  {
+    name: 'wrong type: scopes = "x"',
+    config: `${VALID_ACME}scopes = "x"\n`,
+    args: OTHER,
+    expect: [FILE, /providers\.acme\.scopes: expected a list/],
+  },
+  {
+    name: 'wrong type: params of numbers',
+    config: `${VALID_ACME}params = { max_age = 5 }\n`,
+    args: OTHER,
+    expect: [FILE, /providers\.acme\.params/],
+  },
   {
     name: 'unknown key (a client secret pasted into the config is named, not echoed)',
     config: `${VALID_ACME}client_secret = "pasted-secret-value"\n`,
@@ -259,30 +368,89 @@ const BAD_CASES: BadCase[] = [
     expect: [FILE, /providers\.acme\.client_secret: unknown key/],
     secret: 'pasted-secret-value',
   },
-  { name: 'unknown top-level table', config: `[settings]\ncolour = true\n${VALID_ACME}`, args: OTHER, expect: [FILE, /settings: unknown key/] },
-  { name: 'invalid provider name in the file', config: '[providers.Acme]\nissuer = "https://a.test"\nclient_id = "x"\n', args: OTHER, expect: [FILE, /providers\.Acme: invalid provider name/] },
-  { name: 'non-loopback http issuer in the file', config: '[providers.acme]\nissuer = "http://login.acme.test"\nclient_id = "x"\n', args: OTHER, expect: [FILE, /providers\.acme\.issuer: http:\/\/ is allowed only for loopback/] },
-  { name: 'missing client_id in the file', config: '[providers.acme]\nissuer = "https://a.test"\n', args: OTHER, expect: [FILE, /providers\.acme\.client_id: missing/] },
-  { name: 'unknown preset', args: ['provider', 'add', 'acme', '--preset', 'gitlabz', '--client-id', 'x'], expect: [/unknown preset "gitlabz"/, /google, github, gitlab, microsoft/] },
+  {
+    name: 'unknown top-level table',
+    config: `[settings]\ncolour = true\n${VALID_ACME}`,
+    args: OTHER,
+    expect: [FILE, /settings: unknown key/],
+  },
+  {
+    name: 'invalid provider name in the file',
+    config: '[providers.Acme]\nissuer = "https://a.test"\nclient_id = "x"\n',
+    args: OTHER,
+    expect: [FILE, /providers\.Acme: invalid provider name/],
+  },
+  {
+    name: 'non-loopback http issuer in the file',
+    config: '[providers.acme]\nissuer = "http://login.acme.test"\nclient_id = "x"\n',
+    args: OTHER,
+    expect: [FILE, /providers\.acme\.issuer: http:\/\/ is allowed only for loopback/],
+  },
+  {
+    name: 'missing client_id in the file',
+    config: '[providers.acme]\nissuer = "https://a.test"\n',
+    args: OTHER,
+    expect: [FILE, /providers\.acme\.client_id: missing/],
+  },
+  {
+    name: 'unknown preset',
+    args: ['provider', 'add', 'acme', '--preset', 'gitlabz', '--client-id', 'x'],
+    expect: [/unknown preset "gitlabz"/, /google, github, gitlab, microsoft/],
+  },
   ...['Bad', 'a/b', 'a;rm', '_x', 'a'.repeat(64), 'a b'].map((bad) => ({
     name: `invalid provider name ${JSON.stringify(bad)}`,
     args: ['provider', 'add', bad, '--issuer', 'https://a.test', '--client-id', 'x', '--offline'],
     expect: [new RegExp(`invalid provider name ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`)],
   })),
-  { name: 'invalid provider name for show', args: ['provider', 'show', '../etc'], expect: [/invalid provider name "\.\.\/etc"/] },
-  ...['http://login.acme.test', 'http://10.0.0.1:8080', 'http://127.0.0.1.nip.io', 'http://localhost.evil.test', 'http://128.0.0.1'].map((issuer) => ({
+  {
+    name: 'invalid provider name for show',
+    args: ['provider', 'show', '../etc'],
+    expect: [/invalid provider name "\.\.\/etc"/],
+  },
+  ...[
+    'http://login.acme.test',
+    'http://10.0.0.1:8080',
+    'http://127.0.0.1.nip.io',
+    'http://localhost.evil.test',
+    'http://128.0.0.1',
+  ].map((issuer) => ({
     name: `non-loopback http issuer ${issuer}`,
     args: ['provider', 'add', 'acme', '--issuer', issuer, '--client-id', 'x', '--offline'],
-    expect: [/issuer: http:\/\/ is allowed only for loopback hosts/, new RegExp(issuer.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))],
+    expect: [
+      /issuer: http:\/\/ is allowed only for loopback hosts/,
+      new RegExp(issuer.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')),
+    ],
   })),
   {
     name: 'non-loopback http token endpoint',
-    args: ['provider', 'add', 'acme', '--authorization-endpoint', 'https://a.test/auth', '--token-endpoint', 'http://a.test/token', '--client-id', 'x'],
+    args: [
+      'provider',
+      'add',
+      'acme',
+      '--authorization-endpoint',
+      'https://a.test/auth',
+      '--token-endpoint',
+      'http://a.test/token',
+      '--client-id',
+      'x',
+    ],
     expect: [/token_endpoint: http:\/\/ is allowed only for loopback/],
   },
-  { name: 'issuer that is not a URL', args: ['provider', 'add', 'acme', '--issuer', 'login.acme.test', '--client-id', 'x', '--offline'], expect: [/issuer: not a valid URL/] },
-  { name: 'missing --client-id', args: ['provider', 'add', 'acme', '--issuer', 'https://a.test', '--offline'], expect: [/--client-id is required/] },
-  { name: 'neither preset, issuer nor endpoints', args: ['provider', 'add', 'acme', '--client-id', 'x'], expect: [/--preset.*--issuer/] },
+  {
+    name: 'issuer that is not a URL',
+    args: ['provider', 'add', 'acme', '--issuer', 'login.acme.test', '--client-id', 'x', '--offline'],
+    expect: [/issuer: not a valid URL/],
+  },
+  {
+    name: 'missing --client-id',
+    args: ['provider', 'add', 'acme', '--issuer', 'https://a.test', '--offline'],
+    expect: [/--client-id is required/],
+  },
+  {
+    name: 'neither preset, issuer nor endpoints',
+    args: ['provider', 'add', 'acme', '--client-id', 'x'],
+    expect: [/--preset.*--issuer/],
+  },
   ...['1X', 'A-B', 'A B'].map((env) => ({
     name: `invalid env name ${JSON.stringify(env)}`,
     args: ['provider', 'add', 'acme', '--issuer', 'https://a.test', '--client-id', 'x', '--offline', '--env-name', env],
@@ -293,8 +461,28 @@ const BAD_CASES: BadCase[] = [
     args: ['provider', 'add', 'acme', '--issuer', 'https://a.test', '--client-id', 'x', '--offline', '--param', param],
     expect: [new RegExp(`--param expects KEY=VALUE, got "${param}"`)],
   })),
-  { name: 'invalid git host', args: ['provider', 'add', 'acme', '--issuer', 'https://a.test', '--client-id', 'x', '--offline', '--git-host', 'https://git.acme.test'], expect: [/invalid git host/] },
-  { name: 'scope with white space in the file', config: `${VALID_ACME}scopes = ["openid email"]\n`, args: OTHER, expect: [FILE, /providers\.acme\.scopes: "openid email" contains white space/] },
+  {
+    name: 'invalid git host',
+    args: [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      'https://a.test',
+      '--client-id',
+      'x',
+      '--offline',
+      '--git-host',
+      'https://git.acme.test',
+    ],
+    expect: [/invalid git host/],
+  },
+  {
+    name: 'scope with white space in the file',
+    config: `${VALID_ACME}scopes = ["openid email"]\n`,
+    args: OTHER,
+    expect: [FILE, /providers\.acme\.scopes: "openid email" contains white space/],
+  },
 ];
 
 describe('bad input: exit 2, one line naming the culprit, config.toml unchanged', { concurrency: 4 }, () => {
@@ -318,7 +506,8 @@ describe('bad input: exit 2, one line naming the culprit, config.toml unchanged'
         assert.equal(r.stdout, '');
         const line = oneLineError(r);
         for (const re of c.expect) assert.match(line, re);
-        if (c.config !== undefined) assert.ok(line.includes(configToml(box)), `the message does not name ${configToml(box)}: ${line}`);
+        if (c.config !== undefined)
+          assert.ok(line.includes(configToml(box)), `the message does not name ${configToml(box)}: ${line}`);
         if (c.secret) assert.ok(!r.stderr.includes(c.secret), 'a secret from the config file was echoed');
         assert.deepEqual(readFileSync(configToml(box)), before, 'config.toml changed');
         assert.deepEqual(readdirSync(box.env.VAULT_CONFIG_DIR!), ['config.toml'], 'stray files next to config.toml');
@@ -332,19 +521,43 @@ describe('the client secret is kept in the store, never in config.toml or any ou
     inSandbox(
       async (box) => {
         const secret = `stdin-secret-${process.pid}-Zq9`;
-        const r = await vault(box, ['--debug', 'provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'x', '--offline', '--client-secret-stdin'], {
-          input: `${secret}\n`,
-        });
+        const r = await vault(
+          box,
+          [
+            '--debug',
+            'provider',
+            'add',
+            'acme',
+            '--issuer',
+            ISSUER,
+            '--client-id',
+            'x',
+            '--offline',
+            '--client-secret-stdin',
+          ],
+          {
+            input: `${secret}\n`,
+          },
+        );
         assert.equal(r.code, 0, r.stderr);
         assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'the secret was printed');
         assert.ok(!readFileSync(configToml(box), 'utf8').includes(secret), 'the secret is in config.toml');
-        const creds = JSON.parse(readFileSync(join(box.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as { entries: Record<string, string> };
+        const creds = JSON.parse(readFileSync(join(box.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as {
+          entries: Record<string, string>;
+        };
         // The trailing newline of `echo secret |` is not part of the secret.
         assert.deepEqual(JSON.parse(creds.entries['cs:acme']!), { v: 1, client_secret: secret });
-        for (const args of [['provider', 'show', 'acme', '--json'], ['provider', 'show', 'acme'], ['provider', 'list', '--json']]) {
+        for (const args of [
+          ['provider', 'show', 'acme', '--json'],
+          ['provider', 'show', 'acme'],
+          ['provider', 'list', '--json'],
+        ]) {
           const shown = await vault(box, ['--debug', ...args]);
           assert.equal(shown.code, 0, shown.stderr);
-          assert.ok(!shown.stdout.includes(secret) && !shown.stderr.includes(secret), `vault ${args.join(' ')} printed the secret`);
+          assert.ok(
+            !shown.stdout.includes(secret) && !shown.stderr.includes(secret),
+            `vault ${args.join(' ')} printed the secret`,
+          );
         }
       },
       { VAULT_STORE: 'file' },
@@ -354,9 +567,13 @@ describe('the client secret is kept in the store, never in config.toml or any ou
     inSandbox(async (box) => {
       assert.ok(box.env.DBUS_SESSION_BUS_ADDRESS, 'run under scripts/with-keyring.sh');
       const secret = `env-secret-${process.pid}-Xy7`;
-      const r = await vault(box, ['--debug', 'provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'x', '--offline'], {
-        env: { VAULT_CLIENT_SECRET: secret },
-      });
+      const r = await vault(
+        box,
+        ['--debug', 'provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'x', '--offline'],
+        {
+          env: { VAULT_CLIENT_SECRET: secret },
+        },
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'the secret was printed');
       assert.ok(!readFileSync(configToml(box), 'utf8').includes(secret), 'the secret is in config.toml');
@@ -374,13 +591,22 @@ describe('concurrent provider add', () => {
   test('8 processes adding 8 different providers at once: all 8 land and the file parses', () =>
     inSandbox(async (box) => {
       const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
-      const results = await Promise.all(names.map((n) => vault(box, ['provider', 'add', n, '--issuer', ISSUER, '--client-id', `client-${n}`, '--offline'])));
+      const results = await Promise.all(
+        names.map((n) =>
+          vault(box, ['provider', 'add', n, '--issuer', ISSUER, '--client-id', `client-${n}`, '--offline']),
+        ),
+      );
       for (const r of results) assert.equal(r.code, 0, r.stderr);
       const parsed = parseConfig(readFileSync(configToml(box), 'utf8'), configToml(box));
       assert.deepEqual(Object.keys(parsed.providers).sort(), names);
       for (const n of names) assert.equal(parsed.providers[n]!.client_id, `client-${n}`);
-      const listed = JSON.parse(await ok(box, ['provider', 'list', '--json'])) as { providers: Array<{ name: string }> };
-      assert.deepEqual(listed.providers.map((p) => p.name), names);
+      const listed = JSON.parse(await ok(box, ['provider', 'list', '--json'])) as {
+        providers: Array<{ name: string }>;
+      };
+      assert.deepEqual(
+        listed.providers.map((p) => p.name),
+        names,
+      );
       assert.deepEqual(readdirSync(box.env.VAULT_CONFIG_DIR!), ['config.toml']);
     }));
 });
@@ -455,7 +681,10 @@ describe('parseConfig / validateProvider messages', () => {
 
   test('a valid file parses into its providers; an empty file has none', () => {
     assert.deepEqual(parseConfig('', file), { providers: {} });
-    const parsed = parseConfig(`${VALID_ACME}scopes = ["openid"]\nparams = { audience = "api" }\n[providers.gh]\nauthorization_endpoint = "https://gh.test/a"\ntoken_endpoint = "https://gh.test/t"\nclient_id = "y"\n`, file);
+    const parsed = parseConfig(
+      `${VALID_ACME}scopes = ["openid"]\nparams = { audience = "api" }\n[providers.gh]\nauthorization_endpoint = "https://gh.test/a"\ntoken_endpoint = "https://gh.test/t"\nclient_id = "y"\n`,
+      file,
+    );
     assert.deepEqual(plain(parsed.providers), {
       acme: { issuer: 'https://login.acme.test', client_id: 'x', scopes: ['openid'], params: { audience: 'api' } },
       gh: { authorization_endpoint: 'https://gh.test/a', token_endpoint: 'https://gh.test/t', client_id: 'y' },
@@ -463,43 +692,95 @@ describe('parseConfig / validateProvider messages', () => {
   });
 
   test('malformed TOML names the file, line and column', () => {
-    refuses('[providers.acme]\nissuer = \n', new RegExp(`^${file.replace(/[./]/g, '\\$&')}: malformed TOML at line 2, column \\d+: .+`));
+    refuses(
+      '[providers.acme]\nissuer = \n',
+      new RegExp(`^${file.replace(/[./]/g, '\\$&')}: malformed TOML at line 2, column \\d+: .+`),
+    );
   });
 
   test('structure errors name file and key path', () => {
     refuses('colour = true\n', `${file}: colour: unknown key`);
     refuses('providers = 1\n', `${file}: providers: expected a table`);
     refuses('providers.acme = 3\n', `${file}: providers.acme: expected a table`);
-    refuses('[providers."a;rm"]\nclient_id = "x"\n', new RegExp(`^${file.replace(/[./]/g, '\\$&')}: providers\\.a;rm: invalid provider name "a;rm"`));
+    refuses(
+      '[providers."a;rm"]\nclient_id = "x"\n',
+      new RegExp(`^${file.replace(/[./]/g, '\\$&')}: providers\\.a;rm: invalid provider name "a;rm"`),
+    );
     refuses(`${VALID_ACME}colour = "blue"\n`, `${file}: providers.acme.colour: unknown key`);
   });
 
   test('type errors name the key and the expected type', () => {
     refuses(`${VALID_ACME}scopes = "openid"\n`, `${file}: providers.acme.scopes: expected a list of non-empty strings`);
-    refuses(`${VALID_ACME}env_names = [""]\n`, `${file}: providers.acme.env_names: expected a list of non-empty strings`);
-    refuses(`${VALID_ACME}git_hosts = [1]\n`, `${file}: providers.acme.git_hosts: expected a list of non-empty strings`);
+    refuses(
+      `${VALID_ACME}env_names = [""]\n`,
+      `${file}: providers.acme.env_names: expected a list of non-empty strings`,
+    );
+    refuses(
+      `${VALID_ACME}git_hosts = [1]\n`,
+      `${file}: providers.acme.git_hosts: expected a list of non-empty strings`,
+    );
     refuses(`${VALID_ACME}params = { a = 1 }\n`, `${file}: providers.acme.params: expected a table of strings`);
     refuses(`${VALID_ACME}params = ["a"]\n`, `${file}: providers.acme.params: expected a table of strings`);
-    refuses('[providers.acme]\nissuer = "https://a.test"\nclient_id = ""\n', `${file}: providers.acme.client_id: expected a non-empty string`);
-    refuses('[providers.acme]\nissuer = 5\nclient_id = "x"\n', `${file}: providers.acme.issuer: expected a non-empty string`);
+    refuses(
+      '[providers.acme]\nissuer = "https://a.test"\nclient_id = ""\n',
+      `${file}: providers.acme.client_id: expected a non-empty string`,
+    );
+    refuses(
+      '[providers.acme]\nissuer = 5\nclient_id = "x"\n',
+      `${file}: providers.acme.issuer: expected a non-empty string`,
+    );
   });
 
   test('value errors name the key and the value', () => {
-    refuses('[providers.acme]\nissuer = "https://a.test"\n', `${file}: providers.acme.client_id: missing (every provider needs the client id registered there)`);
-    refuses('[providers.acme]\nclient_id = "x"\n', `${file}: providers.acme: needs an issuer, or both authorization_endpoint and token_endpoint`);
-    refuses('[providers.acme]\nclient_id = "x"\nauthorization_endpoint = "https://a.test/auth"\n', `${file}: providers.acme: needs an issuer, or both authorization_endpoint and token_endpoint`);
-    refuses('[providers.acme]\nclient_id = "x"\nissuer = "http://a.test"\n', `${file}: providers.acme.issuer: http:// is allowed only for loopback hosts; use https:// (http://a.test)`);
-    refuses('[providers.acme]\nclient_id = "x"\nissuer = "ftp://a.test"\n', `${file}: providers.acme.issuer: unsupported scheme ftp: (ftp://a.test)`);
-    refuses('[providers.acme]\nclient_id = "x"\nissuer = "a.test"\n', `${file}: providers.acme.issuer: not a valid URL (a.test)`);
-    refuses(`${VALID_ACME}jwks_uri = "http://keys.test/jwks"\n`, `${file}: providers.acme.jwks_uri: http:// is allowed only for loopback hosts; use https:// (http://keys.test/jwks)`);
-    refuses(`${VALID_ACME}env_names = ["A-B"]\n`, /^.*: providers\.acme\.env_names: invalid environment variable name "A-B"/);
-    refuses(`${VALID_ACME}git_hosts = ["https://git.test"]\n`, /^.*: providers\.acme\.git_hosts: invalid git host "https:\/\/git\.test"/);
-    refuses(`${VALID_ACME}scopes = ["openid email"]\n`, `${file}: providers.acme.scopes: "openid email" contains white space; list each scope separately`);
+    refuses(
+      '[providers.acme]\nissuer = "https://a.test"\n',
+      `${file}: providers.acme.client_id: missing (every provider needs the client id registered there)`,
+    );
+    refuses(
+      '[providers.acme]\nclient_id = "x"\n',
+      `${file}: providers.acme: needs an issuer, or both authorization_endpoint and token_endpoint`,
+    );
+    refuses(
+      '[providers.acme]\nclient_id = "x"\nauthorization_endpoint = "https://a.test/auth"\n',
+      `${file}: providers.acme: needs an issuer, or both authorization_endpoint and token_endpoint`,
+    );
+    refuses(
+      '[providers.acme]\nclient_id = "x"\nissuer = "http://a.test"\n',
+      `${file}: providers.acme.issuer: http:// is allowed only for loopback hosts; use https:// (http://a.test)`,
+    );
+    refuses(
+      '[providers.acme]\nclient_id = "x"\nissuer = "ftp://a.test"\n',
+      `${file}: providers.acme.issuer: unsupported scheme ftp: (ftp://a.test)`,
+    );
+    refuses(
+      '[providers.acme]\nclient_id = "x"\nissuer = "a.test"\n',
+      `${file}: providers.acme.issuer: not a valid URL (a.test)`,
+    );
+    refuses(
+      `${VALID_ACME}jwks_uri = "http://keys.test/jwks"\n`,
+      `${file}: providers.acme.jwks_uri: http:// is allowed only for loopback hosts; use https:// (http://keys.test/jwks)`,
+    );
+    refuses(
+      `${VALID_ACME}env_names = ["A-B"]\n`,
+      /^.*: providers\.acme\.env_names: invalid environment variable name "A-B"/,
+    );
+    refuses(
+      `${VALID_ACME}git_hosts = ["https://git.test"]\n`,
+      /^.*: providers\.acme\.git_hosts: invalid git host "https:\/\/git\.test"/,
+    );
+    refuses(
+      `${VALID_ACME}scopes = ["openid email"]\n`,
+      `${file}: providers.acme.scopes: "openid email" contains white space; list each scope separately`,
+    );
   });
 
   test('loopback http is accepted in every endpoint: 127.0.0.0/8, localhost, [::1]', () => {
     for (const host of ['127.0.0.1', '127.0.0.5', '127.255.255.254', 'localhost', 'LOCALHOST', '[::1]']) {
-      const cfg = validateProvider('acme', { issuer: `http://${host}:9000`, token_endpoint: `http://${host}/t`, client_id: 'x' }, 'provider acme');
+      const cfg = validateProvider(
+        'acme',
+        { issuer: `http://${host}:9000`, token_endpoint: `http://${host}/t`, client_id: 'x' },
+        'provider acme',
+      );
       assert.equal(cfg.issuer, `http://${host}:9000`);
     }
   });
@@ -510,13 +791,29 @@ describe('parseConfig / validateProvider messages', () => {
       ['not a table', `${where}: expected a table`],
       [['a'], `${where}: expected a table`],
       [{ issuer: 'https://a.test', client_id: 'x', secret: 's' }, `${where}.secret: unknown key`],
-      [{ issuer: 'https://a.test' }, `${where}.client_id: missing (every provider needs the client id registered there)`],
-      [{ issuer: 'http://example.com', client_id: 'x' }, `${where}.issuer: http:// is allowed only for loopback hosts; use https:// (http://example.com)`],
-      [{ issuer: 'https://a.test', client_id: 'x', env_names: ['1X'] }, `${where}.env_names: invalid environment variable name "1X": use letters, digits and '_', not starting with a digit`],
+      [
+        { issuer: 'https://a.test' },
+        `${where}.client_id: missing (every provider needs the client id registered there)`,
+      ],
+      [
+        { issuer: 'http://example.com', client_id: 'x' },
+        `${where}.issuer: http:// is allowed only for loopback hosts; use https:// (http://example.com)`,
+      ],
+      [
+        { issuer: 'https://a.test', client_id: 'x', env_names: ['1X'] },
+        `${where}.env_names: invalid environment variable name "1X": use letters, digits and '_', not starting with a digit`,
+      ],
     ];
     for (const [raw, message] of cases) {
-      assert.throws(() => validateProvider('acme', raw, where), (e: unknown) => e instanceof UsageError && e.message === message, message);
+      assert.throws(
+        () => validateProvider('acme', raw, where),
+        (e: unknown) => e instanceof UsageError && e.message === message,
+        message,
+      );
     }
-    assert.throws(() => validateProvider('Bad', { issuer: 'https://a.test', client_id: 'x' }, 'provider Bad'), /invalid provider name "Bad"/);
+    assert.throws(
+      () => validateProvider('Bad', { issuer: 'https://a.test', client_id: 'x' }, 'provider Bad'),
+      /invalid provider name "Bad"/,
+    );
   });
 });

@@ -8,13 +8,19 @@ import { runVault, sandbox, type Sandbox } from '../helpers/cli.js';
 const ISSUER = 'http://127.0.0.1:9';
 
 async function add(sb: Sandbox, name: string): Promise<void> {
-  const r = await runVault(['provider', 'add', name, '--issuer', ISSUER, '--client-id', 'x', '--offline'], { env: sb.env });
+  const r = await runVault(['provider', 'add', name, '--issuer', ISSUER, '--client-id', 'x', '--offline'], {
+    env: sb.env,
+  });
   assert.equal(r.code, 0, r.stderr);
 }
 
 test('<provider> may be left out with one provider configured or VAULT_PROVIDER set; otherwise exit 2 listing the names', async () => {
   // CI pass-through tokens: every command below answers without a server.
-  const sb = sandbox({ VAULT_STORE: 'file', VAULT_ACME_ACCESS_TOKEN: 'acme-token', VAULT_BETA_ACCESS_TOKEN: 'beta-token' });
+  const sb = sandbox({
+    VAULT_STORE: 'file',
+    VAULT_ACME_ACCESS_TOKEN: 'acme-token',
+    VAULT_BETA_ACCESS_TOKEN: 'beta-token',
+  });
   const vault = (args: string[], env: NodeJS.ProcessEnv = {}) => runVault(args, { env: { ...sb.env, ...env } });
   try {
     const none = await vault(['token']);
@@ -52,11 +58,21 @@ test('an unknown name is exit 2 with the closest configured name and the list, n
   try {
     await add(sb, 'acme');
     await add(sb, 'github-corp');
-    for (const args of [['token', 'acem'], ['login', 'acm'], ['exec', 'acmee', '--', 'true'], ['status', 'acmr'], ['provider', 'show', 'amce']]) {
+    for (const args of [
+      ['token', 'acem'],
+      ['login', 'acm'],
+      ['exec', 'acmee', '--', 'true'],
+      ['status', 'acmr'],
+      ['provider', 'show', 'amce'],
+    ]) {
       const r = await runVault(args, { env: sb.env });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^error: unknown provider "[a-z]+": did you mean acme\? \(configured: acme, github-corp\)\n$/, args.join(' '));
+      assert.match(
+        r.stderr,
+        /^error: unknown provider "[a-z]+": did you mean acme\? \(configured: acme, github-corp\)\n$/,
+        args.join(' '),
+      );
     }
     const far = await runVault(['token', 'zzz'], { env: sb.env });
     assert.equal(far.code, 2);

@@ -17,7 +17,10 @@ before(async () => {
 after(() => server.close());
 
 async function show(sb: Sandbox, name = 'acme'): Promise<Record<string, unknown>> {
-  return JSON.parse(ok(await vault(sb, ['provider', 'show', name, '--json']), 'show').stdout) as Record<string, unknown>;
+  return JSON.parse(ok(await vault(sb, ['provider', 'show', name, '--json']), 'show').stdout) as Record<
+    string,
+    unknown
+  >;
 }
 
 function configText(sb: Sandbox): string {
@@ -27,17 +30,55 @@ function configText(sb: Sandbox): string {
 test('add on an existing name is refused (exit 2, naming set and --replace); set changes only what it is given; --replace replaces', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    ok(await vault(sb, ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', 'old', '--offline',
-      '--scope', 'openid', '--env-name', 'ACME_TOKEN', '--git-host', 'git.acme.test', '--param', 'audience=api']), 'add');
+    ok(
+      await vault(sb, [
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        'old',
+        '--offline',
+        '--scope',
+        'openid',
+        '--env-name',
+        'ACME_TOKEN',
+        '--git-host',
+        'git.acme.test',
+        '--param',
+        'audience=api',
+      ]),
+      'add',
+    );
     const before = configText(sb);
 
-    const again = await vault(sb, ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', 'new', '--offline']);
+    const again = await vault(sb, [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      'new',
+      '--offline',
+    ]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /^error: provider acme already exists.*`vault provider set acme .*--replace/);
     assert.equal(again.stderr.trimEnd().split('\n').length, 1);
     assert.equal(configText(sb), before, 'config.toml is untouched');
 
-    const set = await vault(sb, ['provider', 'set', 'acme', '--client-id', 'new', '--scope', 'email', '--scope', 'profile']);
+    const set = await vault(sb, [
+      'provider',
+      'set',
+      'acme',
+      '--client-id',
+      'new',
+      '--scope',
+      'email',
+      '--scope',
+      'profile',
+    ]);
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stderr, /Updated provider acme.*client_id/);
     const edited = await show(sb);
@@ -53,7 +94,17 @@ test('add on an existing name is refused (exit 2, naming set and --replace); set
     const unknown = await vault(sb, ['provider', 'set', 'nope', '--client-id', 'x']);
     assert.equal(unknown.code, 2);
 
-    const replaced = await vault(sb, ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', 'third', '--offline', '--replace']);
+    const replaced = await vault(sb, [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      'third',
+      '--offline',
+      '--replace',
+    ]);
     assert.equal(replaced.code, 0, replaced.stderr);
     assert.match(replaced.stderr, /Replaced provider acme/);
     const whole = await show(sb);
@@ -65,13 +116,37 @@ test('add on an existing name is refused (exit 2, naming set and --replace); set
   }
 });
 
-test('--preset with --issuer takes the endpoints from discovery and keeps the preset\'s scopes, params and env names', async () => {
+test("--preset with --issuer takes the endpoints from discovery and keeps the preset's scopes, params and env names", async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    ok(await vault(sb, ['provider', 'add', 'acme', '--preset', 'google', '--issuer', server.issuer, '--client-id', server.publicClientId,
-      '--scope', 'openid', '--scope', 'email', '--scope', 'offline_access']), 'add');
+    ok(
+      await vault(sb, [
+        'provider',
+        'add',
+        'acme',
+        '--preset',
+        'google',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        server.publicClientId,
+        '--scope',
+        'openid',
+        '--scope',
+        'email',
+        '--scope',
+        'offline_access',
+      ]),
+      'add',
+    );
     const shown = await show(sb);
-    for (const key of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri']) {
+    for (const key of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'revocation_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+    ]) {
       assert.equal(shown[key], undefined, `${key} is not Google's`);
     }
     assert.deepEqual(shown.params, { access_type: 'offline', prompt: 'consent' });
@@ -121,11 +196,17 @@ test('a client id changed under a login warns; the refused refresh (invalid_clie
     await login(sb);
     const set = await vault(sb, ['provider', 'set', 'acme', '--client-id', server.confidentialClientId]);
     assert.equal(set.code, 0, set.stderr);
-    assert.match(set.stderr, /^warning: client_id changed; the logins of acme \(default\) were issued to the old client and may need `vault login acme`$/m);
+    assert.match(
+      set.stderr,
+      /^warning: client_id changed; the logins of acme \(default\) were issued to the old client and may need `vault login acme`$/m,
+    );
 
     const r = await vault(sb, ['token', 'acme', '--force-refresh']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^error: refresh for acme failed: invalid_client.*`vault provider set acme --client-secret-stdin`.*`vault provider set acme --client-id ID`/);
+    assert.match(
+      r.stderr,
+      /^error: refresh for acme failed: invalid_client.*`vault provider set acme --client-secret-stdin`.*`vault provider set acme --client-id ID`/,
+    );
     assert.equal(r.stderr.trimEnd().split('\n').length, 1);
   } finally {
     sb.cleanup();

@@ -23,7 +23,10 @@ export function fleetEnv(redis: RedisServer, key = randomBytes(32).toString('bas
 }
 
 /** Runners with provider `acme` configured (its token endpoint at `tokenBase` when given); the first one logs in. */
-export async function startFleet(server: TestServer, options: { runners?: number; tokenBase?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Fleet> {
+export async function startFleet(
+  server: TestServer,
+  options: { runners?: number; tokenBase?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Fleet> {
   const redis = await startRedis();
   const env = { ...fleetEnv(redis), ...options.env };
   const runners = Array.from({ length: options.runners ?? 4 }, () => vaultSandbox('redis', env));
@@ -37,7 +40,9 @@ export async function startFleet(server: TestServer, options: { runners?: number
     storm: (perRunner, args, extraEnv) =>
       Promise.all(
         runners.flatMap((r) =>
-          Array.from({ length: perRunner }, () => runVault(args, { env: { ...r.env, VAULT_HTTP_TIMEOUT: '120', ...extraEnv }, timeoutMs: 300_000 })),
+          Array.from({ length: perRunner }, () =>
+            runVault(args, { env: { ...r.env, VAULT_HTTP_TIMEOUT: '120', ...extraEnv }, timeoutMs: 300_000 }),
+          ),
         ),
       ),
     async close() {

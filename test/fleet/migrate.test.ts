@@ -33,7 +33,13 @@ after(async () => {
 });
 
 function redisStore(env: NodeJS.ProcessEnv = redisEnv): RedisStore {
-  return new RedisStore(redisStoreOptions({ ...v.env, ...env }, () => {}, () => {}));
+  return new RedisStore(
+    redisStoreOptions(
+      { ...v.env, ...env },
+      () => {},
+      () => {},
+    ),
+  );
 }
 
 function request(from: SecretStore, to: SecretStore, extra: Partial<MigrateRequest> = {}): MigrateRequest {
@@ -42,7 +48,8 @@ function request(from: SecretStore, to: SecretStore, extra: Partial<MigrateReque
     to,
     provider: 'acme',
     keep: false,
-    lock: (store, provider, account) => refreshLock({ store, lockDir: lockDir(v.env), debug: () => {} }, provider, account),
+    lock: (store, provider, account) =>
+      refreshLock({ store, lockDir: lockDir(v.env), debug: () => {} }, provider, account),
     debug: () => {},
     ...extra,
   };
@@ -87,7 +94,10 @@ test('a target holding another login for the account is never overwritten, and t
   const other = JSON.stringify({ v: 1, refresh_token: 'another-login', scope: 'openid', obtained_at: 1 });
   await file.set(loginKey('acme', 'default'), other);
   const inRedis = await target.get(loginKey('acme', 'default'));
-  await assert.rejects(migrateLogins(request(file, target)), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /already holds a login for acme/.test(e.message));
+  await assert.rejects(
+    migrateLogins(request(file, target)),
+    (e: Error & { exitCode?: number }) => e.exitCode === 2 && /already holds a login for acme/.test(e.message),
+  );
   assert.equal(await target.get(loginKey('acme', 'default')), inRedis);
   assert.equal(await file.get(loginKey('acme', 'default')), other);
 });
@@ -104,7 +114,10 @@ test('an unreachable target is exit 4 and the source keeps everything', async ()
 test('the store in use is not a target, and naming a provider without a login is exit 3', async () => {
   const file = v.store();
   await assert.rejects(migrateLogins(request(file, v.store())), (e: Error & { exitCode?: number }) => e.exitCode === 2);
-  await assert.rejects(migrateLogins(request(file, redisStore(), { provider: 'nobody' })), (e: Error & { exitCode?: number }) => e.exitCode === 3);
+  await assert.rejects(
+    migrateLogins(request(file, redisStore(), { provider: 'nobody' })),
+    (e: Error & { exitCode?: number }) => e.exitCode === 3,
+  );
 });
 
 test('vault store migrate --to redis://… moves a login from the command line; store info shows redis and its health, never the password', async () => {
@@ -112,9 +125,18 @@ test('vault store migrate --to redis://… moves a login from the command line; 
   try {
     const env: NodeJS.ProcessEnv = { ...redisEnv, VAULT_REDIS_PREFIX: 'cli:' };
     const target = `redis://127.0.0.1:${redis.port}/0`;
-    const moved = await w.run(['store', 'migrate', '--to', target, 'acme'], { VAULT_STORE_KEY: env.VAULT_STORE_KEY, VAULT_REDIS_PASSWORD: env.VAULT_REDIS_PASSWORD, VAULT_REDIS_PREFIX: 'cli:' });
+    const moved = await w.run(['store', 'migrate', '--to', target, 'acme'], {
+      VAULT_STORE_KEY: env.VAULT_STORE_KEY,
+      VAULT_REDIS_PASSWORD: env.VAULT_REDIS_PASSWORD,
+      VAULT_REDIS_PREFIX: 'cli:',
+    });
     assert.equal(moved.code, 0, moved.stderr);
-    assert.match(moved.stderr, new RegExp(`Moved acme \\(account default, alice@example\\.test\\) from .*credentials\\.json to redis://127\\.0\\.0\\.1:${redis.port}/0`));
+    assert.match(
+      moved.stderr,
+      new RegExp(
+        `Moved acme \\(account default, alice@example\\.test\\) from .*credentials\\.json to redis://127\\.0\\.0\\.1:${redis.port}/0`,
+      ),
+    );
     assert.equal((await w.run(['token', 'acme'])).code, 3, 'the file store no longer holds it');
 
     const token = await w.run(['token', 'acme', '--force-refresh'], env);

@@ -51,7 +51,11 @@ describe('a login shared through redis', () => {
     assert.equal(server.counts.grantErrors, counts.grantErrors, 'no refresh token was reused');
     assert.equal(server.counts.grantRevoked, counts.grantRevoked, 'the grant was not revoked');
     assert.equal((await server.introspect(token)).active, true);
-    assert.notEqual((await first!.readLogin())!.refresh_token, oldRefresh, 'the rotated refresh token is the one stored');
+    assert.notEqual(
+      (await first!.readLogin())!.refresh_token,
+      oldRefresh,
+      'the rotated refresh token is the one stored',
+    );
 
     const forced = await fleet.runners[2]!.run(['token', 'acme', '--force-refresh']);
     assert.equal(forced.code, 0, forced.stderr);
@@ -62,7 +66,11 @@ describe('a login shared through redis', () => {
   test('the cached access token lives in redis exactly as long as it is valid', async () => {
     const ttl = Number((await fleet.redis.cli(['PTTL', 'vault:at:acme:default:*'])).trim());
     assert.ok(ttl > 200_000 && ttl <= 300_000, `TTL ${ttl} ms for a 300 s token`);
-    assert.equal((await fleet.redis.cli(['PTTL', 'vault:rt:acme:default'])).trim(), '-1', 'the refresh token does not expire');
+    assert.equal(
+      (await fleet.redis.cli(['PTTL', 'vault:rt:acme:default'])).trim(),
+      '-1',
+      'the refresh token does not expire',
+    );
   });
 
   test('no token, secret or password is readable in redis, its append-only file or a MONITOR capture', async () => {
@@ -78,7 +86,12 @@ describe('a login shared through redis', () => {
     const dump = (await fleet.redis.cli(['--scan', '--pattern', '*'])).split('\n').filter(Boolean);
     const values = await Promise.all(dump.map((k) => fleet.redis.cli(['GET', k])));
     const everything = [fleet.redis.aof(), traffic, values.join('\n')].join('\n');
-    const secrets = [...server.issuedTokens(), refreshed.stdout.trim(), again.stdout.trim(), fleet.env.VAULT_STORE_KEY!];
+    const secrets = [
+      ...server.issuedTokens(),
+      refreshed.stdout.trim(),
+      again.stdout.trim(),
+      fleet.env.VAULT_STORE_KEY!,
+    ];
     for (const secret of secrets) {
       assert.ok(!everything.includes(secret), `a secret (${secret.slice(0, 6)}…) is readable in redis`);
     }
@@ -103,20 +116,28 @@ describe('what a runner is told when the store cannot be used', () => {
     for (const key of [fleetEnv(fleet.redis).VAULT_STORE_KEY!, 'a passphrase that is not the fleet key']) {
       const result = await r.run(['token', 'acme', '--force-refresh'], { VAULT_STORE_KEY: key });
       assert.equal(result.code, 5, result.stderr);
-      assert.match(result.stderr, /sealed with another VAULT_STORE_KEY \(key id [0-9a-f]{16}; this one is [0-9a-f]{16}\)/);
+      assert.match(
+        result.stderr,
+        /sealed with another VAULT_STORE_KEY \(key id [0-9a-f]{16}; this one is [0-9a-f]{16}\)/,
+      );
     }
     assert.deepEqual(await r.readLogin(), before);
   });
 
   test('redis unreachable, or refusing the password: exit 4 and exit 5, never "not logged in", never a local store', async () => {
     const r = fleet.runners[2]!;
-    const down = await r.run(['token', 'acme', '--force-refresh'], { VAULT_STORE: `redis://127.0.0.1:${await closedPort()}/0` });
+    const down = await r.run(['token', 'acme', '--force-refresh'], {
+      VAULT_STORE: `redis://127.0.0.1:${await closedPort()}/0`,
+    });
     assert.equal(down.code, 4, down.stderr);
     assert.match(down.stderr, /^error: cannot reach redis at redis:\/\/127\.0\.0\.1:\d+\/0/m);
     const refused = await r.run(['status'], { VAULT_REDIS_PASSWORD: 'not-the-password' });
     assert.equal(refused.code, 5, refused.stderr);
     assert.doesNotMatch(refused.stderr, /not-the-password/);
-    const inUrl = await r.run(['status'], { VAULT_STORE: `redis://:${fleet.redis.password}@127.0.0.1:${fleet.redis.port}/0`, VAULT_REDIS_PASSWORD: '' });
+    const inUrl = await r.run(['status'], {
+      VAULT_STORE: `redis://:${fleet.redis.password}@127.0.0.1:${fleet.redis.port}/0`,
+      VAULT_REDIS_PASSWORD: '',
+    });
     assert.equal(inUrl.code, 0, inUrl.stderr);
     assert.doesNotMatch(inUrl.stdout + inUrl.stderr, new RegExp(fleet.redis.password));
   });
@@ -130,14 +151,20 @@ describe('what a runner is told when the store cannot be used', () => {
         synced = await replica.cli(['INFO', 'replication']);
       }
       const r = fleet.runners[3]!;
-      const readOnly = await r.run(['token', 'acme', '--force-refresh'], { VAULT_STORE: replica.url, VAULT_REDIS_PASSWORD: replica.password });
+      const readOnly = await r.run(['token', 'acme', '--force-refresh'], {
+        VAULT_STORE: replica.url,
+        VAULT_REDIS_PASSWORD: replica.password,
+      });
       assert.equal(readOnly.code, 4, readOnly.stderr);
       assert.match(readOnly.stderr, /READONLY/);
 
       const refreshed = await r.run(['token', 'acme', '--force-refresh', '--debug']);
       assert.equal(refreshed.code, 0, refreshed.stderr);
       assert.match(refreshed.stderr, /store: rt:acme:default acknowledged by 1 replica\(s\)/);
-      const onReplica = await r.run(['token', 'acme'], { VAULT_STORE: replica.url, VAULT_REDIS_PASSWORD: replica.password });
+      const onReplica = await r.run(['token', 'acme'], {
+        VAULT_STORE: replica.url,
+        VAULT_REDIS_PASSWORD: replica.password,
+      });
       assert.equal(onReplica.stdout, refreshed.stdout, 'the replica serves what the primary stored');
     } finally {
       await replica.close();

@@ -19,58 +19,92 @@ export interface ServerFaultCase {
 }
 
 export const SERVER_FAULTS: ServerFaultCase[] = [
-  { name: '503 without Retry-After', fault: { kind: 'status', status: 503, body: 'maintenance' }, exit: 4, attempts: 3, message: /HTTP 503/ },
+  {
+    name: '503 without Retry-After',
+    fault: { kind: 'status', status: 503, body: 'maintenance' },
+    exit: 4,
+    attempts: 3,
+    message: /HTTP 503/,
+  },
   {
     name: '503 with Retry-After: 1 (honoured between attempts)',
     fault: { kind: 'status', status: 503, headers: { 'retry-after': '1' } },
-    exit: 4, attempts: 3, message: /HTTP 503/, minGapMs: 1000,
+    exit: 4,
+    attempts: 3,
+    message: /HTTP 503/,
+    minGapMs: 1000,
   },
   {
     name: '503 with Retry-After: 120 (longer than vault waits: no retry)',
     fault: { kind: 'status', status: 503, headers: { 'retry-after': '120' } },
-    exit: 4, attempts: 1, message: /HTTP 503/,
+    exit: 4,
+    attempts: 1,
+    message: /HTTP 503/,
   },
   {
     name: '429 with Retry-After: 1',
     fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } },
-    exit: 4, attempts: 3, message: /HTTP 429/, minGapMs: 1000,
+    exit: 4,
+    attempts: 3,
+    message: /HTTP 429/,
+    minGapMs: 1000,
   },
   {
     name: '500 with an OAuth error body (a 5xx is temporary whatever it says)',
     fault: { kind: 'status', status: 500, headers: json, body: '{"error":"invalid_grant"}' },
-    exit: 4, attempts: 3, message: /HTTP 500/,
+    exit: 4,
+    attempts: 3,
+    message: /HTTP 500/,
   },
   {
     name: '502 from a gateway, HTML body',
     fault: { kind: 'status', status: 502, headers: { 'content-type': 'text/html' }, body: '<h1>Bad Gateway</h1>' },
-    exit: 4, attempts: 3, message: /HTTP 502/,
+    exit: 4,
+    attempts: 3,
+    message: /HTTP 502/,
   },
   { name: 'connection reset on arrival', fault: { kind: 'reset' }, exit: 4, attempts: 3, message: /connection closed/ },
-  { name: 'no answer at all (VAULT_HTTP_TIMEOUT=1)', fault: { kind: 'hang' }, exit: 4, attempts: 3, message: /timed out/ },
+  {
+    name: 'no answer at all (VAULT_HTTP_TIMEOUT=1)',
+    fault: { kind: 'hang' },
+    exit: 4,
+    attempts: 3,
+    message: /timed out/,
+  },
   {
     name: 'connection dropped in the middle of the body',
     fault: { kind: 'cut', length: 400, body: '{"access_token":"partial' },
-    exit: 4, attempts: 3, message: /connection closed/,
+    exit: 4,
+    attempts: 3,
+    message: /connection closed/,
   },
   {
     name: '200 with a truncated JSON body (complete HTTP message)',
     fault: { kind: 'status', status: 200, headers: json, body: '{"access_token":"partial' },
-    exit: 1, attempts: 1, message: /malformed JSON/,
+    exit: 1,
+    attempts: 1,
+    message: /malformed JSON/,
   },
   {
     name: '200 with an HTML page instead of JSON',
     fault: { kind: 'status', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>Sign in</html>' },
-    exit: 1, attempts: 1, message: /HTTP 200 with text\/html, not JSON/,
+    exit: 1,
+    attempts: 1,
+    message: /HTTP 200 with text\/html, not JSON/,
   },
   {
     name: '200 JSON without access_token',
     fault: { kind: 'status', status: 200, headers: json, body: '{"token_type":"Bearer","expires_in":300}' },
-    exit: 1, attempts: 1, message: /"access_token"/,
+    exit: 1,
+    attempts: 1,
+    message: /"access_token"/,
   },
   {
     name: '200 JSON that is not an object',
     fault: { kind: 'status', status: 200, headers: json, body: '["not","an","object"]' },
-    exit: 1, attempts: 1, message: /not a valid OAuth response/,
+    exit: 1,
+    attempts: 1,
+    message: /not a valid OAuth response/,
   },
 ];
 
@@ -88,23 +122,53 @@ export interface CrashStage {
 }
 
 export const CRASH_STAGES: CrashStage[] = [
-  { name: 'refresh lock taken', how: { dieAfterLine: /lock acme\.default: acquired/ }, rotated: false, stored: 'old', next: 0, stores: ['file', 'keychain'] },
-  { name: 'refresh request sent, held before the server', how: { proxy: 'hold-request' }, rotated: false, stored: 'old', next: 0, stores: ['file'] },
-  { name: 'server answered (rotated), answer held in transit', how: { proxy: 'hold-response' }, rotated: true, stored: 'old', next: 3, stores: ['file'] },
+  {
+    name: 'refresh lock taken',
+    how: { dieAfterLine: /lock acme\.default: acquired/ },
+    rotated: false,
+    stored: 'old',
+    next: 0,
+    stores: ['file', 'keychain'],
+  },
+  {
+    name: 'refresh request sent, held before the server',
+    how: { proxy: 'hold-request' },
+    rotated: false,
+    stored: 'old',
+    next: 0,
+    stores: ['file'],
+  },
+  {
+    name: 'server answered (rotated), answer held in transit',
+    how: { proxy: 'hold-response' },
+    rotated: true,
+    stored: 'old',
+    next: 3,
+    stores: ['file'],
+  },
   {
     name: 'answer received, before the store write',
     how: { dieAfterLine: /HTTP POST \S+\/token → 200/ },
-    rotated: true, stored: 'old', next: 3, stores: ['file', 'keychain'],
+    rotated: true,
+    stored: 'old',
+    next: 3,
+    stores: ['file', 'keychain'],
   },
   {
     name: 'rotated refresh token written',
     how: { dieAfterLine: /store: rotated refresh token written/ },
-    rotated: true, stored: 'new refresh token', next: 0, stores: ['file', 'keychain'],
+    rotated: true,
+    stored: 'new refresh token',
+    next: 0,
+    stores: ['file', 'keychain'],
   },
   {
     name: 'access token written',
     how: { dieAfterLine: /store: access token cached/ },
-    rotated: true, stored: 'new refresh and access token', next: 0, stores: ['file', 'keychain'],
+    rotated: true,
+    stored: 'new refresh and access token',
+    next: 0,
+    stores: ['file', 'keychain'],
   },
 ];
 
@@ -131,9 +195,28 @@ export const SIGNAL_CASES: SignalCase[] = [
   { command: 'token', kind: 'refresh', args: ['token', 'acme'], signal: 'SIGHUP', store: 'file' },
   { command: 'token', kind: 'refresh', args: ['token', 'acme'], signal: 'SIGTERM', store: 'keychain' },
   { command: 'env', kind: 'refresh', args: ['env', 'acme'], signal: 'SIGHUP', store: 'file' },
-  { command: 'exec', kind: 'refresh', args: ['exec', 'acme', '--', 'sh', '-c', 'touch "$HOME/exec-ran"'], signal: 'SIGINT', store: 'file' },
-  { command: 'kube-credential', kind: 'refresh', args: ['kube-credential', 'acme'], signal: 'SIGTERM', store: 'keychain' },
-  { command: 'git-credential', kind: 'refresh', args: ['git-credential', 'get'], signal: 'SIGHUP', store: 'file', input: 'protocol=https\nhost=git.example.test\n\n' },
+  {
+    command: 'exec',
+    kind: 'refresh',
+    args: ['exec', 'acme', '--', 'sh', '-c', 'touch "$HOME/exec-ran"'],
+    signal: 'SIGINT',
+    store: 'file',
+  },
+  {
+    command: 'kube-credential',
+    kind: 'refresh',
+    args: ['kube-credential', 'acme'],
+    signal: 'SIGTERM',
+    store: 'keychain',
+  },
+  {
+    command: 'git-credential',
+    kind: 'refresh',
+    args: ['git-credential', 'get'],
+    signal: 'SIGHUP',
+    store: 'file',
+    input: 'protocol=https\nhost=git.example.test\n\n',
+  },
   { command: 'login', kind: 'login', args: ['login', 'acme'], signal: 'SIGINT', store: 'file' },
   { command: 'login', kind: 'login', args: ['login', 'acme'], signal: 'SIGHUP', store: 'keychain' },
   { command: 'logout', kind: 'logout', args: ['logout', 'acme'], signal: 'SIGTERM', store: 'file' },
@@ -197,8 +280,21 @@ export const PROPERTY_RUNS = {
 
 /** Names that must be refused (exit 2) wherever a provider or account name goes. */
 export const HOSTILE_NAMES = [
-  '../evil', 'a/b', '/etc', '..', '.', 'a\\b', 'x;touch PWNED', '$(touch PWNED)', '`touch PWNED`', 'a b', 'a\nb',
-  'a:b', 'é', `a${'b'.repeat(200)}`, '-rf',
+  '../evil',
+  'a/b',
+  '/etc',
+  '..',
+  '.',
+  'a\\b',
+  'x;touch PWNED',
+  '$(touch PWNED)',
+  '`touch PWNED`',
+  'a b',
+  'a\nb',
+  'a:b',
+  'é',
+  `a${'b'.repeat(200)}`,
+  '-rf',
 ];
 
 /** Env names that must be refused (exit 2): not portable shell identifiers. */
@@ -229,5 +325,11 @@ export const RELIABILITY_COUNTS: Record<string, number> = {
   'Multi-user safety': MULTI_USER.length,
   'Hostile answers from the server': HOSTILE_ANSWERS.length,
   // Every end-to-end case above checks argv and files (and stderr where it runs with --debug).
-  'Secret-leak checks': SERVER_FAULTS.length + CRASH_RUNS.length + SIGNAL_CASES.length + STORAGE_FAULTS.length + LOOPBACK_HOSTILE.length + MULTI_USER.length,
+  'Secret-leak checks':
+    SERVER_FAULTS.length +
+    CRASH_RUNS.length +
+    SIGNAL_CASES.length +
+    STORAGE_FAULTS.length +
+    LOOPBACK_HOSTILE.length +
+    MULTI_USER.length,
 };

@@ -9,8 +9,21 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CRASH_RUNS } from './cases.js';
 import {
-  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, argvWatch, assertNoSecrets, assertNoSecretsInFiles, entries, loggedIn, ok, start, startWorld,
-  storedEntry, storedRefreshToken, timed, vault,
+  HANG_BOUND_MS,
+  PROVIDER,
+  TOKEN_PATH,
+  argvWatch,
+  assertNoSecrets,
+  assertNoSecretsInFiles,
+  entries,
+  loggedIn,
+  ok,
+  start,
+  startWorld,
+  storedEntry,
+  storedRefreshToken,
+  timed,
+  vault,
 } from './world.js';
 
 const argv = argvWatch();
@@ -19,7 +32,8 @@ const ACCESS_KEY = `at:${PROVIDER}:default:*`;
 
 describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
   for (const { stage, store } of CRASH_RUNS) {
-    const outcome = stage.next === 0 ? 'the next call needs no login' : 'the next call exits 3 naming `vault login acme`';
+    const outcome =
+      stage.next === 0 ? 'the next call needs no login' : 'the next call exits 3 naming `vault login acme`';
     test(`${stage.name} (${store} store): ${outcome}`, async () => {
       const world = await startWorld();
       const box = await loggedIn(world, { VAULT_STORE: store });
@@ -31,7 +45,11 @@ describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
 
         let running;
         if ('dieAfterLine' in stage.how) {
-          running = start(['token', PROVIDER, '--force-refresh', '--debug'], { ...box.env, VAULT_TEST_SIGNAL_AT: stage.how.dieAfterLine.source }, ['--import', DIE_AT]);
+          running = start(
+            ['token', PROVIDER, '--force-refresh', '--debug'],
+            { ...box.env, VAULT_TEST_SIGNAL_AT: stage.how.dieAfterLine.source },
+            ['--import', DIE_AT],
+          );
         } else {
           world.proxy.set(TOKEN_PATH, { kind: stage.how.proxy });
           running = start(['token', PROVIDER, '--force-refresh', '--debug'], box.env);
@@ -40,12 +58,20 @@ describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
         }
         const killed = await running.done;
         world.proxy.set(TOKEN_PATH, undefined);
-        assert.equal(killed.signal, 'SIGKILL', `vault was not killed at the stage (exit ${killed.code}):\n${killed.stderr}`);
+        assert.equal(
+          killed.signal,
+          'SIGKILL',
+          `vault was not killed at the stage (exit ${killed.code}):\n${killed.stderr}`,
+        );
         assert.equal(killed.stdout, '', 'a token was handed out before the kill');
         assertNoSecrets('stderr (--debug)', killed.stderr, world.server);
 
         // What the kill left behind.
-        assert.equal(world.server.counts.refresh - refreshes, stage.rotated ? 1 : 0, 'refresh grants the server completed');
+        assert.equal(
+          world.server.counts.refresh - refreshes,
+          stage.rotated ? 1 : 0,
+          'refresh grants the server completed',
+        );
         const refreshAfter = storedRefreshToken(box);
         const accessAfter = storedEntry(box, ACCESS_KEY);
         if (stage.stored === 'old') {
@@ -53,13 +79,22 @@ describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
           assert.equal(accessAfter, oldAccess, 'the cached access token changed');
         } else {
           assert.notEqual(refreshAfter, oldRefresh, 'the rotated refresh token was not stored');
-          assert.equal((await world.server.introspect(refreshAfter)).active, true, 'the stored refresh token is not the live one');
-          if (stage.stored === 'new refresh token') assert.equal(accessAfter, oldAccess, 'the access token was written before the kill');
+          assert.equal(
+            (await world.server.introspect(refreshAfter)).active,
+            true,
+            'the stored refresh token is not the live one',
+          );
+          if (stage.stored === 'new refresh token')
+            assert.equal(accessAfter, oldAccess, 'the access token was written before the kill');
           else assert.notEqual(accessAfter, oldAccess, 'the new access token was not cached');
         }
         if (store === 'file') {
           assert.ok(entries(box), 'credentials.json does not parse');
-          assert.deepEqual(readdirSync(box.env.VAULT_DATA_DIR!).filter((f) => f !== 'locks'), ['credentials.json'], 'left-over files next to the store');
+          assert.deepEqual(
+            readdirSync(box.env.VAULT_DATA_DIR!).filter((f) => f !== 'locks'),
+            ['credentials.json'],
+            'left-over files next to the store',
+          );
         }
 
         // The next call, after the dead process's lock has gone stale.
@@ -75,7 +110,11 @@ describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
           assert.equal(next.code, 3, next.stderr);
           assert.equal(next.stdout, '');
           assert.match(next.stderr, /^error: refresh for acme failed: invalid_grant .* — run `vault login acme`\n$/);
-          assert.equal(world.server.counts.grantRevoked, 1, 'reuse of the spent refresh token did not revoke the grant');
+          assert.equal(
+            world.server.counts.grantRevoked,
+            1,
+            'reuse of the spent refresh token did not revoke the grant',
+          );
           // The way back is the login the message names.
           await ok(box, ['login', PROVIDER]);
           await ok(box, ['token', PROVIDER, '--force-refresh']);

@@ -58,7 +58,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   let markHeld: () => void = () => {};
   let heldNow = new Promise<void>((resolve) => (markHeld = resolve));
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     const fault = faults.get(path);
     attempts.push({ method: req.method ?? 'GET', path, at: Date.now(), fault: fault?.kind ?? 'pass' });
@@ -94,6 +94,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         // A client that died while its request was held never got it to the server.
         if (req.socket.destroyed) return;
         break;
+      case 'hold-response':
+      case 'rewrite':
+      case undefined:
+        break;
     }
     const answer = await forward(target, req, body);
     if (fault?.kind === 'rewrite') {
@@ -109,7 +113,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     if (res.destroyed || res.socket?.destroyed) return;
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
-  });
+  };
+  const server = createServer((req, res) => void handle(req, res));
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

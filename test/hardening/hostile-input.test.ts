@@ -20,7 +20,15 @@ import { BAD_ENV_NAMES, HOSTILE_NAMES, PROPERTY_RUNS } from './cases.js';
 import { filesUnder } from './world.js';
 
 const FILE = '/home/u/.config/vault/config.toml';
-const URL_KEYS = ['issuer', 'authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'device_authorization_endpoint', 'userinfo_endpoint', 'jwks_uri'];
+const URL_KEYS = [
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'device_authorization_endpoint',
+  'userinfo_endpoint',
+  'jwks_uri',
+];
 
 // An oracle independent of vault's isLoopbackHost: what the WHATWG URL parser makes of the host,
 // checked against the loopback networks with Node's own address matching.
@@ -53,12 +61,28 @@ const trickyHost = fc.oneof(
   fc.domain().map((d) => `${d}#@127.0.0.1`),
   fc.domain().map((d) => `${d}\\@127.0.0.1`),
   fc.constantFrom(
-    'localhost', 'LOCALHOST', 'localhost.', '127.1', '0x7f.1', '2130706433', '017700000001', '[::1]', '[0:0:0:0:0:0:0:1]',
-    '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '0.0.0.0', '[::]', '127.0.0.1:80@evil.test', 'evil.test%2f@127.0.0.1', '127。0。0。1',
+    'localhost',
+    'LOCALHOST',
+    'localhost.',
+    '127.1',
+    '0x7f.1',
+    '2130706433',
+    '017700000001',
+    '[::1]',
+    '[0:0:0:0:0:0:0:1]',
+    '[::ffff:127.0.0.1]',
+    '[::ffff:7f00:1]',
+    '0.0.0.0',
+    '[::]',
+    '127.0.0.1:80@evil.test',
+    'evil.test%2f@127.0.0.1',
+    '127。0。0。1',
   ),
 );
 const endpoint = fc.oneof(
-  fc.tuple(fc.constantFrom('http', 'https', 'HTTP', 'ftp', 'file', 'javascript'), trickyHost, fc.webPath()).map(([s, h, p]) => `${s}://${h}${p}`),
+  fc
+    .tuple(fc.constantFrom('http', 'https', 'HTTP', 'ftp', 'file', 'javascript'), trickyHost, fc.webPath())
+    .map(([s, h, p]) => `${s}://${h}${p}`),
   fc.webUrl(),
   fc.string(),
 );
@@ -82,19 +106,31 @@ const providerTable = fc.record(
   },
   { requiredKeys: [] },
 );
-const providerName = fc.oneof(fc.string(), fc.constantFrom(...HOSTILE_NAMES), fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,10}$/));
+const providerName = fc.oneof(
+  fc.string(),
+  fc.constantFrom(...HOSTILE_NAMES),
+  fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,10}$/),
+);
 
 describe('config parser, property-based', () => {
   test(`parseConfig on ${PROPERTY_RUNS['parseConfig on arbitrary text']} arbitrary texts throws nothing but UsageError`, () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('[', ']', '=', '"', '.', '\n', 'a', 'providers', ' ', '{', '}', ',', '#') })), (text) => {
-        try {
-          parseConfig(text, FILE);
-        } catch (error) {
-          assert.ok(error instanceof UsageError, `threw ${(error as Error)?.name}: ${(error as Error)?.message}`);
-          assert.ok(error.message.startsWith(`${FILE}: `), `the message does not name the file: ${error.message}`);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.string({
+            unit: fc.constantFrom('[', ']', '=', '"', '.', '\n', 'a', 'providers', ' ', '{', '}', ',', '#'),
+          }),
+        ),
+        (text) => {
+          try {
+            parseConfig(text, FILE);
+          } catch (error) {
+            assert.ok(error instanceof UsageError, `threw ${(error as Error)?.name}: ${(error as Error)?.message}`);
+            assert.ok(error.message.startsWith(`${FILE}: `), `the message does not name the file: ${error.message}`);
+          }
+        },
+      ),
       { numRuns: PROPERTY_RUNS['parseConfig on arbitrary text'] },
     );
   });
@@ -102,27 +138,31 @@ describe('config parser, property-based', () => {
   test(`parseConfig on ${PROPERTY_RUNS['parseConfig on generated provider tables']} generated provider tables: UsageError, or only safe endpoints, names and env names`, () => {
     let accepted = 0;
     fc.assert(
-      fc.property(fc.dictionary(providerName, providerTable, { maxKeys: 3 }), fc.option(fc.nat(2000)), (providers, cut) => {
-        let text = stringify({ providers });
-        if (cut !== null) text = text.slice(0, cut);
-        let config;
-        try {
-          config = parseConfig(text, FILE);
-        } catch (error) {
-          assert.ok(error instanceof UsageError, `threw ${(error as Error)?.name}: ${(error as Error)?.message}`);
-          return;
-        }
-        accepted++;
-        for (const [name, p] of Object.entries(config.providers)) {
-          assert.match(name, /^[a-z0-9][a-z0-9_-]{0,62}$/);
-          for (const key of URL_KEYS) {
-            const value = (p as unknown as Record<string, unknown>)[key];
-            if (value !== undefined) assertSafeEndpoint(value as string);
+      fc.property(
+        fc.dictionary(providerName, providerTable, { maxKeys: 3 }),
+        fc.option(fc.nat(2000)),
+        (providers, cut) => {
+          let text = stringify({ providers });
+          if (cut !== null) text = text.slice(0, cut);
+          let config;
+          try {
+            config = parseConfig(text, FILE);
+          } catch (error) {
+            assert.ok(error instanceof UsageError, `threw ${(error as Error)?.name}: ${(error as Error)?.message}`);
+            return;
           }
-          for (const env of p.env_names ?? []) assert.match(env, /^[A-Za-z_][A-Za-z0-9_]*$/);
-          for (const s of p.scopes ?? []) assert.doesNotMatch(s, /\s/);
-        }
-      }),
+          accepted++;
+          for (const [name, p] of Object.entries(config.providers)) {
+            assert.match(name, /^[a-z0-9][a-z0-9_-]{0,62}$/);
+            for (const key of URL_KEYS) {
+              const value = (p as unknown as Record<string, unknown>)[key];
+              if (value !== undefined) assertSafeEndpoint(value as string);
+            }
+            for (const env of p.env_names ?? []) assert.match(env, /^[A-Za-z_][A-Za-z0-9_]*$/);
+            for (const s of p.scopes ?? []) assert.doesNotMatch(s, /\s/);
+          }
+        },
+      ),
       { numRuns: PROPERTY_RUNS['parseConfig on generated provider tables'] },
     );
     assert.ok(accepted > 0, 'no generated configuration was valid: the property checked nothing');
@@ -143,25 +183,28 @@ describe('config parser, property-based', () => {
 
   test(`${PROPERTY_RUNS['provider, account and env names']} names: what is accepted is one safe path component, free of shell syntax`, () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom(...HOSTILE_NAMES, ...BAD_ENV_NAMES)), (name) => {
-        for (const check of [checkProviderName, checkAccountName]) {
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom(...HOSTILE_NAMES, ...BAD_ENV_NAMES)),
+        (name) => {
+          for (const check of [checkProviderName, checkAccountName]) {
+            try {
+              check(name);
+            } catch (error) {
+              assert.ok(error instanceof UsageError);
+              continue;
+            }
+            assert.ok(name !== '.' && name !== '..' && !name.startsWith('-'), `accepted ${JSON.stringify(name)}`);
+            assert.doesNotMatch(name, /[/\\\s;&|$`'"<>(){}*?[\]!#~%^=:]/, `accepted ${JSON.stringify(name)}`);
+          }
           try {
-            check(name);
+            checkEnvName(name);
           } catch (error) {
             assert.ok(error instanceof UsageError);
-            continue;
+            return;
           }
-          assert.ok(name !== '.' && name !== '..' && !name.startsWith('-'), `accepted ${JSON.stringify(name)}`);
-          assert.doesNotMatch(name, /[/\\\s;&|$`'"<>(){}*?[\]!#~%^=:]/, `accepted ${JSON.stringify(name)}`);
-        }
-        try {
-          checkEnvName(name);
-        } catch (error) {
-          assert.ok(error instanceof UsageError);
-          return;
-        }
-        assert.match(name, /^[A-Za-z_][A-Za-z0-9_]*$/, `accepted env name ${JSON.stringify(name)}`);
-      }),
+          assert.match(name, /^[A-Za-z_][A-Za-z0-9_]*$/, `accepted env name ${JSON.stringify(name)}`);
+        },
+      ),
       { numRuns: PROPERTY_RUNS['provider, account and env names'] },
     );
   });
@@ -190,7 +233,16 @@ describe('callback listener, property-based', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('GET', 'GET', 'GET', 'POST', 'HEAD', 'PUT', 'OPTIONS'),
-        fc.constantFrom('/callback', '/callback', '/callback/', '/Callback', '/', '/callback%2f', '//callback', '/x/../callback'),
+        fc.constantFrom(
+          '/callback',
+          '/callback',
+          '/callback/',
+          '/Callback',
+          '/',
+          '/callback%2f',
+          '//callback',
+          '/x/../callback',
+        ),
         fc.oneof(fc.constant('right'), fc.constant('right'), fc.constant('none'), fc.constant('twice'), queryPart),
         queryPart,
         fc.constantFrom('right', 'right', 'other', 'none'),
@@ -200,10 +252,24 @@ describe('callback listener, property-based', () => {
           void listener.callback.then(() => (ended = true));
           try {
             const stateParam =
-              stateKind === 'right' ? `state=${state}` : stateKind === 'none' ? '' : stateKind === 'twice' ? `state=x&state=${state}` : `state=${stateKind}`;
+              stateKind === 'right'
+                ? `state=${state}`
+                : stateKind === 'none'
+                  ? ''
+                  : stateKind === 'twice'
+                    ? `state=x&state=${state}`
+                    : `state=${stateKind}`;
             const target = `${path}?code=c0de&${stateParam}&${extra}`;
-            const host = hostKind === 'right' ? `Host: 127.0.0.1:${listener.port}\r\n` : hostKind === 'other' ? 'Host: attacker.example\r\n' : '';
-            const status = await send(listener.port, `${method} ${target} HTTP/1.1\r\n${host}Connection: close\r\n\r\n`);
+            const host =
+              hostKind === 'right'
+                ? `Host: 127.0.0.1:${listener.port}\r\n`
+                : hostKind === 'other'
+                  ? 'Host: attacker.example\r\n'
+                  : '';
+            const status = await send(
+              listener.port,
+              `${method} ${target} HTTP/1.1\r\n${host}Connection: close\r\n\r\n`,
+            );
 
             let parsed: URL | undefined;
             try {
@@ -212,7 +278,10 @@ describe('callback listener, property-based', () => {
               parsed = undefined;
             }
             const shouldEnd =
-              method === 'GET' && hostKind === 'right' && parsed?.pathname === '/callback' && parsed.searchParams.get('state') === state;
+              method === 'GET' &&
+              hostKind === 'right' &&
+              parsed?.pathname === '/callback' &&
+              parsed.searchParams.get('state') === state;
             assert.equal(ended, shouldEnd, `${method} ${target} (${hostKind} host) → ${status}, login ended: ${ended}`);
             assert.ok([200, 400, 404, 414].includes(status), `${method} ${target} got ${status}`);
             assert.equal(status === 200, shouldEnd);
@@ -262,7 +331,10 @@ describe('hostile names through the CLI: exit 2, nothing created', () => {
       assert.match(fromEnv.stderr, /invalid account name "..\/..\/evil"/);
       assert.deepEqual(readFileSync(join(box.env.VAULT_CONFIG_DIR!, 'config.toml')), config);
       assert.equal(snapshot(box), before, 'files appeared in the sandbox');
-      assert.deepEqual(readdirSync(box.env.VAULT_DATA_DIR!).filter((f) => f !== 'locks'), []);
+      assert.deepEqual(
+        readdirSync(box.env.VAULT_DATA_DIR!).filter((f) => f !== 'locks'),
+        [],
+      );
       assertNothingEscaped();
     } finally {
       box.cleanup();
@@ -273,7 +345,23 @@ describe('hostile names through the CLI: exit 2, nothing created', () => {
     const box = sandbox({ VAULT_STORE: 'file' });
     try {
       const results = await Promise.all(
-        BAD_ENV_NAMES.map((name) => runVault(['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'c', '--offline', '--env-name', name], { env: box.env })),
+        BAD_ENV_NAMES.map((name) =>
+          runVault(
+            [
+              'provider',
+              'add',
+              'acme',
+              '--issuer',
+              'http://127.0.0.1:9',
+              '--client-id',
+              'c',
+              '--offline',
+              '--env-name',
+              name,
+            ],
+            { env: box.env },
+          ),
+        ),
       );
       results.forEach((r, i) => {
         assert.equal(r.code, 2, `--env-name ${JSON.stringify(BAD_ENV_NAMES[i])} exited ${r.code}: ${r.stderr}`);
@@ -283,7 +371,10 @@ describe('hostile names through the CLI: exit 2, nothing created', () => {
 
       const file = join(box.env.VAULT_CONFIG_DIR!, 'config.toml');
       for (const name of BAD_ENV_NAMES) {
-        writeFileSync(file, stringify({ providers: { acme: { issuer: 'http://127.0.0.1:9', client_id: 'c', env_names: [name] } } }));
+        writeFileSync(
+          file,
+          stringify({ providers: { acme: { issuer: 'http://127.0.0.1:9', client_id: 'c', env_names: [name] } } }),
+        );
         const r = await runVault(['token', 'acme'], { env: box.env });
         assert.equal(r.code, 2, `env_names = [${JSON.stringify(name)}] exited ${r.code}: ${r.stderr}`);
         assert.match(r.stderr, /providers\.acme\.env_names: invalid environment variable name/);

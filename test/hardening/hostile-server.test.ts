@@ -4,7 +4,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOSTILE_ANSWERS } from './cases.js';
-import { PROVIDER, TOKEN_PATH, assertLoginIntact, credentialsFile, loggedIn, ok, startWorld, storedRefreshToken, vault, type World } from './world.js';
+import {
+  PROVIDER,
+  TOKEN_PATH,
+  assertLoginIntact,
+  credentialsFile,
+  loggedIn,
+  ok,
+  startWorld,
+  storedRefreshToken,
+  vault,
+  type World,
+} from './world.js';
 import type { Sandbox } from '../helpers/cli.js';
 import { FileStore } from '../../src/infra/stores/file-store.js';
 
@@ -44,7 +55,10 @@ const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
     const r = await ok(b, ['token', PROVIDER, '--force-refresh', '--json']);
     world.proxy.set(TOKEN_PATH, undefined);
     const json = JSON.parse(r.stdout) as { expires_in: number | null };
-    assert.ok(json.expires_in !== null && json.expires_in > 3500 && json.expires_in <= 3600, `expires_in ${json.expires_in}`);
+    assert.ok(
+      json.expires_in !== null && json.expires_in > 3500 && json.expires_in <= 3600,
+      `expires_in ${json.expires_in}`,
+    );
   },
 
   async 'an absurd expires_in is clamped, every date printable'() {
@@ -54,7 +68,12 @@ const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
     world.proxy.set(TOKEN_PATH, undefined);
     const at = Date.parse((JSON.parse(r.stdout) as { expires_at: string }).expires_at);
     assert.ok(at > Date.now() + TEN_YEARS_MS - 86_400_000 && at <= Date.now() + TEN_YEARS_MS, `expires_at ${at}`);
-    for (const args of [['token', PROVIDER, '--json'], ['status', '--json'], ['status'], ['kube-credential', PROVIDER]]) {
+    for (const args of [
+      ['token', PROVIDER, '--json'],
+      ['status', '--json'],
+      ['status'],
+      ['kube-credential', PROVIDER],
+    ]) {
       const out = await ok(b, args);
       assert.doesNotMatch(out.stderr + out.stdout, /Invalid time value/);
     }
@@ -66,7 +85,11 @@ const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
     const key = `at:${PROVIDER}:default:*`;
     const record = JSON.parse((await store.get(key))!) as Record<string, unknown>;
     await store.set(key, JSON.stringify({ ...record, expires_at: 1e20 }));
-    for (const args of [['token', PROVIDER, '--json'], ['status', '--json'], ['kube-credential', PROVIDER]]) {
+    for (const args of [
+      ['token', PROVIDER, '--json'],
+      ['status', '--json'],
+      ['kube-credential', PROVIDER],
+    ]) {
       const out = await ok(b, args);
       assert.doesNotMatch(out.stderr + out.stdout, /Invalid time value/);
     }
@@ -112,20 +135,29 @@ const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
     const login = await ok(b, ['login', PROVIDER]);
     world.proxy.set(TOKEN_PATH, undefined);
     assert.doesNotMatch(login.stderr, RAW_CONTROL);
-    assert.match(login.stderr, /Logged in to acme as \\x1b\[2J\\x1b\]0;owned\\x07\\u202e\\nacme {2}default {2}forged@example\.test {2}openidx+…\./);
+    assert.match(
+      login.stderr,
+      /Logged in to acme as \\x1b\[2J\\x1b\]0;owned\\x07\\u202e\\nacme {2}default {2}forged@example\.test {2}openidx+…\./,
+    );
     assert.equal(login.stderr.split('\n').filter((l) => /forged/.test(l)).length, 1);
     const table = await ok(b, ['status']);
     assert.doesNotMatch(table.stdout, RAW_CONTROL);
     assert.equal(table.stdout.trimEnd().split('\n').length, 2, `header and one row:\n${table.stdout}`);
-    const json = JSON.parse((await ok(b, ['status', '--json'])).stdout) as { accounts: { identity: string; scopes: string[] }[] };
+    const json = JSON.parse((await ok(b, ['status', '--json'])).stdout) as {
+      accounts: { identity: string; scopes: string[] }[];
+    };
     assert.equal(json.accounts.length, 1);
     assert.ok(json.accounts[0]!.identity.length <= 201, `identity of ${json.accounts[0]!.identity.length} characters`);
-    for (const text of [json.accounts[0]!.identity, ...json.accounts[0]!.scopes]) assert.doesNotMatch(text, RAW_CONTROL);
+    for (const text of [json.accounts[0]!.identity, ...json.accounts[0]!.scopes])
+      assert.doesNotMatch(text, RAW_CONTROL);
   },
 
   async 'escapes and forged lines in an error code and description'() {
     const b = await box();
-    const body = JSON.stringify({ error: 'invalid_request\x1b[31m', error_description: `bad\nerror: forged line\x1b]8;;http://evil.test\x07${'y'.repeat(400)}` });
+    const body = JSON.stringify({
+      error: 'invalid_request\x1b[31m',
+      error_description: `bad\nerror: forged line\x1b]8;;http://evil.test\x07${'y'.repeat(400)}`,
+    });
     world.proxy.set(TOKEN_PATH, { kind: 'status', status: 400, headers: { 'content-type': 'application/json' }, body });
     const r = await vault(b, ['token', PROVIDER, '--force-refresh']);
     world.proxy.set(TOKEN_PATH, undefined);
@@ -133,7 +165,10 @@ const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
     assert.doesNotMatch(r.stderr, RAW_CONTROL);
     const lines = r.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0]!, /^error: refresh for acme failed: invalid_request\\x1b\[31m \(bad\\nerror: forged line\\x1b\]8;;http:\/\/evil\.test\\x07y+…\)$/);
+    assert.match(
+      lines[0]!,
+      /^error: refresh for acme failed: invalid_request\\x1b\[31m \(bad\\nerror: forged line\\x1b\]8;;http:\/\/evil\.test\\x07y+…\)$/,
+    );
   },
 
   async 'timeouts no timer can hold are usage errors'() {

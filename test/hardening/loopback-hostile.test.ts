@@ -9,7 +9,20 @@ import { sandbox, type Sandbox } from '../helpers/cli.js';
 import { ACCOUNT } from '../harness/oidc-server.js';
 import { authorizeWithFetch } from '../harness/fetch-browser.js';
 import { LOOPBACK_HOSTILE, type LoopbackHostileCase } from './cases.js';
-import { HANG_BOUND_MS, PROVIDER, addArgs, argvWatch, assertNoSecrets, assertNoSecretsInFiles, entries, ok, start, startWorld, timed, type World } from './world.js';
+import {
+  HANG_BOUND_MS,
+  PROVIDER,
+  addArgs,
+  argvWatch,
+  assertNoSecrets,
+  assertNoSecretsInFiles,
+  entries,
+  ok,
+  start,
+  startWorld,
+  timed,
+  type World,
+} from './world.js';
 
 interface Login {
   /** The authorization URL vault printed. */
@@ -91,21 +104,40 @@ const CASES: Record<LoopbackHostileCase, Case> = {
     assert.equal(await get(port, `/callback?error=access_denied&state=${wrongState}`), 400);
   },
 
-  'the real callback replayed after the login': async ({ port }) => async (real) => {
-    // The exact URL the browser delivered, right state and all: the listener has finished (410) or is gone.
-    const again = await get(port, `${real.pathname}${real.search}`);
-    assert.ok(again === 'refused' || again === 410, `a replay after the login got ${again}`);
-  },
+  'the real callback replayed after the login':
+    async ({ port }) =>
+    async (real) => {
+      // The exact URL the browser delivered, right state and all: the listener has finished (410) or is gone.
+      const again = await get(port, `${real.pathname}${real.search}`);
+      assert.ok(again === 'refused' || again === 410, `a replay after the login got ${again}`);
+    },
 
   'right state but a Host that is not the listener (DNS rebinding)': async ({ port, state }) => {
-    for (const host of ['attacker.example', `attacker.example:${port}`, `localhost:${port}`, '127.0.0.1', `127.0.0.1:${port}.attacker.example`]) {
+    for (const host of [
+      'attacker.example',
+      `attacker.example:${port}`,
+      `localhost:${port}`,
+      '127.0.0.1',
+      `127.0.0.1:${port}.attacker.example`,
+    ]) {
       assert.equal(await get(port, `/callback?code=forged&state=${state}`, host), 400, `Host: ${host}`);
     }
   },
 
   'right state but POST, and other paths': async ({ port, state }) => {
-    assert.equal(await raw(port, `POST /callback?code=forged&state=${state} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`), 404);
-    for (const path of [`/callback/x?code=forged&state=${state}`, `/CALLBACK?code=forged&state=${state}`, '/', '/favicon.ico']) {
+    assert.equal(
+      await raw(
+        port,
+        `POST /callback?code=forged&state=${state} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      ),
+      404,
+    );
+    for (const path of [
+      `/callback/x?code=forged&state=${state}`,
+      `/CALLBACK?code=forged&state=${state}`,
+      '/',
+      '/favicon.ico',
+    ]) {
       assert.equal(await get(port, path), 404, path);
     }
   },
@@ -129,7 +161,9 @@ const CASES: Record<LoopbackHostileCase, Case> = {
   },
 
   '200 concurrent connections with forged callbacks': async ({ port }) => {
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => get(port, `/callback?code=forged${i}&state=${wrongState}${i}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => get(port, `/callback?code=forged${i}&state=${wrongState}${i}`)),
+    );
     assert.deepEqual([...new Set(answers)], [400]);
   },
 
@@ -173,7 +207,11 @@ describe('hostile traffic at the login listener', { concurrency: 4 }, () => {
           const running = start(['login', PROVIDER, '--no-browser', '--debug'], box.env);
           const url = (await running.line(/^\s+http:\/\/127\.0\.0\.1:\d+\/auth\?/)).trim();
           const params = new URL(url).searchParams;
-          const login: Login = { url, port: Number(new URL(params.get('redirect_uri')!).port), state: params.get('state')! };
+          const login: Login = {
+            url,
+            port: Number(new URL(params.get('redirect_uri')!).port),
+            state: params.get('state')!,
+          };
 
           const afterLogin = await CASES[name](login, world);
           const real = await completeForReal(login);
@@ -186,8 +224,14 @@ describe('hostile traffic at the login listener', { concurrency: 4 }, () => {
         });
         assert.ok(ms < HANG_BOUND_MS, `took ${Math.round(ms)} ms`);
         assert.equal(world.server.counts.authorizationCode, 1, 'a code other than the real one was exchanged');
-        const stored = JSON.parse(entries(box)[`rt:${PROVIDER}:default`]!) as { identity: string; refresh_token: string };
-        assert.ok([ACCOUNT.sub, ACCOUNT.email].includes(stored.identity as 'alice'), `stored identity ${stored.identity}`);
+        const stored = JSON.parse(entries(box)[`rt:${PROVIDER}:default`]!) as {
+          identity: string;
+          refresh_token: string;
+        };
+        assert.ok(
+          [ACCOUNT.sub, ACCOUNT.email].includes(stored.identity as 'alice'),
+          `stored identity ${stored.identity}`,
+        );
         assert.equal((await world.server.introspect(stored.refresh_token)).active, true);
         assertNoSecretsInFiles(box, world.server);
       } finally {

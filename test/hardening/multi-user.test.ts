@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import type { Sandbox } from '../helpers/cli.js';
 import { MULTI_USER, type MultiUserCase } from './cases.js';
 import {
-  PROVIDER, argvWatch, assertLoginIntact, withLogin as loginCase, credentialsFile, dataDirOf, ok, storedRefreshToken, vault, type World,
+  PROVIDER,
+  argvWatch,
+  assertLoginIntact,
+  withLogin as loginCase,
+  credentialsFile,
+  dataDirOf,
+  ok,
+  storedRefreshToken,
+  vault,
+  type World,
 } from './world.js';
 
 const argv = argvWatch();
@@ -26,7 +35,10 @@ function lockDirOf(box: Sandbox): string {
   return join(dataDirOf(box), 'locks');
 }
 
-function withLogin(adjust: ((box: Sandbox) => void) | undefined, body: (world: World, box: Sandbox) => Promise<void>): Promise<void> {
+function withLogin(
+  adjust: ((box: Sandbox) => void) | undefined,
+  body: (world: World, box: Sandbox) => Promise<void>,
+): Promise<void> {
   return loginCase(argv, { adjust }, body);
 }
 
@@ -34,7 +46,15 @@ function withLogin(adjust: ((box: Sandbox) => void) | undefined, body: (world: W
  * `args` is refused with exit 5 and `advice` (which names `dir`), spends no refresh token and
  * changes no credential; after `fix` (what the advice says) the same command succeeds.
  */
-async function refusedThenFixed(world: World, box: Sandbox, args: string[], dir: string, problem: string, advice: string, fix: () => void): Promise<void> {
+async function refusedThenFixed(
+  world: World,
+  box: Sandbox,
+  args: string[],
+  dir: string,
+  problem: string,
+  advice: string,
+  fix: () => void,
+): Promise<void> {
   const store = readFileSync(credentialsFile(box));
   const refreshes = world.server.counts.refresh;
   const r = await vault(box, args);
@@ -49,28 +69,53 @@ async function refusedThenFixed(world: World, box: Sandbox, args: string[], dir:
 }
 
 const chmodAdvice = (dir: string) => `run \`chmod 700 ${dir}\``;
-const chownAdvice = (dir: string) => `refusing to use it; if it is yours, run \`sudo chown -R ${ME} ${dir}\`, else remove it`;
+const chownAdvice = (dir: string) =>
+  `refusing to use it; if it is yours, run \`sudo chown -R ${ME} ${dir}\`, else remove it`;
 
 const CASES: Record<MultiUserCase, () => Promise<void>> = {
   'data directory writable by its group (0770), cached token': () =>
     withLogin(xdgLayout, async (world, box) => {
       const dir = dataDirOf(box);
       chmodSync(dir, 0o770);
-      await refusedThenFixed(world, box, ['token', PROVIDER], dir, 'is writable by other users (mode 770)', chmodAdvice(dir), () => chmodSync(dir, 0o700));
+      await refusedThenFixed(
+        world,
+        box,
+        ['token', PROVIDER],
+        dir,
+        'is writable by other users (mode 770)',
+        chmodAdvice(dir),
+        () => chmodSync(dir, 0o700),
+      );
     }),
 
   'data directory writable by everyone (0777), refresh': () =>
     withLogin(xdgLayout, async (world, box) => {
       const dir = dataDirOf(box);
       chmodSync(dir, 0o777);
-      await refusedThenFixed(world, box, ['token', PROVIDER, '--force-refresh'], dir, 'is writable by other users (mode 777)', chmodAdvice(dir), () => chmodSync(dir, 0o700));
+      await refusedThenFixed(
+        world,
+        box,
+        ['token', PROVIDER, '--force-refresh'],
+        dir,
+        'is writable by other users (mode 777)',
+        chmodAdvice(dir),
+        () => chmodSync(dir, 0o700),
+      );
     }),
 
   'data directory owned by another user': () =>
     withLogin(xdgLayout, async (world, box) => {
       const dir = dataDirOf(box);
       chownSync(dir, NOBODY, NOBODY);
-      await refusedThenFixed(world, box, ['token', PROVIDER], dir, `belongs to another user (uid ${NOBODY})`, chownAdvice(dir), () => chownSync(dir, ME, ME));
+      await refusedThenFixed(
+        world,
+        box,
+        ['token', PROVIDER],
+        dir,
+        `belongs to another user (uid ${NOBODY})`,
+        chownAdvice(dir),
+        () => chownSync(dir, ME, ME),
+      );
     }),
 
   'lock directory writable by everyone (0777)': () =>
@@ -78,14 +123,30 @@ const CASES: Record<MultiUserCase, () => Promise<void>> = {
       const dir = lockDirOf(box);
       assert.ok(existsSync(dir), 'the login took no lock in the data directory');
       chmodSync(dir, 0o777);
-      await refusedThenFixed(world, box, ['token', PROVIDER, '--force-refresh'], dir, 'is writable by other users (mode 777)', chmodAdvice(dir), () => chmodSync(dir, 0o700));
+      await refusedThenFixed(
+        world,
+        box,
+        ['token', PROVIDER, '--force-refresh'],
+        dir,
+        'is writable by other users (mode 777)',
+        chmodAdvice(dir),
+        () => chmodSync(dir, 0o700),
+      );
     }),
 
   'lock directory owned by another user': () =>
     withLogin(xdgLayout, async (world, box) => {
       const dir = lockDirOf(box);
       chownSync(dir, NOBODY, NOBODY);
-      await refusedThenFixed(world, box, ['token', PROVIDER, '--force-refresh'], dir, `belongs to another user (uid ${NOBODY})`, chownAdvice(dir), () => rmSync(dir, { recursive: true }));
+      await refusedThenFixed(
+        world,
+        box,
+        ['token', PROVIDER, '--force-refresh'],
+        dir,
+        `belongs to another user (uid ${NOBODY})`,
+        chownAdvice(dir),
+        () => rmSync(dir, { recursive: true }),
+      );
     }),
 
   // XDG_RUNTIME_DIR pointing at a shared sticky directory: another user can create vault/ there

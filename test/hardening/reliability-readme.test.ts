@@ -19,9 +19,7 @@ function reliabilitySection(): string {
 
 test('README "Reliability" lists each fault class with the number of cases the suite runs', (t) => {
   const section = reliabilitySection();
-  const rows = new Map(
-    [...section.matchAll(/^\| ([^|]+?) \| (\d+) \|/gm)].map((m) => [m[1]!, Number(m[2])]),
-  );
+  const rows = new Map([...section.matchAll(/^\| ([^|]+?) \| (\d+) \|/gm)].map((m) => [m[1]!, Number(m[2])]));
   assert.deepEqual(Object.fromEntries(rows), RELIABILITY_COUNTS);
   for (const [name, count] of Object.entries(RELIABILITY_COUNTS)) t.diagnostic(`${name}: ${count}`);
 });

@@ -7,8 +7,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SERVER_FAULTS } from './cases.js';
 import {
-  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, assertLoginIntact, assertNoSecrets, assertNoSecretsInFiles, credentialsFile,
-  argvWatch, loggedIn, startWorld, storedRefreshToken, timed, vault,
+  HANG_BOUND_MS,
+  PROVIDER,
+  TOKEN_PATH,
+  assertLoginIntact,
+  assertNoSecrets,
+  assertNoSecretsInFiles,
+  credentialsFile,
+  argvWatch,
+  loggedIn,
+  startWorld,
+  storedRefreshToken,
+  timed,
+  vault,
 } from './world.js';
 
 const argv = argvWatch();
@@ -25,7 +36,9 @@ describe('faults at the token endpoint during a refresh', { concurrency: 4 }, ()
         const refreshesBefore = world.server.counts.refresh;
 
         world.proxy.set(TOKEN_PATH, c.fault);
-        const { value: r, ms } = await timed(() => vault(box, ['token', PROVIDER, '--force-refresh', '--debug'], { VAULT_HTTP_TIMEOUT: '1' }));
+        const { value: r, ms } = await timed(() =>
+          vault(box, ['token', PROVIDER, '--force-refresh', '--debug'], { VAULT_HTTP_TIMEOUT: '1' }),
+        );
         world.proxy.set(TOKEN_PATH, undefined);
 
         assert.equal(r.code, c.exit, r.stderr);
@@ -40,7 +53,10 @@ describe('faults at the token endpoint during a refresh', { concurrency: 4 }, ()
         assert.equal(attempts.length, c.attempts, 'attempts at the token endpoint');
         for (let i = 1; i < attempts.length && c.minGapMs; i++) {
           const gap = attempts[i]!.at - attempts[i - 1]!.at;
-          assert.ok(gap >= c.minGapMs - 5, `attempt ${i + 1} came ${gap} ms after the previous one, before Retry-After allowed`);
+          assert.ok(
+            gap >= c.minGapMs - 5,
+            `attempt ${i + 1} came ${gap} ms after the previous one, before Retry-After allowed`,
+          );
         }
         assert.ok(ms < HANG_BOUND_MS, `took ${Math.round(ms)} ms`);
 

@@ -12,8 +12,18 @@ import { keychainStore } from '../../src/infra/stores/index.js';
 import type { Sandbox } from '../helpers/cli.js';
 import { SIGNAL_CASES, type SignalCase } from './cases.js';
 import {
-  PROVIDER, TOKEN_PATH, argvWatch, assertLoginIntact, assertNoSecrets, withLogin, credentialsFile, ok, start,
-  storedEntry, storedRefreshToken, type World,
+  PROVIDER,
+  TOKEN_PATH,
+  argvWatch,
+  assertLoginIntact,
+  assertNoSecrets,
+  withLogin,
+  credentialsFile,
+  ok,
+  start,
+  storedEntry,
+  storedRefreshToken,
+  type World,
 } from './world.js';
 
 const argv = argvWatch();
@@ -68,7 +78,12 @@ async function signalCase(c: SignalCase, world: World, box: Sandbox): Promise<vo
     return;
   }
   assert.equal(world.server.counts.grantRevoked, before.grantRevoked, 'a grant was revoked');
-  if (c.kind === 'login') assert.equal(world.server.counts.authorizationCode, before.authorizationCode + 1, 'the code exchange did not happen');
+  if (c.kind === 'login')
+    assert.equal(
+      world.server.counts.authorizationCode,
+      before.authorizationCode + 1,
+      'the code exchange did not happen',
+    );
   else assert.equal(world.server.counts.refresh, before.refresh + 1, 'the refresh grant did not happen');
   const stored = storedRefreshToken(box);
   assert.notEqual(stored, oldRefresh, 'the new refresh token was not stored');
@@ -76,11 +91,15 @@ async function signalCase(c: SignalCase, world: World, box: Sandbox): Promise<vo
   await assertLoginIntact(world, box, stored);
 }
 
-describe('SIGINT, SIGTERM and SIGHUP while an answer that carries or spends a token is in flight', { concurrency: 4 }, () => {
-  for (const c of SIGNAL_CASES) {
-    test(`${c.args.slice(0, 2).join(' ')}: ${c.signal} during the ${c.kind === 'logout' ? 'revocation' : c.kind === 'login' ? 'code exchange' : 'refresh grant'} (${c.store} store) exits ${EXIT[c.signal]} once it is stored`, () =>
-      withLogin(argv, { extra: { VAULT_STORE: c.store } }, (world, box) => signalCase(c, world, box)));
-  }
-});
+describe(
+  'SIGINT, SIGTERM and SIGHUP while an answer that carries or spends a token is in flight',
+  { concurrency: 4 },
+  () => {
+    for (const c of SIGNAL_CASES) {
+      test(`${c.args.slice(0, 2).join(' ')}: ${c.signal} during the ${c.kind === 'logout' ? 'revocation' : c.kind === 'login' ? 'code exchange' : 'refresh grant'} (${c.store} store) exits ${EXIT[c.signal]} once it is stored`, () =>
+        withLogin(argv, { extra: { VAULT_STORE: c.store } }, (world, box) => signalCase(c, world, box)));
+    }
+  },
+);
 
 test('no issued token or code was ever in the argv of any process while these cases ran', () => argv.check());

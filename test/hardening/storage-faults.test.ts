@@ -5,14 +5,40 @@
 // fails after the server has rotated the refresh token, which is said in so many words.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../helpers/cli.js';
 import { runCommand, startKeyringSession } from '../helpers/keyring-session.js';
 import { STORAGE_FAULTS, type StorageFault } from './cases.js';
 import {
-  HANG_BOUND_MS, PROVIDER, TOKEN_PATH, argvWatch, assertLoginIntact, withLogin as loginCase, credentialsFile, entries, keychainEntry, ok, start,
-  storedRefreshToken, timed, vault, type World,
+  HANG_BOUND_MS,
+  PROVIDER,
+  TOKEN_PATH,
+  argvWatch,
+  assertLoginIntact,
+  withLogin as loginCase,
+  credentialsFile,
+  entries,
+  keychainEntry,
+  ok,
+  start,
+  storedRefreshToken,
+  timed,
+  vault,
+  type World,
 } from './world.js';
 
 const argv = argvWatch();
@@ -46,7 +72,10 @@ async function badFileEntry(value: string, message: RegExp): Promise<void> {
     const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
     assert.equal(r.code, 5, r.stderr);
     const line = errorLine(r.stderr);
-    assert.ok(line.includes(`entry "${RT_KEY}" of ${credentialsFile(box)}`), `the message does not name the entry: ${line}`);
+    assert.ok(
+      line.includes(`entry "${RT_KEY}" of ${credentialsFile(box)}`),
+      `the message does not name the entry: ${line}`,
+    );
     assert.match(line, message);
     assert.deepEqual(readFileSync(credentialsFile(box)), planted, 'the bad entry was changed or dropped');
     assert.equal(world.server.counts.refresh, 0);
@@ -62,7 +91,10 @@ async function badKeychainEntry(value: string, message: RegExp): Promise<void> {
     const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
     assert.equal(r.code, 5, r.stderr);
     const line = errorLine(r.stderr);
-    assert.ok(line.includes(`keychain entry "${RT_KEY}" (service "${box.env.VAULT_KEYRING_SERVICE}")`), `the message does not name the entry: ${line}`);
+    assert.ok(
+      line.includes(`keychain entry "${RT_KEY}" (service "${box.env.VAULT_KEYRING_SERVICE}")`),
+      `the message does not name the entry: ${line}`,
+    );
     assert.match(line, message);
     assert.equal(keychainEntry(box, RT_KEY).getPassword(), value, 'the bad entry was changed or dropped');
     assert.equal(world.server.counts.refresh, 0);
@@ -74,7 +106,9 @@ async function badKeychainEntry(value: string, message: RegExp): Promise<void> {
 /** Mounts a tmpfs of `kib` KiB, private to us, at `dir`. */
 async function mountTmpfs(dir: string, kib: number): Promise<() => Promise<void>> {
   mkdirSync(dir, { recursive: true });
-  const mounted = await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0700`, 'tmpfs', dir], { PATH: process.env.PATH });
+  const mounted = await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0700`, 'tmpfs', dir], {
+    PATH: process.env.PATH,
+  });
   assert.equal(mounted.code, 0, `mount -t tmpfs failed (the suite runs as root, as CI does): ${mounted.stderr}`);
   return async () => {
     await runCommand('umount', ['-l', dir], { PATH: process.env.PATH });
@@ -109,7 +143,10 @@ async function storeOnTmpfs(box: Sandbox): Promise<() => Promise<void>> {
 /** Reads one entry of a nested keyring session's keychain, in a process on that session's bus. */
 async function nestedKeychainGet(address: string, service: string, key: string): Promise<string> {
   const script = `const k = require('@napi-rs/keyring'); process.stdout.write(new k.Entry(process.argv[1], process.argv[2], { linux: { store: 'secret-service' } }).getPassword() ?? '')`;
-  const r = await runCommand(process.execPath, ['-e', script, service, key], { PATH: process.env.PATH, DBUS_SESSION_BUS_ADDRESS: address });
+  const r = await runCommand(process.execPath, ['-e', script, service, key], {
+    PATH: process.env.PATH,
+    DBUS_SESSION_BUS_ADDRESS: address,
+  });
   assert.equal(r.code, 0, r.stderr);
   return r.stdout;
 }
@@ -118,9 +155,15 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
   'corrupt refresh-token entry in the file store': () => badFileEntry('{"v":1,"refresh_tok', /corrupt \(not JSON\)/),
   'corrupt refresh-token entry in the keychain': () => badKeychainEntry('{"v":1,"refresh_tok', /corrupt \(not JSON\)/),
   'refresh-token entry from a newer format in the file store': () =>
-    badFileEntry(JSON.stringify({ v: 2, refresh_token: 'from-the-future', obtained_at: 0 }), /newer vault \(format v2\): upgrade vault/),
+    badFileEntry(
+      JSON.stringify({ v: 2, refresh_token: 'from-the-future', obtained_at: 0 }),
+      /newer vault \(format v2\): upgrade vault/,
+    ),
   'refresh-token entry from a newer format in the keychain': () =>
-    badKeychainEntry(JSON.stringify({ v: 2, refresh_token: 'from-the-future', obtained_at: 0 }), /newer vault \(format v2\): upgrade vault/),
+    badKeychainEntry(
+      JSON.stringify({ v: 2, refresh_token: 'from-the-future', obtained_at: 0 }),
+      /newer vault \(format v2\): upgrade vault/,
+    ),
 
   'corrupt cached access token in the file store': () =>
     withLogin({}, async (world, box) => {
@@ -152,7 +195,10 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
       chownSync(credentialsFile(box), NOBODY, NOBODY);
       const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
       assert.equal(r.code, 5, r.stderr);
-      assert.match(errorLine(r.stderr), new RegExp(`${credentialsFile(box)} belongs to another user \\(uid ${NOBODY}\\)`));
+      assert.match(
+        errorLine(r.stderr),
+        new RegExp(`${credentialsFile(box)} belongs to another user \\(uid ${NOBODY}\\)`),
+      );
       assert.deepEqual(readFileSync(credentialsFile(box)), before);
       assert.equal(statSync(credentialsFile(box)).uid, NOBODY);
       assert.equal(world.server.counts.refresh, 0);
@@ -167,8 +213,15 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
         const filler = fill(box.env.VAULT_DATA_DIR!);
         const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
         assert.equal(r.code, 5, r.stderr);
-        assert.match(errorLine(r.stderr), /^error: cannot write .*credentials\.json: ENOSPC: no space left on device.*\(the previous contents are intact\)$/);
-        assert.equal(world.server.counts.refresh, 0, 'the refresh token was spent although the new one could not be stored');
+        assert.match(
+          errorLine(r.stderr),
+          /^error: cannot write .*credentials\.json: ENOSPC: no space left on device.*\(the previous contents are intact\)$/,
+        );
+        assert.equal(
+          world.server.counts.refresh,
+          0,
+          'the refresh token was spent although the new one could not be stored',
+        );
         assert.deepEqual(readFileSync(credentialsFile(box)), before);
         assert.deepEqual(readdirSync(box.env.VAULT_DATA_DIR!).sort(), ['credentials.json', 'filler', 'locks']);
         unlinkSync(filler);
@@ -187,17 +240,33 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
         // First without the lock directory (a store copied in by hand), then with it.
         for (const locks of [false, true]) {
           if (locks) mkdirSync(join(box.env.VAULT_DATA_DIR!, 'locks'), { mode: 0o700 });
-          const remounted = await runCommand('mount', ['-o', 'remount,ro', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH });
+          const remounted = await runCommand('mount', ['-o', 'remount,ro', box.env.VAULT_DATA_DIR!], {
+            PATH: process.env.PATH,
+          });
           assert.equal(remounted.code, 0, remounted.stderr);
           const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
           assert.equal(r.code, 5, r.stderr);
           assert.match(errorLine(r.stderr), /EROFS/);
-          assert.ok(errorLine(r.stderr).includes(box.env.VAULT_DATA_DIR!), 'the message does not name the data directory');
-          if (!locks) assert.equal((await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH })).code, 0);
+          assert.ok(
+            errorLine(r.stderr).includes(box.env.VAULT_DATA_DIR!),
+            'the message does not name the data directory',
+          );
+          if (!locks)
+            assert.equal(
+              (await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH }))
+                .code,
+              0,
+            );
         }
-        assert.equal(world.server.counts.refresh, 0, 'the refresh token was spent although the new one could not be stored');
+        assert.equal(
+          world.server.counts.refresh,
+          0,
+          'the refresh token was spent although the new one could not be stored',
+        );
         assert.deepEqual(readFileSync(credentialsFile(box)), before);
-        const writable = await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH });
+        const writable = await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], {
+          PATH: process.env.PATH,
+        });
         assert.equal(writable.code, 0, writable.stderr);
         await assertLoginIntact(world, box, refreshToken);
       } finally {
@@ -216,7 +285,11 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
         const r = await vault(box, ['token', PROVIDER], ci);
         assert.equal(r.code, 5, r.stderr);
         assert.match(errorLine(r.stderr), /ENOSPC/);
-        assert.equal(world.server.counts.refresh, 0, 'the CI refresh token was spent although its successor could not be stored');
+        assert.equal(
+          world.server.counts.refresh,
+          0,
+          'the CI refresh token was spent although its successor could not be stored',
+        );
         assert.equal((await world.server.introspect(refreshToken)).active, true);
         unlinkSync(filler);
         await ok(box, ['token', PROVIDER], ci);
@@ -251,13 +324,26 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
     withLogin({}, async (world, box) => {
       const refreshToken = storedRefreshToken(box);
       const before = readFileSync(credentialsFile(box));
-      const limited = start(['token', PROVIDER, '--force-refresh'], box.env, [], ['prlimit', `--fsize=${before.length - 64}`]);
+      const limited = start(
+        ['token', PROVIDER, '--force-refresh'],
+        box.env,
+        [],
+        ['prlimit', `--fsize=${before.length - 64}`],
+      );
       const r = await limited.done;
       assert.ok(r.code === 5 || r.signal === 'SIGXFSZ', `ended with ${r.code ?? r.signal}: ${r.stderr}`);
       assert.equal(r.stdout, '');
-      assert.equal(world.server.counts.refresh, 0, 'the refresh token was spent although the new one could not be stored');
+      assert.equal(
+        world.server.counts.refresh,
+        0,
+        'the refresh token was spent although the new one could not be stored',
+      );
       assert.deepEqual(readFileSync(credentialsFile(box)), before, 'credentials.json changed');
-      assert.deepEqual(readdirSync(box.env.VAULT_DATA_DIR!).sort(), ['credentials.json', 'locks'], 'a temporary file was left behind');
+      assert.deepEqual(
+        readdirSync(box.env.VAULT_DATA_DIR!).sort(),
+        ['credentials.json', 'locks'],
+        'a temporary file was left behind',
+      );
       await assertLoginIntact(world, box, refreshToken);
     }),
 
@@ -274,7 +360,11 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
         assert.match(errorLine(r.stderr), /^error: the keychain is locked: unlock it/);
         assert.equal(world.server.counts.refresh, 0, 'a refresh was attempted with a locked keychain');
         const token = (JSON.parse(refreshToken) as { refresh_token: string }).refresh_token;
-        assert.equal((await world.server.introspect(token)).active, true, 'the stored refresh token is no longer honoured');
+        assert.equal(
+          (await world.server.introspect(token)).active,
+          true,
+          'the stored refresh token is no longer honoured',
+        );
       });
     } finally {
       await session.stop();

@@ -41,16 +41,32 @@ export async function startWorld(options: TestServerOptions = {}): Promise<World
  */
 export function addArgs(world: World, name = PROVIDER): string[] {
   return [
-    'provider', 'add', name,
-    '--authorization-endpoint', `${world.server.issuer}/auth`,
-    '--token-endpoint', `${world.proxy.url}${TOKEN_PATH}`,
-    '--revocation-endpoint', `${world.proxy.url}/token/revocation`,
-    '--client-id', world.server.publicClientId,
-    '--scope', 'openid', '--scope', 'offline_access', '--scope', 'email',
+    'provider',
+    'add',
+    name,
+    '--authorization-endpoint',
+    `${world.server.issuer}/auth`,
+    '--token-endpoint',
+    `${world.proxy.url}${TOKEN_PATH}`,
+    '--revocation-endpoint',
+    `${world.proxy.url}/token/revocation`,
+    '--client-id',
+    world.server.publicClientId,
+    '--scope',
+    'openid',
+    '--scope',
+    'offline_access',
+    '--scope',
+    'email',
   ];
 }
 
-export async function vault(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> {
+export async function vault(
+  box: Sandbox,
+  args: string[],
+  extra: NodeJS.ProcessEnv = {},
+  input?: string,
+): Promise<RunResult> {
   return runVault(args, { env: { ...box.env, ...extra }, input });
 }
 
@@ -64,7 +80,11 @@ export async function ok(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv 
  * A sandbox (file store unless told otherwise) with provider `acme` added and logged in;
  * `adjust` may change its environment first.
  */
-export async function loggedIn(world: World, extra: NodeJS.ProcessEnv = {}, adjust?: (box: Sandbox) => void): Promise<Sandbox> {
+export async function loggedIn(
+  world: World,
+  extra: NodeJS.ProcessEnv = {},
+  adjust?: (box: Sandbox) => void,
+): Promise<Sandbox> {
   const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER, ...extra });
   adjust?.(box);
   if (box.env.VAULT_STORE === 'keychain') {
@@ -109,7 +129,8 @@ export function keychainEntry(box: Sandbox, key: string): InstanceType<Keyring['
 
 /** Deletes every keychain entry of the sandbox's service. */
 export function clearKeychain(box: Sandbox): void {
-  for (const c of keyring.findCredentials(box.env.VAULT_KEYRING_SERVICE!)) keychainEntry(box, c.account).deleteCredential();
+  for (const c of keyring.findCredentials(box.env.VAULT_KEYRING_SERVICE!))
+    keychainEntry(box, c.account).deleteCredential();
 }
 
 /**
@@ -117,14 +138,23 @@ export function clearKeychain(box: Sandbox): void {
  * "Storage": the key without `at:` in base64url names the file, which holds `{v, key, value}`).
  */
 function runtimeAccessEntry(box: Sandbox, key: string): string | undefined {
-  const file = join(box.env.XDG_RUNTIME_DIR!, 'vault', 'access', Buffer.from(key.slice('at:'.length)).toString('base64url'));
+  const file = join(
+    box.env.XDG_RUNTIME_DIR!,
+    'vault',
+    'access',
+    Buffer.from(key.slice('at:'.length)).toString('base64url'),
+  );
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { value: string }).value : undefined;
 }
 
 /** An entry as stored, from the file store or the keychain (and its runtime directory), per the sandbox's VAULT_STORE. */
 export function storedEntry(box: Sandbox, key: string): string | undefined {
   if (box.env.VAULT_STORE === 'keychain') {
-    return (key.startsWith('at:') ? runtimeAccessEntry(box, key) : undefined) ?? keychainEntry(box, key).getPassword() ?? undefined;
+    return (
+      (key.startsWith('at:') ? runtimeAccessEntry(box, key) : undefined) ??
+      keychainEntry(box, key).getPassword() ??
+      undefined
+    );
   }
   return entries(box)[key];
 }
@@ -144,7 +174,11 @@ export function storedRefreshToken(box: Sandbox, provider = PROVIDER): string {
  */
 export async function assertLoginIntact(world: World, box: Sandbox, expected: string): Promise<void> {
   assert.equal(storedRefreshToken(box), expected, 'the stored refresh token changed');
-  assert.equal((await world.server.introspect(expected)).active, true, 'the server no longer honours the stored refresh token');
+  assert.equal(
+    (await world.server.introspect(expected)).active,
+    true,
+    'the server no longer honours the stored refresh token',
+  );
   world.proxy.set(TOKEN_PATH, undefined);
   const before = { ...world.server.counts };
   const r = await ok(box, ['token', PROVIDER, '--force-refresh']);
@@ -156,7 +190,10 @@ export async function assertLoginIntact(world: World, box: Sandbox, expected: st
 
 /** Every token, code and ID token the server issued that appears in `text`, shortened for messages. */
 export function secretsIn(text: string, server: TestServer): string[] {
-  return server.issuedTokens().filter((t) => t.length >= 16 && text.includes(t)).map((t) => `${t.slice(0, 6)}…`);
+  return server
+    .issuedTokens()
+    .filter((t) => t.length >= 16 && text.includes(t))
+    .map((t) => `${t.slice(0, 6)}…`);
 }
 
 export function assertNoSecrets(what: string, text: string, server: TestServer): void {
@@ -281,10 +318,19 @@ export interface Running {
  * Spawns the built CLI without waiting: with node flags before it (e.g. a preload), through a
  * wrapper command that execs it (e.g. prlimit) when given, and with `input` on stdin.
  */
-export function start(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], wrapper: string[] = [], input?: string): Running {
+export function start(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+  wrapper: string[] = [],
+  input?: string,
+): Running {
   const argv = [process.execPath, ...nodeFlags, VAULT_BIN, ...args];
   const command = [...wrapper, ...argv];
-  const child = spawn(command[0]!, command.slice(1), { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(command[0]!, command.slice(1), {
+    env,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
@@ -317,7 +363,10 @@ export function start(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[
       new Promise<string>((resolve, reject) => {
         waiters.push({ pattern, resolve });
         check();
-        done.then((r) => reject(new Error(`vault ended (${r.code ?? r.signal}) before printing ${pattern}:\n${r.stderr}`)), reject);
+        done.then(
+          (r) => reject(new Error(`vault ended (${r.code ?? r.signal}) before printing ${pattern}:\n${r.stderr}`)),
+          reject,
+        );
       }),
     done,
   };

@@ -43,9 +43,10 @@ export class FetchBrowser {
       const headers: Record<string, string> = { accept: 'text/html' };
       const cookie = this.#cookieHeader(url);
       if (cookie) headers.cookie = cookie;
-      const response = await fetch(url, form
-        ? { method: 'POST', headers, body: form, redirect: 'manual' }
-        : { headers, redirect: 'manual' });
+      const response = await fetch(
+        url,
+        form ? { method: 'POST', headers, body: form, redirect: 'manual' } : { headers, redirect: 'manual' },
+      );
       this.#storeCookies(url, response.headers.getSetCookie());
 
       const location = response.headers.get('location');
@@ -171,14 +172,18 @@ function parseAttributes(source: string): Map<string, string> {
 }
 
 function decodeEntities(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, entity: string) =>
-    ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[entity] ?? '');
+  return text.replace(
+    /&(amp|lt|gt|quot|#39|#x27);/g,
+    (_, entity: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[entity] ?? '',
+  );
 }
 
 // RFC 6265 §5.1.4: a cookie path matches its own path and paths below it.
 function pathMatches(requestPath: string, cookiePath: string): boolean {
-  return requestPath === cookiePath
-    || (requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/'));
+  return (
+    requestPath === cookiePath ||
+    (requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/'))
+  );
 }
 
 // RFC 6265 §5.1.4: without a Path attribute, the request path up to its last '/'.

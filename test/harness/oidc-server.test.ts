@@ -13,14 +13,21 @@ import { authorizeWithFetch } from './fetch-browser.js';
 import { startTestServer, type TestServer } from './oidc-server.js';
 
 let server: TestServer;
-before(async () => { server = await startTestServer(); });
+before(async () => {
+  server = await startTestServer();
+});
 after(() => server.close());
 
 function discover(target: TestServer, confidential = false): Promise<oidc.Configuration> {
   const options = { execute: [oidc.allowInsecureRequests] };
   return confidential
-    ? oidc.discovery(new URL(target.issuer), target.confidentialClientId, target.confidentialClientSecret,
-      oidc.ClientSecretBasic(target.confidentialClientSecret), options)
+    ? oidc.discovery(
+        new URL(target.issuer),
+        target.confidentialClientId,
+        target.confidentialClientSecret,
+        oidc.ClientSecretBasic(target.confidentialClientSecret),
+        options,
+      )
     : oidc.discovery(new URL(target.issuer), target.publicClientId, undefined, oidc.None(), options);
 }
 
@@ -36,7 +43,10 @@ async function codeFlow(config: oidc.Configuration, scope: string, port = 53682)
     state,
   });
   const callback = await authorizeWithFetch(url.href);
-  return { callback, tokens: await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }) };
+  return {
+    callback,
+    tokens: await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }),
+  };
 }
 
 function isInvalidGrant(error: unknown): boolean {
@@ -74,7 +84,10 @@ test('code flow with PKCE through the fetch browser issues access and refresh to
 });
 
 test('a PKCE-less authorization request of the public client is refused', async () => {
-  const url = oidc.buildAuthorizationUrl(await discover(server), { redirect_uri: 'http://127.0.0.1:53682/callback', scope: 'openid' });
+  const url = oidc.buildAuthorizationUrl(await discover(server), {
+    redirect_uri: 'http://127.0.0.1:53682/callback',
+    scope: 'openid',
+  });
   const callback = await authorizeWithFetch(url.href);
   assert.equal(callback.searchParams.get('error'), 'invalid_request');
 });

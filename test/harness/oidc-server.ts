@@ -166,7 +166,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ],
     clientAuthMethods: ['none', confidentialClientAuthMethod],
     scopes,
-    claims: { openid: tenantId === undefined ? ['sub'] : ['sub', 'tid'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: {
+      openid: tenantId === undefined ? ['sub'] : ['sub', 'tid'],
+      email: ['email', 'email_verified'],
+      profile: ['name'],
+    },
     // The default interaction URL is an absolute path that knows nothing of a mount point.
     ...(issuerPath && { interactions: { url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}` } }),
     // Microsoft puts tid (and the scopes' claims) in the ID token itself.
@@ -175,7 +179,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     clockTolerance: 0,
     findAccount: async (_ctx, id) => ({
       accountId: id,
-      claims: async () => ({ sub: id, email: ACCOUNT.email, email_verified: true, name: ACCOUNT.name, ...(tenantId !== undefined && { tid: tenantId }) }),
+      claims: async () => ({
+        sub: id,
+        email: ACCOUNT.email,
+        email_verified: true,
+        name: ACCOUNT.name,
+        ...(tenantId !== undefined && { tid: tenantId }),
+      }),
     }),
     // The default issues refresh tokens only for offline_access, which oidc-provider drops from
     // any authorization request without prompt=consent (OIDC Core §11).
@@ -201,7 +211,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   const provider = new (await loadProvider())(issuer, configuration);
 
-  const counts: TestServerCounts = { refresh: 0, authorizationCode: 0, deviceCode: 0, grantErrors: 0, grantRevoked: 0, revocations: 0 };
+  const counts: TestServerCounts = {
+    refresh: 0,
+    authorizationCode: 0,
+    deviceCode: 0,
+    grantErrors: 0,
+    grantRevoked: 0,
+    revocations: 0,
+  };
   const events: TestServerEvent[] = [];
   const issued = new Set<string>();
 
@@ -249,8 +266,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const { params, grantId, session } = await provider.interactionDetails(ctx.req, ctx.res);
       const accountId = session?.accountId ?? ACCOUNT.sub;
       // Native clients always get a consent prompt after login, so finish both at once.
-      const grant = (grantId ? await provider.Grant.find(grantId) : undefined)
-        ?? new provider.Grant({ accountId, clientId: String(params.client_id) });
+      const grant =
+        (grantId ? await provider.Grant.find(grantId) : undefined) ??
+        new provider.Grant({ accountId, clientId: String(params.client_id) });
       if (typeof params.scope === 'string') grant.addOIDCScope(params.scope);
       const result = { login: { accountId }, consent: { grantId: await grant.save() } };
       ctx.respond = false;
@@ -265,7 +283,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (depth > 0) {
       // FACTS: a mounted oidc-provider reads its mount point from the difference between these two.
       // Any prefix of that depth counts as the issuer's own.
-      const rest = `/${(req.url ?? '/').split('/').slice(depth + 1).join('/')}`;
+      const rest = `/${(req.url ?? '/')
+        .split('/')
+        .slice(depth + 1)
+        .join('/')}`;
       (req as typeof req & { originalUrl?: string }).originalUrl = `${issuerPath}${rest}`;
       req.url = rest;
     }
@@ -293,7 +314,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }
       const response = await fetch(`${issuer}/token/introspection`, { method: 'POST', headers, body });
       if (!response.ok) throw new Error(`introspection failed: HTTP ${response.status} ${await response.text()}`);
-      return await response.json() as { active: boolean; [k: string]: unknown };
+      return (await response.json()) as { active: boolean; [k: string]: unknown };
     },
 
     async revokeGrantOf(refreshToken) {
@@ -319,10 +340,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     issuedTokens: () => [...issued],
 
     async approveDevice(userCode) {
-      const findCode = () => provider.DeviceCode.findByUserCode(
-        userCode.toUpperCase().replace(/\W/g, ''), // oidc-provider's user code normalization
-        { ignoreExpiration: true },
-      );
+      const findCode = () =>
+        provider.DeviceCode.findByUserCode(
+          userCode.toUpperCase().replace(/\W/g, ''), // oidc-provider's user code normalization
+          { ignoreExpiration: true },
+        );
       const pending = await findCode();
       if (!pending) throw new Error(`approveDevice: no device authorization has user code ${userCode}`);
       if (pending.accountId || pending.error) throw new Error(`approveDevice: user code ${userCode} was already used`);
@@ -333,7 +355,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       url.searchParams.set('user_code', userCode);
       const page = await new FetchBrowser().navigate(url);
       if (!(await findCode())?.accountId) {
-        const where = page instanceof URL ? page.href : `${page.url.href} (HTTP ${page.status})${describeErrorPage(page.html)}`;
+        const where =
+          page instanceof URL ? page.href : `${page.url.href} (HTTP ${page.status})${describeErrorPage(page.html)}`;
         throw new Error(`approveDevice: user code ${userCode} was not approved; the browser ended at ${where}`);
       }
     },

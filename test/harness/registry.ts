@@ -26,22 +26,30 @@ export interface Registry {
 export async function startRegistry(issuer: TestServer, username: string): Promise<Registry> {
   const dir = mkdtempSync(join(tmpdir(), 'vault-registry-'));
   const port = await closedPort();
-  writeFileSync(join(dir, 'config.yml'), [
-    'version: 0.1',
-    'log:',
-    '  level: error',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${join(dir, 'data')}`,
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-    '',
-  ].join('\n'));
-  const backend: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'data')}`,
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const backend: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   backend.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
   for (let i = 0; ; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
+    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     if (i > 200 || backend.exitCode !== null) throw new Error(`docker-registry did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -57,15 +65,22 @@ export async function startRegistry(issuer: TestServer, username: string): Promi
       if (basic) seen.push({ username: user, password, active });
       if (!active || user !== username) {
         req.resume();
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="vault-test-registry"', 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' });
+        res.writeHead(401, {
+          'www-authenticate': 'Basic realm="vault-test-registry"',
+          'content-type': 'application/json',
+          'docker-distribution-api-version': 'registry/2.0',
+        });
         res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
         return;
       }
       // The Host header goes through as it is: the registry builds upload Locations from it.
-      const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const upstream = request(
+        { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     })();
@@ -122,18 +137,38 @@ const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).dig
 export function writeOciImage(dir: string): void {
   const tar = tarOf('hello.txt', 'hello from vault\n');
   const layer = gzipSync(tar);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(tar)] }, config: {} }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length }],
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+      config: {},
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length }],
+    }),
+  );
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-  for (const blob of [layer, config, manifest]) writeFileSync(join(dir, 'blobs', 'sha256', sha256(blob).slice('sha256:'.length)), blob);
+  for (const blob of [layer, config, manifest])
+    writeFileSync(join(dir, 'blobs', 'sha256', sha256(blob).slice('sha256:'.length)), blob);
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
-  }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: sha256(manifest),
+          size: manifest.length,
+          annotations: { 'org.opencontainers.image.ref.name': 'latest' },
+        },
+      ],
+    }),
+  );
 }

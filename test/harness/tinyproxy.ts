@@ -42,13 +42,22 @@ export async function startTinyproxy(auth?: { user: string; password: string }):
   const log = join(dir, 'tinyproxy.log');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const conf = [`Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', `LogFile "${log}"`, 'LogLevel Connect', 'Timeout 30', 'MaxClients 20'];
+    const conf = [
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      'Allow 127.0.0.1',
+      `LogFile "${log}"`,
+      'LogLevel Connect',
+      'Timeout 30',
+      'MaxClients 20',
+    ];
     if (auth) conf.push(`BasicAuth ${auth.user} ${auth.password}`);
     writeFileSync(join(dir, 'tinyproxy.conf'), `${conf.join('\n')}\n`);
     const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', join(dir, 'tinyproxy.conf')], { stdio: 'ignore' });
     const exited = once(child, 'exit');
     let up = false;
-    for (let i = 0; i < 100 && child.exitCode === null && !(up = await accepts(port)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && child.exitCode === null && !(up = await accepts(port)); i++)
+      await new Promise((r) => setTimeout(r, 50));
     if (!up) {
       child.kill('SIGKILL');
       await exited;
@@ -60,7 +69,8 @@ export async function startTinyproxy(auth?: { user: string; password: string }):
     return {
       port,
       url: `http://${credentials}127.0.0.1:${port}`,
-      connects: () => [...readLog(log).matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!),
+      connects: () =>
+        [...readLog(log).matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!),
       async close() {
         if (child.exitCode === null) {
           child.kill('SIGTERM');

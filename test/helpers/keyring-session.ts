@@ -46,10 +46,19 @@ const LOGIN = `${SECRETS}/collection/login`;
  * is dropped) and keeps it alive until stop(). The script waits until the daemon owns its name.
  */
 export async function startKeyringSession(): Promise<KeyringSession> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LANG: 'C.UTF-8', ...(process.env.TMPDIR && { TMPDIR: process.env.TMPDIR }) };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    LANG: 'C.UTF-8',
+    ...(process.env.TMPDIR && { TMPDIR: process.env.TMPDIR }),
+  };
   const child: ChildProcessWithoutNullStreams = spawn(
     'sh',
-    [join(ROOT, 'scripts', 'with-keyring.sh'), 'sh', '-c', 'printf "%s\\n" "$DBUS_SESSION_BUS_ADDRESS"; exec cat >/dev/null'],
+    [
+      join(ROOT, 'scripts', 'with-keyring.sh'),
+      'sh',
+      '-c',
+      'printf "%s\\n" "$DBUS_SESSION_BUS_ADDRESS"; exec cat >/dev/null',
+    ],
     { env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -79,16 +88,32 @@ export async function startKeyringSession(): Promise<KeyringSession> {
     async lock() {
       const locked = await runCommand(
         'dbus-send',
-        ['--session', '--print-reply', '--dest=org.freedesktop.secrets', SECRETS, 'org.freedesktop.Secret.Service.Lock', `array:objpath:${LOGIN}`],
+        [
+          '--session',
+          '--print-reply',
+          '--dest=org.freedesktop.secrets',
+          SECRETS,
+          'org.freedesktop.Secret.Service.Lock',
+          `array:objpath:${LOGIN}`,
+        ],
         busEnv,
       );
       if (locked.code !== 0) throw new Error(`locking the keyring failed: ${locked.stderr}`);
       const state = await runCommand(
         'dbus-send',
-        ['--session', '--print-reply', '--dest=org.freedesktop.secrets', LOGIN, 'org.freedesktop.DBus.Properties.Get', 'string:org.freedesktop.Secret.Collection', 'string:Locked'],
+        [
+          '--session',
+          '--print-reply',
+          '--dest=org.freedesktop.secrets',
+          LOGIN,
+          'org.freedesktop.DBus.Properties.Get',
+          'string:org.freedesktop.Secret.Collection',
+          'string:Locked',
+        ],
         busEnv,
       );
-      if (!/boolean true/.test(state.stdout)) throw new Error(`the login collection is not locked after Lock: ${state.stdout}${state.stderr}`);
+      if (!/boolean true/.test(state.stdout))
+        throw new Error(`the login collection is not locked after Lock: ${state.stdout}${state.stderr}`);
     },
     async stop() {
       child.stdin.end();

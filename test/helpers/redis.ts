@@ -62,7 +62,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     `dir ${dir}`,
     'daemonize no',
     'logfile ""',
-    ...(options.replicaOf ? [`replicaof ${options.replicaOf.host} ${options.replicaOf.port}`, `masterauth ${options.replicaOf.password}`] : []),
+    ...(options.replicaOf
+      ? [`replicaof ${options.replicaOf.host} ${options.replicaOf.port}`, `masterauth ${options.replicaOf.password}`]
+      : []),
   ];
   writeFileSync(join(dir, 'redis.conf'), `${config.join('\n')}\n`, { mode: 0o600 });
   let child: ChildProcess | undefined;
@@ -70,9 +72,13 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
 
   const start = async () => {
     const wrap = options.wrap ?? [];
-    child = spawn(wrap[0] ?? 'redis-server', [...wrap.slice(1), ...(wrap.length ? ['redis-server'] : []), join(dir, 'redis.conf')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      wrap[0] ?? 'redis-server',
+      [...wrap.slice(1), ...(wrap.length ? ['redis-server'] : []), join(dir, 'redis.conf')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let log = '';
     const ready = new Promise<void>((resolve, reject) => {
       child!.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -99,7 +105,10 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     },
     cli(args) {
       return new Promise((resolve, reject) => {
-        const c = spawn('redis-cli', ['-h', host, '-p', String(port), ...args], { env: cliEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+        const c = spawn('redis-cli', ['-h', host, '-p', String(port), ...args], {
+          env: cliEnv,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         let out = '';
         c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
         c.on('error', reject);
@@ -107,7 +116,10 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       });
     },
     async monitor() {
-      const c = spawn('redis-cli', ['-h', host, '-p', String(port), 'monitor'], { env: cliEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn('redis-cli', ['-h', host, '-p', String(port), 'monitor'], {
+        env: cliEnv,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       await new Promise<void>((resolve) =>
         c.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -16,7 +16,9 @@ test('writeAllSync delivers 1 MiB through a non-blocking FIFO whose reader start
     assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
     // The reader holds the FIFO open at once but drains it only after a pause, so the 64 KiB pipe
     // buffer fills and the writer meets EAGAIN.
-    const reader = spawn('sh', ['-c', 'exec 3<"$1"; sleep 0.3; wc -c <&3', 'sh', fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const reader = spawn('sh', ['-c', 'exec 3<"$1"; sleep 0.3; wc -c <&3', 'sh', fifo], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let counted = '';
     reader.stdout.setEncoding('utf8').on('data', (d: string) => (counted += d));
     const done = new Promise((resolve) => reader.on('close', resolve));

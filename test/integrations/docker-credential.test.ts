@@ -18,12 +18,25 @@ let dockerConfig: string;
 let skopeoEnv: NodeJS.ProcessEnv;
 
 // What the user's docker config held before vault was set up: all of it must survive.
-const EXISTING = { auths: { 'other.test': { auth: 'b3RoZXI6c2VjcmV0' } }, credHelpers: { 'other.test': 'osxkeychain' }, psFormat: 'table {{.ID}}' };
+const EXISTING = {
+  auths: { 'other.test': { auth: 'b3RoZXI6c2VjcmV0' } },
+  credHelpers: { 'other.test': 'osxkeychain' },
+  psFormat: 'table {{.ID}}',
+};
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   registry = await startRegistry(server, 'vault-user');
-  box = await loggedIn(server, ['--registry-host', registry.host, '--registry-host', '*.registry.test', '--registry-host', '*-docker.pkg.dev', '--registry-username', 'vault-user']);
+  box = await loggedIn(server, [
+    '--registry-host',
+    registry.host,
+    '--registry-host',
+    '*.registry.test',
+    '--registry-host',
+    '*-docker.pkg.dev',
+    '--registry-username',
+    'vault-user',
+  ]);
   const docker = join(box.dir, 'docker');
   mkdirSync(docker, { mode: 0o700 });
   dockerConfig = join(docker, 'config.json');
@@ -32,7 +45,12 @@ before(async () => {
   const bin = join(box.dir, 'bin');
   mkdirSync(bin);
   symlinkSync(join(ROOT, 'bin', 'docker-credential-vault.js'), join(bin, 'docker-credential-vault'));
-  skopeoEnv = { ...box.env, DOCKER_CONFIG: docker, REGISTRY_AUTH_FILE: dockerConfig, PATH: [bin, dirname(process.execPath), box.env.PATH].join(':') };
+  skopeoEnv = {
+    ...box.env,
+    DOCKER_CONFIG: docker,
+    REGISTRY_AUTH_FILE: dockerConfig,
+    PATH: [bin, dirname(process.execPath), box.env.PATH].join(':'),
+  };
 });
 after(async () => {
   await registry?.close();
@@ -47,7 +65,10 @@ function skopeo(args: string[]) {
 test('setup-docker names vault in credHelpers for the exact hosts, keeps everything else, writes 0600', async () => {
   const setup = await runVault(['setup-docker', 'acme'], { env: skopeoEnv });
   assert.equal(setup.code, 0, setup.stderr);
-  assert.deepEqual(JSON.parse(readFileSync(dockerConfig, 'utf8')), { ...EXISTING, credHelpers: { 'other.test': 'osxkeychain', [registry.host]: 'vault' } });
+  assert.deepEqual(JSON.parse(readFileSync(dockerConfig, 'utf8')), {
+    ...EXISTING,
+    credHelpers: { 'other.test': 'osxkeychain', [registry.host]: 'vault' },
+  });
   assert.equal(statSync(dockerConfig).mode & 0o777, 0o600);
   assert.match(setup.stderr, new RegExp(`Configured: ${registry.host.replace(/\./g, '\\.')} in credHelpers`));
   assert.match(setup.stderr, /note: \*\.registry\.test is a pattern/);
@@ -69,11 +90,11 @@ test('skopeo pushes and inspects through docker-credential-vault with a token th
   assert.ok(registry.seen.length > 0, 'skopeo sent no credentials');
   for (const { username, password, active } of registry.seen) {
     assert.equal(username, 'vault-user');
-    assert.ok(password === token && active, 'skopeo sent another password than vault\'s active token');
+    assert.ok(password === token && active, "skopeo sent another password than vault's active token");
   }
 });
 
-test('setup-docker --remove takes out only vault\'s entries; skopeo is then refused', async () => {
+test("setup-docker --remove takes out only vault's entries; skopeo is then refused", async () => {
   const removed = await runVault(['setup-docker', '--remove'], { env: skopeoEnv });
   assert.equal(removed.code, 0, removed.stderr);
   assert.deepEqual(JSON.parse(readFileSync(dockerConfig, 'utf8')), EXISTING);
@@ -84,7 +105,12 @@ test('setup-docker --remove takes out only vault\'s entries; skopeo is then refu
 
 test('get: exact hosts and one-label wildcards; anything else is "credentials not found" with exit 1', async () => {
   const token = (await runVault(['token', 'acme'], { env: box.env })).stdout.trim();
-  for (const url of [registry.host, `https://${registry.host}`, 'eu.registry.test', 'https://europe-west1-docker.pkg.dev/v2/']) {
+  for (const url of [
+    registry.host,
+    `https://${registry.host}`,
+    'eu.registry.test',
+    'https://europe-west1-docker.pkg.dev/v2/',
+  ]) {
     const got = await runVault(['docker-credential', 'get'], { env: box.env, input: `${url}\n` });
     assert.equal(got.code, 0, `${url}: ${got.stderr}`);
     const answer = JSON.parse(got.stdout) as { ServerURL: string; Username: string; Secret: string };
@@ -92,7 +118,15 @@ test('get: exact hosts and one-label wildcards; anything else is "credentials no
     assert.equal(answer.Username, 'vault-user');
     assert.ok(answer.Secret === token, `${url}: not vault's token`);
   }
-  for (const url of ['registry.test', 'a.b.registry.test', 'docker.pkg.dev', 'europe-docker.pkg.dev.attacker.test', 'https://user:pw@eu.registry.test', 'index.docker.io', '']) {
+  for (const url of [
+    'registry.test',
+    'a.b.registry.test',
+    'docker.pkg.dev',
+    'europe-docker.pkg.dev.attacker.test',
+    'https://user:pw@eu.registry.test',
+    'index.docker.io',
+    '',
+  ]) {
     const missed = await runVault(['docker-credential', 'get'], { env: box.env, input: url });
     assert.equal(missed.code, 1, url);
     assert.equal(missed.stdout, 'credentials not found in native keychain\n', url);
@@ -102,9 +136,16 @@ test('get: exact hosts and one-label wildcards; anything else is "credentials no
 test('list, store and erase; the docker-credential-vault bin; no login is exit 3 said on stdout too', async () => {
   const listed = await run('docker-credential-vault', ['list'], { env: skopeoEnv });
   assert.equal(listed.code, 0, listed.stderr);
-  assert.deepEqual(JSON.parse(listed.stdout), { [registry.host]: 'vault-user', '*.registry.test': 'vault-user', '*-docker.pkg.dev': 'vault-user' });
+  assert.deepEqual(JSON.parse(listed.stdout), {
+    [registry.host]: 'vault-user',
+    '*.registry.test': 'vault-user',
+    '*-docker.pkg.dev': 'vault-user',
+  });
   for (const op of ['store', 'erase']) {
-    const r = await runVault(['docker-credential', op], { env: box.env, input: JSON.stringify({ ServerURL: registry.host, Username: 'u', Secret: 's' }) });
+    const r = await runVault(['docker-credential', op], {
+      env: box.env,
+      input: JSON.stringify({ ServerURL: registry.host, Username: 'u', Secret: 's' }),
+    });
     assert.equal(r.code, 0, op);
     assert.equal(r.stdout, '');
   }
@@ -112,7 +153,20 @@ test('list, store and erase; the docker-credential-vault bin; no login is exit 3
   assert.equal(bad.code, 2);
   const fresh = sandbox({ VAULT_STORE: 'file' });
   try {
-    const added = await runVault(['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.publicClientId, '--registry-host', 'r.test'], { env: fresh.env });
+    const added = await runVault(
+      [
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        server.publicClientId,
+        '--registry-host',
+        'r.test',
+      ],
+      { env: fresh.env },
+    );
     assert.equal(added.code, 0, added.stderr);
     const none = await runVault(['docker-credential', 'get'], { env: fresh.env, input: 'r.test' });
     assert.equal(none.code, 3);
@@ -127,10 +181,16 @@ test('presets: google serves gcr.io, *.gcr.io and *-docker.pkg.dev as oauth2acce
   const presets = sandbox({ VAULT_STORE: 'file' });
   try {
     for (const name of ['google', 'github']) {
-      const added = await runVault(['provider', 'add', name, '--preset', name, '--client-id', 'id', '--offline'], { env: presets.env });
+      const added = await runVault(['provider', 'add', name, '--preset', name, '--client-id', 'id', '--offline'], {
+        env: presets.env,
+      });
       assert.equal(added.code, 0, added.stderr);
     }
-    const env = { ...presets.env, VAULT_GOOGLE_ACCESS_TOKEN: 'google-ci-token', VAULT_GITHUB_ACCESS_TOKEN: 'github-ci-token' };
+    const env = {
+      ...presets.env,
+      VAULT_GOOGLE_ACCESS_TOKEN: 'google-ci-token',
+      VAULT_GITHUB_ACCESS_TOKEN: 'github-ci-token',
+    };
     for (const [url, username, secret] of [
       ['gcr.io', 'oauth2accesstoken', 'google-ci-token'],
       ['https://eu.gcr.io', 'oauth2accesstoken', 'google-ci-token'],
@@ -146,7 +206,10 @@ test('presets: google serves gcr.io, *.gcr.io and *-docker.pkg.dev as oauth2acce
     const first = await runVault(['setup-docker', 'google'], { env: dockerEnv });
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /note: \*-docker\.pkg\.dev is a pattern/);
-    const set = await runVault(['provider', 'set', 'google', '--registry-host', 'gcr.io', '--registry-host', 'europe-west1-docker.pkg.dev'], { env: presets.env });
+    const set = await runVault(
+      ['provider', 'set', 'google', '--registry-host', 'gcr.io', '--registry-host', 'europe-west1-docker.pkg.dev'],
+      { env: presets.env },
+    );
     assert.equal(set.code, 0, set.stderr);
     assert.equal((await runVault(['setup-docker', 'google'], { env: dockerEnv })).code, 0);
     const written = JSON.parse(readFileSync(join(presets.dir, 'docker', 'config.json'), 'utf8')) as unknown;

@@ -33,7 +33,12 @@ after(async () => {
 
 /** Environment for a shell that runs vault as "$NODE" "$VAULT". */
 function shellEnv(box: Sandbox, token?: string): NodeJS.ProcessEnv {
-  return { ...box.env, NODE: process.execPath, VAULT: VAULT_BIN, ...(token !== undefined && { VAULT_ACME_ACCESS_TOKEN: token }) };
+  return {
+    ...box.env,
+    NODE: process.execPath,
+    VAULT: VAULT_BIN,
+    ...(token !== undefined && { VAULT_ACME_ACCESS_TOKEN: token }),
+  };
 }
 
 /** Runs a shell command in a scratch directory and checks the token's payload ran nowhere. */
@@ -73,8 +78,9 @@ test('fish format: source in fish yields the token', async () => {
   assert.equal(fromHostile.stdout, HOSTILE, fromHostile.stderr);
 });
 
-test('--name sets each name given instead of the provider\'s', async () => {
-  const script = 'eval "$("$NODE" "$VAULT" env acme --name A_TOKEN --name B_TOKEN)" && printf "%s|%s|%s" "$A_TOKEN" "$B_TOKEN" "${ACME_ACCESS_TOKEN-unset}"';
+test("--name sets each name given instead of the provider's", async () => {
+  const script =
+    'eval "$("$NODE" "$VAULT" env acme --name A_TOKEN --name B_TOKEN)" && printf "%s|%s|%s" "$A_TOKEN" "$B_TOKEN" "${ACME_ACCESS_TOKEN-unset}"';
   const result = await inShell('sh', ['-c', script], shellEnv(hostile, 'tok'));
   assert.equal(result.stdout, 'tok|tok|unset');
   const bad = await runVault(['env', 'acme', '--name', 'NOT-A-NAME'], { env: shellEnv(hostile, 'tok') });
@@ -88,18 +94,42 @@ const tokenChars = fc.oneof(
 );
 
 /** Evaluates many quoted values in one shell run; the values come back NUL-separated. */
-async function roundTrip(shell: string, args: (script: string) => string[], assign: (v: string) => string, values: string[]) {
+async function roundTrip(
+  shell: string,
+  args: (script: string) => string[],
+  assign: (v: string) => string,
+  values: string[],
+) {
   const script = values.map((v) => `${assign(v)}\nprintf '%s\\000' "$v"\n`).join('');
-  const result = await inShell(shell, args(script), { PATH: process.env.PATH, HOME: hostile.env.HOME, LANG: 'C.UTF-8' });
+  const result = await inShell(shell, args(script), {
+    PATH: process.env.PATH,
+    HOME: hostile.env.HOME,
+    LANG: 'C.UTF-8',
+  });
   assert.equal(result.stderr, '');
   assert.deepEqual(result.stdout.split('\0').slice(0, -1), values);
 }
 
 test('sh and fish quoting round-trip arbitrary values through dash, bash and fish', async () => {
   const values = fc.sample(fc.string({ unit: tokenChars, maxLength: 40 }), { numRuns: 300, seed: 20260101 });
-  await roundTrip('sh', (s) => ['-c', s], (v) => `v=${shQuote(v)}`, values);
-  await roundTrip('bash', (s) => ['-c', s], (v) => `v=${shQuote(v)}`, values);
-  await roundTrip('fish', (s) => ['--no-config', '-c', s], (v) => `set v ${fishQuote(v)}`, values);
+  await roundTrip(
+    'sh',
+    (s) => ['-c', s],
+    (v) => `v=${shQuote(v)}`,
+    values,
+  );
+  await roundTrip(
+    'bash',
+    (s) => ['-c', s],
+    (v) => `v=${shQuote(v)}`,
+    values,
+  );
+  await roundTrip(
+    'fish',
+    (s) => ['--no-config', '-c', s],
+    (v) => `set v ${fishQuote(v)}`,
+    values,
+  );
 });
 
 /**
@@ -136,7 +166,7 @@ function evalPowerShell(expr: string): string {
   }
 }
 
-test('powershell format: quoting survives PowerShell\'s rules and keeps each assignment on one line', async () => {
+test("powershell format: quoting survives PowerShell's rules and keeps each assignment on one line", async () => {
   assert.equal(powershellQuote("it's"), "'it''s'");
   assert.equal(powershellQuote('a’b'), "'a’’b'");
   assert.equal(powershellQuote('a\nb'), `'a' + "\`n" + 'b'`);
@@ -158,7 +188,9 @@ test('powershell format: quoting survives PowerShell\'s rules and keeps each ass
 
 test('dotenv and json formats', async () => {
   const token = 'ya29.a0AfB_by-Token~with+b64/chars==';
-  const dotenv = await runVault(['env', 'acme', '--format', 'dotenv', '--name', 'A', '--name', 'B'], { env: shellEnv(hostile, token) });
+  const dotenv = await runVault(['env', 'acme', '--format', 'dotenv', '--name', 'A', '--name', 'B'], {
+    env: shellEnv(hostile, token),
+  });
   assert.equal(dotenv.stdout, `A=${token}\nB=${token}\n`);
   // .env readers disagree on quotes and escapes: a token needing them is refused, not mangled.
   const refused = await runVault(['env', 'acme', '--format', 'dotenv'], { env: shellEnv(hostile, HOSTILE) });
@@ -207,26 +239,45 @@ test('github-actions format: mask on stdout, NAME<<DELIM blocks in $GITHUB_ENV',
   try {
     const file = join(dir, 'github_env');
     writeFileSync(file, 'EARLIER=kept\n');
-    const result = await runVault(['env', 'acme', '--format', 'github-actions', '--name', 'GH_TOKEN', '--name', 'OTHER'], {
-      env: { ...shellEnv(hostile, HOSTILE_NO_CR), GITHUB_ENV: file },
-    });
+    const result = await runVault(
+      ['env', 'acme', '--format', 'github-actions', '--name', 'GH_TOKEN', '--name', 'OTHER'],
+      {
+        env: { ...shellEnv(hostile, HOSTILE_NO_CR), GITHUB_ENV: file },
+      },
+    );
     assert.equal(result.code, 0, result.stderr);
     const masks = result.stdout.split('\n').filter(Boolean);
-    assert.ok(masks.every((l) => l.startsWith('::add-mask::')), result.stdout);
+    assert.ok(
+      masks.every((l) => l.startsWith('::add-mask::')),
+      result.stdout,
+    );
     const masked = masks.map((l) => unescapeWorkflowData(l.slice('::add-mask::'.length)));
     assert.equal(masked[0], HOSTILE_NO_CR);
-    for (const line of HOSTILE_NO_CR.split('\n')) assert.ok(masked.includes(line), `line ${JSON.stringify(line)} is not masked`);
-    assert.deepEqual(parseGithubEnv(readFileSync(file, 'utf8')), { EARLIER: 'kept', GH_TOKEN: HOSTILE_NO_CR, OTHER: HOSTILE_NO_CR });
+    for (const line of HOSTILE_NO_CR.split('\n'))
+      assert.ok(masked.includes(line), `line ${JSON.stringify(line)} is not masked`);
+    assert.deepEqual(parseGithubEnv(readFileSync(file, 'utf8')), {
+      EARLIER: 'kept',
+      GH_TOKEN: HOSTILE_NO_CR,
+      OTHER: HOSTILE_NO_CR,
+    });
 
-    const real_ = await runVault(['env', 'acme', '--format', 'github-actions'], { env: { ...real.env, GITHUB_ENV: file } });
+    const real_ = await runVault(['env', 'acme', '--format', 'github-actions'], {
+      env: { ...real.env, GITHUB_ENV: file },
+    });
     assert.equal(real_.code, 0, real_.stderr);
     const token = (await runVault(['token', 'acme'], { env: real.env })).stdout.trim();
     assertSameSecret(real_.stdout, `::add-mask::${token}\n`, 'the mask line');
-    assertSameSecret(parseGithubEnv(readFileSync(file, 'utf8')).ACME_ACCESS_TOKEN, token, 'ACME_ACCESS_TOKEN in GITHUB_ENV');
+    assertSameSecret(
+      parseGithubEnv(readFileSync(file, 'utf8')).ACME_ACCESS_TOKEN,
+      token,
+      'ACME_ACCESS_TOKEN in GITHUB_ENV',
+    );
 
     // The runner would turn a CR into a line break: refused rather than changed.
     const before = readFileSync(file, 'utf8');
-    const cr = await runVault(['env', 'acme', '--format', 'github-actions'], { env: { ...shellEnv(hostile, 'a\rb'), GITHUB_ENV: file } });
+    const cr = await runVault(['env', 'acme', '--format', 'github-actions'], {
+      env: { ...shellEnv(hostile, 'a\rb'), GITHUB_ENV: file },
+    });
     assert.equal(cr.code, 1);
     assert.equal(readFileSync(file, 'utf8'), before);
   } finally {

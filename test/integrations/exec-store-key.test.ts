@@ -16,7 +16,10 @@ let box: Sandbox;
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
-  box = await loggedIn(server, [], { VAULT_FILE_PASSPHRASE: PASSPHRASE, VAULT_BROWSER: `env > "$VAULT_TEST_BROWSER_ENV"; ${fetchBrowserCommand()}` });
+  box = await loggedIn(server, [], {
+    VAULT_FILE_PASSPHRASE: PASSPHRASE,
+    VAULT_BROWSER: `env > "$VAULT_TEST_BROWSER_ENV"; ${fetchBrowserCommand()}`,
+  });
 });
 after(async () => {
   box?.cleanup();
@@ -33,9 +36,11 @@ test('the store is encrypted, and the browser command got no passphrase', async 
   assert.doesNotMatch(seen, /VAULT_FILE_PASSPHRASE|correct horse/);
 });
 
-test('exec: no passphrase in the command\'s environment; a nested vault token for the provider still works', async () => {
+test("exec: no passphrase in the command's environment; a nested vault token for the provider still works", async () => {
   const nested = `printf '%s|' "\${VAULT_FILE_PASSPHRASE-unset}"; ${JSON.stringify(process.execPath)} ${JSON.stringify(VAULT_BIN)} token acme`;
-  const r = await runVault(['exec', 'acme', '--', 'sh', '-c', `${nested}; printf '|%s' "$ACME_ACCESS_TOKEN"`], { env: box.env });
+  const r = await runVault(['exec', 'acme', '--', 'sh', '-c', `${nested}; printf '|%s' "$ACME_ACCESS_TOKEN"`], {
+    env: box.env,
+  });
   assert.equal(r.code, 0, r.stderr);
   const [passphrase, inner, outer] = r.stdout.split('|');
   assert.equal(passphrase, 'unset');

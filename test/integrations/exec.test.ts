@@ -39,8 +39,15 @@ test('the child environment: names set, providers recorded once, the parent unto
   assert.deepEqual(env, { PATH: '/bin', VAULT_EXEC_PROVIDERS: 'github,acme', KEEP: 'x', A: 't', B: 't' });
   assert.deepEqual(parent, { PATH: '/bin', VAULT_EXEC_PROVIDERS: 'github', KEEP: 'x' });
   assert.equal(childEnv(env, { provider: 'acme', names: ['A'], token: 'u' }).VAULT_EXEC_PROVIDERS, 'github,acme');
-  const ci = childEnv({ PATH: '/bin', VAULT_ACME_REFRESH_TOKEN: 'r', VAULT_CLIENT_SECRET: 's', VAULT_STORE: 'file' }, { provider: 'acme', names: ['A'], token: 't' });
-  assert.deepEqual(ci, { PATH: '/bin', VAULT_STORE: 'file', A: 't', VAULT_EXEC_PROVIDERS: 'acme' }, 'no refresh token or client secret reaches the command');
+  const ci = childEnv(
+    { PATH: '/bin', VAULT_ACME_REFRESH_TOKEN: 'r', VAULT_CLIENT_SECRET: 's', VAULT_STORE: 'file' },
+    { provider: 'acme', names: ['A'], token: 't' },
+  );
+  assert.deepEqual(
+    ci,
+    { PATH: '/bin', VAULT_STORE: 'file', A: 't', VAULT_EXEC_PROVIDERS: 'acme' },
+    'no refresh token or client secret reaches the command',
+  );
   assert.equal(exitCodeOf(0, null, { SIGTERM: 15 }), 0);
   assert.equal(exitCodeOf(null, 'SIGTERM', { SIGTERM: 15 }), 143);
 });
@@ -80,7 +87,8 @@ test('exit codes pass through', async () => {
 
 test('the child gets the token under the env names, and not in any argv', async () => {
   // /proc/$PPID is vault itself: the child's parent.
-  const script = 'printf "%s\\n" "$ACME_ACCESS_TOKEN" "$VAULT_EXEC_PROVIDERS"; tr "\\0" " " < /proc/$$/cmdline; echo; tr "\\0" " " < /proc/$PPID/cmdline';
+  const script =
+    'printf "%s\\n" "$ACME_ACCESS_TOKEN" "$VAULT_EXEC_PROVIDERS"; tr "\\0" " " < /proc/$$/cmdline; echo; tr "\\0" " " < /proc/$PPID/cmdline';
   const result = await runVault(['exec', 'acme', '--', 'sh', '-c', script], { env: box.env });
   assert.equal(result.code, 0, result.stderr);
   const [fromEnv, providers, childArgv, vaultArgv] = result.stdout.split('\n');
@@ -91,16 +99,37 @@ test('the child gets the token under the env names, and not in any argv', async 
   assert.ok(!childArgv!.includes(token) && !vaultArgv!.includes(token), 'the token is in an argv');
   assert.ok(!result.stderr.includes(token));
 
-  const named = await runVault(['exec', 'acme', '--name', 'API_TOKEN', '--name', 'OTHER', '--', 'sh', '-c', 'printf "%s %s %s" "$API_TOKEN" "$OTHER" "${ACME_ACCESS_TOKEN-unset}"'], { env: box.env });
+  const named = await runVault(
+    [
+      'exec',
+      'acme',
+      '--name',
+      'API_TOKEN',
+      '--name',
+      'OTHER',
+      '--',
+      'sh',
+      '-c',
+      'printf "%s %s %s" "$API_TOKEN" "$OTHER" "${ACME_ACCESS_TOKEN-unset}"',
+    ],
+    { env: box.env },
+  );
   assertSameSecret(named.stdout, `${token} ${token} unset`, '$API_TOKEN $OTHER');
 });
 
 test('stdin reaches the child', async () => {
-  const result = await runVault(['exec', 'acme', '--', 'sh', '-c', 'cat; echo done'], { env: box.env, input: 'line one\nline two\n' });
+  const result = await runVault(['exec', 'acme', '--', 'sh', '-c', 'cat; echo done'], {
+    env: box.env,
+    input: 'line one\nline two\n',
+  });
   assert.equal(result.stdout, 'line one\nline two\ndone\n');
 });
 
-for (const [signal, code] of [['SIGTERM', 7], ['SIGINT', 5], ['SIGHUP', 9]] as const) {
+for (const [signal, code] of [
+  ['SIGTERM', 7],
+  ['SIGINT', 5],
+  ['SIGHUP', 9],
+] as const) {
   test(`${signal} is forwarded; the child's exit code comes back`, async () => {
     // Traps run between commands, so the child waits in short sleeps.
     const exec = await startExec(`trap 'exit ${code}' ${signal.slice(3)}; echo ready; while :; do sleep 0.05; done`);
@@ -128,7 +157,11 @@ test('Ctrl-C in a terminal reaches the child once, not again through vault', asy
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const command = `exec ${[process.execPath, VAULT_BIN, 'exec', 'acme', '--', 'sh', '-c', child].map(quote).join(' ')}`;
   // Ending script(1) closes the terminal, which hangs up vault and the child.
-  const script = spawn('script', ['-qec', command, '/dev/null'], { env: box.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const script = spawn('script', ['-qec', command, '/dev/null'], {
+    env: box.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   groups.add(script);
   let output = '';
   let interrupted = false;
@@ -144,18 +177,56 @@ test('Ctrl-C in a terminal reaches the child once, not again through vault', asy
 });
 
 test('nesting the same provider is refused unless asked for', async () => {
-  const nested = await runVault(['exec', 'acme', '--', process.execPath, VAULT_BIN, 'exec', 'acme', '--', 'true'], { env: box.env });
+  const nested = await runVault(['exec', 'acme', '--', process.execPath, VAULT_BIN, 'exec', 'acme', '--', 'true'], {
+    env: box.env,
+  });
   assert.equal(nested.code, 2);
   assert.match(nested.stderr, /already inside `vault exec acme`.*--allow-nested/);
-  const allowed = await runVault(['exec', 'acme', '--', process.execPath, VAULT_BIN, 'exec', 'acme', '--allow-nested', '--', 'sh', '-c', 'printf %s "$VAULT_EXEC_PROVIDERS"'], { env: box.env });
+  const allowed = await runVault(
+    [
+      'exec',
+      'acme',
+      '--',
+      process.execPath,
+      VAULT_BIN,
+      'exec',
+      'acme',
+      '--allow-nested',
+      '--',
+      'sh',
+      '-c',
+      'printf %s "$VAULT_EXEC_PROVIDERS"',
+    ],
+    { env: box.env },
+  );
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.equal(allowed.stdout, 'acme');
 
   // Another provider inside is fine: both tokens are there.
-  const other = await runVault(['provider', 'add', 'other', '--issuer', server.issuer, '--client-id', server.publicClientId], { env: box.env });
+  const other = await runVault(
+    ['provider', 'add', 'other', '--issuer', server.issuer, '--client-id', server.publicClientId],
+    { env: box.env },
+  );
   assert.equal(other.code, 0, other.stderr);
   const env = { ...box.env, VAULT_OTHER_ACCESS_TOKEN: 'other-token' };
-  const both = await run(process.execPath, [VAULT_BIN, 'exec', 'acme', '--', process.execPath, VAULT_BIN, 'exec', 'other', '--', 'sh', '-c', 'printf "%s %s" "$VAULT_EXEC_PROVIDERS" "$OTHER_ACCESS_TOKEN"'], { env });
+  const both = await run(
+    process.execPath,
+    [
+      VAULT_BIN,
+      'exec',
+      'acme',
+      '--',
+      process.execPath,
+      VAULT_BIN,
+      'exec',
+      'other',
+      '--',
+      'sh',
+      '-c',
+      'printf "%s %s" "$VAULT_EXEC_PROVIDERS" "$OTHER_ACCESS_TOKEN"',
+    ],
+    { env },
+  );
   assert.equal(both.code, 0, both.stderr);
   assert.equal(both.stdout, 'acme,other other-token');
 });

@@ -29,7 +29,10 @@ interface Served {
 
 /** Starts `vault serve acme --gce` and resolves once it printed its three exports. */
 async function startServe(env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [VAULT_BIN, 'serve', 'acme', '--gce', ...flags], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [VAULT_BIN, 'serve', 'acme', '--gce', ...flags], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -54,7 +57,10 @@ interface Answer {
 }
 
 /** One raw request: any method, any Host, extra headers; Metadata-Flavor: Google unless `flavor` is false. */
-function get(path: string, options: { method?: string; host?: string; headers?: Record<string, string>; flavor?: boolean; to?: string } = {}): Promise<Answer> {
+function get(
+  path: string,
+  options: { method?: string; host?: string; headers?: Record<string, string>; flavor?: boolean; to?: string } = {},
+): Promise<Answer> {
   const [address, port] = (options.to ?? serve.host).split(':');
   return new Promise((resolve, reject) => {
     const req = request(
@@ -63,12 +69,23 @@ function get(path: string, options: { method?: string; host?: string; headers?: 
         port: Number(port),
         method: options.method ?? 'GET',
         path,
-        headers: { host: options.host ?? serve.host, ...(options.flavor !== false && { 'metadata-flavor': 'Google' }), ...options.headers },
+        headers: {
+          host: options.host ?? serve.host,
+          ...(options.flavor !== false && { 'metadata-flavor': 'Google' }),
+          ...options.headers,
+        },
       },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, flavor: res.headers['metadata-flavor'] as string | undefined, type: res.headers['content-type'], body }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            flavor: res.headers['metadata-flavor'] as string | undefined,
+            type: res.headers['content-type'],
+            body,
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -80,7 +97,9 @@ const TOKEN = '/computeMetadata/v1/instance/service-accounts/default/token';
 
 /** The refresh token in a sandbox's file store. */
 function storedRefreshToken(sandbox: Sandbox): string {
-  const file = JSON.parse(readFileSync(join(sandbox.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as { entries: Record<string, string> };
+  const file = JSON.parse(readFileSync(join(sandbox.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as {
+    entries: Record<string, string>;
+  };
   const login = JSON.parse(file.entries['rt:acme:default']!) as { refresh_token: string };
   return login.refresh_token;
 }
@@ -88,7 +107,11 @@ function storedRefreshToken(sandbox: Sandbox): string {
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   // The confidential client, its secret given to vault in the environment: not to be served.
-  box = await loggedIn(server, [...SCOPES, '--client-id', server.confidentialClientId, '--param', 'project_number=42'], { VAULT_CLIENT_SECRET: server.confidentialClientSecret });
+  box = await loggedIn(
+    server,
+    [...SCOPES, '--client-id', server.confidentialClientId, '--param', 'project_number=42'],
+    { VAULT_CLIENT_SECRET: server.confidentialClientSecret },
+  );
   serve = await startServe(box.env);
 });
 after(async () => {
@@ -98,7 +121,15 @@ after(async () => {
 });
 
 test('serve prints the three variables, for 127.0.0.1 only', async () => {
-  assert.equal(serve.exports, [`export GCE_METADATA_HOST='${serve.host}'`, `export GCE_METADATA_IP='${serve.host}'`, `export GCE_METADATA_ROOT='${serve.host}'`, ''].join('\n'));
+  assert.equal(
+    serve.exports,
+    [
+      `export GCE_METADATA_HOST='${serve.host}'`,
+      `export GCE_METADATA_IP='${serve.host}'`,
+      `export GCE_METADATA_ROOT='${serve.host}'`,
+      '',
+    ].join('\n'),
+  );
   const port = Number(serve.host.split(':')[1]);
   // Listening on 127.0.0.1 alone: another loopback address of this machine finds nothing there.
   const other = connect(port, '127.0.0.2');
@@ -116,11 +147,15 @@ test('the token: the one `vault token` gives, as the metadata server writes it',
   assert.equal(body.token_type, 'Bearer');
   assert.ok(body.expires_in > 500 && body.expires_in <= 600, String(body.expires_in));
   const cached = await runVault(['token', 'acme'], { env: box.env });
-  assert.ok(body.access_token === cached.stdout.trim(), 'not the login\'s cached token');
-  const byEmail = JSON.parse((await get(`/computeMetadata/v1/instance/service-accounts/${ACCOUNT.email}/token`)).body) as { access_token: string };
+  assert.ok(body.access_token === cached.stdout.trim(), "not the login's cached token");
+  const byEmail = JSON.parse(
+    (await get(`/computeMetadata/v1/instance/service-accounts/${ACCOUNT.email}/token`)).body,
+  ) as { access_token: string };
   assert.ok(byEmail.access_token === body.access_token, 'the email alias gives another token');
   // Scopes the login lacks cannot be had: the login's token, and the API decides.
-  const other = JSON.parse((await get(`${TOKEN}?scopes=https://www.googleapis.com/auth/cloud-platform`)).body) as { access_token: string };
+  const other = JSON.parse((await get(`${TOKEN}?scopes=https://www.googleapis.com/auth/cloud-platform`)).body) as {
+    access_token: string;
+  };
   assert.ok(other.access_token === body.access_token);
 });
 
@@ -152,7 +187,11 @@ test('the paths gcloud and the libraries read', async () => {
   await expect('instance/service-accounts/default/scopes', 200, 'openid\noffline_access\nemail\napi:read\n');
   const info = await expect(`instance/service-accounts/${ACCOUNT.email}/?recursive=true`, 200);
   assert.equal(info.type, 'application/json');
-  assert.deepEqual(JSON.parse(info.body), { aliases: ['default'], email: ACCOUNT.email, scopes: ['openid', 'offline_access', 'email', 'api:read'] });
+  assert.deepEqual(JSON.parse(info.body), {
+    aliases: ['default'],
+    email: ACCOUNT.email,
+    scopes: ['openid', 'offline_access', 'email', 'api:read'],
+  });
   await expect('project/numeric-project-id', 200, '42');
   await expect('project/project-id', 404);
   await expect('universe/universe-domain', 200, 'googleapis.com');
@@ -166,23 +205,35 @@ test('the paths gcloud and the libraries read', async () => {
 
 // Each refusal: 403, marked as a metadata answer, and no token in it.
 const REFUSALS: [string, [string, () => Promise<Answer>][]][] = [
-  ['a request without Metadata-Flavor: Google', [
-    ['no header', () => get(TOKEN, { flavor: false })],
-    ['another value', () => get(TOKEN, { flavor: false, headers: { 'metadata-flavor': 'google' } })],
-  ]],
+  [
+    'a request without Metadata-Flavor: Google',
+    [
+      ['no header', () => get(TOKEN, { flavor: false })],
+      ['another value', () => get(TOKEN, { flavor: false, headers: { 'metadata-flavor': 'google' } })],
+    ],
+  ],
   // DNS rebinding: a page at attacker.test whose name now resolves to 127.0.0.1.
-  ['a Host other than the exported 127.0.0.1:PORT', [
-    ['attacker.test', () => get(TOKEN, { host: `attacker.test:${serve.host.split(':')[1]}` })],
-    ['localhost', () => get(TOKEN, { host: `localhost:${serve.host.split(':')[1]}` })],
-    ['no port', () => get(TOKEN, { host: '127.0.0.1' })],
-    ['on /', () => get('/', { flavor: false, host: `attacker.test:${serve.host.split(':')[1]}` })],
-  ]],
-  ['a request with X-Forwarded-For', [['X-Forwarded-For', () => get(TOKEN, { headers: { 'x-forwarded-for': '203.0.113.9' } })]]],
-  ['a method other than GET', [
-    ['POST', () => get(TOKEN, { method: 'POST' })],
-    ['PUT', () => get(TOKEN, { method: 'PUT' })],
-    ['HEAD', () => get(TOKEN, { method: 'HEAD' })],
-  ]],
+  [
+    'a Host other than the exported 127.0.0.1:PORT',
+    [
+      ['attacker.test', () => get(TOKEN, { host: `attacker.test:${serve.host.split(':')[1]}` })],
+      ['localhost', () => get(TOKEN, { host: `localhost:${serve.host.split(':')[1]}` })],
+      ['no port', () => get(TOKEN, { host: '127.0.0.1' })],
+      ['on /', () => get('/', { flavor: false, host: `attacker.test:${serve.host.split(':')[1]}` })],
+    ],
+  ],
+  [
+    'a request with X-Forwarded-For',
+    [['X-Forwarded-For', () => get(TOKEN, { headers: { 'x-forwarded-for': '203.0.113.9' } })]],
+  ],
+  [
+    'a method other than GET',
+    [
+      ['POST', () => get(TOKEN, { method: 'POST' })],
+      ['PUT', () => get(TOKEN, { method: 'PUT' })],
+      ['HEAD', () => get(TOKEN, { method: 'HEAD' })],
+    ],
+  ],
 ];
 for (const [what, cases] of REFUSALS) {
   test(`refused with 403, nothing served: ${what}`, async () => {
@@ -199,11 +250,21 @@ for (const [what, cases] of REFUSALS) {
 test('no refresh token or client secret is reachable through any path', async () => {
   const refreshToken = storedRefreshToken(box);
   const v1 = '/computeMetadata/v1/';
-  const paths = ['/', v1, `${v1}instance/?recursive=true`, `${v1}?recursive=true`, `${v1}instance/service-accounts/default/?recursive=true`, `${v1}instance/service-accounts/default/token`,
-    `${v1}instance/service-accounts/default/token?scopes=offline_access`, `${v1}instance/attributes/?recursive=true`, `${v1}project/?recursive=true`];
+  const paths = [
+    '/',
+    v1,
+    `${v1}instance/?recursive=true`,
+    `${v1}?recursive=true`,
+    `${v1}instance/service-accounts/default/?recursive=true`,
+    `${v1}instance/service-accounts/default/token`,
+    `${v1}instance/service-accounts/default/token?scopes=offline_access`,
+    `${v1}instance/attributes/?recursive=true`,
+    `${v1}project/?recursive=true`,
+  ];
   for (const path of paths) {
     const { body } = await get(path);
-    for (const secret of [refreshToken, server.confidentialClientSecret]) assert.ok(!body.includes(secret), `${path} serves a secret`);
+    for (const secret of [refreshToken, server.confidentialClientSecret])
+      assert.ok(!body.includes(secret), `${path} serves a secret`);
   }
 });
 
@@ -220,7 +281,10 @@ test('a refresh that fails answers 503 and says why on stderr; SIGTERM ends serv
     served.child.kill('SIGTERM');
     const [code, signal] = await served.exited;
     assert.equal(code, 143, `${signal} ${served.stderr()}`);
-    assert.match(served.stderr(), /warning: metadata endpoint: no token for \/computeMetadata\/v1\/instance\/service-accounts\/default\/token: .*vault login acme/);
+    assert.match(
+      served.stderr(),
+      /warning: metadata endpoint: no token for \/computeMetadata\/v1\/instance\/service-accounts\/default\/token: .*vault login acme/,
+    );
     assert.ok(!served.stderr().includes(refreshToken));
   } finally {
     failing.cleanup();
@@ -235,7 +299,10 @@ test('serve --port N listens there; a port in use is exit 1 naming the fix; serv
     assert.equal((await get('/', { flavor: false, to: fixed.host, host: fixed.host })).status, 200);
     const taken = await runVault(['serve', 'acme', '--gce', '--port', String(port)], { env: box.env });
     assert.equal(taken.code, 1);
-    assert.match(taken.stderr, /^error: cannot listen on port \d+ on 127\.0\.0\.1: it is already in use: choose another --port/);
+    assert.match(
+      taken.stderr,
+      /^error: cannot listen on port \d+ on 127\.0\.0\.1: it is already in use: choose another --port/,
+    );
   } finally {
     fixed.child.kill('SIGINT');
     assert.equal((await fixed.exited)[0], 130);

@@ -20,12 +20,31 @@ const authorizations: string[] = [];
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
-  const metadata = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+  const metadata = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    string
+  >;
   box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: fetchBrowserCommand() });
   // The google preset, pointed at the test server: its issuer and endpoints, everything else Google's.
   const added = await runVault(
-    ['provider', 'add', 'google', '--preset', 'google', '--client-id', server.publicClientId, '--offline', '--scope', 'openid',
-      '--issuer', server.issuer, '--authorization-endpoint', metadata.authorization_endpoint!, '--token-endpoint', metadata.token_endpoint!],
+    [
+      'provider',
+      'add',
+      'google',
+      '--preset',
+      'google',
+      '--client-id',
+      server.publicClientId,
+      '--offline',
+      '--scope',
+      'openid',
+      '--issuer',
+      server.issuer,
+      '--authorization-endpoint',
+      metadata.authorization_endpoint!,
+      '--token-endpoint',
+      metadata.token_endpoint!,
+    ],
     { env: box.env },
   );
   assert.equal(added.code, 0, added.stderr);
@@ -35,7 +54,13 @@ before(async () => {
   api = createServer((req, res) => {
     authorizations.push(req.headers.authorization ?? '');
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ projects: [{ projectId: 'vault-test-project', name: 'Vault Test', projectNumber: '42', lifecycleState: 'ACTIVE' }] }));
+    res.end(
+      JSON.stringify({
+        projects: [
+          { projectId: 'vault-test-project', name: 'Vault Test', projectNumber: '42', lifecycleState: 'ACTIVE' },
+        ],
+      }),
+    );
   });
   api.listen(0, '127.0.0.1');
   await once(api, 'listening');
@@ -56,7 +81,10 @@ test('vault exec google -- gcloud projects list: gcloud sends the vault token', 
     CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
     CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER: `http://127.0.0.1:${(api.address() as AddressInfo).port}/`,
   };
-  const result = await runVault(['exec', 'google', '--', 'gcloud', 'projects', 'list', '--format=value(projectId)'], { env, timeoutMs: 120_000 });
+  const result = await runVault(['exec', 'google', '--', 'gcloud', 'projects', 'list', '--format=value(projectId)'], {
+    env,
+    timeoutMs: 120_000,
+  });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout.trim(), 'vault-test-project');
   assert.equal(authorizations.length, 1, `requests seen: ${authorizations.length}`);

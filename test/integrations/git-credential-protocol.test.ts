@@ -53,7 +53,13 @@ async function helper(operation: string, input: string, env: NodeJS.ProcessEnv =
       },
     });
   const deps: Deps = {
-    io: { stdin, stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdinIsTTY: false, stderrIsTTY: false },
+    io: {
+      stdin,
+      stdout: sink((s) => (stdout += s)),
+      stderr: sink((s) => (stderr += s)),
+      stdinIsTTY: false,
+      stderrIsTTY: false,
+    },
     env,
     clock: { now: () => Date.now() },
     debug: () => {},
@@ -62,11 +68,31 @@ async function helper(operation: string, input: string, env: NodeJS.ProcessEnv =
   return { code, stdout, stderr };
 }
 
-const KEYS = ['protocol', 'host', 'path', 'username', 'password', 'url', 'capability[]', 'wwwauth[]', 'password_expiry_utc', 'oauth_refresh_token', 'authtype', 'state[]', 'continue', 'ephemeral'];
+const KEYS = [
+  'protocol',
+  'host',
+  'path',
+  'username',
+  'password',
+  'url',
+  'capability[]',
+  'wwwauth[]',
+  'password_expiry_utc',
+  'oauth_refresh_token',
+  'authtype',
+  'state[]',
+  'continue',
+  'ephemeral',
+];
 const anyText = fc.string({ unit: 'binary', maxLength: 80 });
 const key = fc.oneof(fc.constantFrom(...KEYS), anyText);
-const line = fc.oneof(fc.tuple(key, anyText).map(([k, v]) => `${k}=${v}`), anyText);
-const message = fc.tuple(fc.array(line, { maxLength: 20 }), fc.constantFrom('', '\n', '\n\n', '\r\n\r\n')).map(([lines, end]) => lines.join('\n') + end);
+const line = fc.oneof(
+  fc.tuple(key, anyText).map(([k, v]) => `${k}=${v}`),
+  anyText,
+);
+const message = fc
+  .tuple(fc.array(line, { maxLength: 20 }), fc.constantFrom('', '\n', '\n\n', '\r\n\r\n'))
+  .map(([lines, end]) => lines.join('\n') + end);
 
 /** A line git would refuse: no `=`, an empty key, or a NUL. */
 const badLine = fc.oneof(
@@ -84,10 +110,17 @@ const malformed = fc
 
 test('the parser never throws, whatever the input', () => {
   fc.assert(
-    fc.property(fc.oneof(message, anyText, fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('utf8'))), (text) => {
-      const attributes = parseCredential(text);
-      if (attributes) credentialRequest(attributes);
-    }),
+    fc.property(
+      fc.oneof(
+        message,
+        anyText,
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('utf8')),
+      ),
+      (text) => {
+        const attributes = parseCredential(text);
+        if (attributes) credentialRequest(attributes);
+      },
+    ),
     { numRuns: 3000 },
   );
 });
@@ -100,7 +133,11 @@ test('malformed input: the helper answers nothing, on stdout or stderr, and exit
     }),
     { numRuns: 300 },
   );
-  for (const text of [`host=${'a'.repeat(LIMITS.maxLineBytes + 1)}\n`, 'k=v\n'.repeat(LIMITS.maxLines + 1), `k=${'v'.repeat(LIMITS.maxBytes)}`]) {
+  for (const text of [
+    `host=${'a'.repeat(LIMITS.maxLineBytes + 1)}\n`,
+    'k=v\n'.repeat(LIMITS.maxLines + 1),
+    `k=${'v'.repeat(LIMITS.maxBytes)}`,
+  ]) {
     assert.equal(parseCredential(text), undefined);
     assert.deepEqual(await helper('get', text), { code: 0, stdout: '', stderr: '' });
   }
@@ -129,7 +166,14 @@ test('look-alikes of a served host (a label before or after it) get no answer: h
       const text = `protocol=https\nhost=${upper ? host.toUpperCase() : host}\n\n`;
       assert.deepEqual(await helper('get', text), { code: 0, stdout: '', stderr: '' });
     }),
-    { numRuns: 300, examples: [['evilgit.example.test', false], ['x.git.example.test', false], ['git.example.test.evil', false]] },
+    {
+      numRuns: 300,
+      examples: [
+        ['evilgit.example.test', false],
+        ['x.git.example.test', false],
+        ['git.example.test.evil', false],
+      ],
+    },
   );
 });
 
@@ -162,7 +206,18 @@ test('what newer gits send is tolerated; CRLF, url= and multi-valued keys are re
   assert.ok(attributes);
   assert.deepEqual(credentialRequest(attributes), { protocol: 'https', host: 'git.example.test' });
   assert.deepEqual(allValues(attributes, 'capability[]'), ['authtype', 'state']);
-  assert.deepEqual(allValues([['wwwauth[]', 'a'], ['wwwauth[]', ''], ['wwwauth[]', 'b']], 'wwwauth[]'), ['b'], 'an empty value clears the list');
+  assert.deepEqual(
+    allValues(
+      [
+        ['wwwauth[]', 'a'],
+        ['wwwauth[]', ''],
+        ['wwwauth[]', 'b'],
+      ],
+      'wwwauth[]',
+    ),
+    ['b'],
+    'an empty value clears the list',
+  );
   assert.deepEqual(credentialRequest(parseCredential('url=https://alice@git.example.test:8443/org/repo.git\n')!), {
     protocol: 'https',
     host: 'git.example.test:8443',
@@ -191,14 +246,43 @@ test('hosts map to providers: https anywhere, http only on loopback, default por
 
 test('get answers username and password (a pass-through token has no expiry); store and erase answer nothing', async () => {
   const env = { ...ENV, VAULT_ACME_ACCESS_TOKEN: 'pass-through-token', VAULT_LAB_ACCESS_TOKEN: 'lab-token' };
-  const request = 'capability[]=authtype\nprotocol=https\nhost=git.example.test\nwwwauth[]=Basic realm="git"\nsomething_new=1\n\n';
-  assert.deepEqual(await helper('get', request, env), { code: 0, stdout: 'username=oauth2\npassword=pass-through-token\n', stderr: '' });
-  assert.deepEqual(await helper('get', 'protocol=https\nhost=lab.example.test\n', env), { code: 0, stdout: 'username=x-token\npassword=lab-token\n', stderr: '' });
-  assert.deepEqual(await helper('get', 'protocol=http\nhost=127.0.0.1:8080\n', env), { code: 0, stdout: 'username=oauth2\npassword=pass-through-token\n', stderr: '' });
-  assert.deepEqual(await helper('get', 'protocol=http\nhost=git.example.test\n', env), { code: 0, stdout: '', stderr: '' });
-  assert.deepEqual(await helper('get', 'protocol=https\nhost=unknown.example.test\n', env), { code: 0, stdout: '', stderr: '' });
-  assert.deepEqual(await helper('store', 'protocol=https\nhost=git.example.test\nusername=oauth2\npassword=x\n', env), { code: 0, stdout: '', stderr: '' });
-  assert.deepEqual(await helper('erase', 'protocol=https\nhost=git.example.test\nusername=oauth2\npassword=x\n', env), { code: 0, stdout: '', stderr: '' });
+  const request =
+    'capability[]=authtype\nprotocol=https\nhost=git.example.test\nwwwauth[]=Basic realm="git"\nsomething_new=1\n\n';
+  assert.deepEqual(await helper('get', request, env), {
+    code: 0,
+    stdout: 'username=oauth2\npassword=pass-through-token\n',
+    stderr: '',
+  });
+  assert.deepEqual(await helper('get', 'protocol=https\nhost=lab.example.test\n', env), {
+    code: 0,
+    stdout: 'username=x-token\npassword=lab-token\n',
+    stderr: '',
+  });
+  assert.deepEqual(await helper('get', 'protocol=http\nhost=127.0.0.1:8080\n', env), {
+    code: 0,
+    stdout: 'username=oauth2\npassword=pass-through-token\n',
+    stderr: '',
+  });
+  assert.deepEqual(await helper('get', 'protocol=http\nhost=git.example.test\n', env), {
+    code: 0,
+    stdout: '',
+    stderr: '',
+  });
+  assert.deepEqual(await helper('get', 'protocol=https\nhost=unknown.example.test\n', env), {
+    code: 0,
+    stdout: '',
+    stderr: '',
+  });
+  assert.deepEqual(await helper('store', 'protocol=https\nhost=git.example.test\nusername=oauth2\npassword=x\n', env), {
+    code: 0,
+    stdout: '',
+    stderr: '',
+  });
+  assert.deepEqual(await helper('erase', 'protocol=https\nhost=git.example.test\nusername=oauth2\npassword=x\n', env), {
+    code: 0,
+    stdout: '',
+    stderr: '',
+  });
   assert.deepEqual(await helper('future-operation', request, env), { code: 0, stdout: '', stderr: '' });
   // A token with a line break would inject attributes into git's input: refused.
   const injected = await helper('get', request, { ...env, VAULT_ACME_ACCESS_TOKEN: 'x\npassword=evil' });
@@ -207,10 +291,13 @@ test('get answers username and password (a pass-through token has no expiry); st
 });
 
 test('without a login and GIT_TERMINAL_PROMPT=0, get prints a hint and no answer', async () => {
-  await assert.rejects(helper('get', 'protocol=https\nhost=git.example.test\n'), /not logged in to acme — run `vault login acme`/);
+  await assert.rejects(
+    helper('get', 'protocol=https\nhost=git.example.test\n'),
+    /not logged in to acme — run `vault login acme`/,
+  );
 });
 
-test('the helper command survives git\'s shell, whatever the paths contain', async () => {
+test("the helper command survives git's shell, whatever the paths contain", async () => {
   const odd = join(dir, `it's a "dir" $(x) \`y\``);
   mkdirSync(odd);
   const script = join(odd, 'args.js');

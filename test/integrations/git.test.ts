@@ -26,7 +26,14 @@ const GIT_IDENTITY = {
 
 /** git's environment for a sandbox: its own global config, no system config, never a prompt. */
 function gitEnv(box: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...box.env, ...GIT_IDENTITY, GIT_CONFIG_GLOBAL: join(box.dir, 'gitconfig'), GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...extra };
+  return {
+    ...box.env,
+    ...GIT_IDENTITY,
+    GIT_CONFIG_GLOBAL: join(box.dir, 'gitconfig'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    ...extra,
+  };
 }
 
 async function git(args: string[], env: NodeJS.ProcessEnv, cwd?: string) {
@@ -37,13 +44,24 @@ async function git(args: string[], env: NodeJS.ProcessEnv, cwd?: string) {
 async function gitServer(server: TestServer): Promise<GitServer> {
   const root = mkdtempSync(join(tmpdir(), 'vault-git-'));
   cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-  const env = { PATH: process.env.PATH, HOME: root, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', ...GIT_IDENTITY };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: root,
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_NOSYSTEM: '1',
+    ...GIT_IDENTITY,
+  };
   for (const args of [
     ['init', '-q', '--bare', '-b', 'main', join(root, 'repo.git')],
     ['init', '-q', '-b', 'main', join(root, 'seed')],
-  ]) assert.equal((await git(args, env)).code, 0);
+  ])
+    assert.equal((await git(args, env)).code, 0);
   writeFileSync(join(root, 'seed', 'README'), 'hello\n');
-  for (const args of [['add', 'README'], ['commit', '-q', '-m', 'first'], ['push', '-q', join(root, 'repo.git'), 'main']]) {
+  for (const args of [
+    ['add', 'README'],
+    ['commit', '-q', '-m', 'first'],
+    ['push', '-q', join(root, 'repo.git'), 'main'],
+  ]) {
     const r = await git(args, env, join(root, 'seed'));
     assert.equal(r.code, 0, r.stderr);
   }
@@ -90,7 +108,11 @@ test('setup-git adds the helper once, by absolute path, next to the helpers alre
   const key = 'credential.https://git.example.test.helper';
   assert.equal((await git(['config', '--global', '--add', key, '!other-helper'], env)).code, 0);
   // An entry from an earlier setup-git at another path would fail on every git command.
-  assert.equal((await git(['config', '--global', '--add', key, "!'/old/node' '/old/lib/vault/bin/vault.js' git-credential"], env)).code, 0);
+  assert.equal(
+    (await git(['config', '--global', '--add', key, "!'/old/node' '/old/lib/vault/bin/vault.js' git-credential"], env))
+      .code,
+    0,
+  );
 
   for (let i = 0; i < 2; i++) {
     const setup = await runVault(['setup-git'], { env });
@@ -98,7 +120,8 @@ test('setup-git adds the helper once, by absolute path, next to the helpers alre
     assert.equal(setup.stdout, '');
   }
   const helper = `!'${process.execPath}' '${VAULT_BIN}' git-credential`;
-  const values = async (k: string) => (await git(['config', '--global', '--get-all', k], env)).stdout.split('\n').filter(Boolean);
+  const values = async (k: string) =>
+    (await git(['config', '--global', '--get-all', k], env)).stdout.split('\n').filter(Boolean);
   assert.deepEqual(await values(key), ['!other-helper', helper]);
   assert.deepEqual(await values('credential.http://git.example.test.helper'), [], 'plain http only for loopback hosts');
   assert.deepEqual(await values('credential.https://127.0.0.1:8443.helper'), [helper]);
@@ -122,7 +145,11 @@ test('git clone and push authenticate with the access token; a revoked token is 
   const clone = await git(['clone', '-q', `${gitHttp.url}/repo.git`, work], env);
   assert.equal(clone.code, 0, clone.stderr);
   writeFileSync(join(work, 'NEW'), 'pushed over http\n');
-  for (const args of [['add', 'NEW'], ['commit', '-q', '-m', 'second']]) assert.equal((await git(args, env, work)).code, 0);
+  for (const args of [
+    ['add', 'NEW'],
+    ['commit', '-q', '-m', 'second'],
+  ])
+    assert.equal((await git(args, env, work)).code, 0);
   const push = await git(['push', '-q', 'origin', 'main'], env, work);
   assert.equal(push.code, 0, push.stderr);
   const remote = await git(['ls-remote', `${gitHttp.url}/repo.git`, 'refs/heads/main'], env);
@@ -132,7 +159,12 @@ test('git clone and push authenticate with the access token; a revoked token is 
 
   // What git got: the token it used, and when it expires (git >= 2.41 stops using it then).
   const answer = await runVault(['git-credential', 'get'], { env, input: `protocol=http\nhost=${gitHttp.host}\n\n` });
-  const fields = Object.fromEntries(answer.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const fields = Object.fromEntries(
+    answer.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   assert.deepEqual(Object.keys(fields), ['username', 'password', 'password_expiry_utc']);
   assertSameSecret(fields.password, lastAcceptedToken(gitHttp), 'the password');
   const expiresIn = Number(fields.password_expiry_utc) - Date.now() / 1000;
@@ -144,7 +176,10 @@ test('git clone and push authenticate with the access token; a revoked token is 
   const refreshesBefore = server.counts.refresh;
   // git sends the cached (revoked) token, gets 401, and tells the helper to erase it.
   await git(['fetch', '-q'], env, work);
-  assert.ok(gitHttp.requests.some((r) => r.status === 401 && r.password === revoked), 'the server refused the revoked token');
+  assert.ok(
+    gitHttp.requests.some((r) => r.status === 401 && r.password === revoked),
+    'the server refused the revoked token',
+  );
   const retry = await git(['fetch', '-q'], env, work);
   assert.equal(retry.code, 0, retry.stderr);
   assert.equal(server.counts.refresh, refreshesBefore + 1, 'the next get refreshed');

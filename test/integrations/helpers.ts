@@ -10,19 +10,37 @@ import type { TestServer } from '../harness/oidc-server.js';
 /** The fetch browser as a VAULT_BROWSER command that works from any working directory. */
 export function fetchBrowserCommand(): string {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'test', 'harness', 'fetch-browser-cli.ts')].map(quote).join(' ');
+  return [
+    process.execPath,
+    '--import',
+    import.meta.resolve('tsx'),
+    join(ROOT, 'test', 'harness', 'fetch-browser-cli.ts'),
+  ]
+    .map(quote)
+    .join(' ');
 }
 
 /** A sandbox with provider `acme` at `server` (extra `provider add` flags allowed), not logged in. */
-export async function withProvider(server: TestServer, addFlags: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<Sandbox> {
+export async function withProvider(
+  server: TestServer,
+  addFlags: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Sandbox> {
   const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: fetchBrowserCommand(), ...extraEnv });
-  const added = await runVault(['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.publicClientId, ...addFlags], { env: box.env });
+  const added = await runVault(
+    ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.publicClientId, ...addFlags],
+    { env: box.env },
+  );
   assert.equal(added.code, 0, added.stderr);
   return box;
 }
 
 /** As withProvider, then `vault login acme` through the fetch browser. */
-export async function loggedIn(server: TestServer, addFlags: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<Sandbox> {
+export async function loggedIn(
+  server: TestServer,
+  addFlags: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Sandbox> {
   const box = await withProvider(server, addFlags, extraEnv);
   const login = await runVault(['login', 'acme'], { env: box.env });
   assert.equal(login.code, 0, login.stderr);

@@ -40,9 +40,15 @@ test('prints an ExecCredential whose token the server accepts, with its expiry i
 });
 
 test('a CI pass-through token has no expiry; no login is exit 3 with nothing on stdout', async () => {
-  const passed = await runVault(['kube-credential', 'acme'], { env: { ...box.env, VAULT_ACME_ACCESS_TOKEN: 'ci-token' } });
+  const passed = await runVault(['kube-credential', 'acme'], {
+    env: { ...box.env, VAULT_ACME_ACCESS_TOKEN: 'ci-token' },
+  });
   assert.equal(passed.code, 0, passed.stderr);
-  assert.deepEqual(JSON.parse(passed.stdout), { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'ci-token' } });
+  assert.deepEqual(JSON.parse(passed.stdout), {
+    apiVersion: 'client.authentication.k8s.io/v1',
+    kind: 'ExecCredential',
+    status: { token: 'ci-token' },
+  });
   const fresh = await withProvider(server);
   try {
     const none = await runVault(['kube-credential', 'acme'], { env: fresh.env });

@@ -33,7 +33,13 @@ before(async () => {
       if (token) seen.push({ token, active });
       const status = active ? 200 : 401;
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(active ? { major: '1', minor: '32', gitVersion: 'v1.32.0-vault-test' } : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 }));
+      res.end(
+        JSON.stringify(
+          active
+            ? { major: '1', minor: '32', gitVersion: 'v1.32.0-vault-test' }
+            : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 },
+        ),
+      );
     })();
   });
   api.listen(0, '127.0.0.1');
@@ -50,14 +56,30 @@ after(async () => {
 function kubeconfig(apiVersion: string): string {
   const file = join(box.dir, `kubeconfig-${apiVersion.split('/')[1]}`);
   // JSON is YAML: kubectl reads it as is.
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'local', cluster: { server: apiUrl, 'certificate-authority-data': caData } }],
-    users: [{ name: 'acme', user: { exec: { apiVersion, command: process.execPath, args: [VAULT_BIN, 'kube-credential', 'acme'], interactiveMode: 'Never' } } }],
-    contexts: [{ name: 'local', context: { cluster: 'local', user: 'acme' } }],
-    'current-context': 'local',
-  }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'local', cluster: { server: apiUrl, 'certificate-authority-data': caData } }],
+      users: [
+        {
+          name: 'acme',
+          user: {
+            exec: {
+              apiVersion,
+              command: process.execPath,
+              args: [VAULT_BIN, 'kube-credential', 'acme'],
+              interactiveMode: 'Never',
+            },
+          },
+        },
+      ],
+      contexts: [{ name: 'local', context: { cluster: 'local', user: 'acme' } }],
+      'current-context': 'local',
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -65,7 +87,9 @@ for (const version of ['v1', 'v1beta1']) {
   test(`kubectl accepts the ExecCredential in client.authentication.k8s.io/${version} and sends its token`, async () => {
     seen.length = 0;
     const apiVersion = `client.authentication.k8s.io/${version}`;
-    const result = await run('kubectl', ['--kubeconfig', kubeconfig(apiVersion), 'get', '--raw', '/version'], { env: box.env });
+    const result = await run('kubectl', ['--kubeconfig', kubeconfig(apiVersion), 'get', '--raw', '/version'], {
+      env: box.env,
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /v1\.32\.0-vault-test/);
     // kubectl may first probe /version for its skew warning: every request carried the token.
@@ -79,9 +103,16 @@ for (const version of ['v1', 'v1beta1']) {
 }
 
 test('an apiVersion vault does not speak is exit 2 naming the ones it does', async () => {
-  const info = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1alpha1', spec: { interactive: false } });
+  const info = JSON.stringify({
+    kind: 'ExecCredential',
+    apiVersion: 'client.authentication.k8s.io/v1alpha1',
+    spec: { interactive: false },
+  });
   const result = await runVault(['kube-credential', 'acme'], { env: { ...box.env, KUBERNETES_EXEC_INFO: info } });
   assert.equal(result.code, 2);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /^error: .*v1alpha1.*client\.authentication\.k8s\.io\/v1 or client\.authentication\.k8s\.io\/v1beta1/);
+  assert.match(
+    result.stderr,
+    /^error: .*v1alpha1.*client\.authentication\.k8s\.io\/v1 or client\.authentication\.k8s\.io\/v1beta1/,
+  );
 });

@@ -52,7 +52,22 @@ async function viaProxy(args: string[], sb: Sandbox, through = proxy, target = `
 test('discovery, device authorization, token, userinfo, refresh and revocation all go through HTTP_PROXY', async () => {
   const sb = box({ HTTP_PROXY: proxy.url });
   const target = `127.0.0.1:${server.port}`;
-  await viaProxy(['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.publicClientId, '--scope', 'openid', '--scope', 'email'], sb);
+  await viaProxy(
+    [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      server.publicClientId,
+      '--scope',
+      'openid',
+      '--scope',
+      'email',
+    ],
+    sb,
+  );
 
   const before = tunnels(proxy, target);
   const login = startVault(['--debug', 'login', 'acme', '--device'], sb.env);
@@ -61,7 +76,8 @@ test('discovery, device authorization, token, userinfo, refresh and revocation a
   const result = await login.exited;
   assert.equal(result.code, 0, result.stderr);
   // The device authorization, the token polls and the UserInfo request (the email is not in the ID token).
-  for (const path of ['/device/auth', '/token', '/me']) assert.match(result.stderr, new RegExp(`HTTP (GET|POST) ${server.issuer}${path} → 200`));
+  for (const path of ['/device/auth', '/token', '/me'])
+    assert.match(result.stderr, new RegExp(`HTTP (GET|POST) ${server.issuer}${path} → 200`));
   assert.match(result.stderr, /Logged in to acme as alice@example\.test/);
   assert.ok(tunnels(proxy, target) > before, 'the device login did not go through the proxy');
 
@@ -77,7 +93,10 @@ test('lower-case http_proxy, and no_proxy / NO_PROXY bypass it for the hosts the
   await viaProxy(add, box({ http_proxy: proxy.url }));
   // An entry for another port of the same host does not match.
   await viaProxy(add, box({ http_proxy: proxy.url, no_proxy: '127.0.0.1:1' }));
-  for (const env of [{ http_proxy: proxy.url, no_proxy: 'example.test,127.0.0.1' }, { HTTP_PROXY: proxy.url, NO_PROXY: `127.0.0.1:${server.port}` }]) {
+  for (const env of [
+    { http_proxy: proxy.url, no_proxy: 'example.test,127.0.0.1' },
+    { HTTP_PROXY: proxy.url, NO_PROXY: `127.0.0.1:${server.port}` },
+  ]) {
     const before = tunnels(proxy, target);
     const result = await runVault(add, { env: box(env).env });
     assert.equal(result.code, 0, result.stderr);
@@ -95,14 +114,22 @@ test('proxy credentials work and are never printed, not even with --debug or whe
   assert.match(ok.stderr, /proxy: https via http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/ \(HTTPS_PROXY\)/);
 
   const wrong = 'wrong-proxy-pw-0815';
-  const refused = await runVault(add, { env: box({ HTTP_PROXY: `http://vaultuser:${wrong}@127.0.0.1:${guarded.port}` }).env });
+  const refused = await runVault(add, {
+    env: box({ HTTP_PROXY: `http://vaultuser:${wrong}@127.0.0.1:${guarded.port}` }).env,
+  });
   assert.equal(refused.code, 4, refused.stderr);
-  assert.match(refused.stderr, /error: cannot reach http:\/\/127\.0\.0\.1:\d+ for discovery: proxy http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/ \(HTTP_PROXY\) refused the connection: HTTP 40[17] \(check the user and password in the proxy URL\)\n/);
+  assert.match(
+    refused.stderr,
+    /error: cannot reach http:\/\/127\.0\.0\.1:\d+ for discovery: proxy http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/ \(HTTP_PROXY\) refused the connection: HTTP 40[17] \(check the user and password in the proxy URL\)\n/,
+  );
   assert.ok(!refused.stderr.includes(wrong), 'the proxy password was printed');
 
   const down = await runVault(add.slice(1), { env: box({ HTTP_PROXY: 'http://127.0.0.1:1' }).env });
   assert.equal(down.code, 4, down.stderr);
-  assert.match(down.stderr, /connection refused \(ECONNREFUSED\) through proxy http:\/\/127\.0\.0\.1:1\/ \(HTTP_PROXY\)/);
+  assert.match(
+    down.stderr,
+    /connection refused \(ECONNREFUSED\) through proxy http:\/\/127\.0\.0\.1:1\/ \(HTTP_PROXY\)/,
+  );
   const socks = await runVault(add.slice(1), { env: box({ HTTPS_PROXY: 'socks5://127.0.0.1:1080' }).env });
   assert.equal(socks.code, 2, socks.stderr);
   assert.match(socks.stderr, /^error: HTTPS_PROXY: socks5 proxies are not supported/);
@@ -113,14 +140,42 @@ test('an https:// issuer is reached through a CONNECT tunnel of HTTPS_PROXY', as
   // A self-signed certificate for 127.0.0.1, trusted by vault through NODE_EXTRA_CA_CERTS.
   const key = join(sb.dir, 'key.pem');
   const cert = join(sb.dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   let requests = 0;
   const tls: Server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
     requests++;
     const issuer = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, response_types_supported: ['code'] }));
+    res.end(
+      JSON.stringify({
+        issuer,
+        authorization_endpoint: `${issuer}/auth`,
+        token_endpoint: `${issuer}/token`,
+        response_types_supported: ['code'],
+      }),
+    );
   });
   tls.listen(0, '127.0.0.1');
   await once(tls, 'listening');
@@ -128,6 +183,11 @@ test('an https:// issuer is reached through a CONNECT tunnel of HTTPS_PROXY', as
   const port = (tls.address() as AddressInfo).port;
   sb.env.HTTPS_PROXY = proxy.url;
   sb.env.NODE_EXTRA_CA_CERTS = cert;
-  await viaProxy(['provider', 'add', 'secure', '--issuer', `https://127.0.0.1:${port}`, '--client-id', 'cli'], sb, proxy, `127.0.0.1:${port}`);
+  await viaProxy(
+    ['provider', 'add', 'secure', '--issuer', `https://127.0.0.1:${port}`, '--client-id', 'cli'],
+    sb,
+    proxy,
+    `127.0.0.1:${port}`,
+  );
   assert.equal(requests, 1);
 });

@@ -43,7 +43,10 @@ test('gcloud reads a fresh token from the file after the first one expired; the 
     'sleep 5',
     'gcloud auth print-access-token',
   ].join('\n');
-  const result = await runVault(['exec', 'acme', '--token-file', 'CLOUDSDK_AUTH_ACCESS_TOKEN_FILE', '--', 'sh', '-c', script], { env: gcloudEnv(box), timeoutMs: 120_000 });
+  const result = await runVault(
+    ['exec', 'acme', '--token-file', 'CLOUDSDK_AUTH_ACCESS_TOKEN_FILE', '--', 'sh', '-c', script],
+    { env: gcloudEnv(box), timeoutMs: 120_000 },
+  );
   assert.equal(result.code, 0, result.stderr);
   const [path, snapshot, fileMode, dirMode, firstToken, secondToken] = result.stdout.trim().split('\n');
   assert.equal(snapshot, 'unset', 'no snapshot of the token under the env names would shadow the file');
@@ -51,19 +54,30 @@ test('gcloud reads a fresh token from the file after the first one expired; the 
   assert.equal(dirMode, '700');
   assert.ok(firstToken && secondToken && firstToken !== secondToken, 'gcloud got the same token twice');
   const issued = server.issuedTokens();
-  assert.ok(issued.includes(firstToken) && issued.includes(secondToken), 'gcloud printed tokens the server did not issue');
-  assert.equal((await server.introspect(firstToken)).active, false, 'the first token should have expired before the second gcloud run');
+  assert.ok(
+    issued.includes(firstToken) && issued.includes(secondToken),
+    'gcloud printed tokens the server did not issue',
+  );
+  assert.equal(
+    (await server.introspect(firstToken)).active,
+    false,
+    'the first token should have expired before the second gcloud run',
+  );
   assert.ok(!existsSync(path!) && !existsSync(dirname(path!)), 'the token file or its directory outlived the command');
   assert.ok(!result.stderr.includes(firstToken) && !result.stderr.includes(secondToken));
 });
 
 /** Starts `vault exec acme --token-file T -- sh -c script`; resolves with the file's path once the child printed it. */
 async function startWithFile(script: string) {
-  const child = spawn(process.execPath, [VAULT_BIN, 'exec', 'acme', '--token-file', 'T', '--', 'sh', '-c', `echo "$T"; ${script}`], {
-    env: box.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [VAULT_BIN, 'exec', 'acme', '--token-file', 'T', '--', 'sh', '-c', `echo "$T"; ${script}`],
+    {
+      env: box.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   groups.add(child);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const path = await new Promise<string>((resolve, reject) => {

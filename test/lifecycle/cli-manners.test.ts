@@ -16,14 +16,26 @@ function vault(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}, input?:
 }
 
 async function addOffline(sb: Sandbox, name = 'acme', extra: string[] = []): Promise<void> {
-  const r = await vault(sb, ['provider', 'add', name, '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline', ...extra]);
+  const r = await vault(sb, [
+    'provider',
+    'add',
+    name,
+    '--issuer',
+    'http://127.0.0.1:9',
+    '--client-id',
+    'x',
+    '--offline',
+    ...extra,
+  ]);
   assert.equal(r.code, 0, r.stderr);
 }
 
 test('a closed stdout ends quietly: `vault --help | head -1`, and a reader that is already gone', async () => {
   const sb = sandbox();
   try {
-    const head = await runCommand('sh', ['-c', `"${process.execPath}" "${VAULT_BIN}" --help | head -1`], { env: sb.env });
+    const head = await runCommand('sh', ['-c', `"${process.execPath}" "${VAULT_BIN}" --help | head -1`], {
+      env: sb.env,
+    });
     assert.equal(head.stdout, 'Usage: vault [options] [command]\n');
     assert.equal(head.stderr, '');
     for (let i = 0; i < 3; i++) {
@@ -43,7 +55,17 @@ test('a closed stdout ends quietly: `vault --help | head -1`, and a reader that 
 test('--quiet (-q) leaves only errors on stderr, before or after the command', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    const added = await vault(sb, ['-q', 'provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline']);
+    const added = await vault(sb, [
+      '-q',
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      'http://127.0.0.1:9',
+      '--client-id',
+      'x',
+      '--offline',
+    ]);
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stderr, '');
     const export_ = await vault(sb, ['export', 'acme', '--quiet']);
@@ -62,7 +84,17 @@ test('an unexpected failure is one error: line and exit 1, with the details only
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
     const huge = 'x'.repeat(100 * 1024);
-    const args = ['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline', '--client-secret-stdin'];
+    const args = [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      'http://127.0.0.1:9',
+      '--client-id',
+      'x',
+      '--offline',
+      '--client-secret-stdin',
+    ];
     const r = await vault(sb, args, {}, huge);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: unexpected failure: standard input is larger than \d+ bytes\n$/);
@@ -78,7 +110,17 @@ test('exec needs no --: `vault exec acme sh -c … -la` runs the command with it
   const sb = sandbox({ VAULT_STORE: 'file', VAULT_ACME_ACCESS_TOKEN: 'token-from-ci' });
   try {
     await addOffline(sb);
-    const r = await vault(sb, ['exec', 'acme', '--name', 'TOKEN', 'sh', '-c', 'printf "%s %s" "$TOKEN" "$1"', 'sh', '-la']);
+    const r = await vault(sb, [
+      'exec',
+      'acme',
+      '--name',
+      'TOKEN',
+      'sh',
+      '-c',
+      'printf "%s %s" "$TOKEN" "$1"',
+      'sh',
+      '-la',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'token-from-ci -la');
     const dashed = await vault(sb, ['exec', 'acme', '--', 'sh', '-c', 'printf %s "$ACME_ACCESS_TOKEN"']);
@@ -92,11 +134,24 @@ test('a network error names the host and port it could not reach', async () => {
   const sb = sandbox({ VAULT_STORE: 'file', VAULT_ACME_REFRESH_TOKEN: 'some-refresh-token', VAULT_HTTP_TIMEOUT: '2' });
   try {
     const port = await closedPort();
-    const r = await vault(sb, ['provider', 'add', 'acme', '--authorization-endpoint', `http://127.0.0.1:${port}/auth`, '--token-endpoint', `http://127.0.0.1:${port}/token`, '--client-id', 'x']);
+    const r = await vault(sb, [
+      'provider',
+      'add',
+      'acme',
+      '--authorization-endpoint',
+      `http://127.0.0.1:${port}/auth`,
+      '--token-endpoint',
+      `http://127.0.0.1:${port}/token`,
+      '--client-id',
+      'x',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const token = await vault(sb, ['token', 'acme']);
     assert.equal(token.code, 4, token.stderr);
-    assert.match(token.stderr, new RegExp(`^error: refresh for acme failed: connection refused \\(ECONNREFUSED\\) at 127\\.0\\.0\\.1:${port} `));
+    assert.match(
+      token.stderr,
+      new RegExp(`^error: refresh for acme failed: connection refused \\(ECONNREFUSED\\) at 127\\.0\\.0\\.1:${port} `),
+    );
   } finally {
     sb.cleanup();
   }
@@ -120,14 +175,21 @@ test('setup-git --remove removes exactly the entries that run this vault, nothin
     const one = await vault(sb, ['setup-git', 'lab', '--remove']);
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stderr, /Removed: git credential\.https:\/\/lab\.test\.helper/);
-    assert.ok(readFileSync(gitconfig, 'utf8').includes(`credential "https://git.acme.test"`), 'acme untouched when lab is named');
+    assert.ok(
+      readFileSync(gitconfig, 'utf8').includes(`credential "https://git.acme.test"`),
+      'acme untouched when lab is named',
+    );
 
     const all = await vault(sb, ['setup-git', '--remove']);
     assert.equal(all.code, 0, all.stderr);
     const after = readFileSync(gitconfig, 'utf8');
     assert.ok(!after.includes(VAULT_BIN), 'no entry runs this vault any more');
     const left = await runCommand('git', ['config', '--global', '--get-all', key], { env: sb.env });
-    assert.deepEqual(left.stdout.split('\n').filter(Boolean), ['store', '!vault git-credential', "!'/usr/bin/node' '/opt/other/vault.js' git-credential"]);
+    assert.deepEqual(left.stdout.split('\n').filter(Boolean), [
+      'store',
+      '!vault git-credential',
+      "!'/usr/bin/node' '/opt/other/vault.js' git-credential",
+    ]);
     assert.match(after, /name = Alice/);
     const again = await vault(sb, ['setup-git', '--remove']);
     assert.match(again.stderr, /Nothing to remove/);

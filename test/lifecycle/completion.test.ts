@@ -17,7 +17,13 @@ import { ok, vault } from './helpers.js';
 const run = promisify(execFile);
 
 const deps: Deps = {
-  io: { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false },
+  io: {
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  },
   env: {},
   clock: { now: () => Date.now() },
   debug: () => {},
@@ -34,13 +40,16 @@ test('commands, subcommands, options, choices and providers come from the comman
   assert.ok(!(values(['']) as string[]).includes('__complete'), 'the hidden command is not offered');
   assert.deepEqual(values(['provider', 's']), ['set', 'show']);
   assert.deepEqual(values(['token', 'acme', '--min']), ['--min-valid']);
-  assert.ok((values(['token', '--']) as string[]).includes('--debug'), 'program options are accepted after a subcommand');
+  assert.ok(
+    (values(['token', '--']) as string[]).includes('--debug'),
+    'program options are accepted after a subcommand',
+  );
   assert.deepEqual(values(['env', 'acme', '--format', 'f']), ['fish']);
   assert.deepEqual(values(['env', 'acme', '--format', 'fish', '--na']), ['--name']);
   assert.deepEqual(values(['token', '-a', 'work', '']), ['acme', 'google'], 'the value of -a is skipped');
   assert.deepEqual(values(['logout', 'g']), ['google']);
   assert.deepEqual(values(['provider', 'remove', '']), ['acme', 'google']);
-  assert.deepEqual(values(['provider', 'add', '']), [], 'a new provider\'s name is not one of the old');
+  assert.deepEqual(values(['provider', 'add', '']), [], "a new provider's name is not one of the old");
   assert.deepEqual(values(['token', 'acme', '']), [], 'one provider only');
   assert.deepEqual(values(['completion', '']), ['bash', 'zsh', 'fish']);
   assert.deepEqual(values(['exec', 'acme', '']), ['--']);
@@ -59,7 +68,19 @@ before(async () => {
   mkdirSync(bin);
   symlinkSync(VAULT_BIN, join(bin, 'vault'));
   env = { ...sb.env, PATH: `${bin}:${sb.env.PATH}` };
-  ok(await vault(sb, ['provider', 'add', 'acme', '--issuer', 'https://login.acme.test', '--client-id', 'cli', '--offline']), 'provider add');
+  ok(
+    await vault(sb, [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      'https://login.acme.test',
+      '--client-id',
+      'cli',
+      '--offline',
+    ]),
+    'provider add',
+  );
 });
 after(() => sb.cleanup());
 
@@ -69,14 +90,17 @@ async function shell(command: string, args: string[]): Promise<string> {
 }
 
 test('bash: the script registers vault and completes commands and providers', async () => {
-  const out = await shell('bash', ['-c', `
+  const out = await shell('bash', [
+    '-c',
+    `
     source <(vault completion bash)
     complete -p vault
     t() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _vault; echo "[$*] ${'${COMPREPLY[*]}'}"; }
     t vault to
     t vault login a
     t vault env acme --format p
-  `]);
+  `,
+  ]);
   assert.match(out, /^complete -F _vault vault$/m);
   assert.match(out, /^\[vault to\] token$/m);
   assert.match(out, /^\[vault login a\] acme$/m);
@@ -84,7 +108,10 @@ test('bash: the script registers vault and completes commands and providers', as
 });
 
 test('zsh: the script registers _vault with compinit and offers candidates with descriptions', async () => {
-  const out = await shell('zsh', ['-f', '-c', `
+  const out = await shell('zsh', [
+    '-f',
+    '-c',
+    `
     autoload -Uz compinit && compinit -u -D
     source <(vault completion zsh)
     print -r -- "registered: $_comps[vault]"
@@ -92,18 +119,23 @@ test('zsh: the script registers _vault with compinit and offers candidates with 
     _describe() { print -rl -- "\${(@P)\${@[-1]}}" }
     words=(vault to); CURRENT=2; _vault
     words=(vault logout ''); CURRENT=3; _vault
-  `]);
+  `,
+  ]);
   assert.match(out, /^registered: _vault$/m);
   assert.match(out, /^token:print a valid access token/m);
   assert.match(out, /^acme:provider$/m);
 });
 
 test('fish: the script loads and completes', async () => {
-  const out = await shell('fish', ['--no-config', '-c', `
+  const out = await shell('fish', [
+    '--no-config',
+    '-c',
+    `
     vault completion fish | source
     complete -C'vault to'
     complete -C'vault status '
-  `]);
+  `,
+  ]);
   assert.match(out, /^token\tprint a valid access token/m);
   assert.match(out, /^acme\tprovider$/m);
 });

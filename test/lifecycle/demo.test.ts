@@ -14,7 +14,11 @@ const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
 
 test('the demo runs every step green and cleans up after itself', { timeout: 120_000 }, async () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VAULT_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'demo.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'demo.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -22,7 +26,16 @@ test('the demo runs every step green and cleans up after itself', { timeout: 120
 
   const steps = [...output.matchAll(/^\$ vault (.*)$/gm)].map((m) => m[1]!.split(' ').slice(0, 2).join(' '));
   assert.deepEqual(steps, [
-    'provider add', 'login demo', 'token demo', 'token demo', 'token demo', 'exec demo', 'env demo', 'status', 'logout demo', 'status demo',
+    'provider add',
+    'login demo',
+    'token demo',
+    'token demo',
+    'token demo',
+    'exec demo',
+    'env demo',
+    'status',
+    'logout demo',
+    'status demo',
   ]);
   const failures = output.slice(output.indexOf('demo FAILED'));
   assert.equal(code, 0, `the demo failed: ${output.includes('demo FAILED') ? failures : output.slice(-2000)}`);

@@ -22,7 +22,9 @@ function capture(): { deps: Deps; text: () => string } {
 }
 
 function paths(cmd: Command, prefix: string[] = []): string[][] {
-  return cmd.createHelp().visibleCommands(cmd)
+  return cmd
+    .createHelp()
+    .visibleCommands(cmd)
     .filter((c) => c.name() !== 'help')
     .flatMap((c) => [[...prefix, c.name()], ...paths(c, [...prefix, c.name()])]);
 }

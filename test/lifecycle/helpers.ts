@@ -21,23 +21,47 @@ export function vault(sb: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}
 
 /** `provider add <name> --issuer … --client-id vault-public` with openid, email and offline_access. */
 export async function addProvider(sb: Sandbox, server: TestServer, name = 'acme', extra: string[] = []): Promise<void> {
-  ok(await vault(sb, ['provider', 'add', name, '--issuer', server.issuer, '--client-id', server.publicClientId,
-    '--scope', 'openid', '--scope', 'email', '--scope', 'offline_access', ...extra]), 'provider add');
+  ok(
+    await vault(sb, [
+      'provider',
+      'add',
+      name,
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      server.publicClientId,
+      '--scope',
+      'openid',
+      '--scope',
+      'email',
+      '--scope',
+      'offline_access',
+      ...extra,
+    ]),
+    'provider add',
+  );
 }
 
 export async function login(sb: Sandbox, name = 'acme', args: string[] = []): Promise<RunResult> {
-  return ok(await vault(sb, ['login', name, ...args], { VAULT_BROWSER: FETCH_BROWSER }), `login ${name} ${args.join(' ')}`);
+  return ok(
+    await vault(sb, ['login', name, ...args], { VAULT_BROWSER: FETCH_BROWSER }),
+    `login ${name} ${args.join(' ')}`,
+  );
 }
 
 /** The entries of the file store, parsed (only for VAULT_STORE=file sandboxes). */
 export function fileEntries(sb: Sandbox): Record<string, Record<string, unknown>> {
-  const doc = JSON.parse(readFileSync(join(sb.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as { entries: Record<string, string> };
+  const doc = JSON.parse(readFileSync(join(sb.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as {
+    entries: Record<string, string>;
+  };
   return Object.fromEntries(Object.entries(doc.entries).map(([k, v]) => [k, JSON.parse(v) as Record<string, unknown>]));
 }
 
 /** Every token value found in parsed store entries. */
 export function storedTokens(entries: Record<string, Record<string, unknown>>): string[] {
-  return Object.values(entries).flatMap((e) => [e.refresh_token, e.access_token, e.client_secret].filter((t): t is string => typeof t === 'string'));
+  return Object.values(entries).flatMap((e) =>
+    [e.refresh_token, e.access_token, e.client_secret].filter((t): t is string => typeof t === 'string'),
+  );
 }
 
 /** Fails when any of `secrets` occurs in `text`, naming where, never the secret. */

@@ -35,18 +35,28 @@ after(async () => {
   await server?.close();
 });
 
-const NOTE = /the OS keychain could not be asked \(DBUS_SESSION_BUS_ADDRESS is unset: no D-Bus session, as under SSH or cron\), so a login kept there is not visible here/;
+const NOTE =
+  /the OS keychain could not be asked \(DBUS_SESSION_BUS_ADDRESS is unset: no D-Bus session, as under SSH or cron\), so a login kept there is not visible here/;
 
 test('with the session bus: status names the keychain it consulted', async () => {
   const status = ok(await vault(sb, ['status']), 'status');
   assert.match(status.stdout, /^acme\s+default\s+alice@example\.test\s.*\skeychain$/m);
-  assert.match(status.stderr, /^Stores consulted: OS keychain \(service "vault-test-[^"]+"\), environment \(VAULT_<NAME>_REFRESH_TOKEN\)\.$/m);
+  assert.match(
+    status.stderr,
+    /^Stores consulted: OS keychain \(service "vault-test-[^"]+"\), environment \(VAULT_<NAME>_REFRESH_TOKEN\)\.$/m,
+  );
   assert.doesNotMatch(status.stderr, /could not be asked/);
 });
 
 test('without it: every "not logged in" says the keychain was unreachable and how to reach it', async () => {
   const reach = `export DBUS_SESSION_BUS_ADDRESS=unix:path=${desktopBus}`;
-  for (const args of [['token', 'acme'], ['env', 'acme'], ['exec', 'acme', '--', 'true'], ['kube-credential', 'acme'], ['status', 'acme']]) {
+  for (const args of [
+    ['token', 'acme'],
+    ['env', 'acme'],
+    ['exec', 'acme', '--', 'true'],
+    ['kube-credential', 'acme'],
+    ['status', 'acme'],
+  ]) {
     const result = await runVault(args, { env: noBus });
     assert.equal(result.code, 3, `${args.join(' ')}: ${result.stderr}`);
     assert.equal(result.stdout, '');
@@ -61,7 +71,13 @@ test('without it: every "not logged in" says the keychain was unreachable and ho
   const status = ok(await runVault(['status'], { env: noBus }), 'status without a bus');
   assert.equal(status.stdout, '');
   assert.match(status.stderr, /^No logins\./m);
-  assert.match(status.stderr, new RegExp(`^Stores consulted: file store ${sb.env.VAULT_DATA_DIR}/credentials\\.json, environment \\(VAULT_<NAME>_REFRESH_TOKEN\\)\\.$`, 'm'));
+  assert.match(
+    status.stderr,
+    new RegExp(
+      `^Stores consulted: file store ${sb.env.VAULT_DATA_DIR}/credentials\\.json, environment \\(VAULT_<NAME>_REFRESH_TOKEN\\)\\.$`,
+      'm',
+    ),
+  );
   assert.match(status.stderr, new RegExp(`^warning: ${NOTE.source}`, 'm'));
   const json = ok(await runVault(['status', '--json'], { env: noBus }), 'status --json without a bus');
   assert.equal(json.stdout, '{"accounts":[]}\n');

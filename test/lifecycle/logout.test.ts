@@ -44,16 +44,34 @@ after(async () => {
 function keychain(sb: Sandbox): Map<string, string> {
   const entries = new Map(keyring.findCredentials(sb.env.VAULT_KEYRING_SERVICE!).map((c) => [c.account, c.password]));
   const dir = join(sb.env.XDG_RUNTIME_DIR!, 'vault', 'access');
-  for (const name of existsSync(dir) ? readdirSync(dir) : []) entries.set(`at:${Buffer.from(name, 'base64url').toString('utf8')}`, readFileSync(join(dir, name), 'utf8'));
+  for (const name of existsSync(dir) ? readdirSync(dir) : [])
+    entries.set(`at:${Buffer.from(name, 'base64url').toString('utf8')}`, readFileSync(join(dir, name), 'utf8'));
   return entries;
 }
 
 /** A provider with explicit endpoints at the test server, so the revocation endpoint can be chosen. */
 async function addExplicitProvider(sb: Sandbox, revocationEndpoint?: string): Promise<void> {
-  ok(await vault(sb, ['provider', 'add', 'acme', '--issuer', server.issuer,
-    '--authorization-endpoint', `${server.issuer}/auth`, '--token-endpoint', `${server.issuer}/token`,
-    ...(revocationEndpoint ? ['--revocation-endpoint', revocationEndpoint] : []),
-    '--client-id', server.publicClientId, '--scope', 'openid', '--scope', 'offline_access']), 'provider add');
+  ok(
+    await vault(sb, [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      server.issuer,
+      '--authorization-endpoint',
+      `${server.issuer}/auth`,
+      '--token-endpoint',
+      `${server.issuer}/token`,
+      ...(revocationEndpoint ? ['--revocation-endpoint', revocationEndpoint] : []),
+      '--client-id',
+      server.publicClientId,
+      '--scope',
+      'openid',
+      '--scope',
+      'offline_access',
+    ]),
+    'provider add',
+  );
 }
 
 function accountKeys(keys: Iterable<string>, account: string): string[] {
@@ -68,8 +86,30 @@ function refreshTokenIn(raw: string | undefined): string {
 
 test('keychain: the refresh token is revoked, the account leaves no entry behind, the other account keeps working', async () => {
   const sb = fresh({ VAULT_STORE: 'keychain' });
-  ok(await vault(sb, ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.confidentialClientId,
-    '--client-secret-stdin', '--scope', 'openid', '--scope', 'email', '--scope', 'offline_access'], {}, server.confidentialClientSecret), 'provider add');
+  ok(
+    await vault(
+      sb,
+      [
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        server.confidentialClientId,
+        '--client-secret-stdin',
+        '--scope',
+        'openid',
+        '--scope',
+        'email',
+        '--scope',
+        'offline_access',
+      ],
+      {},
+      server.confidentialClientSecret,
+    ),
+    'provider add',
+  );
   await login(sb);
   await login(sb, 'acme', ['-a', 'work']);
   ok(await vault(sb, ['token', 'acme', '--scope', 'openid']), 'token --scope openid');
@@ -89,7 +129,7 @@ test('keychain: the refresh token is revoked, the account leaves no entry behind
 
   const left = keychain(sb);
   assert.deepEqual(accountKeys(left.keys(), 'default'), []);
-  assert.ok(left.has('rt:acme:work'), 'the other account\'s login stays');
+  assert.ok(left.has('rt:acme:work'), "the other account's login stays");
   assert.ok(left.has('cs:acme'), 'the client secret belongs to the provider and stays');
   ok(await vault(sb, ['token', 'acme', '-a', 'work', '--force-refresh']), 'token -a work after logging out default');
   const gone = await vault(sb, ['token', 'acme']);
@@ -180,7 +220,11 @@ test('a corrupt login record is removed (it cannot be revoked)', async () => {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
   doc.entries['rt:acme:default'] = '{"v":1, truncated';
   writeFileSync(file, JSON.stringify(doc));
-  assert.match(ok(await vault(sb, ['status']), 'status').stdout, /^acme\s+default\s.*corrupt: run `vault logout acme`/m, 'status reports the corrupt entry');
+  assert.match(
+    ok(await vault(sb, ['status']), 'status').stdout,
+    /^acme\s+default\s.*corrupt: run `vault logout acme`/m,
+    'status reports the corrupt entry',
+  );
   const out = ok(await vault(sb, ['logout', 'acme']), 'logout');
   assert.match(out.stderr, /not revoked: .*corrupt/);
   assert.deepEqual(accountKeys(Object.keys(fileEntries(sb)), 'default'), []);

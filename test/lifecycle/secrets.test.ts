@@ -21,7 +21,10 @@ before(async () => {
   // A browser that records the argv it was given, then completes the login.
   argvLog = join(sb.dir, 'browser-argv.log');
   const wrapper = join(sb.dir, 'browser.sh');
-  writeFileSync(wrapper, `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> '${argvLog}'; done\nexec ${FETCH_BROWSER} "$@"\n`);
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> '${argvLog}'; done\nexec ${FETCH_BROWSER} "$@"\n`,
+  );
   chmodSync(wrapper, 0o700);
   sb.env.VAULT_BROWSER = `'${wrapper}'`;
 });
@@ -45,11 +48,30 @@ function filesUnder(dir: string): string[] {
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
 }
 
-test('no secret in stderr, debug output, files outside the store, or the browser\'s argv', async () => {
+test("no secret in stderr, debug output, files outside the store, or the browser's argv", async () => {
   const secret = server.confidentialClientSecret;
-  await step(['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.confidentialClientId,
-    '--client-secret-stdin', '--scope', 'openid', '--scope', 'email', '--scope', 'offline_access',
-    '--git-host', 'git.example.test'], 0, secret);
+  await step(
+    [
+      'provider',
+      'add',
+      'acme',
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      server.confidentialClientId,
+      '--client-secret-stdin',
+      '--scope',
+      'openid',
+      '--scope',
+      'email',
+      '--scope',
+      'offline_access',
+      '--git-host',
+      'git.example.test',
+    ],
+    0,
+    secret,
+  );
   await step(['login', 'acme'], 0);
   await step(['token', 'acme'], 0);
   // The commands that hand the token to another program, each with the flag and the variable
@@ -76,7 +98,10 @@ test('no secret in stderr, debug output, files outside the store, or the browser
   await step(['logout', 'acme', '-a', 'work', '--no-revoke'], 0);
 
   const secrets = [...server.issuedTokens(), secret];
-  assert.ok(server.counts.authorizationCode === 2 && server.counts.refresh >= 2, 'the sequence exercised logins and refreshes');
+  assert.ok(
+    server.counts.authorizationCode === 2 && server.counts.refresh >= 2,
+    'the sequence exercised logins and refreshes',
+  );
   const debugLines = stderrs.map((s) => s.result.stderr).join('\n');
   assert.match(debugLines, /\[debug \+\d+ms\] HTTP POST \S+\/token → 200/, 'debug output was on');
   assert.match(debugLines, /store: deleted rt:acme:default/);
@@ -89,7 +114,10 @@ test('no secret in stderr, debug output, files outside the store, or the browser
 
   const store = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
   const written = filesUnder(sb.dir).filter((f) => f !== store && f !== argvLog);
-  assert.ok(written.some((f) => f.endsWith('config.toml')), `files: ${written.map((f) => relative(sb.dir, f)).join(', ')}`);
+  assert.ok(
+    written.some((f) => f.endsWith('config.toml')),
+    `files: ${written.map((f) => relative(sb.dir, f)).join(', ')}`,
+  );
   for (const file of written) assertNoSecret(readFileSync(file, 'latin1'), secrets, relative(sb.dir, file));
 
   const urls = readFileSync(argvLog, 'utf8').trim().split('\n');
@@ -97,7 +125,8 @@ test('no secret in stderr, debug output, files outside the store, or the browser
   for (const url of urls) {
     const params = new URL(url).searchParams;
     assert.ok(params.get('code_challenge'), 'PKCE is in use (S256 challenge sent)');
-    for (const name of ['code_verifier', 'client_secret', 'code', 'access_token', 'refresh_token']) assert.equal(params.get(name), null, `${name} in the browser's URL`);
-    assertNoSecret(url, secrets, 'the browser\'s argv');
+    for (const name of ['code_verifier', 'client_secret', 'code', 'access_token', 'refresh_token'])
+      assert.equal(params.get(name), null, `${name} in the browser's URL`);
+    assertNoSecret(url, secrets, "the browser's argv");
   }
 });

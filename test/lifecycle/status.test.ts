@@ -20,7 +20,15 @@ async function status(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Ru
 }
 
 interface StatusJson {
-  accounts: { provider: string; account: string; identity: string | null; scopes: string[]; expires_at: string | null; refresh_token_stored: boolean; store: string }[];
+  accounts: {
+    provider: string;
+    account: string;
+    identity: string | null;
+    scopes: string[];
+    expires_at: string | null;
+    refresh_token_stored: boolean;
+    store: string;
+  }[];
 }
 
 before(async () => {
@@ -62,26 +70,49 @@ test('logged in: identity, scopes, expiry, refresh token and store, in the table
   assert.equal(lines.length, 2);
   assert.match(lines[0]!, /^PROVIDER\s+ACCOUNT\s+IDENTITY\s+SCOPES\s+ACCESS TOKEN\s+REFRESH TOKEN\s+STORE$/);
   // The identity is the ID token's email, else its subject.
-  assert.match(lines[1]!, new RegExp(`^acme\\s+default\\s+(${ACCOUNT.email}|${ACCOUNT.sub})\\s+.*openid.*\\s+expires in \\d+s\\s+yes\\s+file$`));
+  assert.match(
+    lines[1]!,
+    new RegExp(
+      `^acme\\s+default\\s+(${ACCOUNT.email}|${ACCOUNT.sub})\\s+.*openid.*\\s+expires in \\d+s\\s+yes\\s+file$`,
+    ),
+  );
 
   await login(sb, 'acme', ['-a', 'work']);
-  const token = JSON.parse(ok(await vault(sb, ['token', 'acme', '--json']), 'token --json').stdout) as { expires_at: string };
+  const token = JSON.parse(ok(await vault(sb, ['token', 'acme', '--json']), 'token --json').stdout) as {
+    expires_at: string;
+  };
   const json = ok(await status(['--json']), 'status --json');
   const doc = JSON.parse(json.stdout) as StatusJson;
   assert.deepEqual(Object.keys(doc), ['accounts']);
-  assert.deepEqual(doc.accounts.map((a) => a.account), ['default', 'work']);
+  assert.deepEqual(
+    doc.accounts.map((a) => a.account),
+    ['default', 'work'],
+  );
   const [first] = doc.accounts;
-  assert.deepEqual(Object.keys(first!), ['provider', 'account', 'identity', 'scopes', 'expires_at', 'refresh_token_stored', 'store']);
+  assert.deepEqual(Object.keys(first!), [
+    'provider',
+    'account',
+    'identity',
+    'scopes',
+    'expires_at',
+    'refresh_token_stored',
+    'store',
+  ]);
   assert.equal(first!.provider, 'acme');
   assert.ok(first!.identity === ACCOUNT.email || first!.identity === ACCOUNT.sub, `identity ${first!.identity}`);
   assert.ok(first!.scopes.includes('openid') && first!.scopes.includes('email'), `scopes ${first!.scopes.join(' ')}`);
   assert.equal(first!.refresh_token_stored, true);
   assert.equal(first!.store, 'file');
-  assert.equal(first!.expires_at, token.expires_at, 'status reports the cached token\'s expiry');
+  assert.equal(first!.expires_at, token.expires_at, "status reports the cached token's expiry");
   assert.match(first!.expires_at!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
-  const narrowed = JSON.parse(ok(await status(['acme', '-a', 'work', '--json']), 'status acme -a work').stdout) as StatusJson;
-  assert.deepEqual(narrowed.accounts.map((a) => a.account), ['work']);
+  const narrowed = JSON.parse(
+    ok(await status(['acme', '-a', 'work', '--json']), 'status acme -a work').stdout,
+  ) as StatusJson;
+  assert.deepEqual(
+    narrowed.accounts.map((a) => a.account),
+    ['work'],
+  );
 });
 
 test('after the access token\'s lifetime: "expired", and status neither refreshes nor calls the server', async () => {
@@ -106,7 +137,10 @@ test('a damaged cached token is reported with its location, and the account is s
   writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
   const table = ok(await status([]), 'status');
   assert.match(table.stdout, /^acme\s+work\s.*\snone cached\s+yes\s+file$/m);
-  assert.match(table.stderr, /^warning: entry "at:acme:work:\*" of .*credentials\.json is corrupt \(not JSON\); the next `vault token acme` replaces it$/m);
+  assert.match(
+    table.stderr,
+    /^warning: entry "at:acme:work:\*" of .*credentials\.json is corrupt \(not JSON\); the next `vault token acme` replaces it$/m,
+  );
   ok(await vault(sb, ['token', 'acme', '-a', 'work']), 'token -a work');
   const after = ok(await status([]), 'status');
   assert.equal(after.stderr, `Stores consulted: file store ${file}, environment (VAULT_<NAME>_REFRESH_TOKEN).\n`);
@@ -133,10 +167,20 @@ test('a corrupt login entry gets a row saying so, with the command that removes 
   assert.match(table.stdout, /^acme\s+work\s.*\syes\s+file$/m);
   assert.match(table.stderr, /^warning: entry "rt:acme:broken" of .*credentials\.json is corrupt \(not JSON\)/m);
   const json = JSON.parse(ok(await status(['acme', '--json']), 'status --json').stdout) as StatusJson;
-  assert.deepEqual(json.accounts.map((a) => a.account), ['broken', 'work']);
+  assert.deepEqual(
+    json.accounts.map((a) => a.account),
+    ['broken', 'work'],
+  );
   assert.deepEqual(json.accounts[0], {
-    provider: 'acme', account: 'broken', identity: null, scopes: [], expires_at: null, refresh_token_stored: false, store: 'file',
-    corrupt: true, fix: 'vault logout acme -a broken',
+    provider: 'acme',
+    account: 'broken',
+    identity: null,
+    scopes: [],
+    expires_at: null,
+    refresh_token_stored: false,
+    store: 'file',
+    corrupt: true,
+    fix: 'vault logout acme -a broken',
   });
   ok(await vault(sb, ['logout', 'acme', '-a', 'broken']), 'the command the row names');
   const after = ok(await status([]), 'status');
@@ -145,9 +189,19 @@ test('a corrupt login entry gets a row saying so, with the command that removes 
 });
 
 test('a CI refresh token from VAULT_<NAME>_REFRESH_TOKEN is listed with store "env"', async () => {
-  const json = JSON.parse(ok(await status(['acme', '--json'], { VAULT_ACME_REFRESH_TOKEN: 'ci-refresh-token-value' }), 'status').stdout) as StatusJson;
+  const json = JSON.parse(
+    ok(await status(['acme', '--json'], { VAULT_ACME_REFRESH_TOKEN: 'ci-refresh-token-value' }), 'status').stdout,
+  ) as StatusJson;
   const ci = json.accounts.find((a) => a.account === 'default');
-  assert.deepEqual(ci, { provider: 'acme', account: 'default', identity: null, scopes: [], expires_at: null, refresh_token_stored: true, store: 'env' });
+  assert.deepEqual(ci, {
+    provider: 'acme',
+    account: 'default',
+    identity: null,
+    scopes: [],
+    expires_at: null,
+    refresh_token_stored: true,
+    store: 'env',
+  });
   assertNoSecret(outputs.map((o) => o.stdout + o.stderr).join('\n'), ['ci-refresh-token-value'], 'status output');
 });
 

@@ -17,10 +17,37 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   sb = sandbox({ VAULT_STORE: 'auto' });
   sb.env.DOCKER_CONFIG = join(sb.dir, 'home', '.docker');
-  ok(await vault(sb, ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.confidentialClientId, '--client-secret-stdin',
-    '--scope', 'openid', '--scope', 'offline_access', '--git-host', 'git.acme.test', '--registry-host', 'registry.acme.test'], {}, server.confidentialClientSecret), 'provider add');
+  ok(
+    await vault(
+      sb,
+      [
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        server.confidentialClientId,
+        '--client-secret-stdin',
+        '--scope',
+        'openid',
+        '--scope',
+        'offline_access',
+        '--git-host',
+        'git.acme.test',
+        '--registry-host',
+        'registry.acme.test',
+      ],
+      {},
+      server.confidentialClientSecret,
+    ),
+    'provider add',
+  );
   await login(sb);
-  ok(await runCommand('git', ['config', '--global', 'credential.helper', 'store'], { env: sb.env }), 'the user\'s own helper');
+  ok(
+    await runCommand('git', ['config', '--global', 'credential.helper', 'store'], { env: sb.env }),
+    "the user's own helper",
+  );
   ok(await vault(sb, ['setup-git', 'acme']), 'setup-git');
   ok(await vault(sb, ['setup-docker', 'acme']), 'setup-docker');
 });

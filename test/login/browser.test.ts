@@ -10,7 +10,16 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { runVault, sandbox, type Sandbox } from '../helpers/cli.js';
-import { addIssuerProvider, callbackPort, portRefuses, printedUrl, rawRequest, recordedUrl, startVault, urlRecorder } from './helpers.js';
+import {
+  addIssuerProvider,
+  callbackPort,
+  portRefuses,
+  printedUrl,
+  rawRequest,
+  recordedUrl,
+  startVault,
+  urlRecorder,
+} from './helpers.js';
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -33,10 +42,17 @@ before(async () => {
   [server, browser] = await Promise.all([
     startTestServer({ autoLogin: false }),
     // A fresh profile (--user-data-dir): no cookies or sessions from anywhere else.
-    chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS }),
+    chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    }),
   ]);
   // Only the test server and the CLI's listener live here; the login page's web font must not leak out.
-  await browser.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort());
+  await browser.route(
+    (url) => url.hostname !== '127.0.0.1',
+    (route) => route.abort(),
+  );
   // The keychain, as a user's login would use it.
   sb = sandbox({ VAULT_STORE: 'keychain' });
 });
@@ -49,7 +65,14 @@ after(async () => {
 });
 
 test('Chromium logs in on the server pages; stray requests on the way do not end the login', async () => {
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId, undefined, ['--scope', 'openid', '--scope', 'email', '--scope', 'offline_access']);
+  await addIssuerProvider(sb, 'acme', server, server.publicClientId, undefined, [
+    '--scope',
+    'openid',
+    '--scope',
+    'email',
+    '--scope',
+    'offline_access',
+  ]);
   const launched = join(sb.dir, 'browser-url');
   const vault = startVault(['login', 'acme'], { ...sb.env, VAULT_BROWSER: urlRecorder(sb.dir, launched) });
   const url = await recordedUrl(launched, vault);

@@ -12,9 +12,13 @@ try {
   const redirect = new URL(new URL(url).searchParams.get('redirect_uri') ?? '');
   const browser = new FetchBrowser();
   const interaction = await browser.navigate(url, (next) => next.pathname.startsWith('/interaction/'));
-  if (!(interaction instanceof URL)) throw new Error(`no login page: ended at ${interaction.url.href} (HTTP ${interaction.status})`);
+  if (!(interaction instanceof URL))
+    throw new Error(`no login page: ended at ${interaction.url.href} (HTTP ${interaction.status})`);
   const abort = new URL(`${interaction.pathname}/abort`, interaction);
-  const callback = await browser.navigate(abort, (next) => next.origin === redirect.origin && next.pathname === redirect.pathname);
+  const callback = await browser.navigate(
+    abort,
+    (next) => next.origin === redirect.origin && next.pathname === redirect.pathname,
+  );
   if (!(callback instanceof URL)) throw new Error(`cancel did not return to the client: ended at ${callback.url.href}`);
   const response = await fetch(callback, { redirect: 'manual' });
   await response.body?.cancel();

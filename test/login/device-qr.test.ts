@@ -27,7 +27,10 @@ const QR_BLOCK = /[▀▄█]{10,}/;
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Runs vault in a pseudo-terminal (stdin, stdout and stderr all on it); `onOutput` sees the output so far. */
-function inTerminal(args: string[], onOutput: (output: string) => void): Promise<{ code: number | null; output: string }> {
+function inTerminal(
+  args: string[],
+  onOutput: (output: string) => void,
+): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, VAULT_BIN, ...args].map(quote).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: sb.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
@@ -55,7 +58,10 @@ test('on a terminal: the complete verification URI as a QR code, and the login c
   assert.equal(code, 0, output);
   const complete = /\(or open (\S+)\)/.exec(output)?.[1];
   assert.ok(complete, output);
-  assert.ok(output.includes(`Or scan this with a phone:\n\n${renderUnicodeCompact(complete, { border: 2 })}\n`), `the QR code of ${complete}:\n${output}`);
+  assert.ok(
+    output.includes(`Or scan this with a phone:\n\n${renderUnicodeCompact(complete, { border: 2 })}\n`),
+    `the QR code of ${complete}:\n${output}`,
+  );
   assert.match(output, /Logged in to acme as alice/);
 });
 

@@ -68,7 +68,10 @@ test('a device code that expires unapproved ends the login with a clear error; n
     const result = await runVault(['login', 'acme', '--device'], { env: sb.env });
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, /error: the device code for acme expired after 2s before the login was approved: run the login again\n$/);
+    assert.match(
+      result.stderr,
+      /error: the device code for acme expired after 2s before the login was approved: run the login again\n$/,
+    );
     await assertNotLoggedIn(sb);
   } finally {
     await short.close();
@@ -94,7 +97,17 @@ test('--device at a provider without a device endpoint: exit 2', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   sandboxes.push(sb);
   const add = await runVault(
-    ['provider', 'add', 'corp', '--authorization-endpoint', `${server.issuer}/auth`, '--token-endpoint', `${server.issuer}/token`, '--client-id', server.publicClientId],
+    [
+      'provider',
+      'add',
+      'corp',
+      '--authorization-endpoint',
+      `${server.issuer}/auth`,
+      '--token-endpoint',
+      `${server.issuer}/token`,
+      '--client-id',
+      server.publicClientId,
+    ],
     { env: sb.env },
   );
   assert.equal(add.code, 0, add.stderr);

@@ -42,7 +42,10 @@ test('names that are not presets keep the plain unknown-provider error', async (
   const sb = box();
   const acme = await runVault(['login', 'acme'], { env: sb.env });
   assert.equal(acme.code, 2);
-  assert.match(acme.stderr, /error: unknown provider "acme" \(not in .*config\.toml\): add it with `vault provider add acme --issuer URL --client-id ID`/);
+  assert.match(
+    acme.stderr,
+    /error: unknown provider "acme" \(not in .*config\.toml\): add it with `vault provider add acme --issuer URL --client-id ID`/,
+  );
   const microsoft = await runVault(['login', 'microsoft'], { env: sb.env });
   assert.equal(microsoft.code, 2);
   assert.match(microsoft.stderr, /add it with `vault provider add microsoft --preset microsoft --client-id ID`/);
@@ -56,7 +59,10 @@ test('on a terminal: the walk-through, the client id, the secret without echo, t
 
   await term.waitFor('Client ID: ');
   const guide = term.screen();
-  assert.match(guide, /No provider "google" is configured yet\. vault needs a Google OAuth client of type "Desktop app":/);
+  assert.match(
+    guide,
+    /No provider "google" is configured yet\. vault needs a Google OAuth client of type "Desktop app":/,
+  );
   assert.match(guide, /1\. Open https:\/\/console\.cloud\.google\.com\/apis\/credentials /);
   assert.match(guide, /"Create credentials" → "OAuth client ID", choose the application type "Desktop app"/);
   term.type(`${clientId}\n`);
@@ -77,7 +83,9 @@ test('on a terminal: the walk-through, the client id, the secret without echo, t
   assert.match(screen, /error: login cancelled/);
 
   // Saved as `provider add google --preset google` would, with the secret in the store only.
-  const config = parse(readFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), 'utf8')) as { providers: Record<string, Record<string, unknown>> };
+  const config = parse(readFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), 'utf8')) as {
+    providers: Record<string, Record<string, unknown>>;
+  };
   assert.equal(config.providers.google?.preset, 'google');
   assert.equal(config.providers.google?.client_id, clientId);
   assert.equal(config.providers.google?.authorization_endpoint, 'https://accounts.google.com/o/oauth2/v2/auth');

@@ -66,14 +66,18 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
     return { access_token: token, token_type: 'bearer', scope: scope.split(/\s+/).filter(Boolean).join(',') };
   };
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', state.url);
     if (req.method === 'GET' && url.pathname === '/login/oauth/authorize') return authorize(url, res);
     const body = req.method === 'POST' ? new URLSearchParams(await text(req)) : undefined;
     if (body && url.pathname === '/login/device/code') {
       if (body.get('client_id') !== clientId) return answer(req, res, 200, { error: 'unauthorized_client' });
       const deviceCode = randomBytes(20).toString('hex');
-      devices.set(deviceCode, { scope: body.get('scope') ?? '', answers: [...(options.deviceAnswers ?? [])], interval });
+      devices.set(deviceCode, {
+        scope: body.get('scope') ?? '',
+        answers: [...(options.deviceAnswers ?? [])],
+        interval,
+      });
       return answer(req, res, 200, {
         device_code: deviceCode,
         user_code: 'WDJB-MJHT',
@@ -84,7 +88,8 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
     }
     if (body && url.pathname === '/login/oauth/access_token') return token(req, res, body);
     res.writeHead(404).end();
-  });
+  };
+  const server = createServer((req, res) => void handle(req, res));
 
   // The user has authorized the app before: GitHub sends the browser straight back.
   function authorize(url: URL, res: ServerResponse) {
@@ -97,7 +102,9 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
     codes.set(code, {
       redirectUri,
       scope: url.searchParams.get('scope') ?? '',
-      ...(url.searchParams.get('code_challenge_method') === 'S256' && { challenge: url.searchParams.get('code_challenge') ?? '' }),
+      ...(url.searchParams.get('code_challenge_method') === 'S256' && {
+        challenge: url.searchParams.get('code_challenge') ?? '',
+      }),
     });
     const back = new URL(redirectUri);
     back.searchParams.set('code', code);
@@ -121,23 +128,39 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
       state.polls.push({ at: now, answer: scripted ?? 'access_token' });
       if (scripted === 'slow_down') {
         device.interval += 5;
-        return answer(req, res, 200, { error: 'slow_down', error_description: 'Too many requests have been made in the same timeframe.', interval: device.interval });
+        return answer(req, res, 200, {
+          error: 'slow_down',
+          error_description: 'Too many requests have been made in the same timeframe.',
+          interval: device.interval,
+        });
       }
-      if (scripted) return answer(req, res, 200, { error: scripted, error_description: 'The authorization request is still pending.' });
+      if (scripted)
+        return answer(req, res, 200, {
+          error: scripted,
+          error_description: 'The authorization request is still pending.',
+        });
       devices.delete(body.get('device_code')!);
       return answer(req, res, 200, issue(device.scope));
     }
     state.tokenRequests.code++;
     if (id !== clientId || secret !== clientSecret) {
-      return answer(req, res, 200, { error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' });
+      return answer(req, res, 200, {
+        error: 'incorrect_client_credentials',
+        error_description: 'The client_id and/or client_secret passed are incorrect.',
+      });
     }
     const code = body.get('code') ?? '';
     const pending = codes.get(code);
     codes.delete(code);
     const verifier = body.get('code_verifier') ?? '';
-    const verified = pending?.challenge === undefined || createHash('sha256').update(verifier).digest('base64url') === pending.challenge;
+    const verified =
+      pending?.challenge === undefined ||
+      createHash('sha256').update(verifier).digest('base64url') === pending.challenge;
     if (!pending || !verified || body.get('redirect_uri') !== pending.redirectUri) {
-      return answer(req, res, 200, { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+      return answer(req, res, 200, {
+        error: 'bad_verification_code',
+        error_description: 'The code passed is incorrect or expired.',
+      });
     }
     return answer(req, res, 200, issue(pending.scope));
   }

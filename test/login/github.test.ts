@@ -24,10 +24,19 @@ async function githubBox(secret?: string): Promise<Sandbox> {
   const sb = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER });
   sandboxes.push(sb);
   const args = [
-    'provider', 'add', 'gh', '--preset', 'github', '--client-id', github.clientId,
-    '--authorization-endpoint', `${github.url}/login/oauth/authorize`,
-    '--token-endpoint', `${github.url}/login/oauth/access_token`,
-    '--device-authorization-endpoint', `${github.url}/login/device/code`,
+    'provider',
+    'add',
+    'gh',
+    '--preset',
+    'github',
+    '--client-id',
+    github.clientId,
+    '--authorization-endpoint',
+    `${github.url}/login/oauth/authorize`,
+    '--token-endpoint',
+    `${github.url}/login/oauth/access_token`,
+    '--device-authorization-endpoint',
+    `${github.url}/login/device/code`,
   ];
   if (secret !== undefined) args.push('--client-secret-stdin');
   const add = await runVault(args, { env: sb.env, ...(secret !== undefined && { input: secret }) });
@@ -41,7 +50,11 @@ async function assertLongLivedToken(sb: Sandbox, token: string): Promise<void> {
   const login = JSON.parse(entries['rt:gh:default']!) as Record<string, unknown>;
   assert.equal(login.refresh_token, undefined);
   assert.equal(login.access_token, token);
-  assert.equal(login.scope, 'repo read:org gist', 'GitHub\'s comma-separated scope is stored space-delimited (RFC 6749 §3.3)');
+  assert.equal(
+    login.scope,
+    'repo read:org gist',
+    "GitHub's comma-separated scope is stored space-delimited (RFC 6749 §3.3)",
+  );
   assert.equal((JSON.parse(entries['at:gh:default:*']!) as { expires_at: unknown }).expires_at, null);
 
   const requests = { ...github.tokenRequests };
@@ -51,12 +64,21 @@ async function assertLongLivedToken(sb: Sandbox, token: string): Promise<void> {
   const json = await runVault(['token', 'gh', '--json', '--min-valid', '86400'], { env: sb.env });
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout), {
-    access_token: token, token_type: 'Bearer', expires_at: null, expires_in: null, scope: 'repo read:org gist', provider: 'gh', account: 'default',
+    access_token: token,
+    token_type: 'Bearer',
+    expires_at: null,
+    expires_in: null,
+    scope: 'repo read:org gist',
+    provider: 'gh',
+    account: 'default',
   });
   // Narrowing scopes takes a refresh grant, which this login cannot make: a usage error, not "log in again".
   const scoped = await runVault(['token', 'gh', '--scope', 'repo'], { env: sb.env });
   assert.equal(scoped.code, 2, scoped.stderr);
-  assert.match(scoped.stderr, /^error: --scope needs a refresh token, and the login to gh has only a non-expiring access token/);
+  assert.match(
+    scoped.stderr,
+    /^error: --scope needs a refresh token, and the login to gh has only a non-expiring access token/,
+  );
   assert.deepEqual(github.tokenRequests, requests, 'no token request after the login');
 }
 
@@ -83,7 +105,10 @@ test('web flow: an error reported with HTTP 200 fails the login (exit 1) and sto
   const result = await runVault(['login', 'gh'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /error: login for gh failed: incorrect_client_credentials \(The client_id and\/or client_secret passed are incorrect\.\)/);
+  assert.match(
+    result.stderr,
+    /error: login for gh failed: incorrect_client_credentials \(The client_id and\/or client_secret passed are incorrect\.\)/,
+  );
   assert.equal(github.issued.length, issued);
   assert.deepEqual(Object.keys(fileStoreEntries(sb)), ['cs:gh']);
   const token = await runVault(['token', 'gh'], { env: sb.env });
@@ -102,6 +127,9 @@ test('device flow: authorization_pending, then slow_down, then the token, all as
   assert.match(result.stderr, /Logged in to gh\.\n$/);
   // The stand-in answers a poll that comes before its interval with another slow_down: exactly
   // three polls mean the interval, and the 5 s more after slow_down (RFC 8628 §3.5), were kept.
-  assert.deepEqual(github.polls.map((p) => p.answer), ['authorization_pending', 'slow_down', 'access_token']);
+  assert.deepEqual(
+    github.polls.map((p) => p.answer),
+    ['authorization_pending', 'slow_down', 'access_token'],
+  );
   await assertLongLivedToken(sb, github.issued.at(-1)!);
 });

@@ -92,15 +92,26 @@ export function portRefuses(port: number): Promise<boolean> {
       socket.destroy();
       resolve(false);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? resolve(true) : reject(error)));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNREFUSED' ? resolve(true) : reject(error),
+    );
   });
 }
 
 /** One raw HTTP request to the listener, with full control of the method, path and Host header. */
-export function rawRequest(port: number, options: { method?: string; path: string; host?: string; body?: string }): Promise<{ status: number; body: string }> {
+export function rawRequest(
+  port: number,
+  options: { method?: string; path: string; host?: string; body?: string },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: { host: options.host ?? `127.0.0.1:${port}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: { host: options.host ?? `127.0.0.1:${port}` },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -120,7 +131,14 @@ export function fileStoreEntries(sb: Sandbox): Record<string, string> {
 }
 
 /** `vault provider add <name> --issuer <server> --client-id <id>`, with the secret on stdin if given. */
-export async function addIssuerProvider(sb: Sandbox, name: string, server: TestServer, clientId: string, secret?: string, extra: string[] = []): Promise<void> {
+export async function addIssuerProvider(
+  sb: Sandbox,
+  name: string,
+  server: TestServer,
+  clientId: string,
+  secret?: string,
+  extra: string[] = [],
+): Promise<void> {
   const args = ['provider', 'add', name, '--issuer', server.issuer, '--client-id', clientId, ...extra];
   if (secret !== undefined) args.push('--client-secret-stdin');
   const result = await runVault(args, { env: sb.env, ...(secret !== undefined && { input: secret }) });
@@ -133,7 +151,10 @@ export async function addIssuerProvider(sb: Sandbox, name: string, server: TestS
  */
 export function urlRecorder(dir: string, file: string): string {
   const script = join(dir, 'record-url.sh');
-  writeFileSync(script, `#!/bin/sh\necho "browser launched"\nprintf '%s\\n' "$1" > "${file}.tmp" && mv "${file}.tmp" "${file}"\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\necho "browser launched"\nprintf '%s\\n' "$1" > "${file}.tmp" && mv "${file}.tmp" "${file}"\n`,
+  );
   chmodSync(script, 0o755);
   return script;
 }

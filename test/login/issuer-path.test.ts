@@ -40,7 +40,19 @@ async function microsoft(server: TestServer, segment: string): Promise<Sandbox> 
   const sb = box();
   const base = `http://127.0.0.1:${server.port}/${segment}/v2.0`;
   const add = await runVault(
-    ['provider', 'add', 'ms', '--preset', 'microsoft', '--authorization-endpoint', `${base}/auth`, '--token-endpoint', `${base}/token`, '--client-id', server.publicClientId],
+    [
+      'provider',
+      'add',
+      'ms',
+      '--preset',
+      'microsoft',
+      '--authorization-endpoint',
+      `${base}/auth`,
+      '--token-endpoint',
+      `${base}/token`,
+      '--client-id',
+      server.publicClientId,
+    ],
     { env: sb.env },
   );
   assert.equal(add.code, 0, add.stderr);
@@ -69,7 +81,7 @@ test("microsoft preset: a callback from another tenant's issuer is refused befor
   assert.deepEqual(fileStoreEntries(sb), {});
 });
 
-test('microsoft preset on /common: an ID token whose tid is not its issuer\'s tenant is refused, nothing stored', async () => {
+test("microsoft preset on /common: an ID token whose tid is not its issuer's tenant is refused, nothing stored", async () => {
   const sb = await microsoft(liar, 'common');
   const login = await runVault(['login', 'ms'], { env: sb.env });
   assert.equal(login.code, 1, login.stderr);
@@ -80,15 +92,33 @@ test('microsoft preset on /common: an ID token whose tid is not its issuer\'s te
 
 test('an issuer with a path (Keycloak realm) through --issuer: discovery, and --offline with explicit endpoints', async () => {
   const discovered = box();
-  const add = await runVault(['provider', 'add', 'kc', '--issuer', realm.issuer, '--client-id', realm.publicClientId], { env: discovered.env });
+  const add = await runVault(['provider', 'add', 'kc', '--issuer', realm.issuer, '--client-id', realm.publicClientId], {
+    env: discovered.env,
+  });
   assert.equal(add.code, 0, add.stderr);
   const login = await runVault(['login', 'kc'], { env: discovered.env });
   assert.equal(login.code, 0, login.stderr);
 
   const offline = box();
   const explicit = await runVault(
-    ['provider', 'add', 'kc', '--issuer', realm.issuer, '--authorization-endpoint', `${realm.issuer}/auth`, '--token-endpoint', `${realm.issuer}/token`,
-      '--client-id', realm.publicClientId, '--scope', 'openid', '--scope', 'offline_access', '--offline'],
+    [
+      'provider',
+      'add',
+      'kc',
+      '--issuer',
+      realm.issuer,
+      '--authorization-endpoint',
+      `${realm.issuer}/auth`,
+      '--token-endpoint',
+      `${realm.issuer}/token`,
+      '--client-id',
+      realm.publicClientId,
+      '--scope',
+      'openid',
+      '--scope',
+      'offline_access',
+      '--offline',
+    ],
     { env: offline.env },
   );
   assert.equal(explicit.code, 0, explicit.stderr);
@@ -100,8 +130,21 @@ test('an issuer with a path (Keycloak realm) through --issuer: discovery, and --
   // The same endpoints with the realm's origin as issuer: the ID token's iss does not match.
   const wrong = box();
   await runVault(
-    ['provider', 'add', 'kc', '--authorization-endpoint', `${realm.issuer}/auth`, '--token-endpoint', `${realm.issuer}/token`,
-      '--client-id', realm.publicClientId, '--scope', 'openid', '--scope', 'offline_access'],
+    [
+      'provider',
+      'add',
+      'kc',
+      '--authorization-endpoint',
+      `${realm.issuer}/auth`,
+      '--token-endpoint',
+      `${realm.issuer}/token`,
+      '--client-id',
+      realm.publicClientId,
+      '--scope',
+      'openid',
+      '--scope',
+      'offline_access',
+    ],
     { env: wrong.env },
   );
   const refused = await runVault(['login', 'kc'], { env: wrong.env });

@@ -47,7 +47,10 @@ async function assertNotLoggedIn(sb: Sandbox, name = 'acme'): Promise<void> {
   const token = await runVault(['token', name], { env: sb.env });
   assert.equal(token.code, 3, token.stderr);
   assert.match(token.stderr, new RegExp(`not logged in to ${name} — run \`vault login ${name}\``));
-  assert.deepEqual(Object.keys(fileStoreEntries(sb)).filter((k) => !k.startsWith('cs:')), []);
+  assert.deepEqual(
+    Object.keys(fileStoreEntries(sb)).filter((k) => !k.startsWith('cs:')),
+    [],
+  );
 }
 
 test('public client: PKCE, state and nonce in the URL; tokens stored; the listener closes', async () => {
@@ -83,7 +86,11 @@ test('public client: PKCE, state and nonce in the URL; tokens stored; the listen
   assert.equal(typeof login.refresh_token, 'string');
   assert.equal(login.identity, 'alice');
   assert.equal(login.scope, 'openid offline_access');
-  const access = JSON.parse(entries['at:acme:default:*']!) as { access_token: string; expires_at: number; issued_at: number };
+  const access = JSON.parse(entries['at:acme:default:*']!) as {
+    access_token: string;
+    expires_at: number;
+    issued_at: number;
+  };
   // The server's 5 s lifetime, counted from the token response (a little before it was stored).
   assert.ok(access.expires_at - access.issued_at <= 5000 && access.expires_at - access.issued_at > 4000);
   for (const secret of [login.refresh_token as string, access.access_token]) assert.ok(!result.stderr.includes(secret));
@@ -107,7 +114,9 @@ test('confidential client: the secret from the store, sent the way the server ad
       assert.equal(result.stdout, '');
       assert.equal(target.counts.authorizationCode, before + 1);
       assert.ok(!result.stderr.includes(target.confidentialClientSecret));
-      assert.ok(!readFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), 'utf8').includes(target.confidentialClientSecret));
+      assert.ok(
+        !readFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), 'utf8').includes(target.confidentialClientSecret),
+      );
       const token = await runVault(['token', 'acme', '--force-refresh'], { env: sb.env });
       assert.equal(token.code, 0, token.stderr);
       assert.equal((await target.introspect(token.stdout.trim())).active, true);
@@ -134,7 +143,10 @@ test('access_denied at the provider: exit 1 with the error, nothing stored', asy
   const result = await runVault(['login', 'acme'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /error: login to acme failed: the provider answered access_denied \(End-User aborted interaction\)/);
+  assert.match(
+    result.stderr,
+    /error: login to acme failed: the provider answered access_denied \(End-User aborted interaction\)/,
+  );
   await assertNotLoggedIn(sb);
 });
 
@@ -162,7 +174,10 @@ test('a client without the refresh_token grant: exit 1 naming offline_access, no
   const result = await runVault(['login', 'acme'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(server.counts.authorizationCode, before + 1);
-  assert.match(result.stderr, /error: login to acme returned no refresh token, and its access token expires: the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider\n/);
+  assert.match(
+    result.stderr,
+    /error: login to acme returned no refresh token, and its access token expires: the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider\n/,
+  );
   await assertNotLoggedIn(sb);
 });
 
@@ -219,7 +234,10 @@ test('--timeout ends a login nobody finishes: exit 1, the port is closed, nothin
   await assertNotLoggedIn(sb);
 });
 
-for (const [signal, code, message] of [['SIGINT', 130, 'login cancelled'], ['SIGTERM', 143, 'login terminated']] as const) {
+for (const [signal, code, message] of [
+  ['SIGINT', 130, 'login cancelled'],
+  ['SIGTERM', 143, 'login terminated'],
+] as const) {
   test(`${signal} while waiting: exit ${code}, the port is closed, nothing stored`, async () => {
     const sb = box();
     await addIssuerProvider(sb, 'acme', server, server.publicClientId);
@@ -244,7 +262,10 @@ test('--port: the redirect uses it; a port in use is a clear error', async () =>
   try {
     const refused = await runVault(['login', 'acme', '--port', String(port)], { env: sb.env });
     assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, new RegExp(`error: port ${port} on 127\\.0\\.0\\.1 is already in use: choose another --port, or omit it`));
+    assert.match(
+      refused.stderr,
+      new RegExp(`error: port ${port} on 127\\.0\\.0\\.1 is already in use: choose another --port, or omit it`),
+    );
     assert.doesNotMatch(refused.stderr, /Open this URL/);
     await assertNotLoggedIn(sb);
   } finally {
@@ -270,7 +291,10 @@ test('--no-browser prints the URL and does not run VAULT_BROWSER', async () => {
   const result = await runVault(['login', 'acme', '--no-browser', '--timeout', '1'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /Open this URL in a browser to log in to acme:\n\n {2}http:\/\/127\.0\.0\.1:\d+\/auth\?\S+\n/);
+  assert.match(
+    result.stderr,
+    /Open this URL in a browser to log in to acme:\n\n {2}http:\/\/127\.0\.0\.1:\d+\/auth\?\S+\n/,
+  );
   assert.throws(() => readFileSync(recorded), { code: 'ENOENT' });
 });
 

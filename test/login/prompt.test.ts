@@ -85,6 +85,9 @@ test('github walk-through with --device: the secret may be skipped; the preset i
   assert.equal(saved.token_endpoint, 'https://github.com/login/oauth/access_token');
   assert.match(term.shown(), /https:\/\/github\.com\/settings\/applications\/new/);
   assert.match(term.shown(), /Client secret \(not shown; Enter to skip, --device needs none\): /);
-  assert.match(readFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), 'utf8'), /\[providers\.github\]\npreset = "github"/);
+  assert.match(
+    readFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), 'utf8'),
+    /\[providers\.github\]\npreset = "github"/,
+  );
   assert.deepEqual(fileStoreEntries(sb), {});
 });

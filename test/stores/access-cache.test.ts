@@ -4,7 +4,17 @@
 // real server; the suite runs as root, so a foreign owner is made with chown (vault compares
 // owners itself).
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +36,11 @@ before(async () => {
 after(() => server.close());
 
 const accessDir = (v: Vault) => join(v.env.XDG_RUNTIME_DIR!, 'vault', 'access');
-const keychainKeys = (v: Vault) => keyring.findCredentials(v.env.VAULT_KEYRING_SERVICE!).map((c) => c.account).sort();
+const keychainKeys = (v: Vault) =>
+  keyring
+    .findCredentials(v.env.VAULT_KEYRING_SERVICE!)
+    .map((c) => c.account)
+    .sort();
 const files = (v: Vault) => (existsSync(accessDir(v)) ? readdirSync(accessDir(v)).sort() : []);
 const fileOf = (v: Vault) => join(accessDir(v), Buffer.from('acme:default:*').toString('base64url'));
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -104,7 +118,11 @@ describe('keychain store with a private runtime directory', () => {
   test('a corrupt file is ignored and replaced by one refresh', async () => {
     const v = await loggedIn(server, 'keychain');
     try {
-      for (const damage of ['{"v":1,"key":', 'not json at all', JSON.stringify({ v: 1, key: 'at:other:default:*', value: '{}' })]) {
+      for (const damage of [
+        '{"v":1,"key":',
+        'not json at all',
+        JSON.stringify({ v: 1, key: 'at:other:default:*', value: '{}' }),
+      ]) {
         writeFileSync(fileOf(v), damage);
         const t = await tokenWithGrants(v, 1);
         assert.ok(readFileSync(fileOf(v), 'utf8').includes(t), 'the file was replaced');
@@ -147,7 +165,9 @@ describe('no file cache: access tokens stay in the keychain', () => {
         assert.deepEqual(keychainKeys(v), ['at:acme:default:*', 'rt:acme:default']);
         const runtime = join(v.sb.dir, 'runtime');
         assert.ok(!existsSync(join(runtime, 'vault', 'access')), 'an access-token directory was created');
-        const cached = JSON.parse(keyring.findCredentials(v.env.VAULT_KEYRING_SERVICE!).find((c) => c.account.startsWith('at:'))!.password);
+        const cached = JSON.parse(
+          keyring.findCredentials(v.env.VAULT_KEYRING_SERVICE!).find((c) => c.account.startsWith('at:'))!.password,
+        );
         assert.equal(await tokenWithGrants(v, 0), cached.access_token);
       } finally {
         v.cleanup();
@@ -184,7 +204,9 @@ describe('no file cache: access tokens stay in the keychain', () => {
     const v = await loggedIn(server, 'file');
     try {
       assert.ok(!existsSync(join(v.env.XDG_RUNTIME_DIR!, 'vault', 'access')));
-      assert.ok(JSON.parse(readFileSync(join(v.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')).entries['at:acme:default:*']);
+      assert.ok(
+        JSON.parse(readFileSync(join(v.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')).entries['at:acme:default:*'],
+      );
     } finally {
       v.cleanup();
     }
@@ -195,20 +217,27 @@ describe('AccessFileCache file names', () => {
   test('every provider/account/scope set has its own file, long scope sets included, and listing gives the keys back', async () => {
     const scope = fc.stringMatching(/^[!-~]{1,80}$/);
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.array(scope, { maxLength: 6 }), { minLength: 1, maxLength: 6, selector: (s) => [...new Set(s)].sort().join(' ') }), async (sets) => {
-        const dir = mkdtempSync(join(tmpdir(), 'vault-access-'));
-        try {
-          const cache = new AccessFileCache(join(dir, 'vault', 'access'));
-          const keys = sets.map((s) => `at:acme:a@b.c:${s.length ? [...new Set(s)].sort().join(' ') : '*'}`);
-          for (const [i, key] of keys.entries()) await cache.set(key, `value-${i}`);
-          assert.equal(readdirSync(join(dir, 'vault', 'access')).length, keys.length);
-          for (const [i, key] of keys.entries()) assert.equal(await cache.get(key), `value-${i}`);
-          assert.deepEqual(await cache.keys('at:acme:'), [...keys].sort());
-          assert.deepEqual(await cache.keys('at:acme:other:'), []);
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.array(scope, { maxLength: 6 }), {
+          minLength: 1,
+          maxLength: 6,
+          selector: (s) => [...new Set(s)].sort().join(' '),
+        }),
+        async (sets) => {
+          const dir = mkdtempSync(join(tmpdir(), 'vault-access-'));
+          try {
+            const cache = new AccessFileCache(join(dir, 'vault', 'access'));
+            const keys = sets.map((s) => `at:acme:a@b.c:${s.length ? [...new Set(s)].sort().join(' ') : '*'}`);
+            for (const [i, key] of keys.entries()) await cache.set(key, `value-${i}`);
+            assert.equal(readdirSync(join(dir, 'vault', 'access')).length, keys.length);
+            for (const [i, key] of keys.entries()) assert.equal(await cache.get(key), `value-${i}`);
+            assert.deepEqual(await cache.keys('at:acme:'), [...keys].sort());
+            assert.deepEqual(await cache.keys('at:acme:other:'), []);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });

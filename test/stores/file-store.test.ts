@@ -4,7 +4,17 @@ import { describe, test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +114,12 @@ describe('file store on disk', () => {
     assert.deepEqual(readdirSync(dataDir).sort(), ['credentials.json', 'locks']);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { v: number; entries: Record<string, string> };
     assert.equal(doc.v, 1);
-    assert.deepEqual(Object.keys(doc.entries).sort(), ['rt:p1:default', 'rt:p2:default', 'rt:p3:default', 'rt:p4:default']);
+    assert.deepEqual(Object.keys(doc.entries).sort(), [
+      'rt:p1:default',
+      'rt:p2:default',
+      'rt:p3:default',
+      'rt:p4:default',
+    ]);
     assert.equal(doc.entries['rt:p1:default'], 'changed');
   });
 
@@ -128,7 +143,14 @@ describe('file store encryption (VAULT_FILE_PASSPHRASE)', () => {
     const raw = readFileSync(file, 'utf8');
     assert.ok(!raw.includes(value), 'plaintext value found in the encrypted file');
     assert.ok(!raw.includes('secret-provider'), 'key name found in the encrypted file');
-    const doc = JSON.parse(raw) as { v: number; cipher: string; kdf: { name: string }; iv: string; tag: string; data: string };
+    const doc = JSON.parse(raw) as {
+      v: number;
+      cipher: string;
+      kdf: { name: string };
+      iv: string;
+      tag: string;
+      data: string;
+    };
     assert.equal(doc.v, 1);
     assert.equal(doc.cipher, 'aes-256-gcm');
     assert.equal(doc.kdf.name, 'scrypt');
@@ -141,7 +163,10 @@ describe('file store encryption (VAULT_FILE_PASSPHRASE)', () => {
     const before = readFileSync(file);
     const wrong = open({ passphrase: 'wrong-passphrase' });
     const error = await rejectsNamingFile(wrong.get('rt:acme:default'), /passphrase/i);
-    assert.ok(!error.message.includes('wrong-passphrase') && !error.message.includes('right-passphrase'), 'a passphrase leaked into the message');
+    assert.ok(
+      !error.message.includes('wrong-passphrase') && !error.message.includes('right-passphrase'),
+      'a passphrase leaked into the message',
+    );
     await rejectsNamingFile(wrong.set('rt:other:default', 'x'), /passphrase/i);
     assert.deepEqual(readFileSync(file), before);
     assert.equal(await open({ passphrase: 'right-passphrase' }).get('rt:acme:default'), value);
@@ -201,22 +226,24 @@ describe('file store under concurrent writers', () => {
     const writers = 8;
     const perWriter = 10;
     const results = await Promise.all(
-      Array.from({ length: writers }, (_, w) =>
-        new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, String(w), String(perWriter)], {
-            cwd: ROOT,
-            stdio: ['ignore', 'ignore', 'pipe'],
-          });
-          let stderr = '';
-          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          // Only against a hang: eight tsx start-ups on a busy machine can take most of a minute.
-          const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-          child.on('error', reject);
-          child.on('close', (code) => {
-            clearTimeout(timer);
-            resolve({ code, stderr });
-          });
-        }),
+      Array.from(
+        { length: writers },
+        (_, w) =>
+          new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, String(w), String(perWriter)], {
+              cwd: ROOT,
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let stderr = '';
+            child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+            // Only against a hang: eight tsx start-ups on a busy machine can take most of a minute.
+            const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+            child.on('error', reject);
+            child.on('close', (code) => {
+              clearTimeout(timer);
+              resolve({ code, stderr });
+            });
+          }),
       ),
     );
     for (const r of results) assert.equal(r.code, 0, r.stderr);

@@ -9,7 +9,17 @@ import { runVault, sandbox, type RunResult, type Sandbox } from '../helpers/cli.
 import { runCommand, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
 
 const KEYRING_PUT = fileURLToPath(new URL('./keyring-put.ts', import.meta.url));
-const ADD_ACME = ['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline', '--client-secret-stdin'];
+const ADD_ACME = [
+  'provider',
+  'add',
+  'acme',
+  '--issuer',
+  'http://127.0.0.1:9',
+  '--client-id',
+  'x',
+  '--offline',
+  '--client-secret-stdin',
+];
 
 /** A sandbox without a session bus: no Secret Service can be reached. */
 function busless(extra: NodeJS.ProcessEnv = {}): Sandbox {
@@ -44,10 +54,16 @@ describe('store selection without a Secret Service', () => {
       assert.equal(r.stdout, '');
       const warnings = r.stderr.split('\n').filter((l) => /^warning:/.test(l));
       assert.equal(warnings.length, 1, r.stderr);
-      assert.ok(warnings[0]!.includes(credentialsJson(box)), `warning does not name the credentials file: ${warnings[0]}`);
+      assert.ok(
+        warnings[0]!.includes(credentialsJson(box)),
+        `warning does not name the credentials file: ${warnings[0]}`,
+      );
       assert.ok(!r.stderr.includes(secret), 'the secret was printed');
 
-      const creds = JSON.parse(readFileSync(credentialsJson(box), 'utf8')) as { v: number; entries: Record<string, string> };
+      const creds = JSON.parse(readFileSync(credentialsJson(box), 'utf8')) as {
+        v: number;
+        entries: Record<string, string>;
+      };
       assert.equal(statSync(credentialsJson(box)).mode & 0o777, 0o600);
       assert.deepEqual(JSON.parse(creds.entries['cs:acme']!), { v: 1, client_secret: secret });
       const config = readFileSync(configToml(box), 'utf8');
@@ -74,15 +90,31 @@ describe('store selection without a Secret Service', () => {
   test('VAULT_STORE=bogus is a usage error (exit 2) naming the variable, for add and for token', async () => {
     const box = busless();
     try {
-      const added = await runVault(['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline'], { env: box.env });
+      const added = await runVault(
+        ['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline'],
+        { env: box.env },
+      );
       assert.equal(added.code, 0, added.stderr);
       const before = readFileSync(configToml(box), 'utf8');
       const env = { ...box.env, VAULT_STORE: 'bogus' };
 
-      const add = await runVault(['provider', 'add', 'beta', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline', '--client-secret-stdin'], {
-        env,
-        input: 'secret',
-      });
+      const add = await runVault(
+        [
+          'provider',
+          'add',
+          'beta',
+          '--issuer',
+          'http://127.0.0.1:9',
+          '--client-id',
+          'x',
+          '--offline',
+          '--client-secret-stdin',
+        ],
+        {
+          env,
+          input: 'secret',
+        },
+      );
       assert.equal(add.code, 2, add.stderr);
       assert.match(oneLineError(add), /VAULT_STORE.*bogus/);
       assert.equal(readFileSync(configToml(box), 'utf8'), before);
@@ -93,7 +125,10 @@ describe('store selection without a Secret Service', () => {
       assert.equal(token.stdout, '');
 
       // Checked before any command runs, even one that would not touch the store.
-      const plain = await runVault(['provider', 'add', 'gamma', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline'], { env });
+      const plain = await runVault(
+        ['provider', 'add', 'gamma', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline'],
+        { env },
+      );
       assert.equal(plain.code, 2, plain.stderr);
       assert.match(oneLineError(plain), /VAULT_STORE.*bogus/);
       assert.equal(readFileSync(configToml(box), 'utf8'), before);
@@ -114,8 +149,17 @@ describe('a locked keychain', () => {
     const added = await runVault(ADD_ACME, { env: box.env, input: secret });
     assert.equal(added.code, 0, added.stderr);
     assert.ok(!/warning/.test(added.stderr), `the keychain was not used: ${added.stderr}`);
-    const login = JSON.stringify({ v: 1, refresh_token: 'rt-stored-before-lock', scope: 'openid', obtained_at: Date.now() });
-    const put = await runCommand(process.execPath, ['--import', 'tsx', KEYRING_PUT, box.env.VAULT_KEYRING_SERVICE!, 'rt:acme:default', login], box.env);
+    const login = JSON.stringify({
+      v: 1,
+      refresh_token: 'rt-stored-before-lock',
+      scope: 'openid',
+      obtained_at: Date.now(),
+    });
+    const put = await runCommand(
+      process.execPath,
+      ['--import', 'tsx', KEYRING_PUT, box.env.VAULT_KEYRING_SERVICE!, 'rt:acme:default', login],
+      box.env,
+    );
     assert.equal(put.code, 0, put.stderr);
     await session.lock();
   });
@@ -127,10 +171,23 @@ describe('a locked keychain', () => {
 
   test('provider add with a secret: exit 5 saying it is locked; no file-store fallback, config unchanged', async () => {
     const before = readFileSync(configToml(box), 'utf8');
-    const r = await runVault(['provider', 'add', 'beta', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline', '--client-secret-stdin'], {
-      env: box.env,
-      input: 'beta-secret',
-    });
+    const r = await runVault(
+      [
+        'provider',
+        'add',
+        'beta',
+        '--issuer',
+        'http://127.0.0.1:9',
+        '--client-id',
+        'x',
+        '--offline',
+        '--client-secret-stdin',
+      ],
+      {
+        env: box.env,
+        input: 'beta-secret',
+      },
+    );
     assert.equal(r.code, 5, r.stderr);
     assert.match(oneLineError(r), /locked/);
     assert.equal(readFileSync(configToml(box), 'utf8'), before);

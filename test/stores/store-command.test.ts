@@ -15,16 +15,34 @@ function fileDoc(sb: Sandbox): Record<string, unknown> {
 
 test('VAULT_FILE_PASSPHRASE leaves a plaintext store plaintext (with a warning) until store encrypt; decrypt undoes it', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
-  const vault = (args: string[], env: NodeJS.ProcessEnv = {}, input?: string) => runVault(args, { env: { ...sb.env, ...env }, input });
+  const vault = (args: string[], env: NodeJS.ProcessEnv = {}, input?: string) =>
+    runVault(args, { env: { ...sb.env, ...env }, input });
   const pass = { VAULT_FILE_PASSPHRASE: 'correct horse battery staple' };
   try {
-    const added = await vault(['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline', '--client-secret-stdin'], {}, SECRET);
+    const added = await vault(
+      [
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        'http://127.0.0.1:9',
+        '--client-id',
+        'x',
+        '--offline',
+        '--client-secret-stdin',
+      ],
+      {},
+      SECRET,
+    );
     assert.equal(added.code, 0, added.stderr);
 
     // A write with the passphrase set keeps the format, and says how to convert.
     const set = await vault(['provider', 'set', 'acme', '--client-secret-stdin'], pass, SECRET);
     assert.equal(set.code, 0, set.stderr);
-    assert.match(set.stderr, /^warning: VAULT_FILE_PASSPHRASE is set, but .*credentials\.json is not encrypted.*`vault store encrypt`$/m);
+    assert.match(
+      set.stderr,
+      /^warning: VAULT_FILE_PASSPHRASE is set, but .*credentials\.json is not encrypted.*`vault store encrypt`$/m,
+    );
     assert.equal(set.stderr.split('\n').filter((l) => l.startsWith('warning:')).length, 1, 'said once');
     assert.ok('entries' in fileDoc(sb), 'still plaintext');
     const without = await vault(['provider', 'show', 'acme', '--json']);
@@ -47,7 +65,13 @@ test('VAULT_FILE_PASSPHRASE leaves a plaintext store plaintext (with a warning) 
     assert.equal(doc.cipher, 'aes-256-gcm');
     assert.ok(!JSON.stringify(doc).includes(SECRET));
     const json = await vault(['store', 'info', '--json'], pass);
-    assert.deepEqual(JSON.parse(json.stdout), { store: 'file', location: join(sb.env.VAULT_DATA_DIR!, 'credentials.json'), health: 'ok', encrypted: true, logins: 0 });
+    assert.deepEqual(JSON.parse(json.stdout), {
+      store: 'file',
+      location: join(sb.env.VAULT_DATA_DIR!, 'credentials.json'),
+      health: 'ok',
+      encrypted: true,
+      logins: 0,
+    });
     const locked = await vault(['store', 'info']);
     assert.equal(locked.code, 5);
     assert.match(locked.stdout, /^health\s+.*encrypted: set VAULT_FILE_PASSPHRASE$/m);

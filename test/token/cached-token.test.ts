@@ -11,7 +11,13 @@ import type { Deps } from '../../src/infra/io.js';
 
 /** What commander makes of `argv` for `vault token`, or undefined when it refuses. */
 function viaCommander(argv: string[]): { provider: string; options: Record<string, unknown> } | undefined {
-  const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false };
+  const io = {
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  };
   const deps: Deps = { io, env: {}, clock: { now: () => 0 }, debug: () => {} };
   const program = buildProgram(deps);
   const token = program.commands.find((c) => c.name() === 'token')!;
@@ -75,8 +81,28 @@ describe('parseFastToken', () => {
 
   test('anything it accepts, commander reads the same way (property)', () => {
     const word = fc.constantFrom(
-      'acme', 'google', 'work', '60', '0', 'openid', 'email profile', '-a', '--account', '--scope', '--min-valid',
-      '--force-refresh', '--json', '--header', '--debug', '--account=x', '--scope=api:read', '--min-valid=5', '-', '--', '-x', '',
+      'acme',
+      'google',
+      'work',
+      '60',
+      '0',
+      'openid',
+      'email profile',
+      '-a',
+      '--account',
+      '--scope',
+      '--min-valid',
+      '--force-refresh',
+      '--json',
+      '--header',
+      '--debug',
+      '--account=x',
+      '--scope=api:read',
+      '--min-valid=5',
+      '-',
+      '--',
+      '-x',
+      '',
     );
     fc.assert(
       fc.property(fc.array(word, { maxLength: 7 }), (rest) => {

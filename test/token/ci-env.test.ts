@@ -75,7 +75,10 @@ test('VAULT_ACME_REFRESH_TOKEN stands in for the default account only: another a
   try {
     await addProvider(v, server);
     const refreshes = server.counts.refresh;
-    for (const args of [['token', 'acme', '-a', 'work'], ['token', 'acme']]) {
+    for (const args of [
+      ['token', 'acme', '-a', 'work'],
+      ['token', 'acme'],
+    ]) {
       const r = await v.run(args, args.includes('work') ? {} : { VAULT_ACCOUNT: 'work' });
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /not logged in to acme as account work — run `vault login acme -a work`/);

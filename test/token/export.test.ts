@@ -13,7 +13,10 @@ import { addProvider, loggedIn, vaultSandbox } from './setup.js';
 let rotating: TestServer;
 let steady: TestServer;
 before(async () => {
-  [rotating, steady] = await Promise.all([startTestServer({ accessTokenTtl: 300 }), startTestServer({ accessTokenTtl: 300, rotateRefreshToken: false })]);
+  [rotating, steady] = await Promise.all([
+    startTestServer({ accessTokenTtl: 300 }),
+    startTestServer({ accessTokenTtl: 300, rotateRefreshToken: false }),
+  ]);
 });
 after(() => Promise.all([rotating.close(), steady.close()]));
 
@@ -36,7 +39,10 @@ test('README recipe: export into a CI secret, then the job gets an access token 
     await addProvider(ci, steady);
     const githubEnv = join(ci.sb.dir, 'github_env');
     writeFileSync(githubEnv, '');
-    const job = await ci.run(['env', 'acme', '--format', 'github-actions'], { VAULT_ACME_REFRESH_TOKEN: readFileSync(secretFile, 'utf8'), GITHUB_ENV: githubEnv });
+    const job = await ci.run(['env', 'acme', '--format', 'github-actions'], {
+      VAULT_ACME_REFRESH_TOKEN: readFileSync(secretFile, 'utf8'),
+      GITHUB_ENV: githubEnv,
+    });
     assert.equal(job.code, 0, job.stderr);
     const token = /ACME_ACCESS_TOKEN<<(\S+)\n(.*)\n\1\n/.exec(readFileSync(githubEnv, 'utf8'))?.[2];
     assert.ok(token && (await steady.introspect(token)).active, 'the job got a live access token');

@@ -140,7 +140,8 @@ describe('temporary failures at the token endpoint', () => {
     assert.equal(waits.length, 1, r.stderr);
     assert.ok(waits[0]! >= 1000, `waited ${waits[0]}ms, Retry-After asked for 1000`);
     assert.equal((await server.introspect(r.stdout.trim())).active, true);
-    for (const secret of [r.stdout.trim(), (await v.readLogin())!.refresh_token!]) assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
+    for (const secret of [r.stdout.trim(), (await v.readLogin())!.refresh_token!])
+      assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
   });
 
   test('a Retry-After longer than we wait for ends the retries at once', async () => {
@@ -178,7 +179,10 @@ describe('a damaged store entry', () => {
       const r = await v.run(['token', 'acme']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^\S+\n$/);
-      assert.match(r.stderr, /^warning: entry "at:acme:default:\*" of .*credentials\.json is corrupt \(not JSON\); refreshing to replace it\n$/);
+      assert.match(
+        r.stderr,
+        /^warning: entry "at:acme:default:\*" of .*credentials\.json is corrupt \(not JSON\); refreshing to replace it\n$/,
+      );
       assert.equal(server.counts.refresh, refreshes + 1);
       assert.equal((await server.introspect(r.stdout.trim())).active, true);
       const again = await v.run(['token', 'acme']);

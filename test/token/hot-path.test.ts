@@ -3,7 +3,19 @@
 // package without the rest of dist/, and, for the keychain store with its access tokens in the
 // runtime directory, without node_modules at all.
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -35,16 +47,26 @@ after(async () => {
 const cases: [string, StoreKind, NodeJS.ProcessEnv, () => string][] = [
   ['file', 'file', {}, () => pkg],
   ['keychain, VAULT_ACCESS_CACHE=store', 'keychain', { VAULT_ACCESS_CACHE: 'store' }, () => pkg],
-  ['keychain, access tokens in the runtime directory; no node_modules, so no keyring binding', 'keychain', {}, () => bare],
+  [
+    'keychain, access tokens in the runtime directory; no node_modules, so no keyring binding',
+    'keychain',
+    {},
+    () => bare,
+  ],
 ];
 for (const [name, kind, extraEnv, copy] of cases) {
   test(`a cached token (${name}) needs nothing but the cached-token bundle`, async () => {
     const v = await loggedIn(server, kind, undefined, extraEnv);
     try {
-      const stripped = (args: string[], env: NodeJS.ProcessEnv = {}) => runVault(args, { env: { ...v.env, ...env }, bin: join(copy(), 'bin', 'vault.js') });
+      const stripped = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+        runVault(args, { env: { ...v.env, ...env }, bin: join(copy(), 'bin', 'vault.js') });
       const cached = (await v.readAccess())!;
 
-      for (const args of [['token', 'acme'], ['token', 'acme', '--min-valid', '120', '--header'], ['token', '-a', 'default', 'acme', '--json']]) {
+      for (const args of [
+        ['token', 'acme'],
+        ['token', 'acme', '--min-valid', '120', '--header'],
+        ['token', '-a', 'default', 'acme', '--json'],
+      ]) {
         const r = await stripped(args);
         assert.equal(r.code, 0, r.stderr);
         assert.ok(r.stdout.includes(cached.access_token), args.join(' '));

@@ -85,14 +85,14 @@ test('a holder stopped after committing to the refresh grant keeps its lock: nob
 
   const other = v.run(['token', 'acme']);
   await sleep(8000); // past the 5 s after which an uncommitted lock is taken over
-  assert.equal(server.counts.refresh, refreshes, 'the waiting process did not refresh in the holder\'s place');
+  assert.equal(server.counts.refresh, refreshes, "the waiting process did not refresh in the holder's place");
 
   holder.kill('SIGCONT');
   const [code] = await exited;
   assert.equal(code, 0, seen.err);
   const second = await other;
   assert.equal(second.code, 0, second.stderr);
-  assert.equal(second.stdout, seen.out, 'the waiting process hands out the holder\'s token');
+  assert.equal(second.stdout, seen.out, "the waiting process hands out the holder's token");
   assert.equal(server.counts.refresh, refreshes + 1);
   assert.equal(server.counts.grantRevoked, revoked, 'reuse detection never fired');
   assert.equal((await server.introspect(seen.out.trim())).active, true);

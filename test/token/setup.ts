@@ -42,7 +42,13 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
     storeKind === 'file'
       ? new FileStore(join(dataDir(sb.env), 'credentials.json'), { passphrase: sb.env.VAULT_FILE_PASSPHRASE })
       : storeKind === 'redis'
-        ? new RedisStore(redisStoreOptions(sb.env, () => {}, () => {}))
+        ? new RedisStore(
+            redisStoreOptions(
+              sb.env,
+              () => {},
+              () => {},
+            ),
+          )
         : keychainStore(sb.env);
   const v: Vault = {
     sb,
@@ -66,7 +72,10 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
       if (storeKind === 'keychain') {
         // Keychain entries outlive the sandbox directory: remove them with it.
         const keyring = new KeyringStore(sb.env.VAULT_KEYRING_SERVICE!);
-        void keyring.keys('').then((keys) => Promise.all(keys.map((k) => keyring.delete(k)))).catch(() => {});
+        void keyring
+          .keys('')
+          .then((keys) => Promise.all(keys.map((k) => keyring.delete(k))))
+          .catch(() => {});
       }
       sb.cleanup();
     },
@@ -81,11 +90,32 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
  */
 export async function addProvider(v: Vault, server: { issuer: string }, tokenBase?: string): Promise<void> {
   const endpoints = tokenBase
-    ? ['--authorization-endpoint', `${server.issuer}/auth`, '--token-endpoint', `${tokenBase}/token`, '--revocation-endpoint', `${server.issuer}/token/revocation`]
+    ? [
+        '--authorization-endpoint',
+        `${server.issuer}/auth`,
+        '--token-endpoint',
+        `${tokenBase}/token`,
+        '--revocation-endpoint',
+        `${server.issuer}/token/revocation`,
+      ]
     : [];
   const r = await v.run([
-    'provider', 'add', 'acme', '--issuer', server.issuer, ...endpoints, '--client-id', 'vault-public',
-    '--scope', 'openid', '--scope', 'offline_access', '--scope', 'email', '--scope', 'api:read',
+    'provider',
+    'add',
+    'acme',
+    '--issuer',
+    server.issuer,
+    ...endpoints,
+    '--client-id',
+    'vault-public',
+    '--scope',
+    'openid',
+    '--scope',
+    'offline_access',
+    '--scope',
+    'email',
+    '--scope',
+    'api:read',
   ]);
   assert.equal(r.code, 0, r.stderr);
 }
@@ -96,7 +126,12 @@ export async function login(v: Vault, account = 'default'): Promise<void> {
 }
 
 /** A sandbox with provider `acme` added and logged in. */
-export async function loggedIn(server: TestServer, storeKind: StoreKind = 'file', tokenBase?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Vault> {
+export async function loggedIn(
+  server: TestServer,
+  storeKind: StoreKind = 'file',
+  tokenBase?: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Vault> {
   const v = vaultSandbox(storeKind, extraEnv);
   await addProvider(v, server, tokenBase);
   await login(v);
@@ -167,7 +202,13 @@ export async function startProxy(target: TestServer, mode: ProxyMode = { kind: '
       return;
     }
     const upstream = request(
-      { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${target.port}` } },
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: `127.0.0.1:${target.port}` },
+      },
       (up) => {
         if (m.kind !== 'drop' || req.url !== '/token') {
           res.writeHead(up.statusCode ?? 502, up.headers);
@@ -180,7 +221,11 @@ export async function startProxy(target: TestServer, mode: ProxyMode = { kind: '
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
           for (const f of m.fields) delete body[f];
           const text = JSON.stringify(body);
-          res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+          res.writeHead(up.statusCode ?? 502, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(text),
+            'cache-control': 'no-store',
+          });
           res.end(text);
         });
       },

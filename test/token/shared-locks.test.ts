@@ -19,7 +19,11 @@ after(() => server.close());
 const NO_RUNTIME_DIR = { XDG_RUNTIME_DIR: undefined };
 
 /** A sandbox on the default data directory (`~/.local/share/vault`): no VAULT_DATA_DIR. */
-async function defaultDataDir(kind: StoreKind, accounts: string[] = ['default'], env: NodeJS.ProcessEnv = {}): Promise<Vault> {
+async function defaultDataDir(
+  kind: StoreKind,
+  accounts: string[] = ['default'],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Vault> {
   const v = vaultSandbox(kind, env);
   delete v.env.VAULT_DATA_DIR;
   await addProvider(v, server);
@@ -37,9 +41,15 @@ for (const kind of ['file', 'keychain'] as StoreKind[]) {
       for (let round = 1; round <= 3; round++) {
         await expire(v);
         const counts = { ...server.counts };
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => v.run(['token', 'acme'], i % 2 ? NO_RUNTIME_DIR : {})));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => v.run(['token', 'acme'], i % 2 ? NO_RUNTIME_DIR : {})),
+        );
         for (const r of results) assert.equal(r.code, 0, `round ${round}: ${r.stderr}`);
-        assert.equal(new Set(results.map((r) => r.stdout)).size, 1, `round ${round}: every process prints the same token`);
+        assert.equal(
+          new Set(results.map((r) => r.stdout)).size,
+          1,
+          `round ${round}: every process prints the same token`,
+        );
         assert.equal(server.counts.refresh - counts.refresh, 1, `round ${round}: exactly one refresh grant`);
         assert.equal(server.counts.grantErrors, counts.grantErrors, `round ${round}: a refresh token was reused`);
         assert.equal(server.counts.grantRevoked, counts.grantRevoked, `round ${round}: the grant was revoked`);
@@ -67,7 +77,11 @@ describe('the file store shared by both kinds of session', () => {
       await Promise.all([chain('desk', {}), chain('cron', NO_RUNTIME_DIR)]);
       for (const account of ['desk', 'cron']) {
         const stored = (await v.readLogin(account))!.refresh_token!;
-        assert.equal((await server.introspect(stored)).active, true, `the refresh token stored for ${account} is not the live one`);
+        assert.equal(
+          (await server.introspect(stored)).active,
+          true,
+          `the refresh token stored for ${account} is not the live one`,
+        );
       }
       assert.equal(server.counts.grantRevoked, revoked, 'a grant was revoked');
     } finally {
@@ -78,7 +92,19 @@ describe('the file store shared by both kinds of session', () => {
   test('the refresh lock of provider file-store-credentials, account json, is not the file store’s own lock', async () => {
     const v = vaultSandbox('file');
     try {
-      const add = await v.run(['provider', 'add', 'file-store-credentials', '--issuer', server.issuer, '--client-id', server.publicClientId, '--scope', 'openid', '--scope', 'offline_access']);
+      const add = await v.run([
+        'provider',
+        'add',
+        'file-store-credentials',
+        '--issuer',
+        server.issuer,
+        '--client-id',
+        server.publicClientId,
+        '--scope',
+        'openid',
+        '--scope',
+        'offline_access',
+      ]);
       assert.equal(add.code, 0, add.stderr);
       const logged = await v.run(['login', 'file-store-credentials', '-a', 'json']);
       assert.equal(logged.code, 0, logged.stderr);

@@ -126,8 +126,16 @@ describe('--min-valid of the commands that hand the token on', () => {
 
   // How each command shows the token it hands out.
   const commands: Array<{ name: string; args: string[]; tokenOf: (stdout: string) => string }> = [
-    { name: 'exec', args: ['exec', 'acme', '--min-valid', 'N', '--', 'sh', '-c', 'printf %s "$ACME_ACCESS_TOKEN"'], tokenOf: (out) => out },
-    { name: 'env', args: ['env', 'acme', '--min-valid', 'N', '--format', 'json'], tokenOf: (out) => (JSON.parse(out) as Record<string, string>).ACME_ACCESS_TOKEN! },
+    {
+      name: 'exec',
+      args: ['exec', 'acme', '--min-valid', 'N', '--', 'sh', '-c', 'printf %s "$ACME_ACCESS_TOKEN"'],
+      tokenOf: (out) => out,
+    },
+    {
+      name: 'env',
+      args: ['env', 'acme', '--min-valid', 'N', '--format', 'json'],
+      tokenOf: (out) => (JSON.parse(out) as Record<string, string>).ACME_ACCESS_TOKEN!,
+    },
     {
       name: 'kube-credential',
       args: ['kube-credential', 'acme', '--min-valid', 'N'],
@@ -173,7 +181,11 @@ describe('--scope', () => {
     assert.equal(info.active, true);
     assert.equal(info.scope, 'openid', 'the server issued the narrowed token');
 
-    assert.equal(await token(v, '--scope', 'openid'), `${narrow.access_token}\n`, 'the same subset comes from the cache');
+    assert.equal(
+      await token(v, '--scope', 'openid'),
+      `${narrow.access_token}\n`,
+      'the same subset comes from the cache',
+    );
     assert.equal(refreshes(), before + 1);
     assert.equal(await token(v), full, 'the full-scope token is unchanged');
     assert.equal(refreshes(), before + 1);
@@ -195,10 +207,14 @@ describe('--scope', () => {
         const oldNarrow = await token(w, '--scope', 'openid');
         const oldWide = await token(w, '--scope', 'openid', '--scope', 'email');
         await login(w);
-        assert.equal(await w.readAccess('default', ['openid']), undefined, 'the old grant\'s openid token is still cached');
+        assert.equal(
+          await w.readAccess('default', ['openid']),
+          undefined,
+          "the old grant's openid token is still cached",
+        );
         const before = refreshes();
         const narrow = await token(w, '--scope', 'openid');
-        assert.notEqual(narrow, oldNarrow, 'after a re-login, --scope handed out the old grant\'s token');
+        assert.notEqual(narrow, oldNarrow, "after a re-login, --scope handed out the old grant's token");
         assert.notEqual(await token(w, '--scope', 'email', '--scope', 'openid'), oldWide);
         assert.equal(refreshes(), before + 2, 'each scope set was refreshed from the new grant');
         assert.equal((await server.introspect(narrow.trim())).scope, 'openid');
@@ -221,15 +237,30 @@ describe('output formats', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 1, 'one JSON document');
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(doc).sort(), ['access_token', 'account', 'expires_at', 'expires_in', 'provider', 'scope', 'token_type']);
+    assert.deepEqual(Object.keys(doc).sort(), [
+      'access_token',
+      'account',
+      'expires_at',
+      'expires_in',
+      'provider',
+      'scope',
+      'token_type',
+    ]);
     const stored = (await v.readAccess())!;
     assert.equal(doc.access_token, stored.access_token);
     assert.equal(doc.token_type, 'Bearer');
     assert.equal(doc.expires_at, new Date(stored.expires_at!).toISOString());
     assert.match(doc.expires_at as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.ok(Number.isInteger(doc.expires_in) && (doc.expires_in as number) > 60 && (doc.expires_in as number) <= 300, `expires_in ${doc.expires_in}`);
+    assert.ok(
+      Number.isInteger(doc.expires_in) && (doc.expires_in as number) > 60 && (doc.expires_in as number) <= 300,
+      `expires_in ${doc.expires_in}`,
+    );
     const granted = (await server.introspect(stored.access_token)).scope as string;
-    assert.deepEqual((doc.scope as string).split(' ').sort(), granted.split(' ').sort(), 'the scopes the server granted');
+    assert.deepEqual(
+      (doc.scope as string).split(' ').sort(),
+      granted.split(' ').sort(),
+      'the scopes the server granted',
+    );
     assert.ok((doc.scope as string).split(' ').includes('api:read'));
     assert.equal(doc.provider, 'acme');
     assert.equal(doc.account, 'default');

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { ExitCode, StoreError } from '../../src/core/errors.js';
-import { accessKey, expiresIn, isFresh, parseRecord, tokenTypeOf, type AccessRecord } from '../../src/core/token-set.js';
+import {
+  accessKey,
+  expiresIn,
+  isFresh,
+  parseRecord,
+  tokenTypeOf,
+  type AccessRecord,
+} from '../../src/core/token-set.js';
 import { formatToken } from '../../src/cli/commands/token.js';
 import { expiryOf } from '../../src/infra/oauth-client.js';
 
@@ -112,11 +119,16 @@ describe('parseRecord', () => {
 });
 
 describe('expiryOf', () => {
-  const jwt = (claims: object) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+  const jwt = (claims: object) =>
+    `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
   test('expires_in counts from the response time', () => {
     assert.equal(expiryOf({ expires_in: 3600, access_token: 'opaque' }, NOW), NOW + 3_600_000);
-    assert.equal(expiryOf({ expires_in: 60, access_token: jwt({ exp: 1 }) }, NOW), NOW + 60_000, 'expires_in wins over exp');
+    assert.equal(
+      expiryOf({ expires_in: 60, access_token: jwt({ exp: 1 }) }, NOW),
+      NOW + 60_000,
+      'expires_in wins over exp',
+    );
   });
 
   test("without expires_in, a JWT access token's exp", () => {

@@ -1,6 +1,13 @@
 import type { Readable } from 'node:stream';
 import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
-import { DEFAULT_REGISTRY_USERNAME, NOT_FOUND, credentialAnswer, listAnswer, providerForRegistry, registryHostOf } from '../../core/docker-credential.js';
+import {
+  DEFAULT_REGISTRY_USERNAME,
+  NOT_FOUND,
+  credentialAnswer,
+  listAnswer,
+  providerForRegistry,
+  registryHostOf,
+} from '../../core/docker-credential.js';
 import { loadConfig, type Provider } from '../../core/providers.js';
 import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
@@ -41,7 +48,9 @@ export async function run(deps: Deps, operation: string): Promise<number> {
       await readInput(deps.io.stdin);
       return 0;
     default:
-      throw new UsageError(`unknown docker-credential operation ${JSON.stringify(operation.slice(0, 40))}: use get, store, erase or list`);
+      throw new UsageError(
+        `unknown docker-credential operation ${JSON.stringify(operation.slice(0, 40))}: use get, store, erase or list`,
+      );
   }
 }
 
@@ -56,7 +65,9 @@ async function get(deps: Deps, input: string): Promise<number> {
   }
   try {
     const record = await accessTokenFor(deps, provider, accountOf(deps, undefined), MIN_VALID_SEC);
-    deps.io.stdout.write(credentialAnswer(serverUrl, provider.registry_username ?? DEFAULT_REGISTRY_USERNAME, record.access_token));
+    deps.io.stdout.write(
+      credentialAnswer(serverUrl, provider.registry_username ?? DEFAULT_REGISTRY_USERNAME, record.access_token),
+    );
     return 0;
   } catch (error) {
     // Helpers report errors on stdout, which docker shows as the helper's answer; the usual

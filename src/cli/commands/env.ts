@@ -15,7 +15,10 @@ export interface EnvOptions {
 
 function githubEnvFile(env: NodeJS.ProcessEnv): string {
   const file = env.GITHUB_ENV;
-  if (!file) throw new UsageError('--format github-actions needs GITHUB_ENV, which the GitHub Actions runner sets in every step; elsewhere use --format sh');
+  if (!file)
+    throw new UsageError(
+      '--format github-actions needs GITHUB_ENV, which the GitHub Actions runner sets in every step; elsewhere use --format sh',
+    );
   return file;
 }
 
@@ -39,7 +42,12 @@ export async function run(deps: Deps, providerName: string | undefined, opts: En
   try {
     appendFileSync(githubEnv, lines, { encoding: 'utf8' });
   } catch (error) {
-    throw new VaultError(`cannot append to GITHUB_ENV (${githubEnv}): ${(error as Error).message}`, ExitCode.failure, 'github_env', { cause: error });
+    throw new VaultError(
+      `cannot append to GITHUB_ENV (${githubEnv}): ${(error as Error).message}`,
+      ExitCode.failure,
+      'github_env',
+      { cause: error },
+    );
   }
   deps.io.stderr.write(`Set ${names.join(', ')} for the following steps of this job.\n`);
   return 0;

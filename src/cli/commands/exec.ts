@@ -38,7 +38,12 @@ function terminalSignalsReachChild(): boolean {
   }
 }
 
-export async function run(deps: Deps, providerName: string | undefined, command: string[], opts: ExecOptions): Promise<number> {
+export async function run(
+  deps: Deps,
+  providerName: string | undefined,
+  command: string[],
+  opts: ExecOptions,
+): Promise<number> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);
@@ -74,14 +79,22 @@ export async function run(deps: Deps, providerName: string | undefined, command:
     if (tokenFileVar) sidecars.push(await keepTokenFile(deps, obtain, first, minValid, tokenFileVar));
     if (opts.gce) sidecars.push(await startGceEndpoint(deps, provider, account, obtain));
     if (early) return exitCodeOf(null, early, constants.signals);
-    const unset = [...(refreshing && !opts.name?.length ? envNames(provider) : []), ...sidecars.flatMap((s) => s.unset)];
+    const unset = [
+      ...(refreshing && !opts.name?.length ? envNames(provider) : []),
+      ...sidecars.flatMap((s) => s.unset),
+    ];
     const set = Object.assign({}, ...sidecars.map((s) => s.env)) as Record<string, string>;
-    const started = (child = spawn(file, args, { stdio: 'inherit', env: childEnv(deps.env, { provider: provider.name, names, token: first.access_token, set, unset }) }));
+    const started = (child = spawn(file, args, {
+      stdio: 'inherit',
+      env: childEnv(deps.env, { provider: provider.name, names, token: first.access_token, set, unset }),
+    }));
     return await new Promise<number>((resolve) => {
       started.once('error', (error: NodeJS.ErrnoException) => {
         // Shell convention: 127 for a command that is not there, 126 for one that cannot run.
         const notFound = error.code === 'ENOENT';
-        deps.io.stderr.write(`error: cannot run ${JSON.stringify(file)}: ${notFound ? 'command not found' : error.message}\n`);
+        deps.io.stderr.write(
+          `error: cannot run ${JSON.stringify(file)}: ${notFound ? 'command not found' : error.message}\n`,
+        );
         resolve(notFound ? 127 : 126);
       });
       started.once('exit', (code, signal) => resolve(exitCodeOf(code, signal, constants.signals)));

@@ -21,9 +21,14 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Ex
   const p = provider.name;
   const login = await readLogin(openStore(deps), p, account);
   const relogin = loginCommand(p, account);
-  if (!login) throw new LoginRequiredError(`not logged in to ${p}${account === 'default' ? '' : ` as account ${account}`} — run \`${relogin}\``);
+  if (!login)
+    throw new LoginRequiredError(
+      `not logged in to ${p}${account === 'default' ? '' : ` as account ${account}`} — run \`${relogin}\``,
+    );
   if (!login.refresh_token) {
-    throw new UsageError(`the login to ${p} holds no refresh token (its access token does not expire): nothing to export`);
+    throw new UsageError(
+      `the login to ${p} holds no refresh token (its access token does not expire): nothing to export`,
+    );
   }
   if (login.rejected_at !== undefined) {
     throw new LoginRequiredError(`${p} rejected the stored refresh token — run \`${relogin}\` first`);

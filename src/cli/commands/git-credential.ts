@@ -76,7 +76,9 @@ async function get(deps: Deps, attributes: Attribute[]): Promise<number> {
   const provider = providerFor(deps, credentialRequest(attributes));
   if (!provider) return 0;
   const record = await tokenOrLogin(deps, provider, accountOf(deps, undefined));
-  const answer = formatCredential(credentialAnswer(provider.git_username ?? 'oauth2', record.access_token, record.expires_at));
+  const answer = formatCredential(
+    credentialAnswer(provider.git_username ?? 'oauth2', record.access_token, record.expires_at),
+  );
   if (answer === undefined) {
     deps.io.stderr.write(`error: the token for ${provider.name} contains a line break and cannot be handed to git\n`);
     return 1;

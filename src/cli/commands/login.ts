@@ -90,7 +90,16 @@ function statusLine(deps: Deps, text: string) {
 /** What is left to do once the user has approved: the code exchange (run with signals held, see run). */
 type Exchange = () => Promise<TokenResult>;
 
-async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], opts: LoginOptions, port: number, timeoutSec: number): Promise<Exchange> {
+async function loopbackLogin(
+  deps: Deps,
+  oauth: OAuth,
+  config: Configuration,
+  provider: Provider,
+  scopes: string[],
+  opts: LoginOptions,
+  port: number,
+  timeoutSec: number,
+): Promise<Exchange> {
   const withNonce = scopes.includes('openid');
   const secrets = await oauth.loginSecrets(withNonce);
   // The listener is ready before the browser is sent to it.
@@ -112,7 +121,9 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
     let callbackUrl: URL;
     try {
       if (opts.browser) {
-        const launched = await openBrowser(url.href, deps, (why) => status.note(`The browser command ${why}; open the URL above yourself.\n`));
+        const launched = await openBrowser(url.href, deps, (why) =>
+          status.note(`The browser command ${why}; open the URL above yourself.\n`),
+        );
         if (!launched) status.note('Could not open a browser; open the URL above yourself.\n');
       }
       callbackUrl = await Promise.race([listener.callback, stop.promise]);
@@ -124,32 +135,57 @@ async function loopbackLogin(deps: Deps, oauth: OAuth, config: Configuration, pr
     if (error) {
       const description = callbackUrl.searchParams.get('error_description');
       const text = `${serverText(error)}${description ? ` (${serverText(description)})` : ''}`;
-      throw new VaultError(`login to ${provider.name} failed: the provider answered ${text}`, ExitCode.failure, 'authorization_error');
+      throw new VaultError(
+        `login to ${provider.name} failed: the provider answered ${text}`,
+        ExitCode.failure,
+        'authorization_error',
+      );
     }
-    return () => oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () => deps.clock.now());
+    return () =>
+      oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () =>
+        deps.clock.now(),
+      );
   } finally {
     stop.cleanup();
     await listener.close();
   }
 }
 
-async function deviceLogin(deps: Deps, oauth: OAuth, config: Configuration, provider: Provider, scopes: string[], timeoutSec: number): Promise<Exchange> {
+async function deviceLogin(
+  deps: Deps,
+  oauth: OAuth,
+  config: Configuration,
+  provider: Provider,
+  scopes: string[],
+  timeoutSec: number,
+): Promise<Exchange> {
   const device = await oauth.startDevice(config, provider, { scope: scopes.join(' ') });
   // RFC 8628 §3.2: the device code dies after expires_in; waiting longer is pointless.
   const expiresIn = device.expires_in;
   const stop =
     expiresIn > 0 && expiresIn <= timeoutSec
-      ? interruptions(expiresIn, `the device code for ${provider.name} expired after ${expiresIn}s before the login was approved: run the login again`)
+      ? interruptions(
+          expiresIn,
+          `the device code for ${provider.name} expired after ${expiresIn}s before the login was approved: run the login again`,
+        )
       : interruptions(timeoutSec, `login timed out after ${timeoutSec}s waiting for the device code to be approved`);
   // Ctrl-C is handled from here on, before the user is told what to do.
-  const lines = [`To log in to ${provider.name}, open ${device.verification_uri} and enter the code:`, '', `  ${device.user_code}`, ''];
+  const lines = [
+    `To log in to ${provider.name}, open ${device.verification_uri} and enter the code:`,
+    '',
+    `  ${device.user_code}`,
+    '',
+  ];
   if (device.verification_uri_complete) lines.push(`(or open ${device.verification_uri_complete})`, '');
   deps.io.stderr.write(`${lines.join('\n')}\n`);
   if (device.verification_uri_complete) await showQrCode(deps, device.verification_uri_complete);
   const status = statusLine(deps, 'Waiting for approval… Ctrl-C to cancel');
   try {
     // The last poll is the exchange itself; a signal during the polling must still cancel it.
-    const result = await Promise.race([oauth.pollDevice(config, provider, device, stop.signal, () => deps.clock.now()), stop.promise]);
+    const result = await Promise.race([
+      oauth.pollDevice(config, provider, device, stop.signal, () => deps.clock.now()),
+      stop.promise,
+    ]);
     return async () => result;
   } finally {
     status.clear();
@@ -174,14 +210,19 @@ function noRefreshToken(provider: Provider, scopes: readonly string[]): VaultErr
       : scopes.includes('offline_access')
         ? 'the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider'
         : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider';
-  return new VaultError(`login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`, ExitCode.failure, 'no_refresh_token');
+  return new VaultError(
+    `login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`,
+    ExitCode.failure,
+    'no_refresh_token',
+  );
 }
 
 /** The configured provider; for an unconfigured preset, the first-run walk-through. */
 async function providerFor(deps: Deps, name: string | undefined, opts: LoginOptions): Promise<Provider> {
   const file = configFile(deps.env);
   const config = loadConfig(file);
-  if (name !== undefined && !config.providers[name] && Object.hasOwn(GUIDES, name)) return firstRun(deps, name, { device: opts.device });
+  if (name !== undefined && !config.providers[name] && Object.hasOwn(GUIDES, name))
+    return firstRun(deps, name, { device: opts.device });
   return resolveProvider(config, name, deps.env, file);
 }
 
@@ -195,14 +236,20 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
   const secret = await readClientSecret(td.store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
   const scopes = loginScopes(provider, scopeList(opts.scope), config);
-  const exchange = opts.device ? await deviceLogin(deps, oauth, config, provider, scopes, timeoutSec) : await loopbackLogin(deps, oauth, config, provider, scopes, opts, port, timeoutSec);
+  const exchange = opts.device
+    ? await deviceLogin(deps, oauth, config, provider, scopes, timeoutSec)
+    : await loopbackLogin(deps, oauth, config, provider, scopes, opts, port, timeoutSec);
   // Once the code is exchanged the server has issued a grant: a signal waits until it is stored.
-  const result = await holdSignals(`the login to ${provider.name} was stored`, async () => {
-    const result = await exchange();
-    if (!result.refresh_token && result.expires_at !== null) throw noRefreshToken(provider, scopes);
-    await saveLogin(provider, account, result, scopes, td);
-    return result;
-  }, deps.debug);
+  const result = await holdSignals(
+    `the login to ${provider.name} was stored`,
+    async () => {
+      const result = await exchange();
+      if (!result.refresh_token && result.expires_at !== null) throw noRefreshToken(provider, scopes);
+      await saveLogin(provider, account, result, scopes, td);
+      return result;
+    },
+    deps.debug,
+  );
   const who = result.identity ? ` as ${serverText(result.identity)}` : '';
   deps.io.stderr.write(`Logged in to ${provider.name}${who}${account === 'default' ? '' : ` (account ${account})`}.\n`);
   return 0;

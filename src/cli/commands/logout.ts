@@ -25,14 +25,20 @@ type Revocation = { done: true; what: string } | { done: false; reason: string }
  * access token). Revoking a refresh token also ends the access tokens of its grant at servers that
  * support it (§2.1, "SHOULD"). Never throws: a failure is returned, so the local data still goes.
  */
-async function revokeAtProvider(deps: Deps, store: SecretStore, provider: Provider, login: LoginRecord): Promise<Revocation> {
+async function revokeAtProvider(
+  deps: Deps,
+  store: SecretStore,
+  provider: Provider,
+  login: LoginRecord,
+): Promise<Revocation> {
   const token = login.refresh_token ?? login.access_token;
   if (!token) return { done: false, reason: 'no token to revoke was stored' };
   try {
     const oauth = await import('../../infra/oauth-client.js');
     const secret = await readClientSecret(store, deps.env, provider.name);
     const config = await oauth.configure(provider, secret, deps);
-    if (!config.serverMetadata().revocation_endpoint) return { done: false, reason: `${provider.name} has no revocation endpoint` };
+    if (!config.serverMetadata().revocation_endpoint)
+      return { done: false, reason: `${provider.name} has no revocation endpoint` };
     const hint = login.refresh_token ? 'refresh_token' : 'access_token';
     deps.debug(`revocation: ${provider.name} ${hint} at ${config.serverMetadata().revocation_endpoint}`);
     await oauth.revoke(config, provider, token, hint);
@@ -43,7 +49,10 @@ async function revokeAtProvider(deps: Deps, store: SecretStore, provider: Provid
 }
 
 /** The stored login, or why it cannot be read: a corrupt entry must not stand in the way of removing it. */
-async function readForLogout(store: SecretStore, key: string): Promise<{ login?: LoginRecord; unreadable?: string; present: boolean }> {
+async function readForLogout(
+  store: SecretStore,
+  key: string,
+): Promise<{ login?: LoginRecord; unreadable?: string; present: boolean }> {
   const raw = await store.get(key);
   if (raw === null) return { present: false };
   try {
@@ -55,11 +64,19 @@ async function readForLogout(store: SecretStore, key: string): Promise<{ login?:
 
 /** Revokes (unless told not to), deletes the entries, and reports what became of both. */
 async function removeLogin(
-  deps: Deps, store: SecretStore, name: string, provider: Provider | undefined, who: string, opts: LogoutOptions, stored: Awaited<ReturnType<typeof readForLogout>>, keys: string[],
+  deps: Deps,
+  store: SecretStore,
+  name: string,
+  provider: Provider | undefined,
+  who: string,
+  opts: LogoutOptions,
+  stored: Awaited<ReturnType<typeof readForLogout>>,
+  keys: string[],
 ): Promise<number> {
   let revocation: Revocation;
   if (!opts.revoke) revocation = { done: false, reason: '--no-revoke' };
-  else if (!provider) revocation = { done: false, reason: `${name} is no longer configured, so its revocation endpoint is unknown` };
+  else if (!provider)
+    revocation = { done: false, reason: `${name} is no longer configured, so its revocation endpoint is unknown` };
   else if (stored.login) revocation = await revokeAtProvider(deps, store, provider, stored.login);
   else revocation = { done: false, reason: stored.unreadable ?? 'no login record, only cached access tokens' };
   let removed = 0;
@@ -74,10 +91,15 @@ async function removeLogin(
   } else if ('reason' in revocation) {
     deps.io.stderr.write(`not revoked: ${revocation.reason}\n`);
   }
-  deps.io.stderr.write(`Logged out of ${who}${as}: removed ${removed} entr${removed === 1 ? 'y' : 'ies'} from ${store.location}.\n`);
+  deps.io.stderr.write(
+    `Logged out of ${who}${as}: removed ${removed} entr${removed === 1 ? 'y' : 'ies'} from ${store.location}.\n`,
+  );
   if ('failure' in revocation) {
     const { describe } = await import('../../infra/oauth-client.js');
-    const failure = revocation.failure instanceof VaultError && revocation.failure.cause !== undefined ? revocation.failure.cause : revocation.failure;
+    const failure =
+      revocation.failure instanceof VaultError && revocation.failure.cause !== undefined
+        ? revocation.failure.cause
+        : revocation.failure;
     // RFC 7009 §2.2.1: after a failed revocation (503 included) the token must be assumed to be still valid.
     throw new TemporaryError(
       `revocation at ${name} failed: ${describe(failure)}; the local login is removed, but the refresh token may stay valid at ${name} until it expires (revoke it in the provider's account settings)`,
@@ -93,7 +115,10 @@ async function removeLogin(
  * must be able to remove them, or they would stay there for good.
  */
 function unconfigured(deps: Deps, providerName: string | undefined): providerName is string {
-  return providerName !== undefined && loadConfig(configFile(deps.env)).providers[checkProviderName(providerName)] === undefined;
+  return (
+    providerName !== undefined &&
+    loadConfig(configFile(deps.env)).providers[checkProviderName(providerName)] === undefined
+  );
 }
 
 export async function run(deps: Deps, providerName: string | undefined, opts: LogoutOptions): Promise<number> {
@@ -119,7 +144,11 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
     // A signal waits until the entries are gone (see holdSignals): a login revoked at the provider
     // but left in the store would only fail later, with a message about a rejected token.
     if (!provider) deps.io.stderr.write(`note: ${name} is not configured (any more); removing what is stored for it\n`);
-    return await holdSignals(`the login to ${who} was removed`, () => removeLogin(deps, store, name, provider, who, opts, stored, [key, ...cached]), deps.debug);
+    return await holdSignals(
+      `the login to ${who} was removed`,
+      () => removeLogin(deps, store, name, provider, who, opts, stored, [key, ...cached]),
+      deps.debug,
+    );
   } finally {
     await release();
   }

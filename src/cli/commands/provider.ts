@@ -1,6 +1,11 @@
 import { StoreError, UsageError } from '../../core/errors.js';
 import { checkProviderName } from '../../core/names.js';
-import { buildProviderConfig, editProviderConfig, identityChanges, type ProviderFlags } from '../../core/provider-edit.js';
+import {
+  buildProviderConfig,
+  editProviderConfig,
+  identityChanges,
+  type ProviderFlags,
+} from '../../core/provider-edit.js';
 import {
   envNames,
   getProvider,
@@ -91,9 +96,13 @@ export async function setRun(deps: Deps, name: string, opts: ProviderFlags): Pro
   const { name: _, ...before } = getProvider(loadConfig(file), name, file);
   const secret = await clientSecret(deps, opts);
   const cfg = editProviderConfig(name, before, opts);
-  const changed = (Object.keys({ ...before, ...cfg }) as (keyof ProviderConfig)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(cfg[k]));
+  const changed = (Object.keys({ ...before, ...cfg }) as (keyof ProviderConfig)[]).filter(
+    (k) => JSON.stringify(before[k]) !== JSON.stringify(cfg[k]),
+  );
   if (!changed.length && secret === undefined) {
-    throw new UsageError(`nothing to change for ${name}: give the fields to change, with the flags of \`vault provider add\` (see \`vault provider set --help\`)`);
+    throw new UsageError(
+      `nothing to change for ${name}: give the fields to change, with the flags of \`vault provider add\` (see \`vault provider set --help\`)`,
+    );
   }
   await checkIssuer(deps, cfg, opts);
   // Applied again to the table read under the lock, so concurrent edits of other fields are kept.
@@ -137,12 +146,16 @@ export async function listRun(deps: Deps, opts: { json?: boolean }): Promise<num
     return 0;
   }
   if (!names.length) {
-    deps.io.stderr.write(`No providers configured in ${file}. Add one with \`vault provider add NAME --preset google --client-id ID\`.\n`);
+    deps.io.stderr.write(
+      `No providers configured in ${file}. Add one with \`vault provider add NAME --preset google --client-id ID\`.\n`,
+    );
     return 0;
   }
   for (const n of names) {
     const p = providers[n]!;
-    deps.io.stdout.write(`${n}\t${describeSource(p)}\tclient ${p.client_id}\tscopes ${(p.scopes ?? []).join(' ') || '-'}\n`);
+    deps.io.stdout.write(
+      `${n}\t${describeSource(p)}\tclient ${p.client_id}\tscopes ${(p.scopes ?? []).join(' ') || '-'}\n`,
+    );
   }
   return 0;
 }
@@ -161,13 +174,30 @@ async function secretStored(deps: Deps, name: string): Promise<boolean | null> {
 export async function showRun(deps: Deps, name: string, opts: { json?: boolean }): Promise<number> {
   const file = configFile(deps.env);
   const provider = getProvider(loadConfig(file), name, file);
-  const shown = { ...provider, env_names: envNames(provider), git_username: provider.git_username ?? 'oauth2', client_secret_stored: await secretStored(deps, name) };
+  const shown = {
+    ...provider,
+    env_names: envNames(provider),
+    git_username: provider.git_username ?? 'oauth2',
+    client_secret_stored: await secretStored(deps, name),
+  };
   if (opts.json) {
     deps.io.stdout.write(`${JSON.stringify(shown)}\n`);
     return 0;
   }
   for (const [key, value] of Object.entries(shown)) {
-    const text = Array.isArray(value) ? value.join(' ') : value !== null && typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}=${v}`).join(' ') : value === null ? 'unknown' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
+    const text = Array.isArray(value)
+      ? value.join(' ')
+      : value !== null && typeof value === 'object'
+        ? Object.entries(value)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')
+        : value === null
+          ? 'unknown'
+          : typeof value === 'boolean'
+            ? value
+              ? 'yes'
+              : 'no'
+            : String(value);
     deps.io.stdout.write(`${key.padEnd(30)} ${text}\n`);
   }
   return 0;
@@ -179,7 +209,9 @@ export async function removeRun(deps: Deps, name: string): Promise<number> {
   const store = openStore(deps);
   const logins = (await store.keys(loginKey(name, ''))).map((k) => k.slice(loginKey(name, '').length));
   if (logins.length) {
-    throw new UsageError(`${name} still has stored logins (${logins.join(', ')}): run \`vault logout ${name}\` for each first, so they are revoked`);
+    throw new UsageError(
+      `${name} still has stored logins (${logins.join(', ')}): run \`vault logout ${name}\` for each first, so they are revoked`,
+    );
   }
   await store.delete(clientSecretKey(name));
   await updateConfig(deps, (providers) => {

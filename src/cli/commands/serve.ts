@@ -30,8 +30,11 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Se
   process.on('SIGTERM', stop);
   let signal: NodeJS.Signals;
   try {
-    for (const [name, value] of Object.entries(endpoint.env)) deps.io.stdout.write(`export ${name}=${shQuote(value)}\n`);
-    deps.io.stderr.write(`Serving GCE metadata for ${provider.name} on ${endpoint.host} (unset GOOGLE_APPLICATION_CREDENTIALS where you use it); Ctrl-C stops it\n`);
+    for (const [name, value] of Object.entries(endpoint.env))
+      deps.io.stdout.write(`export ${name}=${shQuote(value)}\n`);
+    deps.io.stderr.write(
+      `Serving GCE metadata for ${provider.name} on ${endpoint.host} (unset GOOGLE_APPLICATION_CREDENTIALS where you use it); Ctrl-C stops it\n`,
+    );
     signal = await stopped;
     await endpoint.stop();
   } finally {

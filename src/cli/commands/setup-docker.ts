@@ -44,11 +44,18 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Se
   const file = dockerConfigFile(deps.env);
   if (!opts.remove && !hosts.length && !patterns.length) {
     const which = providerName ? `provider ${providerName} has no` : 'no provider has';
-    throw new UsageError(`${which} registry hosts: add one with \`vault provider set ${providerName ?? 'NAME'} --registry-host registry.example.com\``);
+    throw new UsageError(
+      `${which} registry hosts: add one with \`vault provider set ${providerName ?? 'NAME'} --registry-host registry.example.com\``,
+    );
   }
-  const { doc, changed } = editCredHelpers(readDockerConfig(file), opts.remove && !providerName ? undefined : hosts, Boolean(opts.remove));
+  const { doc, changed } = editCredHelpers(
+    readDockerConfig(file),
+    opts.remove && !providerName ? undefined : hosts,
+    Boolean(opts.remove),
+  );
   if (changed.length) writeConfigAtomically(file, `${JSON.stringify(doc, null, '\t')}\n`);
-  for (const host of changed) deps.io.stderr.write(`${opts.remove ? 'Removed' : 'Configured'}: ${host} in credHelpers of ${file}\n`);
+  for (const host of changed)
+    deps.io.stderr.write(`${opts.remove ? 'Removed' : 'Configured'}: ${host} in credHelpers of ${file}\n`);
   if (!changed.length) deps.io.stderr.write(`Nothing to change in ${file}\n`);
   if (opts.remove) return 0;
   for (const pattern of patterns.filter((h) => h.startsWith('*'))) {
@@ -56,7 +63,12 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Se
       `note: ${pattern} is a pattern, and docker's credHelpers names each registry: add the ones you use to the provider's registry hosts (\`vault provider set … --registry-host\`, the whole list) and run setup-docker again\n`,
     );
   }
-  const onPath = (deps.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, 'docker-credential-vault')));
-  if (!onPath) deps.io.stderr.write('warning: docker-credential-vault is not on PATH, where docker looks for it: install vault with npm, or link bin/docker-credential-vault.js there\n');
+  const onPath = (deps.env.PATH ?? '')
+    .split(delimiter)
+    .some((dir) => dir && existsSync(join(dir, 'docker-credential-vault')));
+  if (!onPath)
+    deps.io.stderr.write(
+      'warning: docker-credential-vault is not on PATH, where docker looks for it: install vault with npm, or link bin/docker-credential-vault.js there\n',
+    );
   return 0;
 }

@@ -29,7 +29,11 @@ function git(deps: Deps, args: string[]): Promise<GitResult> {
 async function gitOk(deps: Deps, args: string[]): Promise<void> {
   const result = await git(deps, args);
   if (result.code !== 0) {
-    throw new VaultError(`\`git ${args.join(' ')}\` failed: ${result.stderr.trim() || `exit ${result.code}`}`, ExitCode.failure, 'git_config');
+    throw new VaultError(
+      `\`git ${args.join(' ')}\` failed: ${result.stderr.trim() || `exit ${result.code}`}`,
+      ExitCode.failure,
+      'git_config',
+    );
   }
 }
 
@@ -85,12 +89,19 @@ async function remove(deps: Deps, urls: string[] | undefined, script: string): P
   return 0;
 }
 
-export async function run(deps: Deps, providerName: string | undefined, opts: { remove?: boolean } = {}): Promise<number> {
+export async function run(
+  deps: Deps,
+  providerName: string | undefined,
+  opts: { remove?: boolean } = {},
+): Promise<number> {
   const file = configFile(deps.env);
   // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).
   const script = resolve(process.argv[1] ?? 'vault');
   if (opts.remove) {
-    const urls = providerName === undefined ? undefined : (getProvider(loadConfig(file), providerName, file).git_hosts ?? []).flatMap(credentialUrls);
+    const urls =
+      providerName === undefined
+        ? undefined
+        : (getProvider(loadConfig(file), providerName, file).git_hosts ?? []).flatMap(credentialUrls);
     return remove(deps, urls, script);
   }
   const config = loadConfig(file);
@@ -100,14 +111,18 @@ export async function run(deps: Deps, providerName: string | undefined, opts: { 
   const hosts = [...new Set(providers.flatMap((p) => p.git_hosts ?? []))];
   if (!hosts.length) {
     const which = providerName ? `provider ${providerName} has no` : 'no provider has';
-    const fix = providerName ? `\`vault provider set ${providerName} --git-host git.example.com\`` : '`vault provider set NAME --git-host git.example.com`';
+    const fix = providerName
+      ? `\`vault provider set ${providerName} --git-host git.example.com\``
+      : '`vault provider set NAME --git-host git.example.com`';
     throw new UsageError(`${which} git hosts: add one with ${fix} (or \`git_hosts\` in ${file})`);
   }
   const helper = helperCommand(process.execPath, script);
   for (const host of hosts) {
     for (const url of credentialUrls(host)) {
       const outcome = await configure(deps, url, helper);
-      deps.io.stderr.write(`${outcome === 'added' ? 'Configured' : 'Already configured'}: git credential.${url}.helper\n`);
+      deps.io.stderr.write(
+        `${outcome === 'added' ? 'Configured' : 'Already configured'}: git credential.${url}.helper\n`,
+      );
     }
   }
   return 0;

@@ -3,7 +3,14 @@ import { LoginRequiredError, StoreError, loginCommand } from '../../core/errors.
 import { checkAccountName } from '../../core/names.js';
 import { getProvider, loadConfig } from '../../core/providers.js';
 import { readAccess, readLogin } from '../../core/token-service.js';
-import { accessKey, isoTime, loginKey, parseRecord, type AccessRecord, type LoginRecord } from '../../core/token-set.js';
+import {
+  accessKey,
+  isoTime,
+  loginKey,
+  parseRecord,
+  type AccessRecord,
+  type LoginRecord,
+} from '../../core/token-set.js';
 import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { EnvStore } from '../../infra/stores/env-store.js';
@@ -40,8 +47,16 @@ function logoutCommand(provider: string, account: string): string {
 /** The row of a login entry that cannot be read: one bad entry must not hide the others. */
 function unreadableLogin(provider: string, account: string, store: SecretStore['kind']): AccountStatus {
   return {
-    provider, account, identity: null, scopes: [], expires_at: null, access_cached: false,
-    refresh_token_stored: false, refresh_token_rejected: false, store, fix: logoutCommand(provider, account),
+    provider,
+    account,
+    identity: null,
+    scopes: [],
+    expires_at: null,
+    access_cached: false,
+    refresh_token_stored: false,
+    refresh_token_rejected: false,
+    store,
+    fix: logoutCommand(provider, account),
   };
 }
 
@@ -51,7 +66,13 @@ function parseLoginKey(key: string): { provider: string; account: string } | und
   return m ? { provider: m[1]!, account: m[2]! } : undefined;
 }
 
-function describeLogin(provider: string, account: string, login: LoginRecord, access: AccessRecord | undefined, store: SecretStore['kind']): AccountStatus {
+function describeLogin(
+  provider: string,
+  account: string,
+  login: LoginRecord,
+  access: AccessRecord | undefined,
+  store: SecretStore['kind'],
+): AccountStatus {
   return {
     provider,
     account,
@@ -71,9 +92,15 @@ function describeLogin(provider: string, account: string, login: LoginRecord, ac
  * (`VAULT_<NAME>_REFRESH_TOKEN`, default account) that nothing stored shadows. Reads only: no
  * refresh, no network, so `status` is safe to run anywhere and tells the truth about the cache.
  */
-export async function collectStatus(deps: Deps, filter: { provider?: string; account?: string }, store = openStore(deps)): Promise<AccountStatus[]> {
+export async function collectStatus(
+  deps: Deps,
+  filter: { provider?: string; account?: string },
+  store = openStore(deps),
+): Promise<AccountStatus[]> {
   const keys = await store.keys(filter.provider ? loginKey(filter.provider, '') : 'rt:');
-  deps.debug(`store: ${keys.length} login(s) found in ${store.kind}${filter.provider ? ` for ${filter.provider}` : ''}`);
+  deps.debug(
+    `store: ${keys.length} login(s) found in ${store.kind}${filter.provider ? ` for ${filter.provider}` : ''}`,
+  );
   const rows: AccountStatus[] = [];
   for (const key of keys) {
     const id = parseLoginKey(key);
@@ -132,7 +159,11 @@ export function formatTable(rows: AccountStatus[], now: number): string {
     r.store,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines].map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return (
+    [header, ...lines]
+      .map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+      .join('\n') + '\n'
+  );
 }
 
 export function formatJson(rows: AccountStatus[]): string {
@@ -161,7 +192,9 @@ export async function run(deps: Deps, providerName: string | undefined, opts: St
   const rows = await collectStatus(deps, { provider: providerName, account }, store);
   if (providerName !== undefined && rows.length === 0) {
     const who = account === undefined || account === 'default' ? '' : ` as account ${account}`;
-    throw new LoginRequiredError(`not logged in to ${providerName}${who} — run \`${loginCommand(providerName, account ?? 'default')}\``);
+    throw new LoginRequiredError(
+      `not logged in to ${providerName}${who} — run \`${loginCommand(providerName, account ?? 'default')}\``,
+    );
   }
   const unreachable = unreachableKeychainNote(deps.env);
   if (opts.json) {

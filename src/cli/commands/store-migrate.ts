@@ -19,9 +19,11 @@ export interface MigrateOptions {
  * without `-a` every account of the provider.
  */
 export async function migrateRun(deps: Deps, provider: string | undefined, opts: MigrateOptions): Promise<number> {
-  if (opts.account !== undefined && provider === undefined) throw new UsageError('-a names an account of a provider: give the provider too');
+  if (opts.account !== undefined && provider === undefined)
+    throw new UsageError('-a names an account of a provider: give the provider too');
   const targetEnv = { ...deps.env, VAULT_STORE: opts.to };
-  if (storeChoice(targetEnv) === 'auto') throw new UsageError('--to names one store: keychain, file or redis://host:port/db');
+  if (storeChoice(targetEnv) === 'auto')
+    throw new UsageError('--to names one store: keychain, file or redis://host:port/db');
   const from = openStore(deps);
   const to = openStore({ ...deps, env: targetEnv });
   const result = await migrateLogins({
@@ -41,13 +43,16 @@ export async function migrateRun(deps: Deps, provider: string | undefined, opts:
     const who = `${l.provider} (account ${l.account}${l.identity ? `, ${l.identity}` : ''})`;
     deps.io.stderr.write(`${opts.keep ? 'Copied' : 'Moved'} ${who} from ${from.location} to ${to.location}.\n`);
   }
-  if (result.clientSecrets.length) deps.io.stderr.write(`Client secret of ${result.clientSecrets.join(', ')} copied to ${to.location}.\n`);
+  if (result.clientSecrets.length)
+    deps.io.stderr.write(`Client secret of ${result.clientSecrets.join(', ')} copied to ${to.location}.\n`);
   if (opts.keep) {
     deps.io.stderr.write(
       `warning: these logins now live in two places, ${from.location} and ${to.location}. If the provider rotates refresh tokens, the first refresh on either side spends the other copy: \`vault logout <provider> --no-revoke\` with one of them leaves the other the only one.\n`,
     );
   } else {
-    deps.io.stderr.write(`Use them with VAULT_STORE=${to.kind === 'redis' ? `${to.location} (and the same VAULT_STORE_KEY)` : to.kind}.\n`);
+    deps.io.stderr.write(
+      `Use them with VAULT_STORE=${to.kind === 'redis' ? `${to.location} (and the same VAULT_STORE_KEY)` : to.kind}.\n`,
+    );
   }
   return 0;
 }

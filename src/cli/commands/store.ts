@@ -20,17 +20,33 @@ export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<num
   }
   const format = store.kind === 'file' && code === 0 ? await fileStore(deps).format() : undefined;
   const details = code === 0 && store.details ? await store.details() : [];
-  const encrypted = format === undefined ? null : format === 'encrypted' || (format === 'absent' && Boolean(deps.env.VAULT_FILE_PASSPHRASE));
+  const encrypted =
+    format === undefined
+      ? null
+      : format === 'encrypted' || (format === 'absent' && Boolean(deps.env.VAULT_FILE_PASSPHRASE));
   if (opts.json) {
     const extra = Object.fromEntries(details.map(([k, v]) => [k.replace(/ /g, '_'), v]));
-    deps.io.stdout.write(`${JSON.stringify({ store: store.kind, location: store.location, health, encrypted, logins, ...extra })}\n`);
+    deps.io.stdout.write(
+      `${JSON.stringify({ store: store.kind, location: store.location, health, encrypted, logins, ...extra })}\n`,
+    );
     return code;
   }
   const rows: [string, string][] = [
     ['store', store.kind],
     ['location', store.location],
     ['health', health],
-    ...(encrypted === null ? [] : [['encrypted', encrypted ? 'yes' : format === 'plain' && deps.env.VAULT_FILE_PASSPHRASE ? 'no (run `vault store encrypt`)' : 'no'] as [string, string]]),
+    ...(encrypted === null
+      ? []
+      : [
+          [
+            'encrypted',
+            encrypted
+              ? 'yes'
+              : format === 'plain' && deps.env.VAULT_FILE_PASSPHRASE
+                ? 'no (run `vault store encrypt`)'
+                : 'no',
+          ] as [string, string],
+        ]),
     ...(logins === null ? [] : [['logins', String(logins)] as [string, string]]),
     ...details,
   ];
@@ -43,19 +59,26 @@ async function fileStoreInUse(deps: Deps, verb: string) {
   const store = openStore(deps);
   await store.keys('');
   if (store.kind !== 'file') {
-    throw new UsageError(`the store in use is the ${store.kind} (${store.location}); \`vault store ${verb}\` converts the file store (VAULT_STORE=file)`);
+    throw new UsageError(
+      `the store in use is the ${store.kind} (${store.location}); \`vault store ${verb}\` converts the file store (VAULT_STORE=file)`,
+    );
   }
   return fileStore(deps);
 }
 
 export async function encryptRun(deps: Deps): Promise<number> {
-  if (!deps.env.VAULT_FILE_PASSPHRASE) throw new UsageError('set VAULT_FILE_PASSPHRASE to the passphrase to encrypt the file store with');
+  if (!deps.env.VAULT_FILE_PASSPHRASE)
+    throw new UsageError('set VAULT_FILE_PASSPHRASE to the passphrase to encrypt the file store with');
   const file = await fileStoreInUse(deps, 'encrypt');
   if (await file.convert(true)) {
     deps.io.stderr.write(`Encrypted ${file.location}. Every command now needs VAULT_FILE_PASSPHRASE.\n`);
   } else {
     const absent = (await file.format()) === 'absent';
-    deps.io.stderr.write(absent ? `Nothing stored yet: ${file.location} will be created encrypted.\n` : `${file.location} is already encrypted.\n`);
+    deps.io.stderr.write(
+      absent
+        ? `Nothing stored yet: ${file.location} will be created encrypted.\n`
+        : `${file.location} is already encrypted.\n`,
+    );
   }
   return 0;
 }
@@ -66,6 +89,8 @@ export async function decryptRun(deps: Deps): Promise<number> {
     deps.io.stderr.write(`${file.location} is not encrypted.\n`);
     return 0;
   }
-  deps.io.stderr.write(`Decrypted ${file.location}: it is plain JSON again (mode 0600); unset VAULT_FILE_PASSPHRASE.\n`);
+  deps.io.stderr.write(
+    `Decrypted ${file.location}: it is plain JSON again (mode 0600); unset VAULT_FILE_PASSPHRASE.\n`,
+  );
   return 0;
 }

@@ -16,10 +16,18 @@ export interface TokenOptions {
 /** `VAULT_<NAME>_ACCESS_TOKEN`: a token handed in by CI, passed through as is (like GH_TOKEN). */
 export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: number): AccessRecord | undefined {
   const token = env[`VAULT_${envStem(provider)}_ACCESS_TOKEN`];
-  return token ? { v: 1, access_token: token, token_type: 'Bearer', expires_at: null, issued_at: now, scope: '' } : undefined;
+  return token
+    ? { v: 1, access_token: token, token_type: 'Bearer', expires_at: null, issued_at: now, scope: '' }
+    : undefined;
 }
 
-export function formatToken(record: AccessRecord, opts: { json?: boolean; header?: boolean }, provider: string, account: string, now: number): string {
+export function formatToken(
+  record: AccessRecord,
+  opts: { json?: boolean; header?: boolean },
+  provider: string,
+  account: string,
+  now: number,
+): string {
   const type = tokenTypeOf(record.token_type);
   if (opts.header) return `Authorization: ${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
   if (opts.json) {
@@ -42,7 +50,12 @@ type Obtain = (req: TokenRequest, deps: TokenServiceDeps) => Promise<AccessRecor
  * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
  * cached-token fast path cachedAccessToken, which may come back empty (then: undefined).
  */
-export async function tokenOutput(deps: Deps, providerName: string | undefined, opts: TokenOptions, obtain: Obtain): Promise<string | undefined> {
+export async function tokenOutput(
+  deps: Deps,
+  providerName: string | undefined,
+  opts: TokenOptions,
+  obtain: Obtain,
+): Promise<string | undefined> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const provider = loadProvider(deps, providerName);
   const account = accountOf(deps, opts.account);

@@ -1,4 +1,16 @@
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  constants,
+} from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 
@@ -32,7 +44,9 @@ function privateDir(dir: string): void {
   mkdirSync(dir, { mode: 0o700, recursive: true });
   const st = lstatSync(dir);
   if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0) {
-    throw new StoreError(`${dir} is not a private directory of this user (mode ${(st.mode & 0o777).toString(8)}, uid ${st.uid}): remove it`);
+    throw new StoreError(
+      `${dir} is not a private directory of this user (mode ${(st.mode & 0o777).toString(8)}, uid ${st.uid}): remove it`,
+    );
   }
 }
 
@@ -99,7 +113,8 @@ export class AccessFileCache {
     }
     try {
       const st = fstatSync(fd);
-      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0 || st.size > MAX_FILE) return undefined;
+      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0 || st.size > MAX_FILE)
+        return undefined;
       const doc = JSON.parse(readFileSync(fd, 'utf8')) as unknown;
       if (typeof doc !== 'object' || doc === null) return undefined;
       const { v, key, value } = doc as { v?: unknown; key?: unknown; value?: unknown };
@@ -134,7 +149,9 @@ export class AccessFileCache {
         // Never created, or already renamed.
       }
       if (error instanceof StoreError) throw error;
-      throw new StoreError(`cannot write the access-token cache ${file}: ${(error as Error).message}`, { cause: error });
+      throw new StoreError(`cannot write the access-token cache ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -144,7 +161,9 @@ export class AccessFileCache {
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw new StoreError(`cannot remove from the access-token cache ${this.dir}: ${(error as Error).message}`, { cause: error });
+      throw new StoreError(`cannot remove from the access-token cache ${this.dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -158,7 +177,9 @@ export class AccessFileCache {
     const keys: string[] = [];
     for (const name of names) {
       if (name.startsWith('.')) continue;
-      const key = name.startsWith(HASHED) ? this.#read(join(this.dir, name))?.key : ACCESS_PREFIX + Buffer.from(name, 'base64url').toString('utf8');
+      const key = name.startsWith(HASHED)
+        ? this.#read(join(this.dir, name))?.key
+        : ACCESS_PREFIX + Buffer.from(name, 'base64url').toString('utf8');
       if (key?.startsWith(prefix) && (await this.#name(key)) === name) keys.push(key);
     }
     return keys.sort();

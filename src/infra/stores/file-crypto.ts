@@ -6,10 +6,16 @@ const KDF = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 // node:crypto takes milliseconds to load and only an encrypted file needs it, so it is imported
 // on demand, off the cached-token path.
-async function deriveKey(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
+async function deriveKey(
+  passphrase: string,
+  salt: Buffer,
+  params: { N: number; r: number; p: number },
+): Promise<Buffer> {
   const { scrypt } = await import('node:crypto');
   return new Promise((resolve, reject) =>
-    scrypt(passphrase, salt, 32, { N: params.N, r: params.r, p: params.p, maxmem: KDF.maxmem }, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(passphrase, salt, 32, { N: params.N, r: params.r, p: params.p, maxmem: KDF.maxmem }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 
@@ -52,6 +58,8 @@ export async function unseal(e: EncryptedFile, passphrase: string, file: string)
     decipher.setAuthTag(Buffer.from(e.tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(e.data, 'base64')), decipher.final()]).toString('utf8');
   } catch (error) {
-    throw new StoreError(`cannot decrypt ${file}: wrong VAULT_FILE_PASSPHRASE, or the file was altered`, { cause: error });
+    throw new StoreError(`cannot decrypt ${file}: wrong VAULT_FILE_PASSPHRASE, or the file was altered`, {
+      cause: error,
+    });
   }
 }

@@ -1,4 +1,15 @@
-import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 import { seal, unseal, type EncryptedFile } from './file-crypto.js';
@@ -97,16 +108,24 @@ export class FileStore implements SecretStore {
     }
     const d = doc as Record<string, unknown>;
     if (d.v !== 1) {
-      throw new StoreError(`${this.#file} has format version ${JSON.stringify(d.v)}, which this vault does not know: upgrade vault`);
+      throw new StoreError(
+        `${this.#file} has format version ${JSON.stringify(d.v)}, which this vault does not know: upgrade vault`,
+      );
     }
     if (d.cipher === undefined) {
       this.#encrypted = false;
       if (this.#options.passphrase && !warnedPlain) {
         // A passphrase never converts a store by itself: everything without it would then fail.
         warnedPlain = true;
-        this.#options.warn?.(`VAULT_FILE_PASSPHRASE is set, but ${this.#file} is not encrypted: it stays so until \`vault store encrypt\``);
+        this.#options.warn?.(
+          `VAULT_FILE_PASSPHRASE is set, but ${this.#file} is not encrypted: it stays so until \`vault store encrypt\``,
+        );
       }
-      if (typeof d.entries !== 'object' || d.entries === null || !Object.values(d.entries).every((v) => typeof v === 'string')) {
+      if (
+        typeof d.entries !== 'object' ||
+        d.entries === null ||
+        !Object.values(d.entries).every((v) => typeof v === 'string')
+      ) {
         throw new StoreError(`${this.#file} is corrupt (bad "entries"): move it away and log in again`);
       }
       return { ...(d.entries as Record<string, string>) };
@@ -170,7 +189,10 @@ export class FileStore implements SecretStore {
     return this.#encrypted === undefined ? 'absent' : this.#encrypted ? 'encrypted' : 'plain';
   }
 
-  async #update(change: (entries: Record<string, string>, encrypted: boolean | undefined) => boolean, encrypt?: boolean): Promise<void> {
+  async #update(
+    change: (entries: Record<string, string>, encrypted: boolean | undefined) => boolean,
+    encrypt?: boolean,
+  ): Promise<void> {
     const dir = dirname(this.#file);
     ensurePrivateDir(dir);
     // No '.' in the name: every refresh lock is `<provider>.<account>` (token-service.ts lockName).
@@ -232,7 +254,10 @@ export class FileStore implements SecretStore {
       } catch {
         // The temporary file may not exist; the real file was never touched either way.
       }
-      throw new StoreError(`cannot write ${this.#file}: ${(error as Error).message} (the previous contents are intact)`, { cause: error });
+      throw new StoreError(
+        `cannot write ${this.#file}: ${(error as Error).message} (the previous contents are intact)`,
+        { cause: error },
+      );
     }
     try {
       // Make the rename itself durable (POSIX: the directory entry is data of the directory).

@@ -75,13 +75,17 @@ class AutoStore implements SecretStore {
       } catch (error) {
         if (!(error instanceof StoreError) || error.code !== 'keychain_unavailable') throw error;
         this.#deps.debug('store: no OS keychain, using the file store');
-        keychainUnreachable(process.platform === 'linux' ? 'no Secret Service on the D-Bus session bus' : 'no keychain service answered');
+        keychainUnreachable(
+          process.platform === 'linux' ? 'no Secret Service on the D-Bus session bus' : 'no keychain service answered',
+        );
         this.#chosen = fileStore(this.#deps);
       }
     }
     if (writing && this.#chosen.kind === 'file' && !this.#warned) {
       this.#warned = true;
-      this.#deps.io.stderr.write(`warning: no OS keychain available; secrets are kept in ${this.#chosen.location} (set VAULT_STORE=file to silence this)\n`);
+      this.#deps.io.stderr.write(
+        `warning: no OS keychain available; secrets are kept in ${this.#chosen.location} (set VAULT_STORE=file to silence this)\n`,
+      );
     }
     return op(this.#chosen);
   }
@@ -90,7 +94,8 @@ class AutoStore implements SecretStore {
     // An access token in the runtime directory was put there by a vault that used the keychain:
     // it is answered without asking the keychain, and without choosing it (a miss goes on to
     // read the login, which makes the choice).
-    if (!this.#chosen && this.#keyring instanceof CachedKeychain && this.#keyring.inFiles(key)) return this.#keyring.get(key);
+    if (!this.#chosen && this.#keyring instanceof CachedKeychain && this.#keyring.inFiles(key))
+      return this.#keyring.get(key);
     return this.#run((s) => s.get(key), false);
   }
   set(key: string, value: string) {

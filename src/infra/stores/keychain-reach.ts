@@ -13,7 +13,8 @@ export function keychainUnreachable(reason: string): void {
 
 /** The D-Bus socket a systemd desktop session puts in the runtime directory, when it exists. */
 function desktopBus(env: NodeJS.ProcessEnv): string | undefined {
-  const runtime = env.XDG_RUNTIME_DIR || (typeof process.getuid === 'function' ? `/run/user/${process.getuid()}` : undefined);
+  const runtime =
+    env.XDG_RUNTIME_DIR || (typeof process.getuid === 'function' ? `/run/user/${process.getuid()}` : undefined);
   const socket = runtime && join(runtime, 'bus');
   return socket && existsSync(socket) ? socket : undefined;
 }

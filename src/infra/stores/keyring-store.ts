@@ -21,10 +21,13 @@ const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
 export function keyringFailure(error: unknown): StoreError {
   const message = error instanceof Error ? error.message : String(error);
   if (/locked|unlock|prompt/i.test(message)) {
-    return new StoreError('the keychain is locked: unlock it (for example by logging in to the desktop), or use VAULT_STORE=file', {
-      cause: error,
-      code: 'keychain_locked',
-    });
+    return new StoreError(
+      'the keychain is locked: unlock it (for example by logging in to the desktop), or use VAULT_STORE=file',
+      {
+        cause: error,
+        code: 'keychain_locked',
+      },
+    );
   }
   if (/dbus|d-bus|secret service|org\.freedesktop|no such|not provided|platform/i.test(message)) {
     return new StoreError(

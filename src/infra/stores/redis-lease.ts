@@ -5,8 +5,10 @@ import type { Release } from '../lock.js';
 
 // Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
 // interleave with another client: the pattern of Redis's SET documentation ("Patterns").
-const ACQUIRE = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return 0";
-const RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+const ACQUIRE =
+  "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return 0";
+const RENEW =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export interface LeaseOptions {
@@ -65,15 +67,18 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
   o.debug(`lock ${o.name}: lease acquired (generation ${generation}) after ${Date.now() - started}ms`);
   let lost = false;
   let critical = false;
-  const renewal = setInterval(() => {
-    o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(critical ? o.criticalMs : o.leaseMs)]).then(
-      (renewed) => {
-        if (Number(renewed) === 0) lost = true;
-      },
-      // An unreachable server is not a lost lease: the next renewal or held() decides.
-      () => {},
-    );
-  }, Math.max(50, Math.floor(o.leaseMs / 3)));
+  const renewal = setInterval(
+    () => {
+      o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(critical ? o.criticalMs : o.leaseMs)]).then(
+        (renewed) => {
+          if (Number(renewed) === 0) lost = true;
+        },
+        // An unreachable server is not a lost lease: the next renewal or held() decides.
+        () => {},
+      );
+    },
+    Math.max(50, Math.floor(o.leaseMs / 3)),
+  );
   // Renewal must not keep a finished process alive.
   renewal.unref();
   const release = async () => {

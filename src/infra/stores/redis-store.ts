@@ -39,11 +39,16 @@ async function loadClient(): Promise<ClientModule> {
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback * 1000;
-  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 3600) throw new UsageError(`${name} expects seconds (0 < s ≤ 3600), got ${JSON.stringify(raw)}`);
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 3600)
+    throw new UsageError(`${name} expects seconds (0 < s ≤ 3600), got ${JSON.stringify(raw)}`);
   return Math.round(Number(raw) * 1000);
 }
 
-export function redisStoreOptions(env: NodeJS.ProcessEnv, debug: (m: string) => void, warn: (m: string) => void): RedisStoreOptions {
+export function redisStoreOptions(
+  env: NodeJS.ProcessEnv,
+  debug: (m: string) => void,
+  warn: (m: string) => void,
+): RedisStoreOptions {
   return {
     target: parseRedisUrl(env.VAULT_STORE!, env),
     storeKey: storeKeySetting(env),
@@ -87,7 +92,14 @@ export class RedisStore implements SecretStore {
       const mod = (this.#module ??= await loadClient());
       const client = mod.createClient({
         socket: target.tls
-          ? { host: target.host, port: target.port, tls: true, servername: target.host, connectTimeout: timeoutMs, reconnectStrategy: false }
+          ? {
+              host: target.host,
+              port: target.port,
+              tls: true,
+              servername: target.host,
+              connectTimeout: timeoutMs,
+              reconnectStrategy: false,
+            }
           : { host: target.host, port: target.port, connectTimeout: timeoutMs, reconnectStrategy: false },
         ...(target.username !== undefined && { username: target.username }),
         ...(target.password !== undefined && { password: target.password }),
@@ -97,7 +109,9 @@ export class RedisStore implements SecretStore {
       }) as unknown as Client;
       // A dropped connection is not retried here: the command fails (exit 4), or a holder with a
       // rotated refresh token in hand reconnects (#persist).
-      client.on('error', (error: Error) => this.#o.debug(`store: redis ${this.location}: ${error.message.split('\n')[0]}`));
+      client.on('error', (error: Error) =>
+        this.#o.debug(`store: redis ${this.location}: ${error.message.split('\n')[0]}`),
+      );
       client.on('end', () => {
         if (this.#client === connecting) this.#client = undefined;
       });
@@ -136,10 +150,16 @@ export class RedisStore implements SecretStore {
     if (this.#module && error instanceof this.#module.ErrorReply) {
       const code = first.split(' ')[0]!;
       if (['READONLY', 'LOADING', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'BUSY', 'NOREPLICAS'].includes(code)) {
-        return new TemporaryError(`redis at ${this.location} cannot take writes now (${code}: a read-only replica, or loading or failing over); try again`, { cause: error });
+        return new TemporaryError(
+          `redis at ${this.location} cannot take writes now (${code}: a read-only replica, or loading or failing over); try again`,
+          { cause: error },
+        );
       }
       if (['WRONGPASS', 'NOAUTH', 'NOPERM'].includes(code)) {
-        return new StoreError(`redis at ${this.location} refused vault (${code}): check the user and password (VAULT_REDIS_PASSWORD) and their ACL`, { cause: error });
+        return new StoreError(
+          `redis at ${this.location} refused vault (${code}): check the user and password (VAULT_REDIS_PASSWORD) and their ACL`,
+          { cause: error },
+        );
       }
       return new StoreError(`redis at ${this.location} answered an error: ${first}`, { cause: error });
     }
@@ -163,10 +183,24 @@ export class RedisStore implements SecretStore {
       // machine and read by the others (SET NX): one key for the whole fleet.
       const kdfKey = this.#internal('kdf');
       const { randomBytes } = await import('node:crypto');
-      const fresh = JSON.stringify({ v: 1, kdf: 'scrypt', N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, salt: randomBytes(16).toString('base64') });
+      const fresh = JSON.stringify({
+        v: 1,
+        kdf: 'scrypt',
+        N: SCRYPT.N,
+        r: SCRYPT.r,
+        p: SCRYPT.p,
+        salt: randomBytes(16).toString('base64'),
+      });
       await this.command(['SET', kdfKey, fresh, 'NX']);
-      const params = JSON.parse(String(await this.command(['GET', kdfKey]))) as { kdf: string; N: number; salt: string };
-      if (params.kdf !== 'scrypt' || params.N !== SCRYPT.N) throw new StoreError(`${kdfKey} in ${this.location} names a key derivation this vault does not know: upgrade vault`);
+      const params = JSON.parse(String(await this.command(['GET', kdfKey]))) as {
+        kdf: string;
+        N: number;
+        salt: string;
+      };
+      if (params.kdf !== 'scrypt' || params.N !== SCRYPT.N)
+        throw new StoreError(
+          `${kdfKey} in ${this.location} names a key derivation this vault does not know: upgrade vault`,
+        );
       return sealer(await deriveKey(this.#o.storeKey, Buffer.from(params.salt, 'base64')));
     })();
     this.#sealer.catch(() => (this.#sealer = undefined));
@@ -201,7 +235,10 @@ export class RedisStore implements SecretStore {
     const found = new Set<string>();
     let cursor = '0';
     do {
-      const [next, batch] = (await this.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '500'])) as [string, string[]];
+      const [next, batch] = (await this.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '500'])) as [
+        string,
+        string[],
+      ];
       cursor = String(next);
       for (const k of batch) {
         const key = String(k).slice(this.#o.prefix.length);
@@ -230,8 +267,16 @@ export class RedisStore implements SecretStore {
     }
     const aof = field('aof_enabled') === '1';
     return [
-      ['server', `redis ${field('redis_version') ?? '?'}, ${field('role') ?? '?'}, ${field('connected_slaves') ?? '0'} replica(s), ${latency.toFixed(1)} ms round trip`],
-      ['durability', aof ? `appendonly, appendfsync ${fsync}${fsync === 'always' ? '' : ' (use always: a crash can lose the last rotated refresh token)'}` : 'no append-only file: a restart can bring back a spent refresh token (set appendonly yes, appendfsync always)'],
+      [
+        'server',
+        `redis ${field('redis_version') ?? '?'}, ${field('role') ?? '?'}, ${field('connected_slaves') ?? '0'} replica(s), ${latency.toFixed(1)} ms round trip`,
+      ],
+      [
+        'durability',
+        aof
+          ? `appendonly, appendfsync ${fsync}${fsync === 'always' ? '' : ' (use always: a crash can lose the last rotated refresh token)'}`
+          : 'no append-only file: a restart can bring back a spent refresh token (set appendonly yes, appendfsync always)',
+      ],
       ['prefix', this.#o.prefix],
       ['key id', (await this.#seal()).keyId],
     ];
@@ -256,7 +301,15 @@ export class RedisStore implements SecretStore {
   }
 
   async #fencedSet(generation: number, key: string, value: string, critical: boolean): Promise<boolean> {
-    const args = ['EVAL', FENCED_SET, '2', this.#key(key), this.#internal(`seen:${key}`), String(generation), (await this.#seal()).seal(key, value)];
+    const args = [
+      'EVAL',
+      FENCED_SET,
+      '2',
+      this.#key(key),
+      this.#internal(`seen:${key}`),
+      String(generation),
+      (await this.#seal()).seal(key, value),
+    ];
     const written = Number(critical ? await this.#persist(args) : await this.command(args)) === 1;
     if (written) await this.#replicate(key);
     else this.#o.debug(`store: ${key} was written by a later lease holder; not overwriting it`);
@@ -276,7 +329,10 @@ export class RedisStore implements SecretStore {
         return await this.command(args);
       } catch (error) {
         if (!(error instanceof TemporaryError) || Date.now() > deadline) throw error;
-        if (!warned) this.#o.warn(`${error.message}; holding the rotated refresh token until redis is back (up to ${RESCUE_MS / 1000}s)`);
+        if (!warned)
+          this.#o.warn(
+            `${error.message}; holding the rotated refresh token until redis is back (up to ${RESCUE_MS / 1000}s)`,
+          );
         warned = true;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -296,6 +352,9 @@ export class RedisStore implements SecretStore {
     if (this.#replicas === 0) return;
     const acked = Number(await this.command(['WAIT', '1', String(this.#o.timeoutMs)]));
     this.#o.debug(`store: ${key} acknowledged by ${acked} replica(s)`);
-    if (acked < 1) this.#o.warn(`no replica of ${this.location} confirmed ${key} within ${this.#o.timeoutMs}ms: a failover now would lose it`);
+    if (acked < 1)
+      this.#o.warn(
+        `no replica of ${this.location} confirmed ${key} within ${this.#o.timeoutMs}ms: a failover now would lose it`,
+      );
   }
 }

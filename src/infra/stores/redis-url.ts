@@ -30,11 +30,13 @@ export function parseRedisUrl(raw: string, env: NodeJS.ProcessEnv): RedisTarget 
     throw new UsageError('invalid VAULT_STORE: not a URL of the form redis://[user[:password]@]host[:port][/db]');
   }
   const tls = url.protocol === 'rediss:';
-  if (!tls && url.protocol !== 'redis:') throw new UsageError('invalid VAULT_STORE: the scheme must be redis:// or rediss://');
+  if (!tls && url.protocol !== 'redis:')
+    throw new UsageError('invalid VAULT_STORE: the scheme must be redis:// or rediss://');
   if (!url.hostname) throw new UsageError('invalid VAULT_STORE: the redis URL names no host');
   if (url.search || url.hash) throw new UsageError('invalid VAULT_STORE: the redis URL takes no query or fragment');
   const path = url.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d{1,4}$/.test(path)) throw new UsageError('invalid VAULT_STORE: the path of a redis URL is a database number (redis://host:6379/0)');
+  if (path !== '' && !/^\d{1,4}$/.test(path))
+    throw new UsageError('invalid VAULT_STORE: the path of a redis URL is a database number (redis://host:6379/0)');
   const port = url.port ? Number(url.port) : 6379;
   const db = path === '' ? 0 : Number(path);
   const password = url.password ? decodeURIComponent(url.password) : env.VAULT_REDIS_PASSWORD || undefined;

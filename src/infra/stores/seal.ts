@@ -25,7 +25,9 @@ export function rawKey(value: string): Buffer | undefined {
 export function storeKeySetting(env: NodeJS.ProcessEnv): string {
   const value = env.VAULT_STORE_KEY;
   if (!value) {
-    throw new UsageError('VAULT_STORE_KEY is not set: a redis store keeps every record sealed with it (generate one with `openssl rand -base64 32` and give the same key to every machine of the fleet)');
+    throw new UsageError(
+      'VAULT_STORE_KEY is not set: a redis store keeps every record sealed with it (generate one with `openssl rand -base64 32` and give the same key to every machine of the fleet)',
+    );
   }
   return value;
 }
@@ -53,7 +55,13 @@ export async function sealer(key: Buffer): Promise<Sealer> {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(recordKey));
       const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return [FORMAT, keyId, iv.toString('base64'), data.toString('base64'), cipher.getAuthTag().toString('base64')].join(':');
+      return [
+        FORMAT,
+        keyId,
+        iv.toString('base64'),
+        data.toString('base64'),
+        cipher.getAuthTag().toString('base64'),
+      ].join(':');
     },
     open(recordKey, sealed, where) {
       const parts = sealed.split(':');
@@ -62,14 +70,19 @@ export async function sealer(key: Buffer): Promise<Sealer> {
       }
       const [, id, iv, data, tag] = parts as [string, string, string, string, string];
       if (id !== keyId) {
-        throw new StoreError(`${where} is sealed with another VAULT_STORE_KEY (key id ${id}; this one is ${keyId}): use the fleet's key`);
+        throw new StoreError(
+          `${where} is sealed with another VAULT_STORE_KEY (key id ${id}; this one is ${keyId}): use the fleet's key`,
+        );
       }
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64')).setAAD(aad(recordKey));
         decipher.setAuthTag(Buffer.from(tag, 'base64'));
         return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
       } catch (error) {
-        throw new StoreError(`${where} does not open with VAULT_STORE_KEY: it was altered, or moved from another entry`, { cause: error });
+        throw new StoreError(
+          `${where} does not open with VAULT_STORE_KEY: it was altered, or moved from another entry`,
+          { cause: error },
+        );
       }
     },
   };
