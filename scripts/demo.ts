@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { readLogin } from '../src/core/token-service.js';
-import type { Deps } from '../src/infra/io.js';
 import { openStore } from '../src/infra/stores/index.js';
 import { startTestServer, type TestServer } from '../test/harness/oidc-server.js';
+import type { Deps } from '../src/ports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VAULT = join(ROOT, 'bin', 'vault.js');

@@ -1,6 +1,7 @@
 import { run } from './cli/program.js';
 import { debugLogger } from './infra/debug.js';
-import { processIo, type Deps } from './infra/io.js';
+import { processIo } from './infra/io.js';
+import type { Deps } from './ports.js';
 
 /** Whether `--debug` is among the global flags (before any `--`, which starts a child's argv). */
 function wantsDebug(argv: string[], env: NodeJS.ProcessEnv): boolean {

@@ -2,9 +2,9 @@ import { checkEnvName } from '../core/names.js';
 import { envNames, type Provider } from '../core/providers.js';
 import type { AccessRecord } from '../core/token-set.js';
 import { getAccessToken } from '../core/token-service.js';
-import type { Deps } from '../infra/io.js';
 import { passThroughToken } from './commands/token.js';
 import { tokenDeps } from './context.js';
+import type { Deps } from '../ports.js';
 
 /**
  * The access token the integrations hand on: `VAULT_<NAME>_ACCESS_TOKEN` when CI supplies one,

@@ -1,6 +1,7 @@
 import { cachedAccessToken } from '../core/token-service.js';
-import { processIo, writeAllSync, type Deps } from '../infra/io.js';
+import { processIo, writeAllSync } from '../infra/io.js';
 import { tokenOutput, type TokenOptions } from './commands/token.js';
+import type { Deps } from '../ports.js';
 
 /** A `vault token` call recognised without commander. */
 export interface FastToken {

@@ -2,9 +2,10 @@ import { UsageError } from '../core/errors.js';
 import { checkAccountName } from '../core/names.js';
 import { configFile, lockDir } from '../infra/paths.js';
 import { loadConfig, resolveProvider, type Provider } from '../core/providers.js';
-import type { Deps } from '../infra/io.js';
-import { openStore, type SecretStore } from '../infra/stores/index.js';
+import { openStore } from '../infra/stores/index.js';
+import type { SecretStore } from '../ports.js';
 import type { TokenServiceDeps } from '../core/token-service.js';
+import type { Deps } from '../ports.js';
 
 export { scopeList } from '../core/provider-edit.js';
 

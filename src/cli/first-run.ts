@@ -1,9 +1,9 @@
 import { UsageError } from '../core/errors.js';
 import type { Provider } from '../core/providers.js';
-import type { Deps } from '../infra/io.js';
 import { configFile } from '../infra/paths.js';
 import { Prompter } from '../infra/prompt.js';
 import { buildProviderConfig, saveProvider } from './commands/provider.js';
+import type { Deps } from '../ports.js';
 
 /** How to register vault as a client at a preset's provider. Plain data, like the presets. */
 interface Guide {

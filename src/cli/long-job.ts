@@ -2,11 +2,11 @@ import type { MetadataIdentity } from '../core/gce-metadata.js';
 import type { Provider } from '../core/providers.js';
 import { expiresIn, freshUntil, type AccessRecord } from '../core/token-set.js';
 import { readLogin } from '../core/token-service.js';
-import type { Deps } from '../infra/io.js';
 import { startMetadataServer } from '../infra/metadata-server.js';
 import { EnvStore } from '../infra/stores/env-store.js';
 import { openStore } from '../infra/stores/index.js';
 import { createTokenFile } from '../infra/token-file.js';
+import type { Deps } from '../ports.js';
 
 /** Something `vault exec` runs beside the command for its whole life: what it adds to the command's environment, and how to end it. */
 export interface Sidecar {

@@ -1,10 +1,11 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, LoginRequiredError, VaultError } from '../core/errors.js';
-import { quietIo, type Deps } from '../infra/io.js';
+import { quietIo } from '../infra/io.js';
 import { storeChoice } from '../infra/stores/choice.js';
 import { unreachableKeychainNote } from '../infra/stores/keychain-reach.js';
 import { execArgv } from './exec-args.js';
 import { addStoreCommands } from './store-commands.js';
+import type { Deps } from '../ports.js';
 
 declare const VAULT_VERSION: string;
 

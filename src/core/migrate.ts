@@ -1,7 +1,6 @@
 import { LoginRequiredError, StoreError, UsageError } from './errors.js';
 import { accessPrefix, clientSecretKey, loginKey, parseRecord, type LoginRecord } from './token-set.js';
-import type { Release } from '../infra/lock.js';
-import type { SecretStore } from '../infra/stores/store.js';
+import type { Release, SecretStore } from '../ports.js';
 
 export interface MigrateRequest {
   from: SecretStore;

@@ -12,12 +12,11 @@ import {
   type LoginRecord,
   type TokenResult,
 } from './token-set.js';
-import type { SecretStore } from '../infra/stores/store.js';
 import { EnvStore } from '../infra/stores/env-store.js';
-import { acquireLock, type Release } from '../infra/lock.js';
-import type { Clock } from '../infra/io.js';
+import { acquireLock } from '../infra/lock.js';
 import type { Configuration } from '../infra/oauth-client.js';
 import { holdSignals } from '../infra/signals.js';
+import type { Clock, Release, SecretStore } from '../ports.js';
 
 export interface TokenServiceDeps {
   store: SecretStore;

@@ -1,32 +1,12 @@
 import { writeSync } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
+import type { Io } from '../ports.js';
 import { createRequire } from 'node:module';
 
 // node:tty loads net and the stream machinery, a millisecond or two of start-up: it is required
 // only when a command asks whether a stream is a terminal.
 function isatty(fd: number): boolean {
   return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
-}
-
-/** The process's streams, swappable in tests. */
-export interface Io {
-  stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
-  stdinIsTTY: boolean;
-  stderrIsTTY: boolean;
-}
-
-export interface Clock {
-  now(): number;
-}
-
-/** Everything a command may touch outside itself; built once in main.ts. */
-export interface Deps {
-  io: Io;
-  env: NodeJS.ProcessEnv;
-  clock: Clock;
-  debug: (message: string) => void;
 }
 
 /**

@@ -10,26 +10,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StoreError, VaultError, ExitCode } from '../core/errors.js';
-
-/**
- * Releases the lock; `held()` tells whether it is still ours (see acquireLock; a network store's
- * lock asks its server). A network store's lock also carries `fencedSet`: a write of `key` that
- * the store refuses (false) when a later holder of the same lock has written it since, so a
- * holder that was paused past its lease cannot put back a spent refresh token.
- */
-export type Release = (() => Promise<void>) & {
-  /** Whether the lock is still ours; true also commits it to a grant (see INFLIGHT_MS, or the lease's stretch). */
-  held(): boolean | Promise<boolean>;
-  /** A lock file's check alone, with no commitment: for writes before the grant that no fence guards. */
-  stillHeld?(): boolean;
-  fencedSet?(key: string, value: string): Promise<boolean>;
-};
-
-export interface LockOptions {
-  /** How long to wait for another process before giving up, in ms. */
-  waitMs?: number;
-  debug?: (message: string) => void;
-}
+import type { LockOptions, Release } from '../ports.js';
 
 // A holder refreshes the lock's mtime every STALE_MS/2; a lock not refreshed for STALE_MS belongs
 // to a dead process (SIGKILL, power loss) and is taken over. proper-lockfile's minimum is 5 s.

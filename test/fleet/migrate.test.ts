@@ -10,11 +10,11 @@ import { refreshLock } from '../../src/core/token-service.js';
 import { accessKey, clientSecretKey, loginKey } from '../../src/core/token-set.js';
 import { lockDir } from '../../src/infra/paths.js';
 import { RedisStore, redisStoreOptions } from '../../src/infra/stores/redis-store.js';
-import type { SecretStore } from '../../src/infra/stores/store.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { closedPort, loggedIn, type Vault } from '../token/setup.js';
 import { fleetEnv } from './fleet.js';
+import type { SecretStore } from '../../src/ports.js';
 
 let server: TestServer;
 let redis: RedisServer;

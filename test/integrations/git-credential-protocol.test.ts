@@ -21,8 +21,8 @@ import {
   providerForHost,
   type Attribute,
 } from '../../src/core/git-credential.js';
-import type { Deps } from '../../src/infra/io.js';
 import { run } from './helpers.js';
+import type { Deps } from '../../src/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vault-credential-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

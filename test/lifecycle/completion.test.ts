@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 
 import { complete, type Completion } from '../../src/cli/completion.js';
 import { buildProgram } from '../../src/cli/program.js';
-import type { Deps } from '../../src/infra/io.js';
 import { sandbox, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { ok, vault } from './helpers.js';
+import type { Deps } from '../../src/ports.js';
 
 const run = promisify(execFile);
 

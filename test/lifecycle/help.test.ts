@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Command } from 'commander';
 
 import { buildProgram, run } from '../../src/cli/program.js';
-import type { Deps } from '../../src/infra/io.js';
+import type { Deps } from '../../src/ports.js';
 
 function capture(): { deps: Deps; text: () => string } {
   const stdout = new PassThrough();

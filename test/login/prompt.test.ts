@@ -8,10 +8,10 @@ import { after, test } from 'node:test';
 
 import { firstRun } from '../../src/cli/first-run.js';
 import { ExitCode, VaultError } from '../../src/core/errors.js';
-import type { Deps } from '../../src/infra/io.js';
 import { Prompter } from '../../src/infra/prompt.js';
 import { sandbox, type Sandbox } from '../helpers/cli.js';
 import { fileStoreEntries } from './helpers.js';
+import type { Deps } from '../../src/ports.js';
 
 /** A stdin that claims to be a terminal and records raw-mode switches. */
 function fakeTerminal() {

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SecretStore } from '../../src/infra/stores/store.js';
 import { MemoryStore } from '../../src/infra/stores/memory-store.js';
 import { FileStore } from '../../src/infra/stores/file-store.js';
 import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
+import type { SecretStore } from '../../src/ports.js';
 
 interface Backing {
   /** A store over the backing. Called twice when `shared`: both must see the same data. */

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 
 import { buildProgram } from '../../src/cli/program.js';
 import { parseFastToken } from '../../src/cli/cached-token.js';
-import type { Deps } from '../../src/infra/io.js';
+import type { Deps } from '../../src/ports.js';
 
 /** What commander makes of `argv` for `vault token`, or undefined when it refuses. */
 function viaCommander(argv: string[]): { provider: string; options: Record<string, unknown> } | undefined {

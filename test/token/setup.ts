@@ -13,9 +13,9 @@ import { FileStore } from '../../src/infra/stores/file-store.js';
 import { keychainStore } from '../../src/infra/stores/index.js';
 import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
 import { RedisStore, redisStoreOptions } from '../../src/infra/stores/redis-store.js';
-import type { SecretStore } from '../../src/infra/stores/store.js';
 import { ROOT, runVault, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
 import type { TestServer } from '../harness/oidc-server.js';
+import type { SecretStore } from '../../src/ports.js';
 
 /** `redis`: the sandbox's extra environment names the server (VAULT_STORE, password, key). */
 export type StoreKind = 'file' | 'keychain' | 'redis';

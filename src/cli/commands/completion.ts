@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/providers.js';
-import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { complete, completionScript, formatCompletion, type Shell } from '../completion.js';
+import type { Deps } from '../../ports.js';
 
 /** `vault completion <shell>`: prints the script that the shell loads once. */
 export async function run(deps: Deps, shell: Shell): Promise<number> {

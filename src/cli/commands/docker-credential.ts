@@ -9,10 +9,10 @@ import {
   registryHostOf,
 } from '../../core/docker-credential.js';
 import { loadConfig, type Provider } from '../../core/providers.js';
-import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 /** A registry gets a token valid at least this long, as git does: a pull or push then has a minute. */
 const MIN_VALID_SEC = 60;

@@ -2,9 +2,9 @@ import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
 import { formatAssignments, githubEnvFileLines, githubMaskCommands, type EnvFormat } from '../../core/env-format.js';
-import type { Deps } from '../../infra/io.js';
 import { accessTokenFor, targetNames } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 export interface EnvOptions {
   account?: string;

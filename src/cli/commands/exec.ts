@@ -5,10 +5,10 @@ import { UsageError } from '../../core/errors.js';
 import { childEnv, execProviders, exitCodeOf, EXEC_PROVIDERS_VAR } from '../../core/exec-env.js';
 import { checkEnvName } from '../../core/names.js';
 import { envNames } from '../../core/providers.js';
-import type { Deps } from '../../infra/io.js';
 import { accessTokenFor, targetNames } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
 import { keepTokenFile, startGceEndpoint, type Obtain, type Sidecar } from '../long-job.js';
+import type { Deps } from '../../ports.js';
 
 export interface ExecOptions {
   account?: string;

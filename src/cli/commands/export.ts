@@ -1,8 +1,8 @@
 import { LoginRequiredError, UsageError, loginCommand } from '../../core/errors.js';
 import { readLogin } from '../../core/token-service.js';
-import type { Deps } from '../../infra/io.js';
 import { openStore } from '../../infra/stores/index.js';
 import { accountOf, loadProvider } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 export interface ExportOptions {
   account?: string;

@@ -15,10 +15,10 @@ import {
 import { loadConfig, type Provider } from '../../core/providers.js';
 import type { AccessRecord } from '../../core/token-set.js';
 import { forgetAccessToken } from '../../core/token-service.js';
-import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, tokenDeps } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 /** git asks for a password valid at least this long (SPEC: git-credential). */
 const MIN_VALID_SEC = 60;

@@ -1,7 +1,7 @@
 import { execCredential, requestedApiVersion } from '../../core/kube-credential.js';
-import type { Deps } from '../../infra/io.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 export interface KubeCredentialOptions {
   account?: string;

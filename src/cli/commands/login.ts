@@ -7,12 +7,12 @@ import { readClientSecret, saveLogin } from '../../core/token-service.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { openBrowser } from '../../infra/browser.js';
 import { checkTimerSeconds } from '../../infra/http.js';
-import type { Deps } from '../../infra/io.js';
 import type { Configuration } from '../../infra/oauth-client.js';
 import { holdSignals } from '../../infra/signals.js';
 import { configFile } from '../../infra/paths.js';
 import { accountOf, parsePort, parseSeconds, scopeList, tokenDeps } from '../context.js';
 import { GUIDES, firstRun } from '../first-run.js';
+import type { Deps } from '../../ports.js';
 
 export interface LoginOptions {
   account?: string;

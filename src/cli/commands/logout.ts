@@ -4,12 +4,13 @@ import { checkProviderName } from '../../core/names.js';
 import { loadConfig, type Provider } from '../../core/providers.js';
 import { readClientSecret, refreshLock } from '../../core/token-service.js';
 import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/token-set.js';
-import type { Deps } from '../../infra/io.js';
 import { configFile, lockDir } from '../../infra/paths.js';
 import { holdSignals } from '../../infra/signals.js';
-import { openStore, type SecretStore } from '../../infra/stores/index.js';
+import { openStore } from '../../infra/stores/index.js';
+import type { SecretStore } from '../../ports.js';
 import { unreachableKeychainNote } from '../../infra/stores/keychain-reach.js';
 import { accountOf, loadProvider } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 export interface LogoutOptions {
   account?: string;

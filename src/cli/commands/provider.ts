@@ -15,10 +15,11 @@ import {
   type ProviderConfig,
 } from '../../core/providers.js';
 import { clientSecretKey, loginKey } from '../../core/token-set.js';
-import { readStdin, type Deps } from '../../infra/io.js';
+import { readStdin } from '../../infra/io.js';
 import { acquireLock } from '../../infra/lock.js';
 import { configFile, lockDir } from '../../infra/paths.js';
 import { openStore } from '../../infra/stores/index.js';
+import type { Deps } from '../../ports.js';
 
 export { buildProviderConfig };
 

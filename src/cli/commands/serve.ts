@@ -1,9 +1,9 @@
 import { shQuote } from '../../core/env-format.js';
 import { ExitCode } from '../../core/errors.js';
-import type { Deps } from '../../infra/io.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, loadProvider, parsePort, parseSeconds } from '../context.js';
 import { startGceEndpoint, type Obtain } from '../long-job.js';
+import type { Deps } from '../../ports.js';
 
 export interface ServeOptions {
   account?: string;

@@ -3,9 +3,9 @@ import { delimiter, join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { editCredHelpers } from '../../core/docker-credential.js';
 import { loadConfig, writeConfigAtomically, type Provider } from '../../core/providers.js';
-import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { loadProvider } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 export interface SetupDockerOptions {
   remove?: boolean;

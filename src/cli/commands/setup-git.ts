@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
 import { credentialUrls, helperCommand, isHelperFor, isVaultHelper } from '../../core/git-credential.js';
 import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
-import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
+import type { Deps } from '../../ports.js';
 
 interface GitResult {
   code: number;

@@ -11,11 +11,12 @@ import {
   type AccessRecord,
   type LoginRecord,
 } from '../../core/token-set.js';
-import type { Deps } from '../../infra/io.js';
 import { configFile } from '../../infra/paths.js';
 import { EnvStore } from '../../infra/stores/env-store.js';
-import { openStore, type SecretStore } from '../../infra/stores/index.js';
+import { openStore } from '../../infra/stores/index.js';
+import type { SecretStore } from '../../ports.js';
 import { unreachableKeychainNote } from '../../infra/stores/keychain-reach.js';
+import type { Deps } from '../../ports.js';
 
 export interface StatusOptions {
   account?: string;

@@ -2,10 +2,10 @@ import { UsageError } from '../../core/errors.js';
 import { migrateLogins } from '../../core/migrate.js';
 import { checkAccountName, checkProviderName } from '../../core/names.js';
 import { refreshLock } from '../../core/token-service.js';
-import type { Deps } from '../../infra/io.js';
 import { lockDir } from '../../infra/paths.js';
 import { storeChoice } from '../../infra/stores/choice.js';
 import { openStore } from '../../infra/stores/index.js';
+import type { Deps } from '../../ports.js';
 
 export interface MigrateOptions {
   to: string;

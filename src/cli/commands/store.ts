@@ -1,6 +1,6 @@
 import { UsageError, VaultError } from '../../core/errors.js';
-import type { Deps } from '../../infra/io.js';
 import { fileStore, openStore } from '../../infra/stores/index.js';
+import type { Deps } from '../../ports.js';
 
 /**
  * `vault store info`: the store in use (for `auto`, the one that answered), where it is, and

@@ -1,8 +1,8 @@
 import { envStem } from '../../core/names.js';
 import { expiresIn, isoTime, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
 import { getAccessToken, type TokenRequest, type TokenServiceDeps } from '../../core/token-service.js';
-import type { Deps } from '../../infra/io.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
+import type { Deps } from '../../ports.js';
 
 export interface TokenOptions {
   account?: string;

@@ -1,6 +1,6 @@
 import { envStem } from '../../core/names.js';
 import { StoreError } from '../../core/errors.js';
-import type { SecretStore } from './store.js';
+import type { SecretStore } from '../../ports.js';
 
 /**
  * Read-only credentials from the environment, for CI: `VAULT_<NAME>_REFRESH_TOKEN` answers the

@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 import { seal, unseal, type EncryptedFile } from './file-crypto.js';
 import { STALE_MS, acquireLock, processAlive, checkPrivateDir, ensurePrivateDir } from '../lock.js';
-import type { SecretStore } from './store.js';
+import type { SecretStore } from '../../ports.js';
 
 interface PlainFile {
   v: 1;

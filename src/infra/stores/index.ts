@@ -3,15 +3,13 @@ import { StoreError } from '../../core/errors.js';
 import { AccessFileCache, runtimeAccessDir } from './access-cache.js';
 import { CachedKeychain } from './cached-keychain.js';
 import { accessCacheChoice, storeChoice } from './choice.js';
-import type { Deps } from '../io.js';
+import type { Deps } from '../../ports.js';
 import { dataDir } from '../paths.js';
 import { FileStore } from './file-store.js';
 import { keychainUnreachable } from './keychain-reach.js';
 import { KeyringStore } from './keyring-store.js';
 import { RedisStore, redisStoreOptions } from './redis-store.js';
-import type { SecretStore } from './store.js';
-
-export type { SecretStore } from './store.js';
+import type { SecretStore } from '../../ports.js';
 
 export function keyringService(env: NodeJS.ProcessEnv): string {
   return env.VAULT_KEYRING_SERVICE || 'vault';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { StoreError } from '../../core/errors.js';
-import type { SecretStore } from './store.js';
+import type { SecretStore } from '../../ports.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 type Entry = import('@napi-rs/keyring').Entry;

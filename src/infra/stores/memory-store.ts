@@ -1,4 +1,4 @@
-import type { SecretStore } from './store.js';
+import type { SecretStore } from '../../ports.js';
 
 /** A store that lives as long as the process: for tests of the core, never for users. */
 export class MemoryStore implements SecretStore {

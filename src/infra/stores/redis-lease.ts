@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, VaultError } from '../../core/errors.js';
-import type { Release } from '../lock.js';
+import type { Release } from '../../ports.js';
 
 // Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
 // interleave with another client: the pattern of Redis's SET documentation ("Patterns").

@@ -1,8 +1,8 @@
 import { StoreError, TemporaryError, UsageError, VaultError } from '../../core/errors.js';
-import type { Release } from '../lock.js';
+import type { Release } from '../../ports.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { SCRYPT, deriveKey, rawKey, sealer, storeKeySetting, type Sealer } from './seal.js';
-import type { SecretStore, SetOptions } from './store.js';
+import type { SecretStore, SetOptions } from '../../ports.js';
 
 type Client = import('@redis/client').RedisClientType;
 type ClientModule = typeof import('@redis/client');
