@@ -1,5 +1,5 @@
-import { checkEnvName } from '../core/names.js';
-import { envNames, type Provider } from '../core/providers.js';
+import { checkEnvName } from '../core/config/names.js';
+import { envNames, type Provider } from '../core/config/providers.js';
 import type { AccessRecord } from '../core/token-set.js';
 import { getAccessToken } from '../core/token-service.js';
 import { passThroughToken } from './commands/token.js';

@@ -1,7 +1,8 @@
 import { UsageError } from '../core/errors.js';
-import { checkAccountName } from '../core/names.js';
+import { checkAccountName } from '../core/config/names.js';
 import { configFile, lockDir } from '../infra/paths.js';
-import { loadConfig, resolveProvider, type Provider } from '../core/providers.js';
+import { resolveProvider, type Provider } from '../core/config/providers.js';
+import { loadConfig } from '../infra/config-file.js';
 import { openStore } from '../infra/stores/index.js';
 import type { SecretStore } from '../ports.js';
 import type { TokenServiceDeps } from '../core/token-service.js';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig, resolveProvider } from '../core/providers.js';
+import { resolveProvider } from '../core/config/providers.js';
+import { loadConfig } from '../infra/config-file.js';
 import { configFile } from '../infra/paths.js';
 
 /**

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors.js';
-import type { Provider } from '../core/providers.js';
+import type { Provider } from '../core/config/providers.js';
 import { configFile } from '../infra/paths.js';
 import { Prompter } from '../infra/prompt.js';
 import { buildProviderConfig, saveProvider } from './commands/provider.js';

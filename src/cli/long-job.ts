@@ -1,5 +1,5 @@
-import type { MetadataIdentity } from '../core/gce-metadata.js';
-import type { Provider } from '../core/providers.js';
+import type { MetadataIdentity } from '../core/protocols/gce-metadata.js';
+import type { Provider } from '../core/config/providers.js';
 import { expiresIn, freshUntil, type AccessRecord } from '../core/token-set.js';
 import { readLogin } from '../core/token-service.js';
 import { startMetadataServer } from '../infra/metadata-server.js';

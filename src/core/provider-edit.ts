@@ -1,7 +1,7 @@
 import { UsageError } from './errors.js';
-import { checkGitHost, checkProviderName, checkRegistryHost } from './names.js';
-import { PRESETS, presetConfig } from './presets.js';
-import { validateProvider, type ProviderConfig } from './providers.js';
+import { checkGitHost, checkProviderName, checkRegistryHost } from './config/names.js';
+import { PRESETS, presetConfig } from './config/presets.js';
+import { validateProvider, type ProviderConfig } from './config/providers.js';
 
 /** The flags shared by `provider add` and `provider set`. */
 export interface ProviderFlags {

@@ -1,6 +1,6 @@
 import { LoginRequiredError, RefreshRejectedError, StoreError, UsageError, loginCommand } from './errors.js';
 import { serverText } from './server-text.js';
-import type { Provider } from './providers.js';
+import type { Provider } from './config/providers.js';
 import {
   accessKey,
   accessPrefix,
@@ -14,7 +14,7 @@ import {
 } from './token-set.js';
 import { EnvStore } from '../infra/stores/env-store.js';
 import { acquireLock } from '../infra/lock.js';
-import type { Configuration } from '../infra/oauth-client.js';
+import type { Configuration } from '../infra/oauth/index.js';
 import { holdSignals } from '../infra/signals.js';
 import type { Clock, Release, SecretStore } from '../ports.js';
 
@@ -215,7 +215,7 @@ async function refreshLocked(
     if (!(await writeUnderLock(store, lock, probe, JSON.stringify(login)))) return undefined;
     await store.delete(probe);
   }
-  const oauth = await import('../infra/oauth-client.js');
+  const oauth = await import('../infra/oauth/index.js');
   const secret = await readClientSecret(store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
   if (!(await lock.held())) return undefined;
@@ -229,7 +229,7 @@ async function refreshLocked(
   );
 }
 
-type OAuth = typeof import('../infra/oauth-client.js');
+type OAuth = typeof import('../infra/oauth/index.js');
 
 /**
  * The refresh grant and the store writes that follow it, the rotated refresh token first.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { withoutVaultSecrets } from '../core/exec-env.js';
+import { withoutVaultSecrets } from '../core/protocols/exec-env.js';
 
 export interface BrowserDeps {
   env: NodeJS.ProcessEnv;

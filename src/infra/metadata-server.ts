@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExitCode, VaultError } from '../core/errors.js';
-import { FLAVOR, refusal, route, tokenBody, type MetadataIdentity } from '../core/gce-metadata.js';
+import { FLAVOR, refusal, route, tokenBody, type MetadataIdentity } from '../core/protocols/gce-metadata.js';
 
 export interface MetadataSource {
   /** The login as the metadata paths describe it. */

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'n
 import { once } from 'node:events';
 import { after, afterEach, before, test } from 'node:test';
 
-import { childEnv, exitCodeOf } from '../../src/core/exec-env.js';
+import { childEnv, exitCodeOf } from '../../src/core/protocols/exec-env.js';
 import { killGroup, runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { assertSameSecret, loggedIn, run } from './helpers.js';

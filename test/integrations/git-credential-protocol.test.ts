@@ -20,7 +20,7 @@ import {
   protocolAllowed,
   providerForHost,
   type Attribute,
-} from '../../src/core/git-credential.js';
+} from '../../src/core/protocols/git-credential.js';
 import { run } from './helpers.js';
 import type { Deps } from '../../src/ports.js';
 

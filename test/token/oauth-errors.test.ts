@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { ExitCode, LoginRequiredError } from '../../src/core/errors.js';
-import type { Provider } from '../../src/core/providers.js';
-import { configure, refreshGrant } from '../../src/infra/oauth-client.js';
+import type { Provider } from '../../src/core/config/providers.js';
+import { configure, refreshGrant } from '../../src/infra/oauth/index.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 
 let server: TestServer;

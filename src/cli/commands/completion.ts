@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/providers.js';
+import { loadConfig } from '../../infra/config-file.js';
 import { configFile } from '../../infra/paths.js';
 import { complete, completionScript, formatCompletion, type Shell } from '../completion.js';
 import type { Deps } from '../../ports.js';

@@ -7,8 +7,9 @@ import {
   listAnswer,
   providerForRegistry,
   registryHostOf,
-} from '../../core/docker-credential.js';
-import { loadConfig, type Provider } from '../../core/providers.js';
+} from '../../core/protocols/docker-credential.js';
+import { type Provider } from '../../core/config/providers.js';
+import { loadConfig } from '../../infra/config-file.js';
 import { configFile } from '../../infra/paths.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf } from '../context.js';

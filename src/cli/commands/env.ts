@@ -1,7 +1,12 @@
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
-import { formatAssignments, githubEnvFileLines, githubMaskCommands, type EnvFormat } from '../../core/env-format.js';
+import {
+  formatAssignments,
+  githubEnvFileLines,
+  githubMaskCommands,
+  type EnvFormat,
+} from '../../core/protocols/env-format.js';
 import { accessTokenFor, targetNames } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
 import type { Deps } from '../../ports.js';

@@ -11,8 +11,9 @@ import {
   providerForHost,
   type Attribute,
   type CredentialRequest,
-} from '../../core/git-credential.js';
-import { loadConfig, type Provider } from '../../core/providers.js';
+} from '../../core/protocols/git-credential.js';
+import { type Provider } from '../../core/config/providers.js';
+import { loadConfig } from '../../infra/config-file.js';
 import type { AccessRecord } from '../../core/token-set.js';
 import { forgetAccessToken } from '../../core/token-service.js';
 import { configFile } from '../../infra/paths.js';

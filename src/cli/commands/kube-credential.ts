@@ -1,4 +1,4 @@
-import { execCredential, requestedApiVersion } from '../../core/kube-credential.js';
+import { execCredential, requestedApiVersion } from '../../core/protocols/kube-credential.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, loadProvider, parseSeconds } from '../context.js';
 import type { Deps } from '../../ports.js';

@@ -1,13 +1,14 @@
 import { serverText } from '../../core/server-text.js';
 import { ExitCode, VaultError } from '../../core/errors.js';
-import { METADATA_PARAMS } from '../../core/gce-metadata.js';
+import { METADATA_PARAMS } from '../../core/protocols/gce-metadata.js';
 import { listenForCallback } from '../../core/login-flow.js';
-import { loadConfig, resolveProvider, type Provider } from '../../core/providers.js';
+import { resolveProvider, type Provider } from '../../core/config/providers.js';
+import { loadConfig } from '../../infra/config-file.js';
 import { readClientSecret, saveLogin } from '../../core/token-service.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { openBrowser } from '../../infra/browser.js';
-import { checkTimerSeconds } from '../../infra/http.js';
-import type { Configuration } from '../../infra/oauth-client.js';
+import { checkTimerSeconds } from '../../infra/oauth/http.js';
+import type { Configuration } from '../../infra/oauth/index.js';
 import { holdSignals } from '../../infra/signals.js';
 import { configFile } from '../../infra/paths.js';
 import { accountOf, parsePort, parseSeconds, scopeList, tokenDeps } from '../context.js';
@@ -23,7 +24,7 @@ export interface LoginOptions {
   timeout: string;
 }
 
-type OAuth = typeof import('../../infra/oauth-client.js');
+type OAuth = typeof import('../../infra/oauth/index.js');
 
 /**
  * Scopes to request: --scope, else the provider's, else for an issuer `openid` plus
@@ -232,7 +233,7 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
   const port = parsePort(opts.port);
   const provider = await providerFor(deps, providerName, opts);
   const td = tokenDeps(deps);
-  const oauth = await import('../../infra/oauth-client.js');
+  const oauth = await import('../../infra/oauth/index.js');
   const secret = await readClientSecret(td.store, deps.env, provider.name);
   const config = await oauth.configure(provider, secret, deps);
   const scopes = loginScopes(provider, scopeList(opts.scope), config);

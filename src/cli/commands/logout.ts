@@ -1,7 +1,8 @@
 import { serverText } from '../../core/server-text.js';
 import { TemporaryError, VaultError } from '../../core/errors.js';
-import { checkProviderName } from '../../core/names.js';
-import { loadConfig, type Provider } from '../../core/providers.js';
+import { checkProviderName } from '../../core/config/names.js';
+import { type Provider } from '../../core/config/providers.js';
+import { loadConfig } from '../../infra/config-file.js';
 import { readClientSecret, refreshLock } from '../../core/token-service.js';
 import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/token-set.js';
 import { configFile, lockDir } from '../../infra/paths.js';
@@ -35,7 +36,7 @@ async function revokeAtProvider(
   const token = login.refresh_token ?? login.access_token;
   if (!token) return { done: false, reason: 'no token to revoke was stored' };
   try {
-    const oauth = await import('../../infra/oauth-client.js');
+    const oauth = await import('../../infra/oauth/index.js');
     const secret = await readClientSecret(store, deps.env, provider.name);
     const config = await oauth.configure(provider, secret, deps);
     if (!config.serverMetadata().revocation_endpoint)
@@ -96,7 +97,7 @@ async function removeLogin(
     `Logged out of ${who}${as}: removed ${removed} entr${removed === 1 ? 'y' : 'ies'} from ${store.location}.\n`,
   );
   if ('failure' in revocation) {
-    const { describe } = await import('../../infra/oauth-client.js');
+    const { describe } = await import('../../infra/oauth/index.js');
     const failure =
       revocation.failure instanceof VaultError && revocation.failure.cause !== undefined
         ? revocation.failure.cause

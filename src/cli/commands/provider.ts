@@ -1,19 +1,14 @@
 import { StoreError, UsageError } from '../../core/errors.js';
-import { checkProviderName } from '../../core/names.js';
+import { checkProviderName } from '../../core/config/names.js';
 import {
   buildProviderConfig,
   editProviderConfig,
   identityChanges,
   type ProviderFlags,
 } from '../../core/provider-edit.js';
-import {
-  envNames,
-  getProvider,
-  loadConfig,
-  renderConfig,
-  writeConfigAtomically,
-  type ProviderConfig,
-} from '../../core/providers.js';
+import { envNames, getProvider, type ProviderConfig } from '../../core/config/providers.js';
+import { renderConfig } from '../../core/config/render.js';
+import { loadConfig, writeConfigAtomically } from '../../infra/config-file.js';
 import { clientSecretKey, loginKey } from '../../core/token-set.js';
 import { readStdin } from '../../infra/io.js';
 import { acquireLock } from '../../infra/lock.js';
@@ -34,7 +29,7 @@ async function updateConfig(deps: Deps, change: (providers: Record<string, Provi
   try {
     const config = loadConfig(file);
     change(config.providers);
-    writeConfigAtomically(file, await renderConfig(config));
+    writeConfigAtomically(file, renderConfig(config));
   } finally {
     await release();
   }
@@ -43,7 +38,7 @@ async function updateConfig(deps: Deps, change: (providers: Record<string, Provi
 /** Discovery runs once when the endpoints will come from the issuer, to catch a typo now. */
 async function checkIssuer(deps: Deps, cfg: ProviderConfig, opts: ProviderFlags): Promise<void> {
   if (opts.issuer === undefined || cfg.token_endpoint || opts.offline) return;
-  const { discoverMetadata } = await import('../../infra/oauth-client.js');
+  const { discoverMetadata } = await import('../../infra/oauth/index.js');
   const metadata = await discoverMetadata(opts.issuer, deps);
   deps.debug(`discovery: ${metadata.issuer} token endpoint ${metadata.token_endpoint}`);
 }

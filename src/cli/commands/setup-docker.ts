@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import { editCredHelpers } from '../../core/docker-credential.js';
-import { loadConfig, writeConfigAtomically, type Provider } from '../../core/providers.js';
+import { editCredHelpers } from '../../core/protocols/docker-credential.js';
+import { type Provider } from '../../core/config/providers.js';
+import { loadConfig, writeConfigAtomically } from '../../infra/config-file.js';
 import { configFile } from '../../infra/paths.js';
 import { loadProvider } from '../context.js';
 import type { Deps } from '../../ports.js';

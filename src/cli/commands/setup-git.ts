@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
-import { credentialUrls, helperCommand, isHelperFor, isVaultHelper } from '../../core/git-credential.js';
-import { getProvider, loadConfig, type Provider } from '../../core/providers.js';
+import { credentialUrls, helperCommand, isHelperFor, isVaultHelper } from '../../core/protocols/git-credential.js';
+import { getProvider, type Provider } from '../../core/config/providers.js';
+import { loadConfig } from '../../infra/config-file.js';
 import { configFile } from '../../infra/paths.js';
 import type { Deps } from '../../ports.js';
 

@@ -1,7 +1,8 @@
 import { serverText } from '../../core/server-text.js';
 import { LoginRequiredError, StoreError, loginCommand } from '../../core/errors.js';
-import { checkAccountName } from '../../core/names.js';
-import { getProvider, loadConfig } from '../../core/providers.js';
+import { checkAccountName } from '../../core/config/names.js';
+import { getProvider } from '../../core/config/providers.js';
+import { loadConfig } from '../../infra/config-file.js';
 import { readAccess, readLogin } from '../../core/token-service.js';
 import {
   accessKey,

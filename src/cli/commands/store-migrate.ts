@@ -1,6 +1,6 @@
 import { UsageError } from '../../core/errors.js';
 import { migrateLogins } from '../../core/migrate.js';
-import { checkAccountName, checkProviderName } from '../../core/names.js';
+import { checkAccountName, checkProviderName } from '../../core/config/names.js';
 import { refreshLock } from '../../core/token-service.js';
 import { lockDir } from '../../infra/paths.js';
 import { storeChoice } from '../../infra/stores/choice.js';

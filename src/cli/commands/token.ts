@@ -1,4 +1,4 @@
-import { envStem } from '../../core/names.js';
+import { envStem } from '../../core/config/names.js';
 import { expiresIn, isoTime, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
 import { getAccessToken, type TokenRequest, type TokenServiceDeps } from '../../core/token-service.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';

@@ -1,4 +1,4 @@
-import { envStem } from '../../core/names.js';
+import { envStem } from '../../core/config/names.js';
 import { StoreError } from '../../core/errors.js';
 import type { SecretStore } from '../../ports.js';
 

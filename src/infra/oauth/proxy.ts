@@ -1,5 +1,5 @@
-import { UsageError } from '../core/errors.js';
-import { redactUrl } from './debug.js';
+import { UsageError } from '../../core/errors.js';
+import { redactUrl } from '../debug.js';
 
 /** The proxy settings of the environment, as curl and most tools read them. */
 export interface ProxySettings {

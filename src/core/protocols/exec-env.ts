@@ -1,4 +1,4 @@
-import { envStem } from './names.js';
+import { envStem } from '../config/names.js';
 
 /**
  * Set by `vault exec` in the child's environment: the providers whose tokens it was given,

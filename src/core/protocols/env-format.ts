@@ -1,4 +1,4 @@
-import { VaultError, ExitCode } from './errors.js';
+import { VaultError, ExitCode } from '../errors.js';
 
 export const ENV_FORMATS = ['sh', 'fish', 'powershell', 'dotenv', 'json', 'github-actions'] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];

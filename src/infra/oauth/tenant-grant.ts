@@ -1,6 +1,6 @@
 import type { Configuration, CustomFetch } from 'openid-client';
-import { ExitCode, VaultError } from '../core/errors.js';
-import type { TenantIssuer } from '../core/issuer.js';
+import { ExitCode, VaultError } from '../../core/errors.js';
+import type { TenantIssuer } from '../../core/config/issuer.js';
 
 /** A provider on a shared endpoint: its issuer, the fetch its requests go through, and how to configure it for one issuer. */
 export interface SharedEndpoint {

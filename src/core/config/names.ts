@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 // Accounts become part of store keys and lock file names: no separators, no path characters.

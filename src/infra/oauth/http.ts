@@ -1,5 +1,5 @@
-import { ExitCode, TemporaryError, UsageError, VaultError } from '../core/errors.js';
-import { redactUrl } from './debug.js';
+import { ExitCode, TemporaryError, UsageError, VaultError } from '../../core/errors.js';
+import { redactUrl } from '../debug.js';
 import { describeProxies, proxiedFetch, proxyFor, proxyFromEnv, proxyRefusal, type ProxySettings } from './proxy.js';
 
 export interface HttpOptions {

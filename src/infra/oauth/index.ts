@@ -10,11 +10,11 @@ import {
   UsageError,
   VaultError,
   loginCommand,
-} from '../core/errors.js';
-import { isLoopbackHost, type Provider } from '../core/providers.js';
-import { MAX_LIFETIME_MS, tokenTypeOf, type TokenResult } from '../core/token-set.js';
-import { tenantIssuer } from '../core/issuer.js';
-import { serverText } from '../core/server-text.js';
+} from '../../core/errors.js';
+import { isLoopbackHost, type Provider } from '../../core/config/providers.js';
+import { MAX_LIFETIME_MS, tokenTypeOf, type TokenResult } from '../../core/token-set.js';
+import { tenantIssuer } from '../../core/config/issuer.js';
+import { serverText } from '../../core/server-text.js';
 import { describeNetworkError, httpOptionsFromEnv, makeFetch } from './http.js';
 import { tenantGrant, type SharedEndpoint } from './tenant-grant.js';
 

@@ -1,4 +1,4 @@
-import { isLoopbackHost, type Provider } from './providers.js';
+import { isLoopbackHost, type Provider } from '../config/providers.js';
 
 /**
  * git's credential helper protocol (git-credential(1), "INPUT/OUTPUT FORMAT"): `key=value` lines

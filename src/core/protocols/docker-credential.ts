@@ -1,4 +1,4 @@
-import type { Provider } from './providers.js';
+import type { Provider } from '../config/providers.js';
 
 /**
  * Docker's credential-helper protocol (github.com/docker/docker-credential-helpers): the client
