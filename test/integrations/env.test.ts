@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 
-import { fishQuote, powershellQuote, shQuote } from '../../src/core/protocols/env-format.js';
+import { fishQuote, powershellQuote, shQuote } from '../../src/core/protocols/shell.js';
 import { runVault, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
 import { assertSameSecret, loggedIn, run, withProvider } from './helpers.js';

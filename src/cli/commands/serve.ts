@@ -1,4 +1,4 @@
-import { shQuote } from '../../core/protocols/env-format.js';
+import { shQuote } from '../../core/protocols/shell.js';
 import { ExitCode } from '../../core/errors.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, loadProvider, parsePort, parseSeconds } from '../context.js';

@@ -1,36 +1,8 @@
 import { VaultError, ExitCode } from '../errors.js';
+import { fishQuote, powershellQuote, shQuote } from './shell.js';
 
 export const ENV_FORMATS = ['sh', 'fish', 'powershell', 'dotenv', 'json', 'github-actions'] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];
-
-/** POSIX sh single quotes: nothing inside is special, a `'` ends them; `'\''` puts one back. */
-export function shQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** fish single quotes: only `\\` and `\'` are escapes inside them (fish-doc "Quotes"). */
-export function fishQuote(value: string): string {
-  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
-}
-
-// PowerShell treats the typographic single quotes as `'` too (about_Quoting_Rules); inside a
-// single-quoted string, a quote character is escaped by doubling it.
-const PS_QUOTES = /['\u2018\u2019\u201A\u201B]/g;
-
-/**
- * A PowerShell expression for `value`: single-quoted pieces, with line breaks joined in as
- * "`n" / "`r", so every assignment stays on one line and survives `| Invoke-Expression`, which
- * runs each piped line on its own.
- */
-export function powershellQuote(value: string): string {
-  const parts: string[] = [];
-  for (const piece of value.split(/(\r|\n)/)) {
-    if (piece === '\n') parts.push('"`n"');
-    else if (piece === '\r') parts.push('"`r"');
-    else if (piece !== '' || parts.length === 0) parts.push(`'${piece.replace(PS_QUOTES, (c) => c + c)}'`);
-  }
-  return parts.join(' + ');
-}
 
 // RFC 6750 §2.1 b64token: the characters a bearer token is made of. .env parsers disagree on
 // quotes and escapes, so only values from this set are written, unquoted.

@@ -1,4 +1,5 @@
 import { isLoopbackHost, type Provider } from '../config/providers.js';
+import { shQuote } from './shell.js';
 
 /**
  * git's credential helper protocol (git-credential(1), "INPUT/OUTPUT FORMAT"): `key=value` lines
@@ -171,22 +172,17 @@ export function credentialAnswer(username: string, password: string, expiresAtMs
   return answer;
 }
 
-/** A word for git's shell (git runs `!` helpers with sh -c): single-quoted, `'` as `'\''`. */
-function shellWord(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The `credential.<url>.helper` value that runs this vault: node and the script by absolute
  * path, so git finds it whatever PATH git runs with (IDEs, GUI clients, cron).
  */
 export function helperCommand(nodePath: string, scriptPath: string): string {
-  return `!${shellWord(nodePath)} ${shellWord(scriptPath)} git-credential`;
+  return `!${shQuote(nodePath)} ${shQuote(scriptPath)} git-credential`;
 }
 
 /** A helper value that runs the vault script at `scriptPath` (whichever node runs it): what `setup-git` wrote. */
 export function isHelperFor(value: string, scriptPath: string): boolean {
-  return value.startsWith('!') && value.endsWith(` ${shellWord(scriptPath)} git-credential`);
+  return value.startsWith('!') && value.endsWith(` ${shQuote(scriptPath)} git-credential`);
 }
 
 /** A helper value written by an earlier `setup-git` (say, before vault moved). */
