@@ -1,30 +1,27 @@
-import {
-  mkdirSync,
-  readFileSync,
-  statSync,
-  renameSync,
-  writeFileSync,
-  openSync,
-  fsyncSync,
-  closeSync,
-  unlinkSync,
-} from 'node:fs';
-import { dirname, join, basename } from 'node:path';
-import { UsageError, VaultError, ExitCode } from '../core/errors.js';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ExitCode, UsageError, VaultError } from '../core/errors.js';
 import { parseConfig, type Config } from '../core/config/providers.js';
+import { writeFileAtomically } from './atomic-write.js';
 
-/** Reads config.toml; a missing file is an empty configuration. */
-export function loadConfig(file: string): Config {
+/** config.toml's text once the directory and the file are trusted; undefined when there is none. */
+export function readConfigText(file: string): string | undefined {
   trustConfig(dirname(file), 'directory');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { providers: {} };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
   trustConfig(file, 'file');
-  return parseConfig(text, file);
+  return text;
+}
+
+/** Reads config.toml; a missing file is an empty configuration. */
+export function loadConfig(file: string): Config {
+  const text = readConfigText(file);
+  return text === undefined ? { providers: {} } : parseConfig(text, file);
 }
 
 /**
@@ -53,25 +50,12 @@ function trustConfig(path: string, what: 'directory' | 'file'): void {
   }
 }
 
-/** Writes config.toml atomically: temp file, fsync, rename. A failed write leaves the old file. */
+/** Writes a configuration file atomically (see writeFileAtomically). A failed write leaves the old file. */
 export function writeConfigAtomically(file: string, text: string): void {
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Unique, not secret (the directory is the user's own, and 'wx' never reuses a file): no
-  // node:crypto here, which would cost every command that reads the configuration its load time.
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   try {
-    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, file);
+    writeFileAtomically(file, text);
   } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Nothing was created, or it is already gone; the real file is untouched.
-    }
     throw new VaultError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.failure, 'config_write', {
       cause: error,
     });

@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomically } from './atomic-write.js';
 
 /** A file holding the current access token, in a directory only this user can enter. */
 export interface TokenFile {
@@ -33,19 +34,10 @@ export function createTokenFile(env: NodeJS.ProcessEnv): TokenFile {
   // file or a symlink where the token is about to be written.
   const dir = mkdtempSync(join(baseDir(env), 'vault-token-'));
   const path = join(dir, 'token');
-  let generation = 0;
   return {
     path,
     write(token) {
-      const tmp = join(dir, `.token.${++generation}`);
-      const fd = openSync(tmp, 'wx', 0o600);
-      try {
-        writeSync(fd, token);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, path);
+      writeFileAtomically(path, token);
     },
     remove() {
       rmSync(dir, { recursive: true, force: true });

@@ -6,13 +6,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   unlinkSync,
-  writeFileSync,
   constants,
 } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
+import { removeLeftovers, writeFileAtomically } from '../atomic-write.js';
 
 const ACCESS_PREFIX = 'at:';
 // Longest file name most Linux file systems take is 255 bytes; longer keys are named by hash.
@@ -47,28 +46,6 @@ function privateDir(dir: string): void {
     throw new StoreError(
       `${dir} is not a private directory of this user (mode ${(st.mode & 0o777).toString(8)}, uid ${st.uid}): remove it`,
     );
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Temporary files of writers that died between write and rename hold tokens: remove them. */
-function removeLeftovers(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    const m = /^\.(\d+)\.[a-z0-9]*\.tmp$/.exec(name);
-    if (!m || alive(Number(m[1]))) continue;
-    try {
-      unlinkSync(join(dir, name));
-    } catch {
-      // Another writer removed it first.
-    }
   }
 }
 
@@ -133,21 +110,14 @@ export class AccessFileCache {
 
   async set(key: string, value: string): Promise<void> {
     const file = join(this.dir, await this.#name(key));
-    const tmp = join(this.dir, `.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
     try {
       privateDir(join(this.dir, '..'));
       privateDir(this.dir);
+      // No lock guards this directory: only a dead writer's temporary file is removed.
       removeLeftovers(this.dir);
-      // 'wx': never reuses or follows anything already there; the rename replaces the old file
-      // whoever owned it (the directory is ours), and readers see the old or the new one, whole.
-      writeFileSync(tmp, JSON.stringify({ v: 1, key, value }), { mode: 0o600, flag: 'wx' });
-      renameSync(tmp, file);
+      // The rename replaces the old file whoever owned it (the directory is ours).
+      writeFileAtomically(file, JSON.stringify({ v: 1, key, value }));
     } catch (error) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // Never created, or already renamed.
-      }
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot write the access-token cache ${file}: ${(error as Error).message}`, {
         cause: error,

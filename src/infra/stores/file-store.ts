@@ -1,19 +1,9 @@
-import {
-  chmodSync,
-  closeSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 import { seal, unseal, type EncryptedFile } from './file-crypto.js';
-import { STALE_MS, acquireLock, processAlive, checkPrivateDir, ensurePrivateDir } from '../lock.js';
+import { removeLeftovers, writeFileAtomically } from '../atomic-write.js';
+import { STALE_MS, acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { SecretStore } from '../../ports.js';
 
 interface PlainFile {
@@ -198,74 +188,27 @@ export class FileStore implements SecretStore {
     // No '.' in the name: every refresh lock is `<provider>.<account>` (token-service.ts lockName).
     const release = await acquireLock(this.#lockDir, 'file-store', { debug: this.#options.debug });
     try {
-      this.#removeLeftovers(dir);
+      removeLeftovers(dir, {
+        of: basename(this.#file),
+        staleMs: STALE_MS,
+        debug: (m) => this.#options.debug?.(`file store: ${m}`),
+      });
       // Re-read under the lock: another process may have written since we last looked.
       const entries = await this.#read();
       if (!change(entries, this.#encrypted)) return;
       // A new file is encrypted when a passphrase is set; an existing one keeps its format.
       const text = await this.#encode(entries, encrypt ?? this.#encrypted ?? Boolean(this.#options.passphrase));
-      this.#writeAtomically(dir, text);
+      try {
+        writeFileAtomically(this.#file, text);
+      } catch (error) {
+        throw new StoreError(
+          `cannot write ${this.#file}: ${(error as Error).message} (the previous contents are intact)`,
+          { cause: error },
+        );
+      }
       this.#options.debug?.(`file store: wrote ${this.#file}`);
     } finally {
       await release();
-    }
-  }
-
-  /**
-   * Temporary files hold secrets, and a writer that died mid-write leaves one behind. Only files
-   * whose writer is provably gone are removed: its pid (in the name) is dead, or the file is older
-   * than a lock can stay unrefreshed, so that writer lost the lock and must not rename it over
-   * newer contents anyway. A live writer's file is never touched, whoever holds the lock.
-   */
-  #removeLeftovers(dir: string): void {
-    const prefix = `.${basename(this.#file)}.`;
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-      const path = join(dir, name);
-      try {
-        const pid = Number(name.slice(prefix.length).split('.')[0]);
-        if (pid !== process.pid && processAlive(pid) && Date.now() - statSync(path).mtimeMs < STALE_MS) continue;
-        unlinkSync(path);
-        this.#options.debug?.(`file store: removed leftover ${name}`);
-      } catch {
-        // Gone already; nothing to clean.
-      }
-    }
-  }
-
-  #writeAtomically(dir: string, text: string): void {
-    // A unique, not a secret name: the directory is ours alone (ensurePrivateDir) and 'wx' refuses
-    // to follow or reuse anything already there.
-    const tmp = join(dir, `.${basename(this.#file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-    let fd: number | undefined;
-    try {
-      fd = openSync(tmp, 'wx', 0o600);
-      // writeSync may write less than asked (disk full, RLIMIT_FSIZE) without throwing;
-      // writeFileSync on the descriptor loops until all is written or the write fails.
-      writeFileSync(fd, text);
-      fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
-      renameSync(tmp, this.#file);
-    } catch (error) {
-      if (fd !== undefined) closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // The temporary file may not exist; the real file was never touched either way.
-      }
-      throw new StoreError(
-        `cannot write ${this.#file}: ${(error as Error).message} (the previous contents are intact)`,
-        { cause: error },
-      );
-    }
-    try {
-      // Make the rename itself durable (POSIX: the directory entry is data of the directory).
-      const dfd = openSync(dir, 'r');
-      fsyncSync(dfd);
-      closeSync(dfd);
-    } catch {
-      // Some filesystems refuse to fsync a directory; the rename has happened all the same.
     }
   }
 }
