@@ -1,11 +1,16 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const VAULT_BIN = join(ROOT, 'bin', 'vault.js');
+const SIGNAL_AT = fileURLToPath(new URL('./signal-at.mjs', import.meta.url));
 
 export interface RunResult {
   code: number | null;
@@ -68,12 +73,45 @@ export function runCommand(
   });
 }
 
-/** Runs the built CLI as a user would, with only the environment given (nothing inherited). */
+/**
+ * Runs the built CLI as a user would, with only the environment given (nothing inherited);
+ * `wrap` is a command prefix it runs under (`ip netns exec NS`), which passes the environment on.
+ */
 export function runVault(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; bin?: string },
+  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; bin?: string; wrap?: string[] },
 ): Promise<RunResult> {
-  return runCommand(process.execPath, [options.bin ?? VAULT_BIN, ...args], options);
+  const [file, ...prefix] = [...(options.wrap ?? []), process.execPath];
+  return runCommand(file!, [...prefix, options.bin ?? VAULT_BIN, ...args], options);
+}
+
+function stopped(pid: number): boolean {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('T');
+}
+
+/**
+ * `vault token acme --debug` stopped by SIGSTOP right after the debug line matching `at`, in its own
+ * process group (ended after the test whatever state a failure left it in), under the command
+ * prefix `wrap` if any (`ip netns exec` replaces itself with the program: the pid stays vault's).
+ * Resolves once stopped.
+ */
+export async function stoppedAt(t: TestContext, env: NodeJS.ProcessEnv, at: string, wrap: string[] = []) {
+  const [file, ...prefix] = [...wrap, process.execPath];
+  const child = spawn(file!, [...prefix, '--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
+    env: { ...env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: at },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  t.after(() => killGroup(child));
+  const seen = { out: '', err: '' };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (seen.out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (seen.err += d));
+  const exited = once(child, 'exit');
+  while (!stopped(child.pid!)) {
+    assert.equal(child.exitCode ?? child.signalCode, null, `vault ended before it paused:\n${seen.err}`);
+    await sleep(20);
+  }
+  return { child, seen, exited };
 }
 
 /**

@@ -41,6 +41,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 
 export interface RedisOptions {
   host?: string;
+  /** More addresses to listen on besides `host` (a veth's, for runners in network namespaces). */
+  alsoBind?: string[];
   /** Makes this server a replica of `replicaOf`. */
   replicaOf?: RedisServer;
   /** Runs the server through this command prefix (e.g. `ip netns exec NS`). */
@@ -54,7 +56,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   const dir = mkdtempSync(join(tmpdir(), 'vault-redis-'));
   const config = [
     `port ${port}`,
-    `bind ${host}`,
+    `bind ${[host, ...(options.alsoBind ?? [])].join(' ')}`,
     `requirepass ${password}`,
     'appendonly yes',
     'appendfsync always',

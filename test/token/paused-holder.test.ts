@@ -3,17 +3,12 @@
 // token that the other process has already rotated: with reuse detection that would revoke the
 // whole login (RFC 9700 §4.14.2).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
-import { killGroup, VAULT_BIN } from '../helpers/cli.js';
+import { stoppedAt } from '../helpers/cli.js';
 import { expire, loggedIn, type Vault } from './setup.js';
-
-const SIGNAL_AT = new URL('../helpers/signal-at.mjs', import.meta.url).pathname;
 
 let server: TestServer;
 let v: Vault;
@@ -26,38 +21,12 @@ after(async () => {
   await server.close();
 });
 
-function stopped(pid: number): boolean {
-  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('T');
-}
-
-/**
- * `vault token acme --debug` stopped by SIGSTOP right after the debug line matching `at`, in its own
- * process group (ended after the test whatever state a failure left it in). Resolves once stopped.
- */
-async function stoppedAt(t: TestContext, at: string) {
-  const child = spawn(process.execPath, ['--import', SIGNAL_AT, VAULT_BIN, 'token', 'acme', '--debug'], {
-    env: { ...v.env, VAULT_TEST_SIGNAL: 'SIGSTOP', VAULT_TEST_SIGNAL_AT: at },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  t.after(() => killGroup(child));
-  const seen = { out: '', err: '' };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (seen.out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (seen.err += d));
-  const exited = once(child, 'exit');
-  while (!stopped(child.pid!)) {
-    assert.equal(child.exitCode ?? child.signalCode, null, `vault ended before it paused:\n${seen.err}`);
-    await sleep(20);
-  }
-  return { child, seen, exited };
-}
-
 test('a holder paused past the stale time starts over instead of spending the rotated refresh token', async (t) => {
   await expire(v);
   const refreshes = server.counts.refresh;
   const revoked = server.counts.grantRevoked;
   // Paused after discovery, the last step before the refresh grant is sent.
-  const { child: paused, seen, exited } = await stoppedAt(t, 'HTTP GET .*openid-configuration');
+  const { child: paused, seen, exited } = await stoppedAt(t, v.env, 'HTTP GET .*openid-configuration');
 
   // The lock goes stale after 5 s; the next caller takes it over and refreshes.
   const other = await v.run(['token', 'acme']);
@@ -81,7 +50,7 @@ test('a holder stopped after committing to the refresh grant keeps its lock: nob
   const revoked = server.counts.grantRevoked;
   // Stopped right after its last lock check, when the grant is about to leave: a process starved of
   // CPU in a storm looks the same to the others (its lock's mtime goes stale).
-  const { child: holder, seen, exited } = await stoppedAt(t, 'refresh: acme');
+  const { child: holder, seen, exited } = await stoppedAt(t, v.env, 'refresh: acme');
 
   const other = v.run(['token', 'acme']);
   await sleep(8000); // past the 5 s after which an uncommitted lock is taken over
