@@ -13,7 +13,7 @@ import {
   type AccessRecord,
 } from '../../src/core/token-set.js';
 import { formatToken } from '../../src/cli/commands/token.js';
-import { expiryOf } from '../../src/infra/oauth/index.js';
+import { expiryOf } from '../../src/infra/oauth/token-result.js';
 
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 

@@ -61,7 +61,7 @@ export function listAnswer(providers: readonly Provider[]): string {
 }
 
 /** The `credHelpers` value that makes docker run `docker-credential-vault`. */
-export const HELPER_NAME = 'vault';
+const HELPER_NAME = 'vault';
 
 /**
  * `setup-docker`: the docker config document with `credHelpers` entries for `hosts` set to vault

@@ -36,7 +36,7 @@ export function formatAssignments(
 }
 
 /** GitHub Actions' escaping of workflow command data (@actions/core `escapeData`). */
-export function escapeWorkflowData(value: string): string {
+function escapeWorkflowData(value: string): string {
   return value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 

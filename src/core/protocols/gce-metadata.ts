@@ -4,7 +4,7 @@
  * refused, and what each path answers. Pure: the HTTP server and the token service are the caller's.
  */
 
-export const FLAVOR_HEADER = 'metadata-flavor';
+const FLAVOR_HEADER = 'metadata-flavor';
 export const FLAVOR = 'Google';
 const BASE = '/computeMetadata/v1/';
 // No other universe is reachable through a vault login.

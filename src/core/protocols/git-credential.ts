@@ -124,7 +124,7 @@ function urlParts(value: string): CredentialRequest {
 }
 
 /** `host:port` → `host`; `[::1]:8080` → `[::1]`. */
-export function hostName(host: string): string {
+function hostName(host: string): string {
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
     return end === -1 ? host : host.slice(0, end + 1);

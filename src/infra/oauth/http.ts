@@ -16,7 +16,7 @@ export interface HttpOptions {
 }
 
 /** The longest wait a Node timer holds (2^31-1 ms, about 24.8 days); a longer one would fire at once. */
-export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** Refuses a wait no timer can hold, with the setting that asked for it. */
 export function checkTimerSeconds(seconds: number, what: string): number {
@@ -43,7 +43,7 @@ export function httpOptionsFromEnv(env: NodeJS.ProcessEnv, debug: (m: string) =>
 const RETRYABLE_STATUS = (status: number) => status === 429 || status >= 500;
 
 /** Parses Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP date. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
@@ -75,7 +75,7 @@ function normaliseErrorIn200(response: Response, body: Buffer): Response {
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** The largest response body read (SPEC "Storage"): token responses are a few KiB. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Reads the whole body inside the attempt, under its timeout: a connection dropped or stalled

@@ -1,0 +1,95 @@
+import * as oidc from 'openid-client';
+import { ExitCode, RefreshRejectedError, TemporaryError, VaultError, loginCommand } from '../../core/errors.js';
+import type { Provider } from '../../core/config/providers.js';
+import { serverText } from '../../core/server-text.js';
+import { describeNetworkError } from './http.js';
+
+export function isTemporary(error: unknown): boolean {
+  if (error instanceof TemporaryError) return true;
+  const e = error as { name?: string; status?: number; cause?: unknown; code?: string };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
+  if (error instanceof TypeError && /fetch failed/i.test(error.message)) return true;
+  const status = typeof e?.status === 'number' ? e.status : e?.cause instanceof Response ? e.cause.status : undefined;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  return e?.cause !== undefined && e.cause !== error && isTemporary(e.cause);
+}
+
+function oneLine(text: string): string {
+  return serverText(text.replace(/\s+/g, ' ').trim());
+}
+
+/** A short description of an OAuth failure that carries no secret. */
+export function describe(error: unknown): string {
+  if (error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError) {
+    return error.error_description
+      ? `${serverText(error.error)} (${serverText(error.error_description)})`
+      : serverText(error.error);
+  }
+  // RFC 6749 §5.2: a failed client authentication may come as 401 with a WWW-Authenticate challenge.
+  if (error instanceof oidc.WWWAuthenticateChallengeError) {
+    const p = error.cause[0]?.parameters;
+    if (p?.error)
+      return p.error_description ? `${serverText(p.error)} (${serverText(p.error_description)})` : serverText(p.error);
+    return `HTTP ${error.status} (client authentication failed)`;
+  }
+  const e = error as { name?: string; message?: string; cause?: unknown; code?: string };
+  // openid-client's own message is generic ("invalid response encountered"); its cause names the
+  // broken member (never its value) of a body that is not what RFC 6749 §5.1 prescribes.
+  if (e?.code === 'OAUTH_PARSE_ERROR') return 'the server answered with malformed JSON';
+  if (e?.code === 'OAUTH_INVALID_RESPONSE' && e.cause instanceof Error)
+    return `the server's answer is not a valid OAuth response: ${oneLine(e.cause.message.replace(/"response" body /, ''))}`;
+  // Other openid-client errors keep the precise check in `cause`; those messages name the failed
+  // check, never a value.
+  if (
+    error instanceof oidc.ClientError &&
+    error.cause instanceof Error &&
+    error.cause.message &&
+    error.cause.message !== error.message
+  ) {
+    return `${error.message}: ${oneLine(error.cause.message)}`;
+  }
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
+  if (error instanceof TypeError && /fetch failed/i.test(error.message)) return describeNetworkError(error);
+  if (e?.code === 'OAUTH_RESPONSE_IS_NOT_JSON' && e.cause instanceof Response) {
+    return `the server answered HTTP ${e.cause.status} with ${e.cause.headers.get('content-type')?.split(';')[0] || 'no content type'}, not JSON`;
+  }
+  if (e?.cause instanceof Response) return `HTTP ${e.cause.status} ${e.cause.statusText}`.trim();
+  return oneLine(e?.message ?? String(error));
+}
+
+/** Maps an openid-client failure to a VaultError with the right exit code (SPEC.md "Exit codes"). */
+export function classify(error: unknown, provider: Provider, action: string, account: string): VaultError {
+  // Our own fetch's refusals (a body over the size limit) come back wrapped by openid-client.
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof VaultError) return e;
+  }
+  const what = `${action} for ${provider.name}`;
+  if (isTemporary(error))
+    return new TemporaryError(`${what} failed: ${describe(error)} (temporary; try again)`, { cause: error });
+  if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant' && action === 'refresh') {
+    const google = provider.preset === 'google' || provider.token_endpoint?.includes('googleapis.com');
+    const hint = google ? '; Google expires refresh tokens after 7 days for apps in "Testing" status' : '';
+    return new RefreshRejectedError(
+      `${what} failed: invalid_grant (refresh token revoked or expired${hint}) — run \`${loginCommand(provider.name, account)}\``,
+      { cause: error },
+    );
+  }
+  if (isInvalidClient(error)) {
+    // RFC 6749 §5.2: the client id is unknown, or its authentication (the secret) was wrong or missing.
+    const p = provider.name;
+    return new VaultError(
+      `${what} failed: ${describe(error)} — ${p} does not accept this client: if it has a client secret, store it with \`vault provider set ${p} --client-secret-stdin\`; if its client id changed, \`vault provider set ${p} --client-id ID\` and log in again`,
+      ExitCode.failure,
+      'invalid_client',
+      { cause: error },
+    );
+  }
+  return new VaultError(`${what} failed: ${describe(error)}`, ExitCode.failure, 'oauth_error', { cause: error });
+}
+
+function isInvalidClient(error: unknown): boolean {
+  if (error instanceof oidc.ResponseBodyError) return error.error === 'invalid_client';
+  if (error instanceof oidc.WWWAuthenticateChallengeError)
+    return error.status === 401 || error.cause.some((c) => c.parameters.error === 'invalid_client');
+  return false;
+}
