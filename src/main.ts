@@ -1,4 +1,4 @@
-import { run } from './cli/program.js';
+import { exitCodeFor, run } from './cli/root.js';
 import { debugLogger } from './infra/debug.js';
 import { processIo } from './infra/io.js';
 import type { Deps } from './ports.js';
@@ -33,5 +33,5 @@ function fatal(deps: Deps, error: unknown): never {
   const e = error as Error | undefined;
   deps.debug(`stack: ${e?.stack ?? String(error)}`);
   process.stderr.write(`error: unexpected failure: ${String(e?.message ?? error).split('\n')[0]}\n`);
-  process.exit(1);
+  process.exit(exitCodeFor('failure'));
 }

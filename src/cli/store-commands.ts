@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Action } from './program.js';
+import type { Action } from './root.js';
 
 type Lazy = (load: () => Promise<{ run: Action }>) => (...args: unknown[]) => Promise<void>;
 

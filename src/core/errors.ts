@@ -1,47 +1,44 @@
-/** Exit codes of the command-line contract (SPEC.md, "Exit codes"). */
-export const ExitCode = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  loginRequired: 3,
-  temporary: 4,
-  storeUnavailable: 5,
-  /** 128 + SIGHUP: the terminal was closed. */
-  hangup: 129,
-  interrupted: 130,
-  /** 128 + SIGTERM, the shell's convention for a process ended by `kill`. */
-  terminated: 143,
-} as const;
-
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+/**
+ * What went wrong, as the command-line contract sorts it (SPEC.md, "Exit codes"). The CLI maps
+ * each kind to its exit code in one table (cli/root.ts, exitCodeFor); nothing else chooses one.
+ */
+export type ErrorKind =
+  | 'failure'
+  | 'usage'
+  | 'loginRequired'
+  | 'temporary'
+  | 'storeUnavailable'
+  /** The terminal was closed (SIGHUP). */
+  | 'hangup'
+  | 'interrupted'
+  /** Ended by `kill` (SIGTERM). */
+  | 'terminated';
 
 /**
- * The one error type the CLI maps to an exit code. `message` is shown to the user as is, so it
- * must never contain a secret; `cause` is kept for `--debug` and is redacted there.
+ * The one error type the CLI reports as an `error:` line. `message` is shown to the user as is, so
+ * it must never contain a secret; `cause` is kept for `--debug` and is redacted there.
  */
 export class VaultError extends Error {
-  readonly exitCode: ExitCodeValue;
-  readonly code: string;
+  readonly kind: ErrorKind;
 
-  constructor(message: string, exitCode: ExitCodeValue, code = 'vault_error', options?: { cause?: unknown }) {
+  constructor(message: string, kind: ErrorKind, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'VaultError';
-    this.exitCode = exitCode;
-    this.code = code;
+    this.kind = kind;
   }
 }
 
 /** Bad flags, bad names, malformed configuration: exit 2. */
 export class UsageError extends VaultError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.usage, 'usage', options);
+    super(message, 'usage', options);
   }
 }
 
 /** Nothing stored, or the refresh token was rejected: exit 3 with the command to run. */
 export class LoginRequiredError extends VaultError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.loginRequired, 'login_required', options);
+    super(message, 'loginRequired', options);
   }
 }
 
@@ -51,16 +48,19 @@ export class RefreshRejectedError extends LoginRequiredError {}
 /** Network trouble, timeouts, 5xx and 429 after retries: exit 4, scripts may retry. */
 export class TemporaryError extends VaultError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.temporary, 'temporary', options);
+    super(message, 'temporary', options);
   }
 }
 
 /** The secure store cannot be used (no Secret Service, locked keychain, unreadable file): exit 5. */
 export class StoreError extends VaultError {
-  constructor(message: string, options?: { cause?: unknown; code?: 'keychain_locked' | 'keychain_unavailable' }) {
-    super(message, ExitCode.storeUnavailable, options?.code ?? 'store_unavailable', options);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'storeUnavailable', options);
   }
 }
+
+/** No OS keychain answers at all (as opposed to a locked one): the `auto` store falls back to the file. */
+export class KeychainUnavailableError extends StoreError {}
 
 /** The `vault login ...` command a user should run, with `-a` when not the default account. */
 export function loginCommand(provider: string, account: string): string {

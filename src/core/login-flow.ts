@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { ExitCode, VaultError } from './errors.js';
+import { VaultError } from './errors.js';
 
 /** What the loopback listener hands back: the full callback URL with code, state and iss. */
 export interface CallbackListener {
@@ -101,20 +101,13 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
         reject(
           new VaultError(
             `port ${options.port} on 127.0.0.1 is already in use: choose another --port, or omit it to use any free port`,
-            ExitCode.failure,
-            'port_in_use',
+            'failure',
           ),
         );
       } else if (error.code === 'EACCES') {
-        reject(
-          new VaultError(
-            `cannot listen on port ${options.port} on 127.0.0.1: permission denied`,
-            ExitCode.failure,
-            'port_denied',
-          ),
-        );
+        reject(new VaultError(`cannot listen on port ${options.port} on 127.0.0.1: permission denied`, 'failure'));
       } else {
-        reject(new VaultError(`cannot start the login listener: ${error.message}`, ExitCode.failure, 'listen_failed'));
+        reject(new VaultError(`cannot start the login listener: ${error.message}`, 'failure'));
       }
     });
     server.listen(options.port, '127.0.0.1', () => resolve());

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ExitCode, UsageError, VaultError } from '../core/errors.js';
+import { UsageError, VaultError } from '../core/errors.js';
 import { parseConfig, type Config } from '../core/config/providers.js';
 import { writeFileAtomically } from './atomic-write.js';
 
@@ -56,7 +56,7 @@ export function writeConfigAtomically(file: string, text: string): void {
   try {
     writeFileAtomically(file, text);
   } catch (error) {
-    throw new VaultError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.failure, 'config_write', {
+    throw new VaultError(`cannot write ${file}: ${(error as Error).message}`, 'failure', {
       cause: error,
     });
   }

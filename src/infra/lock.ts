@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { StoreError, VaultError, ExitCode } from '../core/errors.js';
+import { StoreError, VaultError } from '../core/errors.js';
 import type { LockOptions, Release } from '../ports.js';
 
 // A holder refreshes the lock's mtime every STALE_MS/2; a lock not refreshed for STALE_MS belongs
@@ -169,8 +169,7 @@ export async function acquireLock(dir: string, name: string, options: LockOption
       if (Date.now() - started > waitMs) {
         throw new VaultError(
           `timed out after ${Math.round(waitMs / 1000)}s waiting for another vault process holding ${file}`,
-          ExitCode.temporary,
-          'lock_timeout',
+          'temporary',
         );
       }
     }

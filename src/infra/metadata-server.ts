@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ExitCode, VaultError } from '../core/errors.js';
+import { VaultError } from '../core/errors.js';
 import { FLAVOR, refusal, route, tokenBody, type MetadataIdentity } from '../core/protocols/gce-metadata.js';
 
 export interface MetadataSource {
@@ -40,7 +40,7 @@ export async function startMetadataServer(source: MetadataSource, port = 0): Pro
         error.code === 'EADDRINUSE'
           ? 'it is already in use: choose another --port, or omit it to use any free port'
           : error.message;
-      reject(new VaultError(`cannot listen on port ${port} on 127.0.0.1: ${why}`, ExitCode.failure, 'listen_failed'));
+      reject(new VaultError(`cannot listen on port ${port} on 127.0.0.1: ${why}`, 'failure'));
     });
     server.once('listening', resolve);
   });

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { ExitCode, UsageError, VaultError } from '../core/errors.js';
+import { UsageError, VaultError } from '../core/errors.js';
 
 /** The part of a tty.ReadStream a secret prompt needs; absent on pipes. */
 interface RawCapable {
@@ -7,7 +7,7 @@ interface RawCapable {
   setRawMode?: (mode: boolean) => unknown;
 }
 
-const interrupted = () => new VaultError('cancelled', ExitCode.interrupted, 'interrupted');
+const interrupted = () => new VaultError('cancelled', 'interrupted');
 
 /**
  * Questions on a terminal: the question on stderr, the answer from stdin, one line each. Input

@@ -1,10 +1,10 @@
-import { ExitCode, VaultError, type ExitCodeValue } from '../core/errors.js';
+import { VaultError, type ErrorKind } from '../core/errors.js';
 
-// Shell convention: 128 + the signal's number.
-const HELD: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', ExitCodeValue> = {
-  SIGINT: ExitCode.interrupted,
-  SIGTERM: ExitCode.terminated,
-  SIGHUP: ExitCode.hangup,
+// Each has its exit code (shell convention: 128 + the signal's number).
+const HELD: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', ErrorKind> = {
+  SIGINT: 'interrupted',
+  SIGTERM: 'terminated',
+  SIGHUP: 'hangup',
 };
 type Held = keyof typeof HELD;
 
@@ -40,7 +40,7 @@ export async function holdSignals<T>(done: string, fn: () => Promise<T>, debug: 
     }
   }
   if (depth === 0 && received) {
-    throw new VaultError(`stopped by ${received} once ${done}`, HELD[received], 'interrupted');
+    throw new VaultError(`stopped by ${received} once ${done}`, HELD[received]);
   }
   return result;
 }

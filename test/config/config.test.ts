@@ -11,6 +11,7 @@ import { runVault, sandbox, type RunResult, type Sandbox } from '../helpers/cli.
 import { parseConfig, validateProvider } from '../../src/core/config/providers.js';
 import { UsageError } from '../../src/core/errors.js';
 import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
+import { exitCodeFor } from '../../src/cli/root.js';
 
 const ISSUER = 'http://127.0.0.1:9000';
 
@@ -671,7 +672,7 @@ describe('parseConfig / validateProvider messages', () => {
       () => parseConfig(text, file),
       (error: unknown) => {
         assert.ok(error instanceof UsageError, `expected a UsageError, got ${String(error)}`);
-        assert.equal(error.exitCode, 2);
+        assert.equal(exitCodeFor(error.kind), 2);
         if (typeof message === 'string') assert.equal(error.message, message);
         else assert.match(error.message, message);
         return true;

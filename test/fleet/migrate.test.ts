@@ -15,6 +15,8 @@ import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { closedPort, loggedIn, type Vault } from '../token/setup.js';
 import { fleetEnv } from './fleet.js';
 import type { SecretStore } from '../../src/ports.js';
+import { exitCodeFor } from '../../src/cli/root.js';
+import type { VaultError } from '../../src/core/errors.js';
 
 let server: TestServer;
 let redis: RedisServer;
@@ -96,7 +98,7 @@ test('a target holding another login for the account is never overwritten, and t
   const inRedis = await target.get(loginKey('acme', 'default'));
   await assert.rejects(
     migrateLogins(request(file, target)),
-    (e: Error & { exitCode?: number }) => e.exitCode === 2 && /already holds a login for acme/.test(e.message),
+    (e: VaultError) => exitCodeFor(e.kind) === 2 && /already holds a login for acme/.test(e.message),
   );
   assert.equal(await target.get(loginKey('acme', 'default')), inRedis);
   assert.equal(await file.get(loginKey('acme', 'default')), other);
@@ -106,17 +108,17 @@ test('an unreachable target is exit 4 and the source keeps everything', async ()
   const file = v.store();
   const before = await file.get(loginKey('acme', 'default'));
   const down = redisStore({ ...redisEnv, VAULT_STORE: `redis://127.0.0.1:${await closedPort()}/0` });
-  await assert.rejects(migrateLogins(request(file, down)), (e: Error & { exitCode?: number }) => e.exitCode === 4);
+  await assert.rejects(migrateLogins(request(file, down)), (e: VaultError) => exitCodeFor(e.kind) === 4);
   assert.equal(await file.get(loginKey('acme', 'default')), before);
   assert.notEqual(await file.get(accessKey('acme', 'default')), undefined);
 });
 
 test('the store in use is not a target, and naming a provider without a login is exit 3', async () => {
   const file = v.store();
-  await assert.rejects(migrateLogins(request(file, v.store())), (e: Error & { exitCode?: number }) => e.exitCode === 2);
+  await assert.rejects(migrateLogins(request(file, v.store())), (e: VaultError) => exitCodeFor(e.kind) === 2);
   await assert.rejects(
     migrateLogins(request(file, redisStore(), { provider: 'nobody' })),
-    (e: Error & { exitCode?: number }) => e.exitCode === 3,
+    (e: VaultError) => exitCodeFor(e.kind) === 3,
   );
 });
 

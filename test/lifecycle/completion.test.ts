@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { complete, type Completion } from '../../src/cli/completion.js';
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgram } from '../../src/cli/root.js';
 import { sandbox, VAULT_BIN, type Sandbox } from '../helpers/cli.js';
 import { ok, vault } from './helpers.js';
 import type { Deps } from '../../src/ports.js';

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import type { Command } from 'commander';
 
-import { buildProgram, run } from '../../src/cli/program.js';
+import { buildProgram, run } from '../../src/cli/root.js';
 import type { Deps } from '../../src/ports.js';
 
 function capture(): { deps: Deps; text: () => string } {

@@ -7,11 +7,12 @@ import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 
 import { firstRun } from '../../src/cli/first-run.js';
-import { ExitCode, VaultError } from '../../src/core/errors.js';
+import { VaultError } from '../../src/core/errors.js';
 import { Prompter } from '../../src/infra/prompt.js';
 import { sandbox, type Sandbox } from '../helpers/cli.js';
 import { fileStoreEntries } from './helpers.js';
 import type { Deps } from '../../src/ports.js';
+import { exitCodeFor } from '../../src/cli/root.js';
 
 /** A stdin that claims to be a terminal and records raw-mode switches. */
 function fakeTerminal() {
@@ -39,10 +40,10 @@ test('secret: Ctrl-C is exit 130, Ctrl-D on an empty answer is exit 2; raw mode 
   const prompter = new Prompter(term.stdin, term.stderr);
   const cancelled = prompter.secret('Secret: ');
   term.stdin.write('abc\x03');
-  await assert.rejects(cancelled, (e: VaultError) => e.exitCode === ExitCode.interrupted);
+  await assert.rejects(cancelled, (e: VaultError) => exitCodeFor(e.kind) === 130);
   const ended = prompter.secret('Secret: ');
   term.stdin.write('\x04');
-  await assert.rejects(ended, (e: VaultError) => e.exitCode === ExitCode.usage);
+  await assert.rejects(ended, (e: VaultError) => exitCodeFor(e.kind) === 2);
   assert.deepEqual(term.stdin.modes, [true, false, true, false]);
 });
 
@@ -59,7 +60,7 @@ test('line: answers typed ahead are kept for the next question; input ending ear
   assert.equal(await third, 'third');
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(stdin.readableEnded, true);
-  await assert.rejects(prompter.line('4: '), (e: VaultError) => e.exitCode === ExitCode.usage);
+  await assert.rejects(prompter.line('4: '), (e: VaultError) => exitCodeFor(e.kind) === 2);
 });
 
 const sandboxes: Sandbox[] = [];

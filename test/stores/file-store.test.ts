@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStore, type FileStoreOptions } from '../../src/infra/stores/file-store.js';
 import { StoreError } from '../../src/core/errors.js';
+import { exitCodeFor } from '../../src/cli/root.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WRITER = fileURLToPath(new URL('./concurrent-file-writer.ts', import.meta.url));
@@ -65,7 +66,7 @@ async function rejectsNamingFile(promise: Promise<unknown>, pattern: RegExp): Pr
     (error: unknown) => (caught = error),
   );
   assert.ok(caught instanceof StoreError, `expected a StoreError, got ${String(caught)}`);
-  assert.equal(caught.exitCode, 5);
+  assert.equal(exitCodeFor(caught.kind), 5);
   assert.ok(caught.message.includes(file), `message does not name ${file}: ${caught.message}`);
   assert.match(caught.message, pattern);
   assert.ok(!caught.message.includes('\n'), 'message is one line');

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgram } from '../../src/cli/root.js';
 import { parseFastToken } from '../../src/cli/cached-token.js';
 import type { Deps } from '../../src/ports.js';
 

@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { ExitCode, LoginRequiredError } from '../../src/core/errors.js';
+import { LoginRequiredError } from '../../src/core/errors.js';
 import type { Provider } from '../../src/core/config/providers.js';
 import { configure, refreshGrant } from '../../src/infra/oauth/index.js';
 import { startTestServer, type TestServer } from '../harness/oidc-server.js';
+import { exitCodeFor } from '../../src/cli/root.js';
 
 let server: TestServer;
 before(async () => {
@@ -22,7 +23,7 @@ async function refuse(provider: Provider, account: string): Promise<LoginRequire
     (e: unknown) => e,
   );
   assert.ok(error instanceof LoginRequiredError, String(error));
-  assert.equal(error.exitCode, ExitCode.loginRequired);
+  assert.equal(exitCodeFor(error.kind), 3);
   return error;
 }
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ExitCode, StoreError } from '../../src/core/errors.js';
+import { StoreError } from '../../src/core/errors.js';
 import {
   accessKey,
   expiresIn,
@@ -14,6 +14,7 @@ import {
 } from '../../src/core/token-set.js';
 import { formatToken } from '../../src/cli/commands/token.js';
 import { expiryOf } from '../../src/infra/oauth/token-result.js';
+import { exitCodeFor } from '../../src/cli/root.js';
 
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 
@@ -92,7 +93,7 @@ describe('parseRecord', () => {
       () => parse(raw),
       (error: unknown) => {
         assert.ok(error instanceof StoreError);
-        assert.equal(error.exitCode, ExitCode.storeUnavailable);
+        assert.equal(exitCodeFor(error.kind), 5);
         assert.ok(error.message.includes(where), error.message);
         assert.match(error.message, message);
         return true;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
+import { UsageError, VaultError, type ErrorKind } from '../../core/errors.js';
 import {
   DEFAULT_REGISTRY_USERNAME,
   NOT_FOUND,
@@ -36,7 +36,7 @@ function providers(deps: Deps): Provider[] {
 }
 
 /** `vault docker-credential get|store|erase|list`, also run as `docker-credential-vault`. */
-export async function run(deps: Deps, operation: string): Promise<number> {
+export async function run(deps: Deps, operation: string): Promise<ErrorKind | 0> {
   switch (operation) {
     case 'get':
       return get(deps, await readInput(deps.io.stdin));
@@ -55,14 +55,14 @@ export async function run(deps: Deps, operation: string): Promise<number> {
   }
 }
 
-async function get(deps: Deps, input: string): Promise<number> {
+async function get(deps: Deps, input: string): Promise<ErrorKind | 0> {
   const serverUrl = input.trim();
   const host = registryHostOf(serverUrl);
   const provider = host === undefined ? undefined : providerForRegistry(providers(deps), host);
   if (!provider) {
     deps.debug(`docker-credential: no provider serves ${host ?? 'that server URL'}`);
     deps.io.stdout.write(`${NOT_FOUND}\n`);
-    return ExitCode.failure;
+    return 'failure';
   }
   try {
     const record = await accessTokenFor(deps, provider, accountOf(deps, undefined), MIN_VALID_SEC);

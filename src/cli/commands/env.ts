@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
+import { UsageError, VaultError } from '../../core/errors.js';
 import {
   formatAssignments,
   githubEnvFileLines,
@@ -47,12 +47,9 @@ export async function run(deps: Deps, providerName: string | undefined, opts: En
   try {
     appendFileSync(githubEnv, lines, { encoding: 'utf8' });
   } catch (error) {
-    throw new VaultError(
-      `cannot append to GITHUB_ENV (${githubEnv}): ${(error as Error).message}`,
-      ExitCode.failure,
-      'github_env',
-      { cause: error },
-    );
+    throw new VaultError(`cannot append to GITHUB_ENV (${githubEnv}): ${(error as Error).message}`, 'failure', {
+      cause: error,
+    });
   }
   deps.io.stderr.write(`Set ${names.join(', ')} for the following steps of this job.\n`);
   return 0;

@@ -1,6 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { LoginRequiredError } from '../../core/errors.js';
+import { LoginRequiredError, type ErrorKind } from '../../core/errors.js';
 import {
   LIMITS,
   credentialAnswer,
@@ -73,7 +73,7 @@ async function tokenOrLogin(deps: Deps, provider: Provider, account: string): Pr
   }
 }
 
-async function get(deps: Deps, attributes: Attribute[]): Promise<number> {
+async function get(deps: Deps, attributes: Attribute[]): Promise<ErrorKind | 0> {
   const provider = providerFor(deps, credentialRequest(attributes));
   if (!provider) return 0;
   const record = await tokenOrLogin(deps, provider, accountOf(deps, undefined));
@@ -82,13 +82,13 @@ async function get(deps: Deps, attributes: Attribute[]): Promise<number> {
   );
   if (answer === undefined) {
     deps.io.stderr.write(`error: the token for ${provider.name} contains a line break and cannot be handed to git\n`);
-    return 1;
+    return 'failure';
   }
   deps.io.stdout.write(answer);
   return 0;
 }
 
-async function erase(deps: Deps, attributes: Attribute[]): Promise<number> {
+async function erase(deps: Deps, attributes: Attribute[]): Promise<0> {
   const request = credentialRequest(attributes);
   if (!request.password) return 0;
   const provider = providerFor(deps, request);
@@ -97,7 +97,7 @@ async function erase(deps: Deps, attributes: Attribute[]): Promise<number> {
   return 0;
 }
 
-export async function run(deps: Deps, operation: string): Promise<number> {
+export async function run(deps: Deps, operation: string): Promise<ErrorKind | 0> {
   const text = await readMessage(deps.io.stdin);
   const attributes = text === undefined ? undefined : parseCredential(text);
   if (!attributes) {

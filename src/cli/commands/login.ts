@@ -1,5 +1,5 @@
 import { serverText } from '../../core/server-text.js';
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { VaultError } from '../../core/errors.js';
 import { METADATA_PARAMS } from '../../core/protocols/gce-metadata.js';
 import { listenForCallback } from '../../core/login-flow.js';
 import { resolveProvider, type Provider } from '../../core/config/providers.js';
@@ -56,13 +56,13 @@ export function authorizationParams(provider: Provider, scopes: readonly string[
 function interruptions(seconds: number, expired: string) {
   let cancel!: (error: VaultError) => void;
   const promise = new Promise<never>((_, reject) => (cancel = reject));
-  const onSigint = () => cancel(new VaultError('login cancelled', ExitCode.interrupted, 'interrupted'));
-  const onSigterm = () => cancel(new VaultError('login terminated', ExitCode.terminated, 'terminated'));
-  const onSighup = () => cancel(new VaultError('login cancelled: the terminal hung up', ExitCode.hangup, 'hangup'));
+  const onSigint = () => cancel(new VaultError('login cancelled', 'interrupted'));
+  const onSigterm = () => cancel(new VaultError('login terminated', 'terminated'));
+  const onSighup = () => cancel(new VaultError('login cancelled: the terminal hung up', 'hangup'));
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
   process.once('SIGHUP', onSighup);
-  const timer = setTimeout(() => cancel(new VaultError(expired, ExitCode.failure, 'timeout')), seconds * 1000);
+  const timer = setTimeout(() => cancel(new VaultError(expired, 'failure')), seconds * 1000);
   const controller = new AbortController();
   promise.catch(() => controller.abort());
   return {
@@ -136,11 +136,7 @@ async function loopbackLogin(
     if (error) {
       const description = callbackUrl.searchParams.get('error_description');
       const text = `${serverText(error)}${description ? ` (${serverText(description)})` : ''}`;
-      throw new VaultError(
-        `login to ${provider.name} failed: the provider answered ${text}`,
-        ExitCode.failure,
-        'authorization_error',
-      );
+      throw new VaultError(`login to ${provider.name} failed: the provider answered ${text}`, 'failure');
     }
     return () =>
       oauth.exchangeCode(config, provider, callbackUrl, { ...secrets, idTokenExpected: withNonce }, () =>
@@ -213,8 +209,7 @@ function noRefreshToken(provider: Provider, scopes: readonly string[]): VaultErr
         : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider';
   return new VaultError(
     `login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`,
-    ExitCode.failure,
-    'no_refresh_token',
+    'failure',
   );
 }
 

@@ -1,5 +1,5 @@
 import { shQuote } from '../../core/protocols/shell.js';
-import { ExitCode } from '../../core/errors.js';
+import type { ErrorKind } from '../../core/errors.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, loadProvider, parsePort, parseSeconds } from '../context.js';
 import { startGceEndpoint, type Obtain } from '../long-job.js';
@@ -13,7 +13,7 @@ export interface ServeOptions {
 }
 
 /** `vault serve <provider> --gce`: the metadata endpoint of `exec --gce`, in the foreground, until SIGINT or SIGTERM. */
-export async function run(deps: Deps, providerName: string | undefined, opts: ServeOptions): Promise<number> {
+export async function run(deps: Deps, providerName: string | undefined, opts: ServeOptions): Promise<ErrorKind> {
   const minValid = parseSeconds(opts.minValid, '--min-valid');
   const port = parsePort(opts.port);
   const provider = loadProvider(deps, providerName);
@@ -41,5 +41,5 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Se
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  return signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
+  return signal === 'SIGINT' ? 'interrupted' : 'terminated';
 }

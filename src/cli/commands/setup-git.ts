@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { ExitCode, UsageError, VaultError } from '../../core/errors.js';
+import { UsageError, VaultError } from '../../core/errors.js';
 import { credentialUrls, helperCommand, isHelperFor, isVaultHelper } from '../../core/protocols/git-credential.js';
 import { getProvider, type Provider } from '../../core/config/providers.js';
 import { loadConfig } from '../../infra/config-file.js';
@@ -22,7 +22,7 @@ function git(deps: Deps, args: string[]): Promise<GitResult> {
       const code: unknown = error.code;
       if (typeof code === 'number') return resolvePromise({ code, stdout, stderr });
       const why = code === 'ENOENT' ? 'git is not installed (or not on PATH)' : `cannot run git: ${error.message}`;
-      reject(new VaultError(why, ExitCode.failure, 'git_missing', { cause: error }));
+      reject(new VaultError(why, 'failure', { cause: error }));
     });
   });
 }
@@ -32,8 +32,7 @@ async function gitOk(deps: Deps, args: string[]): Promise<void> {
   if (result.code !== 0) {
     throw new VaultError(
       `\`git ${args.join(' ')}\` failed: ${result.stderr.trim() || `exit ${result.code}`}`,
-      ExitCode.failure,
-      'git_config',
+      'failure',
     );
   }
 }
@@ -53,7 +52,7 @@ async function configure(deps: Deps, url: string, helper: string): Promise<'adde
   const current = await git(deps, ['config', '--global', '--get-all', key]);
   // Exit 1: the key is not set; anything else is a real failure (say, a broken config file).
   if (current.code !== 0 && current.code !== 1) {
-    throw new VaultError(`cannot read the global git config: ${current.stderr.trim()}`, ExitCode.failure, 'git_config');
+    throw new VaultError(`cannot read the global git config: ${current.stderr.trim()}`, 'failure');
   }
   const values = current.code === 0 ? current.stdout.split('\n').filter((v) => v !== '') : [];
   if (values.includes(helper)) return 'present';
@@ -73,7 +72,7 @@ async function configure(deps: Deps, url: string, helper: string): Promise<'adde
 async function remove(deps: Deps, urls: string[] | undefined, script: string): Promise<number> {
   const listed = await git(deps, ['config', '--global', '--get-regexp', '^credential\\..*\\.helper$']);
   if (listed.code !== 0 && listed.code !== 1) {
-    throw new VaultError(`cannot read the global git config: ${listed.stderr.trim()}`, ExitCode.failure, 'git_config');
+    throw new VaultError(`cannot read the global git config: ${listed.stderr.trim()}`, 'failure');
   }
   const keys = urls?.map((url) => `credential.${url}.helper`.toLowerCase());
   let removed = 0;

@@ -1,4 +1,4 @@
-import { UsageError, VaultError } from '../../core/errors.js';
+import { UsageError, VaultError, type ErrorKind } from '../../core/errors.js';
 import { fileStore, openStore } from '../../infra/stores/index.js';
 import type { Deps } from '../../ports.js';
 
@@ -6,20 +6,20 @@ import type { Deps } from '../../ports.js';
  * `vault store info`: the store in use (for `auto`, the one that answered), where it is, and
  * whether it answers. The health check is a listing, which reads without changing anything.
  */
-export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<number> {
+export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<ErrorKind | undefined> {
   const store = openStore(deps);
   let health = 'ok';
-  let code = 0;
+  let failed: ErrorKind | undefined;
   let logins: number | null = null;
   try {
     logins = (await store.keys('rt:')).length;
   } catch (error) {
     if (!(error instanceof VaultError)) throw error;
     health = error.message;
-    code = error.exitCode;
+    failed = error.kind;
   }
-  const format = store.kind === 'file' && code === 0 ? await fileStore(deps).format() : undefined;
-  const details = code === 0 && store.details ? await store.details() : [];
+  const format = store.kind === 'file' && !failed ? await fileStore(deps).format() : undefined;
+  const details = !failed && store.details ? await store.details() : [];
   const encrypted =
     format === undefined
       ? null
@@ -29,7 +29,7 @@ export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<num
     deps.io.stdout.write(
       `${JSON.stringify({ store: store.kind, location: store.location, health, encrypted, logins, ...extra })}\n`,
     );
-    return code;
+    return failed;
   }
   const rows: [string, string][] = [
     ['store', store.kind],
@@ -51,7 +51,7 @@ export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<num
     ...details,
   ];
   deps.io.stdout.write(rows.map(([k, v]) => `${k.padEnd(10)} ${v}\n`).join(''));
-  return code;
+  return failed;
 }
 
 /** The file store, if it is the one in use: the conversions apply to it alone. */

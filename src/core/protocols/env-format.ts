@@ -1,4 +1,4 @@
-import { VaultError, ExitCode } from '../errors.js';
+import { VaultError } from '../errors.js';
 import { fishQuote, powershellQuote, shQuote } from './shell.js';
 
 export const ENV_FORMATS = ['sh', 'fish', 'powershell', 'dotenv', 'json', 'github-actions'] as const;
@@ -25,8 +25,7 @@ export function formatAssignments(
       if (!DOTENV_SAFE.test(token)) {
         throw new VaultError(
           'the token contains characters a .env file cannot carry unquoted; use --format sh or json',
-          ExitCode.failure,
-          'unsafe_token',
+          'failure',
         );
       }
       return names.map((n) => `${n}=${token}\n`).join('');
@@ -56,18 +55,10 @@ export function githubMaskCommands(token: string): string {
  */
 export function githubEnvFileLines(names: readonly string[], token: string, delimiter: string): string {
   if (token.includes('\r')) {
-    throw new VaultError(
-      'the token contains a carriage return, which $GITHUB_ENV cannot carry',
-      ExitCode.failure,
-      'unsafe_token',
-    );
+    throw new VaultError('the token contains a carriage return, which $GITHUB_ENV cannot carry', 'failure');
   }
   if (token.includes(delimiter)) {
-    throw new VaultError(
-      'the token contains the $GITHUB_ENV delimiter; run the command again',
-      ExitCode.failure,
-      'unsafe_token',
-    );
+    throw new VaultError('the token contains the $GITHUB_ENV delimiter; run the command again', 'failure');
   }
   return names.map((n) => `${n}<<${delimiter}\n${token}\n${delimiter}\n`).join('');
 }

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { ExitCode, RefreshRejectedError, TemporaryError, VaultError, loginCommand } from '../../core/errors.js';
+import { RefreshRejectedError, TemporaryError, VaultError, loginCommand } from '../../core/errors.js';
 import type { Provider } from '../../core/config/providers.js';
 import { serverText } from '../../core/server-text.js';
 import { describeNetworkError } from './http.js';
@@ -79,12 +79,11 @@ export function classify(error: unknown, provider: Provider, action: string, acc
     const p = provider.name;
     return new VaultError(
       `${what} failed: ${describe(error)} — ${p} does not accept this client: if it has a client secret, store it with \`vault provider set ${p} --client-secret-stdin\`; if its client id changed, \`vault provider set ${p} --client-id ID\` and log in again`,
-      ExitCode.failure,
-      'invalid_client',
+      'failure',
       { cause: error },
     );
   }
-  return new VaultError(`${what} failed: ${describe(error)}`, ExitCode.failure, 'oauth_error', { cause: error });
+  return new VaultError(`${what} failed: ${describe(error)}`, 'failure', { cause: error });
 }
 
 function isInvalidClient(error: unknown): boolean {

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { VaultError } from '../../core/errors.js';
 import type { Provider } from '../../core/config/providers.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { serverText } from '../../core/server-text.js';
@@ -76,8 +76,7 @@ export async function exchangeCode(
     if (shared && iss !== null && !shared.issuer.fits(iss)) {
       throw new VaultError(
         `login to ${provider.name} failed: the callback names issuer ${serverText(iss)}, not one of ${provider.name}'s`,
-        ExitCode.failure,
-        'issuer_mismatch',
+        'failure',
       );
     }
     const response = await grant(config, iss, (c) =>
@@ -133,11 +132,7 @@ export async function startDevice(
   params: Record<string, string>,
 ): Promise<DeviceAuthorization> {
   if (!config.serverMetadata().device_authorization_endpoint) {
-    throw new VaultError(
-      `${provider.name} has no device authorization endpoint: log in without --device`,
-      ExitCode.usage,
-      'no_device_endpoint',
-    );
+    throw new VaultError(`${provider.name} has no device authorization endpoint: log in without --device`, 'usage');
   }
   try {
     return await oidc.initiateDeviceAuthorization(config, params);
@@ -163,8 +158,7 @@ export async function pollDevice(
     if (error instanceof oidc.ResponseBodyError && error.error === 'expired_token') {
       throw new VaultError(
         `the device code for ${provider.name} expired before the login was approved: run the login again`,
-        ExitCode.failure,
-        'expired_token',
+        'failure',
         { cause: error },
       );
     }

@@ -1,4 +1,4 @@
-import { ExitCode, TemporaryError, UsageError, VaultError } from '../../core/errors.js';
+import { TemporaryError, UsageError, VaultError } from '../../core/errors.js';
 import { redactUrl } from '../debug.js';
 import { describeProxies, proxiedFetch, proxyFor, proxyFromEnv, proxyRefusal, type ProxySettings } from './proxy.js';
 
@@ -92,9 +92,7 @@ async function buffered(response: Response, url: string): Promise<{ response: Re
       size += chunk.byteLength;
       if (size > MAX_BODY_BYTES) {
         const message = `the answer from ${redactUrl(url)} (HTTP ${response.status}) is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB; not read`;
-        throw RETRYABLE_STATUS(response.status)
-          ? new TemporaryError(message)
-          : new VaultError(message, ExitCode.failure, 'response_too_large');
+        throw RETRYABLE_STATUS(response.status) ? new TemporaryError(message) : new VaultError(message, 'failure');
       }
       chunks.push(chunk);
     }

@@ -1,5 +1,5 @@
 import type { Configuration, CustomFetch } from 'openid-client';
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { VaultError } from '../../core/errors.js';
 import type { TenantIssuer } from '../../core/config/issuer.js';
 
 /** A provider on a shared endpoint: its issuer, the fetch its requests go through, and how to configure it for one issuer. */
@@ -62,8 +62,7 @@ export async function tenantGrant<T>(
   if (!issuer)
     throw new VaultError(
       `the ID token names no tenant (no valid "${shared.issuer.claim}" claim), so its issuer cannot be checked`,
-      ExitCode.failure,
-      'no_tenant',
+      'failure',
     );
   let replayed = false;
   const replay: CustomFetch = async (url, options) => {

@@ -1,5 +1,5 @@
 import type * as oidc from 'openid-client';
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { VaultError } from '../../core/errors.js';
 import { MAX_LIFETIME_MS, tokenTypeOf, type TokenResult } from '../../core/token-set.js';
 
 /**
@@ -43,7 +43,7 @@ export function toTokenResult(
   refreshable = false,
 ): TokenResult {
   if (typeof response.access_token !== 'string' || response.access_token === '') {
-    throw new VaultError('the token endpoint answered without an access_token', ExitCode.failure, 'no_access_token');
+    throw new VaultError('the token endpoint answered without an access_token', 'failure');
   }
   const claims = response.id_token ? response.claims() : undefined;
   const identity = claims ? (typeof claims.email === 'string' ? claims.email : claims.sub) : undefined;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { StoreError } from '../../core/errors.js';
+import { KeychainUnavailableError } from '../../core/errors.js';
 import { AccessFileCache, runtimeAccessDir } from './access-cache.js';
 import { CachedKeychain } from './cached-keychain.js';
 import { accessCacheChoice, storeChoice } from './choice.js';
@@ -71,7 +71,7 @@ class AutoStore implements SecretStore {
         this.#chosen = this.#keyring;
         return result;
       } catch (error) {
-        if (!(error instanceof StoreError) || error.code !== 'keychain_unavailable') throw error;
+        if (!(error instanceof KeychainUnavailableError)) throw error;
         this.#deps.debug('store: no OS keychain, using the file store');
         keychainUnreachable(
           process.platform === 'linux' ? 'no Secret Service on the D-Bus session bus' : 'no keychain service answered',

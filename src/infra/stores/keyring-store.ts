@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { StoreError } from '../../core/errors.js';
+import { KeychainUnavailableError, StoreError } from '../../core/errors.js';
 import type { SecretStore } from '../../ports.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
@@ -23,16 +23,13 @@ export function keyringFailure(error: unknown): StoreError {
   if (/locked|unlock|prompt/i.test(message)) {
     return new StoreError(
       'the keychain is locked: unlock it (for example by logging in to the desktop), or use VAULT_STORE=file',
-      {
-        cause: error,
-        code: 'keychain_locked',
-      },
+      { cause: error },
     );
   }
   if (/dbus|d-bus|secret service|org\.freedesktop|no such|not provided|platform/i.test(message)) {
-    return new StoreError(
+    return new KeychainUnavailableError(
       'no OS keychain available (the Secret Service is not running on the session bus): start gnome-keyring or KeePassXC, or use VAULT_STORE=file',
-      { cause: error, code: 'keychain_unavailable' },
+      { cause: error },
     );
   }
   return new StoreError(`the keychain failed: ${message.split('\n')[0]}`, { cause: error });

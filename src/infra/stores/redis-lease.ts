@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, VaultError } from '../../core/errors.js';
+import { VaultError } from '../../core/errors.js';
 import type { Release } from '../../ports.js';
 
 // Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
@@ -54,8 +54,7 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
     if (Date.now() - started > o.waitMs) {
       throw new VaultError(
         `timed out after ${Math.round(o.waitMs / 1000)}s waiting for the lease ${o.name} in ${o.where}, held by another vault process`,
-        ExitCode.temporary,
-        'lock_timeout',
+        'temporary',
       );
     }
     if (await o.until?.()) {

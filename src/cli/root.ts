@@ -1,5 +1,5 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { ExitCode, LoginRequiredError, VaultError } from '../core/errors.js';
+import { LoginRequiredError, VaultError, type ErrorKind } from '../core/errors.js';
 import { quietIo } from '../infra/io.js';
 import { storeChoice } from '../infra/stores/choice.js';
 import { unreachableKeychainNote } from '../infra/stores/keychain-reach.js';
@@ -9,21 +9,44 @@ import type { Deps } from '../ports.js';
 
 declare const VAULT_VERSION: string;
 
+/** Exit codes of the command-line contract (SPEC.md, "Exit codes"): the one place they are chosen. */
+const EXIT_CODES: Record<ErrorKind, number> = {
+  failure: 1,
+  usage: 2,
+  loginRequired: 3,
+  temporary: 4,
+  storeUnavailable: 5,
+  // 128 + the signal's number, the shell's convention.
+  hangup: 129,
+  interrupted: 130,
+  terminated: 143,
+};
+
+export function exitCodeFor(kind: ErrorKind): number {
+  return EXIT_CODES[kind];
+}
+
+/**
+ * How a command ended besides an error: nothing (exit 0), the kind of a failure it has reported
+ * itself, or the exit status of a child process it passes on (`vault exec`).
+ */
+export type Outcome = void | ErrorKind | number;
+
 // Each command module's run() has its own parameters; commander supplies them positionally.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Action = (deps: Deps, ...args: any[]) => Promise<number | void>;
+export type Action = (deps: Deps, ...args: any[]) => Promise<Outcome>;
 
 /** Lazily loads a command module, so each command pays only for what it imports. */
 function lazy(deps: Deps, load: () => Promise<{ run: Action }>) {
   return async (...args: unknown[]) => {
     storeChoice(deps.env);
     const mod = await load();
-    const code = await mod.run(deps, ...args);
-    exitCode = typeof code === 'number' ? code : ExitCode.ok;
+    const outcome = await mod.run(deps, ...args);
+    exitCode = outcome === undefined ? 0 : typeof outcome === 'number' ? outcome : exitCodeFor(outcome);
   };
 }
 
-let exitCode: number = ExitCode.ok;
+let exitCode = 0;
 
 /** commander's collector for repeatable options. */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -448,7 +471,7 @@ function colourError(deps: Deps, text: string): Promise<string> {
 
 /** Runs the CLI and returns the exit code; every error is mapped here, in one place. */
 export async function run(argv: string[], deps: Deps): Promise<number> {
-  exitCode = ExitCode.ok;
+  exitCode = 0;
   const program = buildProgram(deps);
   try {
     await program.parseAsync(execArgv(program, argv, deps.env), { from: 'user' });
@@ -461,20 +484,20 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
         error.code === 'commander.version' ||
         error.code === 'commander.help'
       )
-        return ExitCode.ok;
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+        return 0;
+      return error.exitCode === 0 ? 0 : exitCodeFor('usage');
     }
     if (error instanceof VaultError) {
       const note = error instanceof LoginRequiredError ? unreachableKeychainNote(deps.env) : undefined;
       deps.io.stderr.write(`${await colourError(deps, `error: ${error.message}${note ? `. But ${note}` : ''}`)}\n`);
       if (error.cause) deps.debug(`cause: ${describeCause(error.cause)}`);
-      return error.exitCode;
+      return exitCodeFor(error.kind);
     }
     deps.io.stderr.write(
       `${await colourError(deps, `error: unexpected failure: ${String((error as Error)?.message ?? error).split('\n')[0]}`)}\n`,
     );
     deps.debug(`stack: ${(error as Error)?.stack ?? ''}`);
-    return ExitCode.failure;
+    return exitCodeFor('failure');
   }
 }
 
