@@ -8,6 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startTestServer } from '../test/harness/oidc-server.js';
+import { startFleet, type Fleet } from '../test/fleet/fleet.js';
 import { ROOT, VAULT_BIN } from '../test/helpers/cli.js';
 import { expire, loggedIn, type StoreKind, type Vault } from '../test/token/setup.js';
 
@@ -131,10 +132,13 @@ function report(
 
 const vaultCmd = (...args: string[]): string[] => [process.execPath, VAULT_BIN, ...args];
 
-async function storm(v: Vault, label: string, n: number, counts: () => number): Promise<void> {
-  await expire(v);
+/** `n` concurrent `vault token acme`, spread over `runners` in turn, after the cached token expired. */
+async function storm(runners: Vault[], label: string, n: number, counts: () => number): Promise<void> {
+  await expire(runners[0]!);
   const before = counts();
-  const results = await Promise.all(Array.from({ length: n }, () => runOnce(vaultCmd('token', 'acme'), v.env)));
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) => runOnce(vaultCmd('token', 'acme'), runners[i % runners.length]!.env)),
+  );
   const ok = results.filter((r) => r.code === 0).length;
   const tokens = new Set(results.filter((r) => r.code === 0).map((r) => r.stdout)).size;
   const latencies = results.map((r) => r.ms);
@@ -160,6 +164,7 @@ function peakRssKiB(argv: string[], env: NodeJS.ProcessEnv): number | undefined 
 const server = await startTestServer({ accessTokenTtl: 3600 });
 const keychain = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
 const sandboxes: Vault[] = [];
+let fleet: Fleet | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
 try {
   if (BEFORE) console.log(`BENCH_BEFORE: also timing ${BEFORE}`);
@@ -200,8 +205,12 @@ try {
   }
   const fileVault = vaults.get('file')!;
   const hotName = (label: string) => `vault token acme (cached, ${label})`;
+  // The fleet store: four runners (nothing local in common) sharing one login in a private
+  // redis-server, which runs with appendfsync always as the README asks of a fleet's Redis.
+  fleet = await startFleet(server);
+  const fleetLabel = 'redis, 4 runners';
 
-  // Hot path: a cached token, no network.
+  // Hot path: a cached token, no network (but for the fleet store's Redis).
   const nodeBaseline: Command = { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: fileVault.env };
   const floor = 'floor: node reading config.toml + credentials.json';
   const keyringFloor = 'bare @napi-rs/keyring read of the entry';
@@ -213,6 +222,8 @@ try {
       argv: vaultCmd('token', 'acme'),
       env: vaults.get(label)!.env,
     })),
+    // A runner other than the one that logged in: the access token comes from Redis, not a local file.
+    { name: hotName(fleetLabel), argv: vaultCmd('token', 'acme'), env: fleet.runners[1]!.env },
     ...(keychain
       ? [
           {
@@ -270,8 +281,10 @@ try {
   // Expiry storm: everyone starts at once after the cached token expired.
   console.log('\nExpiry storm: N concurrent `vault token` after the cached token expired');
   for (const { label } of variants.slice(0, 2)) {
-    for (const n of [20, 100]) await storm(vaults.get(label)!, label, n, () => server.counts.refresh);
+    for (const n of [20, 100]) await storm([vaults.get(label)!], label, n, () => server.counts.refresh);
   }
+  // The fleet: the same storm spread over the four runners, one lease in Redis between them.
+  for (const n of [20, 100]) await storm(fleet.runners, fleetLabel, n, () => server.counts.refresh);
 
   // Memory: peak resident set of one process.
   if (existsSync('/usr/bin/time')) {
@@ -312,6 +325,7 @@ try {
       .join(' ')}`,
   );
 } finally {
+  await fleet?.close();
   for (const v of sandboxes) v.cleanup();
   rmSync(dir, { recursive: true, force: true });
   await server.close();
