@@ -7,10 +7,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { startTestServer } from '../test/harness/oidc-server.js';
-import { startFleet, type Fleet } from '../test/fleet/fleet.js';
-import { ROOT, VAULT_BIN } from '../test/helpers/cli.js';
-import { expire, loggedIn, type StoreKind, type Vault } from '../test/token/setup.js';
+import { startTestServer } from '../test/support/oidc-server.js';
+import { startFleet, type Fleet } from '../test/support/fleet.js';
+import { ROOT, VAULT_BIN } from '../test/support/cli.js';
+import { expire, loggedIn, type StoreKind, type Vault } from '../test/support/vault-sandbox.js';
 
 // The keychain figures need a Secret Service: without a session bus, run again inside a
 // throwaway one (the same gnome-keyring session the tests use).

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 import { readLogin } from '../src/core/token-service.js';
 import { openStore } from '../src/infra/stores/index.js';
-import { startTestServer, type TestServer } from '../test/harness/oidc-server.js';
+import { startTestServer, type TestServer } from '../test/support/oidc-server.js';
 import type { Deps } from '../src/ports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -95,7 +95,7 @@ class Demo {
       VAULT_STORE: this.useKeychain ? 'keychain' : 'file',
       VAULT_KEYRING_SERVICE: this.service,
       ...(browser === 'scripted' && {
-        VAULT_BROWSER: `${quote(process.execPath)} --import tsx ${quote(join(ROOT, 'test', 'harness', 'fetch-browser-cli.ts'))}`,
+        VAULT_BROWSER: `${quote(process.execPath)} --import tsx ${quote(join(ROOT, 'test', 'support', 'fetch-browser-cli.ts'))}`,
       }),
     };
   }
@@ -286,7 +286,7 @@ async function main(): Promise<number> {
     `  store    ${demo.useKeychain ? `the OS keychain, service "${demo.service}" (its entries are removed at the end)` : 'the file store in that directory (VAULT_STORE=file: no OS keychain answered)'}`,
   );
   out(
-    `  browser  ${browser === 'real' ? 'yours' : 'a scripted one (test/harness/fetch-browser-cli.ts as VAULT_BROWSER; no display or no terminal, or --scripted)'}`,
+    `  browser  ${browser === 'real' ? 'yours' : 'a scripted one (test/support/fetch-browser-cli.ts as VAULT_BROWSER; no display or no terminal, or --scripted)'}`,
   );
   out('  Tokens are shortened to their first 6 characters in what follows.');
 

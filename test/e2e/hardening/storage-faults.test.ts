@@ -1,0 +1,406 @@
+// Storage faults seen through the CLI: corrupt and future-format entries (file store and
+// keychain), wrong permissions and ownership, a full disk (a real tmpfs) and a file size limit,
+// and a keychain locked between two calls or while a refresh is in flight. Each is reported with
+// its location and exit 5, leaves the store as it was, and costs no login — except a store that
+// fails after the server has rotated the refresh token, which is said in so many words.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Sandbox } from '../../support/cli.js';
+import { runCommand, startKeyringSession } from '../../support/keyring-session.js';
+import { STORAGE_FAULTS, type StorageFault } from './cases.js';
+import {
+  HANG_BOUND_MS,
+  PROVIDER,
+  TOKEN_PATH,
+  argvWatch,
+  assertLoginIntact,
+  withLogin as loginCase,
+  credentialsFile,
+  entries,
+  keychainEntry,
+  ok,
+  start,
+  storedRefreshToken,
+  timed,
+  vault,
+  type World,
+} from '../../support/world.js';
+
+const argv = argvWatch();
+const RT_KEY = `rt:${PROVIDER}:default`;
+const AT_KEY = `at:${PROVIDER}:default:*`;
+const NOBODY = 65534;
+
+/** stderr's one "error:" line (warnings and nothing else may come with it). */
+function errorLine(stderr: string): string {
+  const errors = stderr.split('\n').filter((l) => l.startsWith('error:'));
+  assert.equal(errors.length, 1, stderr);
+  return errors[0]!;
+}
+
+/** Replaces one entry of credentials.json, as a broken writer or a newer vault would leave it. */
+function plantEntry(box: Sandbox, key: string, value: string): Buffer {
+  const doc = { v: 1, entries: { ...entries(box), [key]: value } };
+  writeFileSync(credentialsFile(box), `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  return readFileSync(credentialsFile(box));
+}
+
+/** A world and a logged-in sandbox for one case, torn down afterwards. */
+function withLogin(extra: NodeJS.ProcessEnv, body: (world: World, box: Sandbox) => Promise<void>): Promise<void> {
+  return loginCase(argv, { extra }, body);
+}
+
+/** A bad file-store entry: exit 5 naming it, the file unchanged, no refresh spent; a new login replaces it. */
+async function badFileEntry(value: string, message: RegExp): Promise<void> {
+  await withLogin({}, async (world, box) => {
+    const planted = plantEntry(box, RT_KEY, value);
+    const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
+    assert.equal(r.code, 5, r.stderr);
+    const line = errorLine(r.stderr);
+    assert.ok(
+      line.includes(`entry "${RT_KEY}" of ${credentialsFile(box)}`),
+      `the message does not name the entry: ${line}`,
+    );
+    assert.match(line, message);
+    assert.deepEqual(readFileSync(credentialsFile(box)), planted, 'the bad entry was changed or dropped');
+    assert.equal(world.server.counts.refresh, 0);
+    await ok(box, ['login', PROVIDER]);
+    await ok(box, ['token', PROVIDER, '--force-refresh']);
+  });
+}
+
+/** The same through the keychain: the value written with the keyring API, under the sandbox's service. */
+async function badKeychainEntry(value: string, message: RegExp): Promise<void> {
+  await withLogin({ VAULT_STORE: 'keychain' }, async (world, box) => {
+    keychainEntry(box, RT_KEY).setPassword(value);
+    const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
+    assert.equal(r.code, 5, r.stderr);
+    const line = errorLine(r.stderr);
+    assert.ok(
+      line.includes(`keychain entry "${RT_KEY}" (service "${box.env.VAULT_KEYRING_SERVICE}")`),
+      `the message does not name the entry: ${line}`,
+    );
+    assert.match(line, message);
+    assert.equal(keychainEntry(box, RT_KEY).getPassword(), value, 'the bad entry was changed or dropped');
+    assert.equal(world.server.counts.refresh, 0);
+    await ok(box, ['login', PROVIDER]);
+    await ok(box, ['token', PROVIDER, '--force-refresh']);
+  });
+}
+
+/** Mounts a tmpfs of `kib` KiB, private to us, at `dir`. */
+async function mountTmpfs(dir: string, kib: number): Promise<() => Promise<void>> {
+  mkdirSync(dir, { recursive: true });
+  const mounted = await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0700`, 'tmpfs', dir], {
+    PATH: process.env.PATH,
+  });
+  assert.equal(mounted.code, 0, `mount -t tmpfs failed (the suite runs as root, as CI does): ${mounted.stderr}`);
+  return async () => {
+    await runCommand('umount', ['-l', dir], { PATH: process.env.PATH });
+  };
+}
+
+/** Fills the filesystem of `dir` to the last byte with one file; returns it. */
+function fill(dir: string): string {
+  const file = join(dir, 'filler');
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.alloc(4096, 0x5a);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (error) {
+    assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
+  return file;
+}
+
+/** Moves the sandbox's file store onto a small tmpfs; returns the unmount. */
+async function storeOnTmpfs(box: Sandbox): Promise<() => Promise<void>> {
+  const disk = join(box.dir, 'small-disk');
+  const unmount = await mountTmpfs(disk, 64);
+  writeFileSync(join(disk, 'credentials.json'), readFileSync(credentialsFile(box)), { mode: 0o600 });
+  rmSync(credentialsFile(box));
+  box.env.VAULT_DATA_DIR = disk;
+  return unmount;
+}
+
+/** Reads one entry of a nested keyring session's keychain, in a process on that session's bus. */
+async function nestedKeychainGet(address: string, service: string, key: string): Promise<string> {
+  const script = `const k = require('@napi-rs/keyring'); process.stdout.write(new k.Entry(process.argv[1], process.argv[2], { linux: { store: 'secret-service' } }).getPassword() ?? '')`;
+  const r = await runCommand(process.execPath, ['-e', script, service, key], {
+    PATH: process.env.PATH,
+    DBUS_SESSION_BUS_ADDRESS: address,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+const CASES: Record<StorageFault, () => Promise<void>> = {
+  'corrupt refresh-token entry in the file store': () => badFileEntry('{"v":1,"refresh_tok', /corrupt \(not JSON\)/),
+  'corrupt refresh-token entry in the keychain': () => badKeychainEntry('{"v":1,"refresh_tok', /corrupt \(not JSON\)/),
+  'refresh-token entry from a newer format in the file store': () =>
+    badFileEntry(
+      JSON.stringify({ v: 2, refresh_token: 'from-the-future', obtained_at: 0 }),
+      /newer vault \(format v2\): upgrade vault/,
+    ),
+  'refresh-token entry from a newer format in the keychain': () =>
+    badKeychainEntry(
+      JSON.stringify({ v: 2, refresh_token: 'from-the-future', obtained_at: 0 }),
+      /newer vault \(format v2\): upgrade vault/,
+    ),
+
+  'corrupt cached access token in the file store': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      plantEntry(box, AT_KEY, 'not json at all');
+      // The cache is disposable: the damage is reported with its location and a refresh replaces it.
+      const r = await vault(box, ['token', PROVIDER]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stderr.includes(`warning: entry "${AT_KEY}" of ${credentialsFile(box)} is corrupt`), r.stderr);
+      assert.equal(world.server.counts.refresh, 1);
+      assert.notEqual(storedRefreshToken(box), refreshToken, 'the rotated refresh token was stored');
+    }),
+
+  'credentials file readable by others (0644)': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      chmodSync(credentialsFile(box), 0o644);
+      const r = await ok(box, ['token', PROVIDER]);
+      assert.equal(r.stderr, `warning: fixed permissions of ${credentialsFile(box)}: was 644, now 600\n`);
+      assert.equal(statSync(credentialsFile(box)).mode & 0o777, 0o600);
+      await assertLoginIntact(world, box, refreshToken);
+    }),
+
+  // Root passes every permission check of the kernel, but vault's own check compares owners, so
+  // this runs as root too: the file is handed to `nobody`.
+  'credentials file owned by another user': () =>
+    withLogin({}, async (world, box) => {
+      const before = readFileSync(credentialsFile(box));
+      chownSync(credentialsFile(box), NOBODY, NOBODY);
+      const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(
+        errorLine(r.stderr),
+        new RegExp(`${credentialsFile(box)} belongs to another user \\(uid ${NOBODY}\\)`),
+      );
+      assert.deepEqual(readFileSync(credentialsFile(box)), before);
+      assert.equal(statSync(credentialsFile(box)).uid, NOBODY);
+      assert.equal(world.server.counts.refresh, 0);
+    }),
+
+  'disk full during a refresh (tmpfs)': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      const unmount = await storeOnTmpfs(box);
+      try {
+        const before = readFileSync(credentialsFile(box));
+        const filler = fill(box.env.VAULT_DATA_DIR!);
+        const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
+        assert.equal(r.code, 5, r.stderr);
+        assert.match(
+          errorLine(r.stderr),
+          /^error: cannot write .*credentials\.json: ENOSPC: no space left on device.*\(the previous contents are intact\)$/,
+        );
+        assert.equal(
+          world.server.counts.refresh,
+          0,
+          'the refresh token was spent although the new one could not be stored',
+        );
+        assert.deepEqual(readFileSync(credentialsFile(box)), before);
+        assert.deepEqual(readdirSync(box.env.VAULT_DATA_DIR!).sort(), ['credentials.json', 'filler', 'locks']);
+        unlinkSync(filler);
+        await assertLoginIntact(world, box, refreshToken);
+      } finally {
+        await unmount();
+      }
+    }),
+
+  'data directory on a read-only filesystem during a refresh': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      const unmount = await storeOnTmpfs(box);
+      try {
+        const before = readFileSync(credentialsFile(box));
+        // First without the lock directory (a store copied in by hand), then with it.
+        for (const locks of [false, true]) {
+          if (locks) mkdirSync(join(box.env.VAULT_DATA_DIR!, 'locks'), { mode: 0o700 });
+          const remounted = await runCommand('mount', ['-o', 'remount,ro', box.env.VAULT_DATA_DIR!], {
+            PATH: process.env.PATH,
+          });
+          assert.equal(remounted.code, 0, remounted.stderr);
+          const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
+          assert.equal(r.code, 5, r.stderr);
+          assert.match(errorLine(r.stderr), /EROFS/);
+          assert.ok(
+            errorLine(r.stderr).includes(box.env.VAULT_DATA_DIR!),
+            'the message does not name the data directory',
+          );
+          if (!locks)
+            assert.equal(
+              (await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH }))
+                .code,
+              0,
+            );
+        }
+        assert.equal(
+          world.server.counts.refresh,
+          0,
+          'the refresh token was spent although the new one could not be stored',
+        );
+        assert.deepEqual(readFileSync(credentialsFile(box)), before);
+        const writable = await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], {
+          PATH: process.env.PATH,
+        });
+        assert.equal(writable.code, 0, writable.stderr);
+        await assertLoginIntact(world, box, refreshToken);
+      } finally {
+        await unmount();
+      }
+    }),
+
+  'disk full before a refresh with VAULT_<NAME>_REFRESH_TOKEN (tmpfs)': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      writeFileSync(credentialsFile(box), `${JSON.stringify({ v: 1, entries: {} })}\n`, { mode: 0o600 });
+      const ci = { VAULT_ACME_REFRESH_TOKEN: refreshToken };
+      const unmount = await storeOnTmpfs(box);
+      try {
+        const filler = fill(box.env.VAULT_DATA_DIR!);
+        const r = await vault(box, ['token', PROVIDER], ci);
+        assert.equal(r.code, 5, r.stderr);
+        assert.match(errorLine(r.stderr), /ENOSPC/);
+        assert.equal(
+          world.server.counts.refresh,
+          0,
+          'the CI refresh token was spent although its successor could not be stored',
+        );
+        assert.equal((await world.server.introspect(refreshToken)).active, true);
+        unlinkSync(filler);
+        await ok(box, ['token', PROVIDER], ci);
+        assert.equal(world.server.counts.refresh, 1);
+      } finally {
+        await unmount();
+      }
+    }),
+
+  'disk full during a new login over an old one (tmpfs)': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      const unmount = await storeOnTmpfs(box);
+      try {
+        const before = readFileSync(credentialsFile(box));
+        const filler = fill(box.env.VAULT_DATA_DIR!);
+        const r = await vault(box, ['login', PROVIDER]);
+        assert.equal(r.code, 5, r.stderr);
+        assert.match(errorLine(r.stderr), /ENOSPC: no space left on device.*\(the previous contents are intact\)$/);
+        assert.deepEqual(readFileSync(credentialsFile(box)), before);
+        unlinkSync(filler);
+        await assertLoginIntact(world, box, refreshToken);
+      } finally {
+        await unmount();
+      }
+    }),
+
+  // Under RLIMIT_FSIZE the write fails with EFBIG and the kernel sends SIGXFSZ; the signal-exit
+  // handler that proper-lockfile installs re-raises it after the write failed and the temporary
+  // file was removed, so the process ends by that signal instead of with exit 5.
+  'file size limit during a refresh (RLIMIT_FSIZE)': () =>
+    withLogin({}, async (world, box) => {
+      const refreshToken = storedRefreshToken(box);
+      const before = readFileSync(credentialsFile(box));
+      const limited = start(
+        ['token', PROVIDER, '--force-refresh'],
+        box.env,
+        [],
+        ['prlimit', `--fsize=${before.length - 64}`],
+      );
+      const r = await limited.done;
+      assert.ok(r.code === 5 || r.signal === 'SIGXFSZ', `ended with ${r.code ?? r.signal}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.equal(
+        world.server.counts.refresh,
+        0,
+        'the refresh token was spent although the new one could not be stored',
+      );
+      assert.deepEqual(readFileSync(credentialsFile(box)), before, 'credentials.json changed');
+      assert.deepEqual(
+        readdirSync(box.env.VAULT_DATA_DIR!).sort(),
+        ['credentials.json', 'locks'],
+        'a temporary file was left behind',
+      );
+      await assertLoginIntact(world, box, refreshToken);
+    }),
+
+  'keychain locked between two calls': async () => {
+    const session = await startKeyringSession();
+    try {
+      await withLogin({ VAULT_STORE: 'keychain', DBUS_SESSION_BUS_ADDRESS: session.address }, async (world, box) => {
+        const refreshToken = await nestedKeychainGet(session.address, box.env.VAULT_KEYRING_SERVICE!, RT_KEY);
+        assert.match(refreshToken, /"refresh_token"/);
+        await ok(box, ['token', PROVIDER]);
+        await session.lock();
+        const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
+        assert.equal(r.code, 5, r.stderr);
+        assert.match(errorLine(r.stderr), /^error: the keychain is locked: unlock it/);
+        assert.equal(world.server.counts.refresh, 0, 'a refresh was attempted with a locked keychain');
+        const token = (JSON.parse(refreshToken) as { refresh_token: string }).refresh_token;
+        assert.equal(
+          (await world.server.introspect(token)).active,
+          true,
+          'the stored refresh token is no longer honoured',
+        );
+      });
+    } finally {
+      await session.stop();
+    }
+  },
+
+  // The one storage fault that costs a login: the server has rotated, and the new refresh token
+  // cannot be kept. vault says so, with the command to run.
+  'keychain locked while the refresh is in flight': async () => {
+    const session = await startKeyringSession();
+    try {
+      await withLogin({ VAULT_STORE: 'keychain', DBUS_SESSION_BUS_ADDRESS: session.address }, async (world, box) => {
+        world.proxy.set(TOKEN_PATH, { kind: 'hold-response' });
+        const running = start(['token', PROVIDER, '--force-refresh'], box.env);
+        await world.proxy.held();
+        await session.lock();
+        world.proxy.set(TOKEN_PATH, undefined);
+        world.proxy.release();
+        const { value: r, ms } = await timed(() => running.done);
+        assert.ok(ms < HANG_BOUND_MS, `took ${Math.round(ms)} ms`);
+        assert.equal(r.code, 5, r.stderr);
+        assert.equal(r.stdout, '', 'a token was handed out although its refresh token could not be stored');
+        assert.match(
+          errorLine(r.stderr),
+          /^error: the keychain is locked: .* — and acme has already rotated the refresh token, so this login is lost: run `vault login acme` once the store works again$/,
+        );
+        assert.equal(world.server.counts.refresh, 1);
+      });
+    } finally {
+      await session.stop();
+    }
+  },
+};
+
+describe('storage faults', { concurrency: 4 }, () => {
+  for (const name of STORAGE_FAULTS) test(name, CASES[name]);
+});
+
+test('no issued token or code was ever in the argv of any process while the storage faults ran', () => argv.check());

@@ -1,0 +1,313 @@
+// `vault serve --gce`: the metadata paths it serves, and the requests it refuses (wrong method,
+// missing Metadata-Flavor, a Host other than the exported one, X-Forwarded-For), probed over raw HTTP.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
+import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
+import { closedPort } from '../../support/vault-sandbox.js';
+import { loggedIn } from '../../support/integrations.js';
+
+const SCOPES = ['--scope', 'openid', '--scope', 'offline_access', '--scope', 'email', '--scope', 'api:read'];
+let server: TestServer;
+let box: Sandbox;
+let serve: Served;
+
+interface Served {
+  child: ChildProcessWithoutNullStreams;
+  host: string;
+  exports: string;
+  stderr(): string;
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+/** Starts `vault serve acme --gce` and resolves once it printed its three exports. */
+async function startServe(env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [VAULT_BIN, 'serve', 'acme', '--gce', ...flags], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (stdout.split('\n').length > 3) resolve();
+    });
+    child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+  });
+  const host = /^export GCE_METADATA_HOST='(127\.0\.0\.1:\d+)'$/m.exec(stdout)?.[1];
+  assert.ok(host, stdout);
+  return { child, host, exports: stdout, stderr: () => stderr, exited };
+}
+
+interface Answer {
+  status: number;
+  flavor: string | undefined;
+  type: string | undefined;
+  body: string;
+}
+
+/** One raw request: any method, any Host, extra headers; Metadata-Flavor: Google unless `flavor` is false. */
+function get(
+  path: string,
+  options: { method?: string; host?: string; headers?: Record<string, string>; flavor?: boolean; to?: string } = {},
+): Promise<Answer> {
+  const [address, port] = (options.to ?? serve.host).split(':');
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: address,
+        port: Number(port),
+        method: options.method ?? 'GET',
+        path,
+        headers: {
+          host: options.host ?? serve.host,
+          ...(options.flavor !== false && { 'metadata-flavor': 'Google' }),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            flavor: res.headers['metadata-flavor'] as string | undefined,
+            type: res.headers['content-type'],
+            body,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const TOKEN = '/computeMetadata/v1/instance/service-accounts/default/token';
+
+/** The refresh token in a sandbox's file store. */
+function storedRefreshToken(sandbox: Sandbox): string {
+  const file = JSON.parse(readFileSync(join(sandbox.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as {
+    entries: Record<string, string>;
+  };
+  const login = JSON.parse(file.entries['rt:acme:default']!) as { refresh_token: string };
+  return login.refresh_token;
+}
+
+before(async () => {
+  server = await startTestServer({ accessTokenTtl: 600 });
+  // The confidential client, its secret given to vault in the environment: not to be served.
+  box = await loggedIn(
+    server,
+    [...SCOPES, '--client-id', server.confidentialClientId, '--param', 'project_number=42'],
+    { VAULT_CLIENT_SECRET: server.confidentialClientSecret },
+  );
+  serve = await startServe(box.env);
+});
+after(async () => {
+  serve?.child.kill('SIGKILL');
+  box?.cleanup();
+  await server?.close();
+});
+
+test('serve prints the three variables, for 127.0.0.1 only', async () => {
+  assert.equal(
+    serve.exports,
+    [
+      `export GCE_METADATA_HOST='${serve.host}'`,
+      `export GCE_METADATA_IP='${serve.host}'`,
+      `export GCE_METADATA_ROOT='${serve.host}'`,
+      '',
+    ].join('\n'),
+  );
+  const port = Number(serve.host.split(':')[1]);
+  // Listening on 127.0.0.1 alone: another loopback address of this machine finds nothing there.
+  const other = connect(port, '127.0.0.2');
+  const [error] = (await once(other, 'error')) as [NodeJS.ErrnoException];
+  assert.equal(error.code, 'ECONNREFUSED');
+});
+
+test('the token: the one `vault token` gives, as the metadata server writes it', async () => {
+  const answer = await get(TOKEN);
+  assert.equal(answer.status, 200);
+  assert.equal(answer.flavor, 'Google');
+  assert.equal(answer.type, 'application/json');
+  const body = JSON.parse(answer.body) as { access_token: string; expires_in: number; token_type: string };
+  assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'token_type']);
+  assert.equal(body.token_type, 'Bearer');
+  assert.ok(body.expires_in > 500 && body.expires_in <= 600, String(body.expires_in));
+  const cached = await runVault(['token', 'acme'], { env: box.env });
+  assert.ok(body.access_token === cached.stdout.trim(), "not the login's cached token");
+  const byEmail = JSON.parse(
+    (await get(`/computeMetadata/v1/instance/service-accounts/${ACCOUNT.email}/token`)).body,
+  ) as { access_token: string };
+  assert.ok(byEmail.access_token === body.access_token, 'the email alias gives another token');
+  // Scopes the login lacks cannot be had: the login's token, and the API decides.
+  const other = JSON.parse((await get(`${TOKEN}?scopes=https://www.googleapis.com/auth/cloud-platform`)).body) as {
+    access_token: string;
+  };
+  assert.ok(other.access_token === body.access_token);
+});
+
+test('scopes within the grant get a downscoped token, cached as `vault token --scope` caches it', async () => {
+  const before = server.counts.refresh;
+  const first = JSON.parse((await get(`${TOKEN}?scopes=api:read,email`)).body) as { access_token: string };
+  const again = JSON.parse((await get(`${TOKEN}?scopes=email,api:read`)).body) as { access_token: string };
+  assert.equal(server.counts.refresh, before + 1, 'one refresh grant for the narrower scopes, then the cache');
+  assert.ok(first.access_token === again.access_token);
+  assert.equal((await server.introspect(first.access_token)).scope, 'email api:read');
+  const cached = await runVault(['token', 'acme', '--scope', 'email', '--scope', 'api:read'], { env: box.env });
+  assert.ok(cached.stdout.trim() === first.access_token, 'not cached under the scope set');
+  assert.equal(server.counts.refresh, before + 1);
+});
+
+test('the paths gcloud and the libraries read', async () => {
+  const v1 = '/computeMetadata/v1/';
+  const expect = async (path: string, status: number, body?: string) => {
+    const answer = await get(v1 + path);
+    assert.equal(answer.status, status, path);
+    assert.equal(answer.flavor, 'Google', path);
+    if (body !== undefined) assert.equal(answer.body, body, path);
+    return answer;
+  };
+  await expect('instance', 200);
+  await expect('instance/', 200);
+  await expect('instance/service-accounts/', 200, `default/\n${ACCOUNT.email}/\n`);
+  await expect('instance/service-accounts/default/email', 200, ACCOUNT.email);
+  await expect('instance/service-accounts/default/scopes', 200, 'openid\noffline_access\nemail\napi:read\n');
+  const info = await expect(`instance/service-accounts/${ACCOUNT.email}/?recursive=true`, 200);
+  assert.equal(info.type, 'application/json');
+  assert.deepEqual(JSON.parse(info.body), {
+    aliases: ['default'],
+    email: ACCOUNT.email,
+    scopes: ['openid', 'offline_access', 'email', 'api:read'],
+  });
+  await expect('project/numeric-project-id', 200, '42');
+  await expect('project/project-id', 404);
+  await expect('universe/universe-domain', 200, 'googleapis.com');
+  await expect('instance/service-accounts/default/identity?audience=x', 404);
+  await expect('instance/service-accounts/someone@else.test/token', 404);
+  await expect('instance/zone', 404);
+  const root = await get('/', { flavor: false });
+  assert.equal(root.status, 200);
+  assert.equal(root.flavor, 'Google');
+});
+
+// Each refusal: 403, marked as a metadata answer, and no token in it.
+const REFUSALS: [string, [string, () => Promise<Answer>][]][] = [
+  [
+    'a request without Metadata-Flavor: Google',
+    [
+      ['no header', () => get(TOKEN, { flavor: false })],
+      ['another value', () => get(TOKEN, { flavor: false, headers: { 'metadata-flavor': 'google' } })],
+    ],
+  ],
+  // DNS rebinding: a page at attacker.test whose name now resolves to 127.0.0.1.
+  [
+    'a Host other than the exported 127.0.0.1:PORT',
+    [
+      ['attacker.test', () => get(TOKEN, { host: `attacker.test:${serve.host.split(':')[1]}` })],
+      ['localhost', () => get(TOKEN, { host: `localhost:${serve.host.split(':')[1]}` })],
+      ['no port', () => get(TOKEN, { host: '127.0.0.1' })],
+      ['on /', () => get('/', { flavor: false, host: `attacker.test:${serve.host.split(':')[1]}` })],
+    ],
+  ],
+  [
+    'a request with X-Forwarded-For',
+    [['X-Forwarded-For', () => get(TOKEN, { headers: { 'x-forwarded-for': '203.0.113.9' } })]],
+  ],
+  [
+    'a method other than GET',
+    [
+      ['POST', () => get(TOKEN, { method: 'POST' })],
+      ['PUT', () => get(TOKEN, { method: 'PUT' })],
+      ['HEAD', () => get(TOKEN, { method: 'HEAD' })],
+    ],
+  ],
+];
+for (const [what, cases] of REFUSALS) {
+  test(`refused with 403, nothing served: ${what}`, async () => {
+    const cached = (await runVault(['token', 'acme'], { env: box.env })).stdout.trim();
+    for (const [how, send] of cases) {
+      const answer = await send();
+      assert.equal(answer.status, 403, how);
+      assert.equal(answer.flavor, 'Google', how);
+      assert.ok(!answer.body.includes(cached) && !answer.body.includes('access_token'), `${how}: a token was served`);
+    }
+  });
+}
+
+test('no refresh token or client secret is reachable through any path', async () => {
+  const refreshToken = storedRefreshToken(box);
+  const v1 = '/computeMetadata/v1/';
+  const paths = [
+    '/',
+    v1,
+    `${v1}instance/?recursive=true`,
+    `${v1}?recursive=true`,
+    `${v1}instance/service-accounts/default/?recursive=true`,
+    `${v1}instance/service-accounts/default/token`,
+    `${v1}instance/service-accounts/default/token?scopes=offline_access`,
+    `${v1}instance/attributes/?recursive=true`,
+    `${v1}project/?recursive=true`,
+  ];
+  for (const path of paths) {
+    const { body } = await get(path);
+    for (const secret of [refreshToken, server.confidentialClientSecret])
+      assert.ok(!body.includes(secret), `${path} serves a secret`);
+  }
+});
+
+test('a refresh that fails answers 503 and says why on stderr; SIGTERM ends serve with 143', async () => {
+  const failing = await loggedIn(server, SCOPES);
+  try {
+    const served = await startServe(failing.env);
+    const refreshToken = storedRefreshToken(failing);
+    await server.revokeGrantOf(refreshToken);
+    // Scopes not asked for yet: nothing cached, so this takes a refresh grant, which the server refuses.
+    const answer = await get(`${TOKEN}?scopes=email`, { to: served.host, host: served.host });
+    assert.equal(answer.status, 503);
+    assert.equal(answer.flavor, 'Google');
+    served.child.kill('SIGTERM');
+    const [code, signal] = await served.exited;
+    assert.equal(code, 143, `${signal} ${served.stderr()}`);
+    assert.match(
+      served.stderr(),
+      /warning: metadata endpoint: no token for \/computeMetadata\/v1\/instance\/service-accounts\/default\/token: .*vault login acme/,
+    );
+    assert.ok(!served.stderr().includes(refreshToken));
+  } finally {
+    failing.cleanup();
+  }
+});
+
+test('serve --port N listens there; a port in use is exit 1 naming the fix; serve without --gce is exit 2', async () => {
+  const port = await closedPort();
+  const fixed = await startServe(box.env, ['--port', String(port)]);
+  try {
+    assert.equal(fixed.host, `127.0.0.1:${port}`);
+    assert.equal((await get('/', { flavor: false, to: fixed.host, host: fixed.host })).status, 200);
+    const taken = await runVault(['serve', 'acme', '--gce', '--port', String(port)], { env: box.env });
+    assert.equal(taken.code, 1);
+    assert.match(
+      taken.stderr,
+      /^error: cannot listen on port \d+ on 127\.0\.0\.1: it is already in use: choose another --port/,
+    );
+  } finally {
+    fixed.child.kill('SIGINT');
+    assert.equal((await fixed.exited)[0], 130);
+  }
+  const bare = await runVault(['serve', 'acme'], { env: box.env });
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /--gce/);
+});

@@ -1,0 +1,102 @@
+// `vault store info | encrypt | decrypt` as a user runs them, and the rule they exist for: a
+// passphrase never converts an existing plaintext store by itself.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
+
+const SECRET = 'client-secret-kept-in-the-store';
+
+function fileDoc(sb: Sandbox): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(sb.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as Record<string, unknown>;
+}
+
+test('VAULT_FILE_PASSPHRASE leaves a plaintext store plaintext (with a warning) until store encrypt; decrypt undoes it', async () => {
+  const sb = sandbox({ VAULT_STORE: 'file' });
+  const vault = (args: string[], env: NodeJS.ProcessEnv = {}, input?: string) =>
+    runVault(args, { env: { ...sb.env, ...env }, input });
+  const pass = { VAULT_FILE_PASSPHRASE: 'correct horse battery staple' };
+  try {
+    const added = await vault(
+      [
+        'provider',
+        'add',
+        'acme',
+        '--issuer',
+        'http://127.0.0.1:9',
+        '--client-id',
+        'x',
+        '--offline',
+        '--client-secret-stdin',
+      ],
+      {},
+      SECRET,
+    );
+    assert.equal(added.code, 0, added.stderr);
+
+    // A write with the passphrase set keeps the format, and says how to convert.
+    const set = await vault(['provider', 'set', 'acme', '--client-secret-stdin'], pass, SECRET);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(
+      set.stderr,
+      /^warning: VAULT_FILE_PASSPHRASE is set, but .*credentials\.json is not encrypted.*`vault store encrypt`$/m,
+    );
+    assert.equal(set.stderr.split('\n').filter((l) => l.startsWith('warning:')).length, 1, 'said once');
+    assert.ok('entries' in fileDoc(sb), 'still plaintext');
+    const without = await vault(['provider', 'show', 'acme', '--json']);
+    assert.equal(without.code, 0, 'everything without the passphrase still works');
+
+    const info = await vault(['store', 'info']);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^store\s+file$/m);
+    assert.match(info.stdout, new RegExp(`^location\\s+${join(sb.env.VAULT_DATA_DIR!, 'credentials.json')}$`, 'm'));
+    assert.match(info.stdout, /^health\s+ok$/m);
+    assert.match(info.stdout, /^encrypted\s+no$/m);
+
+    const noPass = await vault(['store', 'encrypt']);
+    assert.equal(noPass.code, 2);
+    assert.match(noPass.stderr, /^error: set VAULT_FILE_PASSPHRASE/);
+
+    const encrypted = await vault(['store', 'encrypt'], pass);
+    assert.equal(encrypted.code, 0, encrypted.stderr);
+    const doc = fileDoc(sb);
+    assert.equal(doc.cipher, 'aes-256-gcm');
+    assert.ok(!JSON.stringify(doc).includes(SECRET));
+    const json = await vault(['store', 'info', '--json'], pass);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      store: 'file',
+      location: join(sb.env.VAULT_DATA_DIR!, 'credentials.json'),
+      health: 'ok',
+      encrypted: true,
+      logins: 0,
+    });
+    const locked = await vault(['store', 'info']);
+    assert.equal(locked.code, 5);
+    assert.match(locked.stdout, /^health\s+.*encrypted: set VAULT_FILE_PASSPHRASE$/m);
+    assert.equal((await vault(['provider', 'show', 'acme'], pass)).code, 0);
+
+    const decrypted = await vault(['store', 'decrypt'], pass);
+    assert.equal(decrypted.code, 0, decrypted.stderr);
+    const plain = fileDoc(sb) as { entries: Record<string, string> };
+    assert.match(plain.entries['cs:acme']!, new RegExp(SECRET), 'the secret survived both conversions');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('store info names the keychain when it is the store in use, and conversions refuse it', async () => {
+  const sb = sandbox({ VAULT_STORE: 'keychain' });
+  try {
+    const info = await runVault(['store', 'info'], { env: sb.env });
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^store\s+keychain$/m);
+    assert.match(info.stdout, /^health\s+ok$/m);
+    const encrypt = await runVault(['store', 'encrypt'], { env: { ...sb.env, VAULT_FILE_PASSPHRASE: 'x' } });
+    assert.equal(encrypt.code, 2);
+    assert.match(encrypt.stderr, /^error: the store in use is the keychain/);
+  } finally {
+    sb.cleanup();
+  }
+});

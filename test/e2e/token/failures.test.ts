@@ -1,0 +1,208 @@
+// What `vault token` does when the refresh cannot happen: a revoked login (exit 3 with the
+// command to run), an unreachable or failing server (exit 4, stored refresh token kept),
+// Retry-After, and a process killed while it held the refresh lock.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+
+import { startTestServer, type TestServer } from '../../support/oidc-server.js';
+import { VAULT_BIN } from '../../support/cli.js';
+import { expire, loggedIn, login, startProxy, type Proxy, type Vault } from '../../support/vault-sandbox.js';
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer({ accessTokenTtl: 300 });
+});
+after(() => server.close());
+
+describe('a refresh token revoked at the server', () => {
+  test('exit 3, naming `vault login acme`', async () => {
+    const v = await loggedIn(server);
+    try {
+      await server.revokeGrantOf((await v.readLogin())!.refresh_token!);
+      await expire(v);
+      const r = await v.run(['token', 'acme']);
+      assert.equal(r.code, 3);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /invalid_grant/);
+      assert.match(r.stderr, /run `vault login acme`/);
+    } finally {
+      v.cleanup();
+    }
+  });
+
+  test('for a non-default account the command carries -a', async () => {
+    const v = await loggedIn(server);
+    try {
+      await login(v, 'work');
+      await server.revokeGrantOf((await v.readLogin('work'))!.refresh_token!);
+      await expire(v, 'work');
+      const r = await v.run(['token', 'acme', '-a', 'work']);
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /run `vault login acme -a work`/);
+      // The default account's login is a different grant and still works.
+      const ok = await v.run(['token', 'acme', '--force-refresh']);
+      assert.equal(ok.code, 0, ok.stderr);
+    } finally {
+      v.cleanup();
+    }
+  });
+
+  test('nothing stored: exit 3 with the login command, and no login attempt', async () => {
+    const v = await loggedIn(server);
+    try {
+      // The sandbox's VAULT_BROWSER completes logins on its own: a token call must not use it.
+      const logins = server.counts.authorizationCode;
+      const r = await v.run(['token', 'acme', '-a', 'nobody']);
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /run `vault login acme -a nobody`/);
+      assert.equal(r.stdout, '');
+      assert.equal(server.counts.authorizationCode, logins);
+    } finally {
+      v.cleanup();
+    }
+  });
+});
+
+describe('temporary failures at the token endpoint', () => {
+  let proxy: Proxy;
+  let v: Vault;
+  before(async () => {
+    proxy = await startProxy(server);
+    v = await loggedIn(server, 'file', proxy.url);
+  });
+  after(async () => {
+    v.cleanup();
+    await proxy.close();
+  });
+
+  /** Runs `vault token` and checks that it failed temporarily and left the refresh token alone. */
+  async function failsTemporarily(pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await expire(v);
+    const stored = (await v.readLogin())!.refresh_token;
+    const counts = { ...server.counts };
+    const r = await v.run(['token', 'acme'], env);
+    assert.equal(r.code, 4, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, pattern);
+    assert.equal((await v.readLogin())!.refresh_token, stored, 'the stored refresh token is kept');
+    assert.equal(server.counts.refresh, counts.refresh);
+  }
+
+  /** Once the server answers again, the kept refresh token works. */
+  async function recovers(): Promise<void> {
+    const counts = { ...server.counts };
+    const r = await v.run(['token', 'acme']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(server.counts.refresh, counts.refresh + 1);
+    assert.equal(server.counts.grantErrors, counts.grantErrors);
+    assert.equal((await server.introspect(r.stdout.trim())).active, true);
+  }
+
+  test('503 on every attempt: bounded retries, then exit 4; then recovery', async () => {
+    proxy.mode = { kind: 'fail', status: 503 };
+    proxy.seen.length = 0;
+    await failsTemporarily(/HTTP 503.*temporary/);
+    assert.equal(proxy.seen.length, 3, 'one attempt and two retries');
+    proxy.mode = { kind: 'pass' };
+    await recovers();
+  });
+
+  test('429 is temporary too', async () => {
+    proxy.mode = { kind: 'fail', status: 429 };
+    await failsTemporarily(/HTTP 429/);
+    proxy.mode = { kind: 'pass' };
+    await recovers();
+  });
+
+  test('server down (connection refused): exit 4; back on the same port: works', async () => {
+    const port = Number(new URL(proxy.url).port);
+    await proxy.close();
+    await failsTemporarily(/ECONNREFUSED/);
+    proxy = await startProxy(server, { kind: 'pass' }, port);
+    await recovers();
+  });
+
+  test('a token request that is never answered times out (VAULT_HTTP_TIMEOUT): exit 4', async () => {
+    proxy.mode = { kind: 'hold-token' };
+    await failsTemporarily(/timed out/, { VAULT_HTTP_TIMEOUT: '1' });
+    proxy.mode = { kind: 'pass' };
+    await recovers();
+  });
+
+  test('503 with Retry-After: 1 once, then success: the retry waited as told', async () => {
+    proxy.mode = { kind: 'fail-then-pass', times: 1, retryAfter: '1' };
+    await expire(v);
+    const r = await v.run(['token', 'acme', '--debug']);
+    assert.equal(r.code, 0, r.stderr);
+    const waits = [...r.stderr.matchAll(/HTTP retry 1\/2 in (\d+)ms/g)].map((m) => Number(m[1]));
+    assert.equal(waits.length, 1, r.stderr);
+    assert.ok(waits[0]! >= 1000, `waited ${waits[0]}ms, Retry-After asked for 1000`);
+    assert.equal((await server.introspect(r.stdout.trim())).active, true);
+    for (const secret of [r.stdout.trim(), (await v.readLogin())!.refresh_token!])
+      assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
+  });
+
+  test('a Retry-After longer than we wait for ends the retries at once', async () => {
+    proxy.mode = { kind: 'fail', status: 503, retryAfter: '3600' };
+    proxy.seen.length = 0;
+    await failsTemporarily(/HTTP 503/);
+    assert.equal(proxy.seen.length, 1);
+    proxy.mode = { kind: 'pass' };
+    await recovers();
+  });
+
+  test('a process SIGKILLed while holding the refresh lock does not block the next one', async () => {
+    proxy.mode = { kind: 'hold-token' };
+    await expire(v);
+    const stored = (await v.readLogin())!.refresh_token;
+    const held = proxy.held();
+    const child = spawn(process.execPath, [VAULT_BIN, 'token', 'acme'], { env: v.env, stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    await held;
+    child.kill('SIGKILL');
+    await exited;
+    proxy.mode = { kind: 'pass' };
+    assert.equal((await v.readLogin())!.refresh_token, stored);
+    // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.
+    await recovers();
+  });
+});
+
+describe('a damaged store entry', () => {
+  test('a corrupt cached token: reported with its location, replaced by a refresh; the login goes on', async () => {
+    const v = await loggedIn(server);
+    try {
+      await v.store().set('at:acme:default:*', '{"v":1,"access_token":');
+      const refreshes = server.counts.refresh;
+      const r = await v.run(['token', 'acme']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\S+\n$/);
+      assert.match(
+        r.stderr,
+        /^warning: entry "at:acme:default:\*" of .*credentials\.json is corrupt \(not JSON\); refreshing to replace it\n$/,
+      );
+      assert.equal(server.counts.refresh, refreshes + 1);
+      assert.equal((await server.introspect(r.stdout.trim())).active, true);
+      const again = await v.run(['token', 'acme']);
+      assert.equal(again.stdout, r.stdout, 'the replaced entry serves the next call');
+      assert.equal(again.stderr, '');
+    } finally {
+      v.cleanup();
+    }
+  });
+
+  test('a login written by a newer vault: exit 5, "upgrade"', async () => {
+    const v = await loggedIn(server);
+    try {
+      await v.store().set('rt:acme:default', JSON.stringify({ v: 2, refresh_token: 'x', scope: '', obtained_at: 0 }));
+      await expire(v);
+      const r = await v.run(['token', 'acme']);
+      assert.equal(r.code, 5);
+      assert.match(r.stderr, /entry "rt:acme:default" .* newer vault .*upgrade vault/);
+    } finally {
+      v.cleanup();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+// In-process stand-ins for the ports, for unit tests that run core and cli code without spawning
+// vault: the real memory store, a clock that moves only when told, and streams that capture what
+// a command writes.
+import { PassThrough, Writable, type Readable } from 'node:stream';
+
+import { MemoryStore } from '../../src/infra/stores/memory-store.js';
+import type { Clock, Deps, Io } from '../../src/ports.js';
+
+export { MemoryStore };
+
+/** A memory store holding `entries` (key → stored value) from the start. */
+export async function memoryStore(entries: Record<string, string> = {}): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  for (const [key, value] of Object.entries(entries)) await store.set(key, value);
+  return store;
+}
+
+export interface FakeClock extends Clock {
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void;
+  /** Puts the clock at `ms` since the epoch. */
+  set(ms: number): void;
+}
+
+/** A clock that stands still at `start` (ms since the epoch) until the test moves it. */
+export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms) => void (now += ms),
+    set: (ms) => void (now = ms),
+  };
+}
+
+/** The real clock, for in-process tests that talk to real servers issuing real expiry times. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface FakeIoOptions {
+  /** What stdin holds; it ends after it. Default: an empty stdin that is already at its end. */
+  input?: string | Readable;
+  stdinIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+}
+
+export interface FakeIo {
+  io: Io;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+}
+
+/** A sink that records each write as it happens (no stream buffering between write and read). */
+function capture(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+export function fakeIo(options: FakeIoOptions = {}): FakeIo {
+  let stdin: Readable;
+  if (typeof options.input === 'string' || options.input === undefined) {
+    const pass = new PassThrough();
+    pass.end(options.input ?? '');
+    stdin = pass;
+  } else {
+    stdin = options.input;
+  }
+  const stdout = capture();
+  const stderr = capture();
+  return {
+    io: {
+      stdin,
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      stdinIsTTY: options.stdinIsTTY ?? false,
+      stderrIsTTY: options.stderrIsTTY ?? false,
+    },
+    stdout: stdout.text,
+    stderr: stderr.text,
+  };
+}
+
+export interface FakeDepsOptions extends FakeIoOptions {
+  /** The process environment the code sees; nothing of the test's own is inherited. */
+  env?: NodeJS.ProcessEnv;
+  /** Default: a fake clock at its default start. */
+  clock?: Clock;
+}
+
+export interface FakeDeps extends FakeIo {
+  deps: Deps;
+  /** The `--debug` lines the code emitted. */
+  debugLines: string[];
+}
+
+/** Deps for running a command or use case in-process, with captured output. */
+export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
+  const io = fakeIo(options);
+  const debugLines: string[] = [];
+  const deps: Deps = {
+    io: io.io,
+    env: options.env ?? {},
+    clock: options.clock ?? fakeClock(),
+    debug: (message) => void debugLines.push(message),
+  };
+  return { ...io, deps, debugLines };
+}

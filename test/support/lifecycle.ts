@@ -1,0 +1,75 @@
+// Shared steps of the lifecycle suites: a sandbox logged in to the real test server.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { TestServer } from './oidc-server.js';
+import { ROOT, runVault, type RunResult, type Sandbox } from './cli.js';
+
+/** The fetch browser as a VAULT_BROWSER command (run through /bin/sh, so paths are quoted). */
+export const FETCH_BROWSER = `'${process.execPath}' --import tsx '${join(ROOT, 'test', 'support', 'fetch-browser-cli.ts')}'`;
+
+/** Asserts success; the message carries stderr only (stdout may hold a token). */
+export function ok(result: RunResult, what: string): RunResult {
+  assert.equal(result.code, 0, `${what} exited ${result.code}: ${result.stderr}`);
+  return result;
+}
+
+export function vault(sb: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> {
+  return runVault(args, { env: { ...sb.env, ...extra }, input });
+}
+
+/** `provider add <name> --issuer … --client-id vault-public` with openid, email and offline_access. */
+export async function addProvider(sb: Sandbox, server: TestServer, name = 'acme', extra: string[] = []): Promise<void> {
+  ok(
+    await vault(sb, [
+      'provider',
+      'add',
+      name,
+      '--issuer',
+      server.issuer,
+      '--client-id',
+      server.publicClientId,
+      '--scope',
+      'openid',
+      '--scope',
+      'email',
+      '--scope',
+      'offline_access',
+      ...extra,
+    ]),
+    'provider add',
+  );
+}
+
+export async function login(sb: Sandbox, name = 'acme', args: string[] = []): Promise<RunResult> {
+  return ok(
+    await vault(sb, ['login', name, ...args], { VAULT_BROWSER: FETCH_BROWSER }),
+    `login ${name} ${args.join(' ')}`,
+  );
+}
+
+/** The entries of the file store, parsed (only for VAULT_STORE=file sandboxes). */
+export function fileEntries(sb: Sandbox): Record<string, Record<string, unknown>> {
+  const doc = JSON.parse(readFileSync(join(sb.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as {
+    entries: Record<string, string>;
+  };
+  return Object.fromEntries(Object.entries(doc.entries).map(([k, v]) => [k, JSON.parse(v) as Record<string, unknown>]));
+}
+
+/** Every token value found in parsed store entries. */
+export function storedTokens(entries: Record<string, Record<string, unknown>>): string[] {
+  return Object.values(entries).flatMap((e) =>
+    [e.refresh_token, e.access_token, e.client_secret].filter((t): t is string => typeof t === 'string'),
+  );
+}
+
+/** Fails when any of `secrets` occurs in `text`, naming where, never the secret. */
+export function assertNoSecret(text: string, secrets: string[], where: string): void {
+  assert.ok(secrets.length > 0, 'no secrets to look for: the check could not fail');
+  secrets.forEach((secret, i) => {
+    assert.ok(!text.includes(secret), `secret #${i} (${secret.length} chars) appears in ${where}`);
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,255 @@
+// Shared set-up for the `vault token` suites: a logged-in sandbox against the real test server,
+// direct access to the sandbox's store (to age a cached token or read the stored refresh token),
+// and a fault-injecting proxy in front of the real server.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+
+import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../src/core/token-set.js';
+import { dataDir } from '../../src/infra/paths.js';
+import { FileStore } from '../../src/infra/stores/file-store.js';
+import { keychainStore } from '../../src/infra/stores/index.js';
+import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
+import { RedisStore, redisStoreOptions } from '../../src/infra/stores/redis-store.js';
+import { ROOT, runVault, sandbox, type RunResult, type Sandbox } from './cli.js';
+import type { TestServer } from './oidc-server.js';
+import type { SecretStore } from '../../src/ports.js';
+
+/** `redis`: the sandbox's extra environment names the server (VAULT_STORE, password, key). */
+export type StoreKind = 'file' | 'keychain' | 'redis';
+
+/** The fetch browser as a VAULT_BROWSER command: it completes the login without a real browser. */
+export const FETCH_BROWSER = `${process.execPath} --import ${import.meta.resolve('tsx')} ${join(ROOT, 'test', 'support', 'fetch-browser-cli.ts')}`;
+
+export interface Vault {
+  sb: Sandbox;
+  env: NodeJS.ProcessEnv;
+  run(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<RunResult>;
+  /** The sandbox's store, opened in this process as a second `vault` would open it. */
+  store(): SecretStore;
+  readLogin(account?: string): Promise<LoginRecord | undefined>;
+  readAccess(account?: string, scopes?: string[]): Promise<AccessRecord | undefined>;
+  /** Rewrites the cached access token's times, as if it had been issued earlier. */
+  age(change: (record: AccessRecord) => Partial<AccessRecord>, account?: string, scopes?: string[]): Promise<void>;
+  cleanup(): void;
+}
+
+export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv = {}): Vault {
+  const sb = sandbox({ VAULT_STORE: storeKind, VAULT_BROWSER: FETCH_BROWSER, ...extraEnv });
+  const store = (): SecretStore =>
+    storeKind === 'file'
+      ? new FileStore(join(dataDir(sb.env), 'credentials.json'), { passphrase: sb.env.VAULT_FILE_PASSPHRASE })
+      : storeKind === 'redis'
+        ? new RedisStore(
+            redisStoreOptions(
+              sb.env,
+              () => {},
+              () => {},
+            ),
+          )
+        : keychainStore(sb.env);
+  const v: Vault = {
+    sb,
+    env: sb.env,
+    run: (args, env = {}) => runVault(args, { env: { ...sb.env, ...env } }),
+    store,
+    async readLogin(account = 'default') {
+      const raw = await store().get(loginKey('acme', account));
+      return raw === null ? undefined : (JSON.parse(raw) as LoginRecord);
+    },
+    async readAccess(account = 'default', scopes) {
+      const raw = await store().get(accessKey('acme', account, scopes));
+      return raw === null ? undefined : (JSON.parse(raw) as AccessRecord);
+    },
+    async age(change, account = 'default', scopes) {
+      const record = await v.readAccess(account, scopes);
+      assert.ok(record, 'no cached access token to age');
+      await store().set(accessKey('acme', account, scopes), JSON.stringify({ ...record, ...change(record) }));
+    },
+    cleanup() {
+      if (storeKind === 'keychain') {
+        // Keychain entries outlive the sandbox directory: remove them with it.
+        const keyring = new KeyringStore(sb.env.VAULT_KEYRING_SERVICE!);
+        void keyring
+          .keys('')
+          .then((keys) => Promise.all(keys.map((k) => keyring.delete(k))))
+          .catch(() => {});
+      }
+      sb.cleanup();
+    },
+  };
+  return v;
+}
+
+/**
+ * `vault provider add acme` for the server's public client: through discovery, or, with
+ * `tokenBase`, with explicit endpoints whose token endpoint is at `tokenBase` (a proxy). The
+ * issuer stays the real one, so the ID token and RFC 9207 `iss` checks still pass.
+ */
+export async function addProvider(v: Vault, server: { issuer: string }, tokenBase?: string): Promise<void> {
+  const endpoints = tokenBase
+    ? [
+        '--authorization-endpoint',
+        `${server.issuer}/auth`,
+        '--token-endpoint',
+        `${tokenBase}/token`,
+        '--revocation-endpoint',
+        `${server.issuer}/token/revocation`,
+      ]
+    : [];
+  const r = await v.run([
+    'provider',
+    'add',
+    'acme',
+    '--issuer',
+    server.issuer,
+    ...endpoints,
+    '--client-id',
+    'vault-public',
+    '--scope',
+    'openid',
+    '--scope',
+    'offline_access',
+    '--scope',
+    'email',
+    '--scope',
+    'api:read',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+export async function login(v: Vault, account = 'default'): Promise<void> {
+  const r = await v.run(['login', 'acme', ...(account === 'default' ? [] : ['-a', account])]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+/** A sandbox with provider `acme` added and logged in. */
+export async function loggedIn(
+  server: TestServer,
+  storeKind: StoreKind = 'file',
+  tokenBase?: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Vault> {
+  const v = vaultSandbox(storeKind, extraEnv);
+  await addProvider(v, server, tokenBase);
+  await login(v);
+  return v;
+}
+
+/** Makes the cached access token look expired to vault (the server still honours it). */
+export function expire(v: Vault, account = 'default', scopes?: string[]): Promise<void> {
+  return v.age((r) => ({ issued_at: r.issued_at - 3_600_000, expires_at: Date.now() - 1000 }), account, scopes);
+}
+
+export type ProxyMode =
+  | { kind: 'pass' }
+  /** Every request gets this status (with Retry-After when given). */
+  | { kind: 'fail'; status: number; retryAfter?: string }
+  /** The next `times` requests get 503 with Retry-After, then requests pass through. */
+  | { kind: 'fail-then-pass'; times: number; retryAfter: string }
+  /** Token-endpoint requests are held open and never answered; the rest pass. */
+  | { kind: 'hold-token' }
+  /** Token-endpoint responses lose these members (a server that omits expires_in or refresh_token). */
+  | { kind: 'drop'; fields: string[] };
+
+export interface Proxy {
+  url: string;
+  mode: ProxyMode;
+  /** Requests seen, by path. */
+  seen: string[];
+  /** Resolves when the next token-endpoint request is being held. */
+  held(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A proxy in front of the real server for faults it cannot produce itself: 5xx, Retry-After, and
+ * a token request that never gets an answer.
+ */
+export async function startProxy(target: TestServer, mode: ProxyMode = { kind: 'pass' }, port = 0): Promise<Proxy> {
+  const sockets = new Set<Socket>();
+  let waiters: (() => void)[] = [];
+  const proxy: Proxy = {
+    url: '',
+    mode,
+    seen: [],
+    held: () => new Promise<void>((resolve) => waiters.push(resolve)),
+    close: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    proxy.seen.push(req.url ?? '');
+    const m = proxy.mode;
+    if (m.kind === 'fail' || (m.kind === 'fail-then-pass' && m.times > 0)) {
+      if (m.kind === 'fail-then-pass') m.times--;
+      req.resume();
+      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      const after = m.retryAfter;
+      if (after !== undefined) headers['retry-after'] = after;
+      res.writeHead(m.kind === 'fail' ? m.status : 503, headers).end('unavailable\n');
+      return;
+    }
+    if (m.kind === 'hold-token' && req.url?.startsWith('/token') && !req.url.startsWith('/token/')) {
+      req.resume();
+      for (const w of waiters) w();
+      waiters = [];
+      return;
+    }
+    const upstream = request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: `127.0.0.1:${target.port}` },
+      },
+      (up) => {
+        if (m.kind !== 'drop' || req.url !== '/token') {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          for (const f of m.fields) delete body[f];
+          const text = JSON.stringify(body);
+          res.writeHead(up.statusCode ?? 502, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(text),
+            'cache-control': 'no-store',
+          });
+          res.end(text);
+        });
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
+
+/** A port nothing listens on: bound, then closed. */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  s.close();
+  await once(s, 'close');
+  return port;
+}
