@@ -8,10 +8,10 @@ import {
   providerForRegistry,
   registryHostOf,
   registryMatches,
-} from '../../../src/core/protocols/docker-credential.js';
-import { refusal, route, type MetadataRequest } from '../../../src/core/protocols/gce-metadata.js';
-import type { Provider } from '../../../src/core/config/providers.js';
-import { freshUntil, isFresh, type AccessRecord } from '../../../src/core/token-set.js';
+} from '../../../../src/core/protocols/docker-credential.js';
+import { refusal, route, type MetadataRequest } from '../../../../src/core/protocols/gce-metadata.js';
+import type { Provider } from '../../../../src/core/config/providers.js';
+import { freshUntil, isFresh, type AccessRecord } from '../../../../src/core/token-set.js';
 
 test('registry patterns cover one DNS label, never deeper or a look-alike suffix', () => {
   assert.ok(registryMatches('*.gcr.io', 'eu.gcr.io'));

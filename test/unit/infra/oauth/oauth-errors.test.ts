@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { LoginRequiredError } from '../../../src/core/errors.js';
-import type { Provider } from '../../../src/core/config/providers.js';
-import { configure, refreshGrant } from '../../../src/infra/oauth/index.js';
-import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { exitCodeFor } from '../../../src/cli/root.js';
+import { LoginRequiredError } from '../../../../src/core/errors.js';
+import type { Provider } from '../../../../src/core/config/providers.js';
+import { configure, refreshGrant } from '../../../../src/infra/oauth/index.js';
+import { startTestServer, type TestServer } from '../../../support/oidc-server.js';
+import { exitCodeFor } from '../../../../src/cli/root.js';
 
 let server: TestServer;
 before(async () => {

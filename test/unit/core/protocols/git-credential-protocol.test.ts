@@ -8,7 +8,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 
-import { run as gitCredential } from '../../../src/cli/commands/git-credential.js';
+import { run as gitCredential } from '../../../../src/cli/commands/git-credential.js';
 import {
   LIMITS,
   allValues,
@@ -20,9 +20,9 @@ import {
   protocolAllowed,
   providerForHost,
   type Attribute,
-} from '../../../src/core/protocols/git-credential.js';
-import { run } from '../../support/integrations.js';
-import type { Deps } from '../../../src/ports.js';
+} from '../../../../src/core/protocols/git-credential.js';
+import { run } from '../../../support/integrations.js';
+import type { Deps } from '../../../../src/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vault-credential-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
