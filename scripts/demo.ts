@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { readLogin } from '../src/core/token-service.js';
+import { readLogin } from '../src/core/credentials.js';
 import { openStore } from '../src/infra/stores/index.js';
 import { startTestServer, type TestServer } from '../test/support/oidc-server.js';
 import type { Deps } from '../src/ports.js';

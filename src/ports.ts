@@ -50,10 +50,10 @@ export interface SetOptions {
   expiresAt?: number | null;
 }
 
-/** Where secrets live. Values are opaque strings (versioned JSON records, see core/token-set.ts). */
+/** Where secrets live. Values are opaque strings (versioned JSON records, see core/credentials.ts). */
 export interface SecretStore {
-  /** Shown by `vault status`: `keychain`, `file`, `env`, `memory` or `redis`. */
-  readonly kind: 'keychain' | 'file' | 'env' | 'memory' | 'redis';
+  /** Shown by `vault status`: `keychain`, `file`, `memory` or `redis`. */
+  readonly kind: 'keychain' | 'file' | 'memory' | 'redis';
   /** Where the secrets are, for messages: never a secret itself. */
   readonly location: string;
   get(key: string): Promise<string | null>;

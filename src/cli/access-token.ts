@@ -1,6 +1,6 @@
 import { checkEnvName } from '../core/config/names.js';
 import { envNames, type Provider } from '../core/config/providers.js';
-import type { AccessRecord } from '../core/token-set.js';
+import type { AccessRecord } from '../core/credentials.js';
 import { getAccessToken } from '../core/token-service.js';
 import { passThroughToken } from './commands/token.js';
 import { tokenDeps } from './context.js';

@@ -1,9 +1,8 @@
 import type { MetadataIdentity } from '../core/protocols/gce-metadata.js';
 import type { Provider } from '../core/config/providers.js';
-import { expiresIn, freshUntil, type AccessRecord } from '../core/token-set.js';
-import { readLogin } from '../core/token-service.js';
+import { expiresIn, freshUntil } from '../core/token-set.js';
+import { ciLogin, readLogin, type AccessRecord } from '../core/credentials.js';
 import { startMetadataServer } from '../infra/metadata-server.js';
-import { EnvStore } from '../infra/stores/env-store.js';
 import { openStore } from '../infra/stores/index.js';
 import { createTokenFile } from '../infra/token-file.js';
 import type { Deps } from '../ports.js';
@@ -108,9 +107,7 @@ export async function startGceEndpoint(
   const store = openStore(deps);
   const inFlight = new Map<string, Promise<AccessRecord>>();
   const identity = async (): Promise<MetadataIdentity> => {
-    const login =
-      (await readLogin(store, provider.name, account)) ??
-      (await readLogin(new EnvStore(deps.env), provider.name, account));
+    const login = (await readLogin(store, provider.name, account)) ?? ciLogin(deps.env, provider.name);
     return {
       ...(login?.identity?.includes('@') && { email: login.identity }),
       scopes: (login?.scope ?? '').split(' ').filter(Boolean),

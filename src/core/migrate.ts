@@ -1,5 +1,5 @@
 import { LoginRequiredError, StoreError, UsageError } from './errors.js';
-import { accessPrefix, clientSecretKey, loginKey, parseRecord, type LoginRecord } from './token-set.js';
+import { accessPrefix, clientSecretKey, listLogins, loginKey, parseRecord, type LoginRecord } from './credentials.js';
 import type { Release, SecretStore } from '../ports.js';
 
 export interface MigrateRequest {
@@ -19,11 +19,6 @@ export interface MigrateResult {
   logins: { provider: string; account: string; identity?: string }[];
   /** Providers whose client secret was copied (moved, when no login of theirs is left behind). */
   clientSecrets: string[];
-}
-
-function parseLoginKey(key: string): { provider: string; account: string } | undefined {
-  const m = /^rt:([^:]+):([^:]+)$/.exec(key);
-  return m ? { provider: m[1]!, account: m[2]! } : undefined;
 }
 
 /** Writes `key` to `to` and reads it back: only a confirmed copy lets the source go. */
@@ -46,12 +41,7 @@ export async function migrateLogins(req: MigrateRequest): Promise<MigrateResult>
   if (from.describe(loginKey('x', 'y')) === to.describe(loginKey('x', 'y'))) {
     throw new UsageError(`${to.location} is the store in use: name another one with --to`);
   }
-  const found = (await from.keys(req.provider ? loginKey(req.provider, '') : 'rt:'))
-    .map(parseLoginKey)
-    .filter(
-      (id): id is { provider: string; account: string } =>
-        id !== undefined && (req.account === undefined || id.account === req.account),
-    );
+  const found = await listLogins(from, req);
   if (found.length === 0 && req.provider) {
     const who = req.account && req.account !== 'default' ? ` as account ${req.account}` : '';
     throw new LoginRequiredError(`no login for ${req.provider}${who} in ${from.location}: nothing to migrate`);

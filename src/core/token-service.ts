@@ -1,18 +1,20 @@
 import { LoginRequiredError, RefreshRejectedError, StoreError, UsageError, loginCommand } from './errors.js';
 import { serverText } from './server-text.js';
 import type { Provider } from './config/providers.js';
+import { isFresh, type TokenResult } from './token-set.js';
 import {
   accessKey,
   accessPrefix,
-  isFresh,
+  ciLogin,
+  ciVariable,
+  clientSecretKey,
   loginKey,
   parseRecord,
-  clientSecretKey,
+  readAccess,
+  readLogin,
   type AccessRecord,
   type LoginRecord,
-  type TokenResult,
-} from './token-set.js';
-import { EnvStore } from '../infra/stores/env-store.js';
+} from './credentials.js';
 import { acquireLock } from '../infra/lock.js';
 import type { Configuration } from '../infra/oauth/index.js';
 import { holdSignals } from '../infra/signals.js';
@@ -35,37 +37,6 @@ export interface TokenRequest {
   /** Seconds the token must still be valid for (capped at half its lifetime). */
   minValid: number;
   forceRefresh?: boolean;
-}
-
-/**
- * Reads a cached access token. With `onDamaged`, a damaged entry (corrupt, or from another format)
- * is reported through it and read as a miss: the cache is disposable, and a refresh replaces the
- * entry — refusing to work over it would leave only `vault logout`, which costs the login.
- */
-export async function readAccess(
-  store: SecretStore,
-  key: string,
-  onDamaged?: (message: string) => void,
-): Promise<AccessRecord | undefined> {
-  const raw = await store.get(key);
-  if (raw === null) return undefined;
-  try {
-    return parseRecord<AccessRecord>(raw, store.describe(key), ['access_token', 'expires_at', 'issued_at']);
-  } catch (error) {
-    if (!onDamaged || !(error instanceof StoreError)) throw error;
-    onDamaged(error.message.replace(/: (remove it|upgrade).*$/, ''));
-    return undefined;
-  }
-}
-
-export async function readLogin(
-  store: SecretStore,
-  provider: string,
-  account: string,
-): Promise<LoginRecord | undefined> {
-  const key = loginKey(provider, account);
-  const raw = await store.get(key);
-  return raw === null ? undefined : parseRecord<LoginRecord>(raw, store.describe(key), ['obtained_at']);
 }
 
 /** The client secret of a confidential client: from the store, else VAULT_CLIENT_SECRET. */
@@ -172,7 +143,7 @@ async function refreshLocked(
 ): Promise<AccessRecord | undefined> {
   const { store, provider } = { ...deps, provider: req.provider };
   let login = await readLogin(store, provider.name, req.account);
-  if (!login && req.account === 'default') login = await readLogin(new EnvStore(deps.env), provider.name, req.account);
+  if (!login && req.account === 'default') login = ciLogin(deps.env, provider.name);
   if (!login) {
     throw new LoginRequiredError(
       `not logged in to ${provider.name}${req.account === 'default' ? '' : ` as account ${req.account}`} — run \`${loginCommand(provider.name, req.account)}\``,
@@ -278,7 +249,7 @@ async function refreshAndStore(
     deps.debug(`store: rotated refresh token written for ${provider.name}/${req.account}`);
     if (login.from_env) {
       deps.warn(
-        `the refresh token in ${EnvStore.variable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\` and \`vault export ${provider.name}\`, or share one login through a fleet store (VAULT_STORE=redis://…).`,
+        `the refresh token in ${ciVariable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\` and \`vault export ${provider.name}\`, or share one login through a fleet store (VAULT_STORE=redis://…).`,
       );
     }
   }
@@ -309,7 +280,7 @@ async function rejected(
   const name = req.provider.name;
   if (login.from_env) {
     return new LoginRequiredError(
-      `${name} rejected the refresh token in ${EnvStore.variable(name)} (invalid_grant: revoked, expired or already spent): replace that CI secret with a fresh one from \`vault export ${name}\` on a machine logged in to ${name}`,
+      `${name} rejected the refresh token in ${ciVariable(name)} (invalid_grant: revoked, expired or already spent): replace that CI secret with a fresh one from \`vault export ${name}\` on a machine logged in to ${name}`,
       { cause: error },
     );
   }

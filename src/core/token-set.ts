@@ -1,28 +1,4 @@
-import { StoreError } from './errors.js';
-
-/** Version of the stored records; a newer one is refused rather than misread. */
-export const RECORD_VERSION = 1;
-
-/** The long-lived credential of one login: the refresh token, or a non-expiring access token. */
-export interface LoginRecord {
-  v: 1;
-  refresh_token?: string;
-  /** Only for providers whose access tokens never expire and who issue no refresh token (GitHub OAuth apps). */
-  access_token?: string;
-  token_type?: string;
-  /** Space-separated scopes granted at login. */
-  scope: string;
-  /** Email or subject of the logged-in user, for `status` and messages. */
-  identity?: string;
-  /** When the record was written, ms since the epoch. */
-  obtained_at: number;
-  /** Set when the refresh token came from VAULT_<NAME>_REFRESH_TOKEN. */
-  from_env?: boolean;
-  /** Set once a refresh returned a new refresh token: this provider rotates them, so a copy elsewhere is spent by the next refresh. */
-  rotated?: boolean;
-  /** When the server refused this refresh token (invalid_grant), ms since the epoch; a new login clears it. */
-  rejected_at?: number;
-}
+import type { AccessRecord } from './credentials.js';
 
 /** A token endpoint response (login or refresh) reduced to what vault stores. */
 export interface TokenResult {
@@ -34,67 +10,6 @@ export interface TokenResult {
   scope?: string;
   /** email, else sub, from the ID token when there is one. */
   identity?: string;
-}
-
-/** One cached access token (per scope set). */
-export interface AccessRecord {
-  v: 1;
-  access_token: string;
-  token_type: string;
-  /** ms since the epoch, or null for a token that does not expire. */
-  expires_at: number | null;
-  /** ms since the epoch: with expires_at, the token's lifetime. */
-  issued_at: number;
-  scope: string;
-}
-
-export function loginKey(provider: string, account: string): string {
-  return `rt:${provider}:${account}`;
-}
-
-/** Scope sets are cached separately; `*` is the full grant. */
-export function accessKey(provider: string, account: string, scopes?: readonly string[]): string {
-  return `at:${provider}:${account}:${scopes && scopes.length ? [...new Set(scopes)].sort().join(' ') : '*'}`;
-}
-
-export function accessPrefix(provider: string, account: string): string {
-  return `at:${provider}:${account}:`;
-}
-
-export function clientSecretKey(provider: string): string {
-  return `cs:${provider}`;
-}
-
-/**
- * Parses a stored record, or throws an error naming where it is. A corrupt entry is reported,
- * never silently treated as "nothing stored" (that would make the user log in over it).
- */
-export function parseRecord<T extends { v: number }>(raw: string, where: string, required: readonly (keyof T)[]): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new StoreError(`${where} is corrupt (not JSON): remove it with \`vault logout\` and log in again`);
-  }
-  if (typeof value !== 'object' || value === null) {
-    throw new StoreError(`${where} is corrupt (not an object): remove it with \`vault logout\` and log in again`);
-  }
-  const v = (value as { v?: unknown }).v;
-  if (typeof v === 'number' && v > RECORD_VERSION) {
-    throw new StoreError(`${where} was written by a newer vault (format v${v}): upgrade vault`);
-  }
-  if (v !== RECORD_VERSION) {
-    throw new StoreError(
-      `${where} is corrupt (unknown format ${JSON.stringify(v)}): remove it with \`vault logout\` and log in again`,
-    );
-  }
-  for (const field of required) {
-    if (!(field in value))
-      throw new StoreError(
-        `${where} is corrupt (no "${String(field)}"): remove it with \`vault logout\` and log in again`,
-      );
-  }
-  return value as T;
 }
 
 /**

@@ -7,7 +7,7 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 
-import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../src/core/token-set.js';
+import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../src/core/credentials.js';
 import { dataDir } from '../../src/infra/paths.js';
 import { FileStore } from '../../src/infra/stores/file-store.js';
 import { keychainStore } from '../../src/infra/stores/index.js';

@@ -1,5 +1,5 @@
 import { LoginRequiredError, UsageError, loginCommand } from '../../core/errors.js';
-import { readLogin } from '../../core/token-service.js';
+import { readLogin } from '../../core/credentials.js';
 import { openStore } from '../../infra/stores/index.js';
 import { accountOf, loadProvider } from '../context.js';
 import type { Deps } from '../../ports.js';

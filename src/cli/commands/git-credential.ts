@@ -14,7 +14,7 @@ import {
 } from '../../core/protocols/git-credential.js';
 import { type Provider } from '../../core/config/providers.js';
 import { loadConfig } from '../../infra/config-file.js';
-import type { AccessRecord } from '../../core/token-set.js';
+import type { AccessRecord } from '../../core/credentials.js';
 import { forgetAccessToken } from '../../core/token-service.js';
 import { configFile } from '../../infra/paths.js';
 import { accessTokenFor } from '../access-token.js';

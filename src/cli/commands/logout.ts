@@ -4,7 +4,7 @@ import { checkProviderName } from '../../core/config/names.js';
 import { type Provider } from '../../core/config/providers.js';
 import { loadConfig } from '../../infra/config-file.js';
 import { readClientSecret, refreshLock } from '../../core/token-service.js';
-import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/token-set.js';
+import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/credentials.js';
 import { configFile, lockDir } from '../../infra/paths.js';
 import { holdSignals } from '../../infra/signals.js';
 import { openStore } from '../../infra/stores/index.js';

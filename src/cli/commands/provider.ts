@@ -9,7 +9,7 @@ import {
 import { envNames, getProvider, type ProviderConfig } from '../../core/config/providers.js';
 import { renderConfig } from '../../core/config/render.js';
 import { loadConfig, writeConfigAtomically } from '../../infra/config-file.js';
-import { clientSecretKey, loginKey } from '../../core/token-set.js';
+import { clientSecretKey, loginKey } from '../../core/credentials.js';
 import { readStdin } from '../../infra/io.js';
 import { acquireLock } from '../../infra/lock.js';
 import { configFile, lockDir } from '../../infra/paths.js';

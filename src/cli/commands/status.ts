@@ -3,17 +3,19 @@ import { LoginRequiredError, StoreError, loginCommand } from '../../core/errors.
 import { checkAccountName } from '../../core/config/names.js';
 import { getProvider } from '../../core/config/providers.js';
 import { loadConfig } from '../../infra/config-file.js';
-import { readAccess, readLogin } from '../../core/token-service.js';
+import { isoTime } from '../../core/token-set.js';
 import {
+  CI_SOURCE,
   accessKey,
-  isoTime,
+  ciLogin,
+  listLogins,
   loginKey,
   parseRecord,
+  readAccess,
   type AccessRecord,
   type LoginRecord,
-} from '../../core/token-set.js';
+} from '../../core/credentials.js';
 import { configFile } from '../../infra/paths.js';
-import { EnvStore } from '../../infra/stores/env-store.js';
 import { openStore } from '../../infra/stores/index.js';
 import type { SecretStore } from '../../ports.js';
 import { unreachableKeychainNote } from '../../infra/stores/keychain-reach.js';
@@ -37,7 +39,8 @@ export interface AccountStatus {
   refresh_token_stored: boolean;
   /** The server refused the stored refresh token (invalid_grant) since the last login. */
   refresh_token_rejected: boolean;
-  store: SecretStore['kind'];
+  /** Where the login was found: a store, or `env` for a CI refresh token (core/credentials.ts ciLogin). */
+  store: SecretStore['kind'] | 'env';
   /** The entry cannot be read (corrupt, or from a newer vault): the command that removes it. */
   fix?: string;
 }
@@ -62,18 +65,12 @@ function unreadableLogin(provider: string, account: string, store: SecretStore['
   };
 }
 
-/** `rt:<provider>:<account>` → its parts; names cannot contain `:` (core/names.ts). */
-function parseLoginKey(key: string): { provider: string; account: string } | undefined {
-  const m = /^rt:([^:]+):([^:]+)$/.exec(key);
-  return m ? { provider: m[1]!, account: m[2]! } : undefined;
-}
-
 function describeLogin(
   provider: string,
   account: string,
   login: LoginRecord,
   access: AccessRecord | undefined,
-  store: SecretStore['kind'],
+  store: AccountStatus['store'],
 ): AccountStatus {
   return {
     provider,
@@ -99,14 +96,11 @@ export async function collectStatus(
   filter: { provider?: string; account?: string },
   store = openStore(deps),
 ): Promise<AccountStatus[]> {
-  const keys = await store.keys(filter.provider ? loginKey(filter.provider, '') : 'rt:');
-  deps.debug(
-    `store: ${keys.length} login(s) found in ${store.kind}${filter.provider ? ` for ${filter.provider}` : ''}`,
-  );
+  const ids = await listLogins(store, filter);
+  deps.debug(`store: ${ids.length} login(s) found in ${store.kind}${filter.provider ? ` for ${filter.provider}` : ''}`);
   const rows: AccountStatus[] = [];
-  for (const key of keys) {
-    const id = parseLoginKey(key);
-    if (!id || (filter.account !== undefined && id.account !== filter.account)) continue;
+  for (const id of ids) {
+    const key = loginKey(id.provider, id.account);
     // Read first, parse apart: a store that cannot be read (a locked keychain) still fails status.
     const raw = await store.get(key);
     if (raw === null) continue;
@@ -125,11 +119,10 @@ export async function collectStatus(
     rows.push(describeLogin(id.provider, id.account, login, access, store.kind));
   }
   if (filter.account === undefined || filter.account === 'default') {
-    const env = new EnvStore(deps.env);
     const providers = filter.provider ? [filter.provider] : Object.keys(loadConfig(configFile(deps.env)).providers);
     for (const provider of providers) {
       if (rows.some((r) => r.provider === provider && r.account === 'default')) continue;
-      const login = await readLogin(env, provider, 'default');
+      const login = ciLogin(deps.env, provider);
       if (login) rows.push(describeLogin(provider, 'default', login, undefined, 'env'));
     }
   }
@@ -211,7 +204,7 @@ export async function run(deps: Deps, providerName: string | undefined, opts: St
     deps.io.stdout.write(formatTable(rows, deps.clock.now()));
   }
   const consulted = [store.kind === 'file' ? `file store ${store.location}` : store.location];
-  if (account === undefined || account === 'default') consulted.push(new EnvStore(deps.env).location);
+  if (account === undefined || account === 'default') consulted.push(CI_SOURCE);
   deps.io.stderr.write(`Stores consulted: ${consulted.join(', ')}.\n`);
   if (unreachable) deps.io.stderr.write(`warning: ${unreachable}\n`);
   return 0;

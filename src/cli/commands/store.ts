@@ -1,4 +1,5 @@
 import { UsageError, VaultError, type ErrorKind } from '../../core/errors.js';
+import { listLogins } from '../../core/credentials.js';
 import { fileStore, openStore } from '../../infra/stores/index.js';
 import type { Deps } from '../../ports.js';
 
@@ -12,7 +13,7 @@ export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<Err
   let failed: ErrorKind | undefined;
   let logins: number | null = null;
   try {
-    logins = (await store.keys('rt:')).length;
+    logins = (await listLogins(store, {})).length;
   } catch (error) {
     if (!(error instanceof VaultError)) throw error;
     health = error.message;

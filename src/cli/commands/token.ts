@@ -1,5 +1,6 @@
 import { envStem } from '../../core/config/names.js';
-import { expiresIn, isoTime, tokenTypeOf, type AccessRecord } from '../../core/token-set.js';
+import { expiresIn, isoTime, tokenTypeOf } from '../../core/token-set.js';
+import { type AccessRecord } from '../../core/credentials.js';
 import { getAccessToken, type TokenRequest, type TokenServiceDeps } from '../../core/token-service.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
 import type { Deps } from '../../ports.js';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { migrateLogins, type MigrateRequest } from '../../../src/core/migrate.js';
 import { refreshLock } from '../../../src/core/token-service.js';
-import { accessKey, clientSecretKey, loginKey } from '../../../src/core/token-set.js';
+import { accessKey, clientSecretKey, loginKey } from '../../../src/core/credentials.js';
 import { lockDir } from '../../../src/infra/paths.js';
 import { RedisStore, redisStoreOptions } from '../../../src/infra/stores/redis-store.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';

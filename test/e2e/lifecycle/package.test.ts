@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 
-import { accessKey } from '../../../src/core/token-set.js';
+import { accessKey } from '../../../src/core/credentials.js';
 import { FileStore } from '../../../src/infra/stores/file-store.js';
 import { ROOT, runCommand, runVault, sandbox } from '../../support/cli.js';
 

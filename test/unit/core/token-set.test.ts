@@ -4,14 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { StoreError } from '../../../src/core/errors.js';
-import {
-  accessKey,
-  expiresIn,
-  isFresh,
-  parseRecord,
-  tokenTypeOf,
-  type AccessRecord,
-} from '../../../src/core/token-set.js';
+import { expiresIn, isFresh, tokenTypeOf } from '../../../src/core/token-set.js';
+import { accessKey, parseRecord, type AccessRecord } from '../../../src/core/credentials.js';
 import { formatToken } from '../../../src/cli/commands/token.js';
 import { expiryOf } from '../../../src/infra/oauth/token-result.js';
 import { exitCodeFor } from '../../../src/cli/root.js';

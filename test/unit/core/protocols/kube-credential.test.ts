@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 import { execCredential, requestedApiVersion } from '../../../../src/core/protocols/kube-credential.js';
 import { UsageError } from '../../../../src/core/errors.js';
-import type { AccessRecord } from '../../../../src/core/token-set.js';
+import type { AccessRecord } from '../../../../src/core/credentials.js';
 
 const V1 = 'client.authentication.k8s.io/v1';
 const V1BETA1 = 'client.authentication.k8s.io/v1beta1';

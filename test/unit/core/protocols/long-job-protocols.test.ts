@@ -11,7 +11,8 @@ import {
 } from '../../../../src/core/protocols/docker-credential.js';
 import { refusal, route, type MetadataRequest } from '../../../../src/core/protocols/gce-metadata.js';
 import type { Provider } from '../../../../src/core/config/providers.js';
-import { freshUntil, isFresh, type AccessRecord } from '../../../../src/core/token-set.js';
+import { freshUntil, isFresh } from '../../../../src/core/token-set.js';
+import { type AccessRecord } from '../../../../src/core/credentials.js';
 
 test('registry patterns cover one DNS label, never deeper or a look-alike suffix', () => {
   assert.ok(registryMatches('*.gcr.io', 'eu.gcr.io'));
