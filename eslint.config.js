@@ -4,6 +4,11 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// A relative import that reaches into infra/ or cli/ (or the entry points that wire them).
+const LAYER = /^\.\.?\/(?:\.\.\/)*(?:infra|cli)\/|(?:^|\/)(?:main|fast-path)\.js$/;
+// A relative import of a module beside a command: another command.
+const SIBLING = /^\.\/[^/]+$/;
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bin/', 'bench/*.cjs'] },
   js.configs.recommended,
@@ -29,6 +34,42 @@ export default tseslint.config(
       // Escaping control characters out of server text is exactly what those regexes are for.
       'no-control-regex': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  // The shape of the code (README "Design"): core is pure logic behind the ports in src/ports.ts,
+  // so it imports nothing from infra or cli, statically or lazily; commands share code through
+  // core and cli modules, never through one another.
+  {
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/token-service.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: LAYER.source, message: 'core imports nothing from infra or cli' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ImportExpression[source.value=${LAYER}]`, message: 'core imports nothing from infra or cli' },
+        {
+          selector: `TSImportType[argument.literal.value=${LAYER}]`,
+          message: 'core imports nothing from infra or cli',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/commands/**/*.ts'],
+    ignores: ['src/cli/commands/git-credential.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: SIBLING.source, message: 'commands never import each other' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ImportExpression[source.value=${SIBLING}]`, message: 'commands never import each other' },
+        { selector: `TSImportType[argument.literal.value=${SIBLING}]`, message: 'commands never import each other' },
+      ],
     },
   },
   {
