@@ -1,7 +1,7 @@
 import { UsageError } from './errors.js';
 import { checkGitHost, checkProviderName, checkRegistryHost } from './config/names.js';
 import { PRESETS, presetConfig } from './config/presets.js';
-import { validateProvider, type ProviderConfig } from './config/providers.js';
+import { ENDPOINT_KEYS, validateProvider, type ProviderConfig } from './config/providers.js';
 
 /** The flags shared by `provider add` and `provider set`. */
 export interface ProviderFlags {
@@ -22,16 +22,6 @@ export interface ProviderFlags {
   registryUsername?: string;
   offline?: boolean;
 }
-
-/** Endpoints a preset or an earlier configuration may hold; discovery answers all of them. */
-const ENDPOINT_KEYS = [
-  'authorization_endpoint',
-  'token_endpoint',
-  'revocation_endpoint',
-  'device_authorization_endpoint',
-  'userinfo_endpoint',
-  'jwks_uri',
-] as const;
 
 /** The fields whose change makes existing logins belong to another client or server. */
 export const IDENTITY_KEYS = ['client_id', 'issuer', ...ENDPOINT_KEYS] as const;

@@ -1,3 +1,5 @@
+import type { ProviderConfig } from './providers.js';
+
 /**
  * The issuer (`iss`) of a server whose ID tokens and RFC 9207 callbacks name a tenant in a path,
  * as a template: `{origin}` is the authorization endpoint's origin, `{tenant}` the first segment
@@ -11,21 +13,13 @@ export interface IssuerTemplate {
 }
 
 /** What a preset fills in for `vault provider add --preset`. Plain data: add a provider by adding a row. */
-export interface Preset {
-  issuer?: string;
+export interface Preset extends Omit<
+  ProviderConfig,
+  'preset' | 'client_id' | 'authorization_endpoint' | 'token_endpoint' | 'scopes'
+> {
   authorization_endpoint: string;
   token_endpoint: string;
-  revocation_endpoint?: string;
-  device_authorization_endpoint?: string;
-  userinfo_endpoint?: string;
-  jwks_uri?: string;
   scopes: string[];
-  params?: Record<string, string>;
-  env_names?: string[];
-  git_hosts?: string[];
-  git_username?: string;
-  registry_hosts?: string[];
-  registry_username?: string;
   /** Looked up by the preset's name when a login is checked; never copied into config.toml. */
   issuer_template?: IssuerTemplate;
 }

@@ -32,8 +32,8 @@ export interface Config {
   providers: Record<string, ProviderConfig>;
 }
 
-const URL_KEYS = [
-  'issuer',
+/** Endpoints a preset or an earlier configuration may hold; discovery answers all of them. */
+export const ENDPOINT_KEYS = [
   'authorization_endpoint',
   'token_endpoint',
   'revocation_endpoint',
@@ -41,6 +41,7 @@ const URL_KEYS = [
   'userinfo_endpoint',
   'jwks_uri',
 ] as const;
+const URL_KEYS = ['issuer', ...ENDPOINT_KEYS] as const;
 const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username', 'registry_username'] as const;
 const LIST_KEYS = ['scopes', 'env_names', 'git_hosts', 'registry_hosts'] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, 'params']);
@@ -64,6 +65,13 @@ export function checkEndpointUrl(value: string): string | undefined {
     return isLoopbackHost(url.hostname) ? undefined : 'http:// is allowed only for loopback hosts; use https://';
   return `unsupported scheme ${url.protocol}`;
 }
+
+/** The lists whose every entry is a name of some kind, and the check each entry must pass. */
+const NAME_LISTS = [
+  ['env_names', checkEnvName],
+  ['git_hosts', checkGitHost],
+  ['registry_hosts', checkRegistryHost],
+] as const;
 
 /** Validates one provider table; `where` names the file and key for messages. */
 export function validateProvider(name: string, raw: unknown, where: string): ProviderConfig {
@@ -105,25 +113,13 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
   if (!cfg.issuer && !(cfg.authorization_endpoint && cfg.token_endpoint)) {
     throw new UsageError(`${where}: needs an issuer, or both authorization_endpoint and token_endpoint`);
   }
-  for (const n of cfg.env_names ?? []) {
-    try {
-      checkEnvName(n);
-    } catch (e) {
-      throw new UsageError(`${where}.env_names: ${(e as Error).message}`);
-    }
-  }
-  for (const h of cfg.git_hosts ?? []) {
-    try {
-      checkGitHost(h);
-    } catch (e) {
-      throw new UsageError(`${where}.git_hosts: ${(e as Error).message}`);
-    }
-  }
-  for (const h of cfg.registry_hosts ?? []) {
-    try {
-      checkRegistryHost(h);
-    } catch (e) {
-      throw new UsageError(`${where}.registry_hosts: ${(e as Error).message}`);
+  for (const [key, check] of NAME_LISTS) {
+    for (const value of cfg[key] ?? []) {
+      try {
+        check(value);
+      } catch (e) {
+        throw new UsageError(`${where}.${key}: ${(e as Error).message}`);
+      }
     }
   }
   for (const s of cfg.scopes ?? []) {
