@@ -5,11 +5,20 @@ import type { Release } from '../../ports.js';
 
 // Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
 // interleave with another client: the pattern of Redis's SET documentation ("Patterns").
+// ACQUIRE answers the new generation, or minus the current holder's when the lease is taken.
 const ACQUIRE =
-  "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return 0";
+  "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end " +
+  "return -tonumber(redis.call('GET', KEYS[2]) or '0')";
 const RENEW =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+// A waiter polls (try the lease, then `until`) with exponential backoff and jitter: the first
+// polls come quickly for a short hold, and a storm of waiters settles at a few polls a second
+// each, leaving the CPU to the holder, whose work is what they wait for. The cap bounds how late
+// a waiter sees the holder's result.
+const FIRST_POLL_MS = 25;
+const MAX_POLL_MS = 250;
 
 export interface LeaseOptions {
   name: string;
@@ -48,10 +57,19 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
   const started = Date.now();
   o.debug(`lock ${o.name}: acquiring lease in ${o.where}`);
   let generation = 0;
+  let pause = FIRST_POLL_MS;
+  let holder = 0;
+  let waitingSince = started;
   for (;;) {
     generation = Number(await o.command(['EVAL', ACQUIRE, '2', o.lockKey, o.fenceKey, owner, String(o.leaseMs)]));
     if (generation > 0) break;
-    if (Date.now() - started > o.waitMs) {
+    // The wait bounds one holder's work, not the queue's: when a holder fails (a starved machine's
+    // timeouts) and the next one takes over, waiting on for its result is progress, not a hang.
+    if (-generation !== holder) {
+      holder = -generation;
+      waitingSince = Date.now();
+    }
+    if (Date.now() - waitingSince > o.waitMs) {
       throw new VaultError(
         `timed out after ${Math.round(o.waitMs / 1000)}s waiting for the lease ${o.name} in ${o.where}, held by another vault process`,
         'temporary',
@@ -61,7 +79,9 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
       o.debug(`lock ${o.name}: the holder's result is in; not waiting for the lease`);
       return nothingHeld();
     }
-    await sleep(10 + Math.random() * 30);
+    // "Equal jitter": between half the pause and all of it, so waiters that started together spread out.
+    await sleep(pause / 2 + Math.random() * (pause / 2));
+    pause = Math.min(pause * 2, MAX_POLL_MS);
   }
   o.debug(`lock ${o.name}: lease acquired (generation ${generation}) after ${Date.now() - started}ms`);
   let lost = false;
