@@ -69,7 +69,7 @@ export function clientSecretKey(provider: string): string {
 }
 
 /** `rt:<provider>:<account>` → its parts; undefined for any other key. */
-export function parseLoginKey(key: string): LoginId | undefined {
+function parseLoginKey(key: string): LoginId | undefined {
   const m = /^rt:([^:]+):([^:]+)$/.exec(key);
   return m ? { provider: m[1]!, account: m[2]! } : undefined;
 }

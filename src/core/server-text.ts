@@ -1,5 +1,5 @@
 /** How much of a server's text is shown, after escaping. */
-export const SERVER_TEXT_MAX = 200;
+const SERVER_TEXT_MAX = 200;
 
 // C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional overrides that can
 // make a terminal show text in another order than it was written (Trojan Source, CVE-2021-42574).
