@@ -114,6 +114,11 @@ export async function stoppedAt(t: TestContext, env: NodeJS.ProcessEnv, at: stri
   return { child, seen, exited };
 }
 
+/** `vault <args>` in the sandbox, with `extra` added to its environment. */
+export function vault(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> {
+  return runVault(args, { env: { ...box.env, ...extra }, input });
+}
+
 /**
  * Kills the process group of a child spawned with `detached: true` (it, and whatever it started),
  * if anything of it is left. A test that fails half-way must not leave a stopped or orphaned

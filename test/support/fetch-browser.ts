@@ -2,7 +2,21 @@
 // HTML forms oidc-provider shows (device flow pages, the auto-submitting form_post page,
 // and devInteractions' login and consent pages). No JavaScript, no CSS, no real DOM.
 
+import { fileURLToPath } from 'node:url';
+
 const MAX_STEPS = 30;
+
+/** A VAULT_BROWSER command (vault runs it through /bin/sh) for a script beside this file, from any directory. */
+function browserCommand(script: string): string {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  return [process.execPath, '--import', import.meta.resolve('tsx'), path].map(quote).join(' ');
+}
+
+/** VAULT_BROWSER that completes the login through the test server (see fetch-browser-cli.ts). */
+export const FETCH_BROWSER = browserCommand('fetch-browser-cli.ts');
+/** VAULT_BROWSER that clicks "Cancel" on the server's login page (needs autoLogin: false). */
+export const DENY_BROWSER = browserCommand('deny-browser-cli.ts');
 
 /** Login name typed into devInteractions' login page (it accepts any name and password). */
 export const LOGIN_NAME = 'alice';

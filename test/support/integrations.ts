@@ -4,21 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ROOT, runCommand, runVault, sandbox, type Sandbox } from './cli.js';
+import { runCommand, runVault, sandbox, type Sandbox } from './cli.js';
+import { FETCH_BROWSER } from './fetch-browser.js';
 import type { TestServer } from './oidc-server.js';
-
-/** The fetch browser as a VAULT_BROWSER command that works from any working directory. */
-export function fetchBrowserCommand(): string {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return [
-    process.execPath,
-    '--import',
-    import.meta.resolve('tsx'),
-    join(ROOT, 'test', 'support', 'fetch-browser-cli.ts'),
-  ]
-    .map(quote)
-    .join(' ');
-}
 
 /** A sandbox with provider `acme` at `server` (extra `provider add` flags allowed), not logged in. */
 export async function withProvider(
@@ -26,7 +14,7 @@ export async function withProvider(
   addFlags: string[] = [],
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<Sandbox> {
-  const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: fetchBrowserCommand(), ...extraEnv });
+  const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER, ...extraEnv });
   const added = await runVault(
     ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.publicClientId, ...addFlags],
     { env: box.env },

@@ -2,7 +2,7 @@
 // change the keyring's state (lock it) without disturbing the session the rest of the suite uses.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from './cli.js';
+import { ROOT, runCommand } from './cli.js';
 
 export interface KeyringSession {
   /** The nested session's bus: put it in a child's env as DBUS_SESSION_BUS_ADDRESS. */
@@ -10,32 +10,6 @@ export interface KeyringSession {
   /** Locks the "login" collection through org.freedesktop.Secret.Service.Lock and checks it took. */
   lock(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion with the given environment, collecting its output. */
-export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    // A command that exits without reading its stdin closes the pipe: EPIPE then is no failure.
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
 }
 
 const SECRETS = '/org/freedesktop/secrets';
@@ -96,7 +70,7 @@ export async function startKeyringSession(): Promise<KeyringSession> {
           'org.freedesktop.Secret.Service.Lock',
           `array:objpath:${LOGIN}`,
         ],
-        busEnv,
+        { env: busEnv },
       );
       if (locked.code !== 0) throw new Error(`locking the keyring failed: ${locked.stderr}`);
       const state = await runCommand(
@@ -110,7 +84,7 @@ export async function startKeyringSession(): Promise<KeyringSession> {
           'string:org.freedesktop.Secret.Collection',
           'string:Locked',
         ],
-        busEnv,
+        { env: busEnv },
       );
       if (!/boolean true/.test(state.stdout))
         throw new Error(`the login collection is not locked after Lock: ${state.stdout}${state.stderr}`);

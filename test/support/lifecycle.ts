@@ -3,20 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { FETCH_BROWSER } from './fetch-browser.js';
 import type { TestServer } from './oidc-server.js';
-import { ROOT, runVault, type RunResult, type Sandbox } from './cli.js';
-
-/** The fetch browser as a VAULT_BROWSER command (run through /bin/sh, so paths are quoted). */
-export const FETCH_BROWSER = `'${process.execPath}' --import tsx '${join(ROOT, 'test', 'support', 'fetch-browser-cli.ts')}'`;
+import { vault, type RunResult, type Sandbox } from './cli.js';
 
 /** Asserts success; the message carries stderr only (stdout may hold a token). */
 export function ok(result: RunResult, what: string): RunResult {
   assert.equal(result.code, 0, `${what} exited ${result.code}: ${result.stderr}`);
   return result;
-}
-
-export function vault(sb: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> {
-  return runVault(args, { env: { ...sb.env, ...extra }, input });
 }
 
 /** `provider add <name> --issuer … --client-id vault-public` with openid, email and offline_access. */

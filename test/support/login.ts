@@ -6,14 +6,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
-import { ROOT, VAULT_BIN, runVault, type RunResult, type Sandbox } from './cli.js';
+import { VAULT_BIN, runVault, type RunResult, type Sandbox } from './cli.js';
 import type { TestServer } from './oidc-server.js';
-
-const TSX = `${process.execPath} --import tsx`;
-/** VAULT_BROWSER that completes the login through the test server (see fetch-browser-cli.ts). */
-export const FETCH_BROWSER = `${TSX} ${join(ROOT, 'test/support/fetch-browser-cli.ts')}`;
-/** VAULT_BROWSER that clicks "Cancel" on the server's login page (needs autoLogin: false). */
-export const DENY_BROWSER = `${TSX} ${join(ROOT, 'test/support/deny-browser-cli.ts')}`;
 
 /** A vault process still running: its output so far, and ways to wait for more. */
 export interface LiveVault {

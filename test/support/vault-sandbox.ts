@@ -13,15 +13,13 @@ import { FileStore } from '../../src/infra/stores/file-store.js';
 import { keychainStore } from '../../src/infra/stores/index.js';
 import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
 import { RedisStore, redisStoreOptions } from '../../src/infra/stores/redis-store.js';
-import { ROOT, runVault, sandbox, type RunResult, type Sandbox } from './cli.js';
+import { runVault, sandbox, type RunResult, type Sandbox } from './cli.js';
+import { FETCH_BROWSER } from './fetch-browser.js';
 import type { TestServer } from './oidc-server.js';
 import type { SecretStore } from '../../src/ports.js';
 
 /** `redis`: the sandbox's extra environment names the server (VAULT_STORE, password, key). */
 export type StoreKind = 'file' | 'keychain' | 'redis';
-
-/** The fetch browser as a VAULT_BROWSER command: it completes the login without a real browser. */
-export const FETCH_BROWSER = `${process.execPath} --import ${import.meta.resolve('tsx')} ${join(ROOT, 'test', 'support', 'fetch-browser-cli.ts')}`;
 
 export interface Vault {
   sb: Sandbox;

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ROOT, runVault, sandbox, VAULT_BIN, type RunResult, type Sandbox } from './cli.js';
+import { sandbox, vault, VAULT_BIN, type RunResult, type Sandbox } from './cli.js';
+import { FETCH_BROWSER } from './fetch-browser.js';
 import { startTestServer, type TestServer, type TestServerOptions } from './oidc-server.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
@@ -13,7 +14,6 @@ export const PROVIDER = 'acme';
 export const TOKEN_PATH = '/token';
 
 /** VAULT_BROWSER: follows the authorization URL through the test server to the loopback callback. */
-export const FETCH_BROWSER = `${process.execPath} --import tsx ${join(ROOT, 'test', 'support', 'fetch-browser-cli.ts')}`;
 
 export interface World {
   server: TestServer;
@@ -59,15 +59,6 @@ export function addArgs(world: World, name = PROVIDER): string[] {
     '--scope',
     'email',
   ];
-}
-
-export async function vault(
-  box: Sandbox,
-  args: string[],
-  extra: NodeJS.ProcessEnv = {},
-  input?: string,
-): Promise<RunResult> {
-  return runVault(args, { env: { ...box.env, ...extra }, input });
 }
 
 export async function ok(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CRASH_RUNS } from './cases.js';
+import { vault } from '../../support/cli.js';
 import {
   HANG_BOUND_MS,
   PROVIDER,
@@ -23,7 +24,6 @@ import {
   storedEntry,
   storedRefreshToken,
   timed,
-  vault,
 } from '../../support/world.js';
 
 const argv = argvWatch();

@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOSTILE_ANSWERS } from './cases.js';
+import { vault, type Sandbox } from '../../support/cli.js';
 import {
   PROVIDER,
   TOKEN_PATH,
@@ -13,10 +14,8 @@ import {
   ok,
   startWorld,
   storedRefreshToken,
-  vault,
   type World,
 } from '../../support/world.js';
-import type { Sandbox } from '../../support/cli.js';
 import { FileStore } from '../../../src/infra/stores/file-store.js';
 
 let world: World;

@@ -6,8 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sandbox } from '../../support/cli.js';
 import { MULTI_USER, type MultiUserCase } from './cases.js';
+import { vault, type Sandbox } from '../../support/cli.js';
 import {
   PROVIDER,
   argvWatch,
@@ -17,7 +17,6 @@ import {
   dataDirOf,
   ok,
   storedRefreshToken,
-  vault,
   type World,
 } from '../../support/world.js';
 

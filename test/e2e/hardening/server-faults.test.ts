@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SERVER_FAULTS } from './cases.js';
+import { vault } from '../../support/cli.js';
 import {
   HANG_BOUND_MS,
   PROVIDER,
@@ -19,7 +20,6 @@ import {
   startWorld,
   storedRefreshToken,
   timed,
-  vault,
 } from '../../support/world.js';
 
 const argv = argvWatch();

@@ -20,8 +20,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Sandbox } from '../../support/cli.js';
-import { runCommand, startKeyringSession } from '../../support/keyring-session.js';
+import { runCommand, type Sandbox, vault } from '../../support/cli.js';
+import { startKeyringSession } from '../../support/keyring-session.js';
 import { STORAGE_FAULTS, type StorageFault } from './cases.js';
 import {
   HANG_BOUND_MS,
@@ -37,7 +37,6 @@ import {
   start,
   storedRefreshToken,
   timed,
-  vault,
   type World,
 } from '../../support/world.js';
 
@@ -107,11 +106,11 @@ async function badKeychainEntry(value: string, message: RegExp): Promise<void> {
 async function mountTmpfs(dir: string, kib: number): Promise<() => Promise<void>> {
   mkdirSync(dir, { recursive: true });
   const mounted = await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0700`, 'tmpfs', dir], {
-    PATH: process.env.PATH,
+    env: { PATH: process.env.PATH },
   });
   assert.equal(mounted.code, 0, `mount -t tmpfs failed (the suite runs as root, as CI does): ${mounted.stderr}`);
   return async () => {
-    await runCommand('umount', ['-l', dir], { PATH: process.env.PATH });
+    await runCommand('umount', ['-l', dir], { env: { PATH: process.env.PATH } });
   };
 }
 
@@ -144,8 +143,7 @@ async function storeOnTmpfs(box: Sandbox): Promise<() => Promise<void>> {
 async function nestedKeychainGet(address: string, service: string, key: string): Promise<string> {
   const script = `const k = require('@napi-rs/keyring'); process.stdout.write(new k.Entry(process.argv[1], process.argv[2], { linux: { store: 'secret-service' } }).getPassword() ?? '')`;
   const r = await runCommand(process.execPath, ['-e', script, service, key], {
-    PATH: process.env.PATH,
-    DBUS_SESSION_BUS_ADDRESS: address,
+    env: { PATH: process.env.PATH, DBUS_SESSION_BUS_ADDRESS: address },
   });
   assert.equal(r.code, 0, r.stderr);
   return r.stdout;
@@ -241,7 +239,7 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
         for (const locks of [false, true]) {
           if (locks) mkdirSync(join(box.env.VAULT_DATA_DIR!, 'locks'), { mode: 0o700 });
           const remounted = await runCommand('mount', ['-o', 'remount,ro', box.env.VAULT_DATA_DIR!], {
-            PATH: process.env.PATH,
+            env: { PATH: process.env.PATH },
           });
           assert.equal(remounted.code, 0, remounted.stderr);
           const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
@@ -253,8 +251,11 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
           );
           if (!locks)
             assert.equal(
-              (await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], { PATH: process.env.PATH }))
-                .code,
+              (
+                await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], {
+                  env: { PATH: process.env.PATH },
+                })
+              ).code,
               0,
             );
         }
@@ -265,7 +266,7 @@ const CASES: Record<StorageFault, () => Promise<void>> = {
         );
         assert.deepEqual(readFileSync(credentialsFile(box)), before);
         const writable = await runCommand('mount', ['-o', 'remount,rw', box.env.VAULT_DATA_DIR!], {
-          PATH: process.env.PATH,
+          env: { PATH: process.env.PATH },
         });
         assert.equal(writable.code, 0, writable.stderr);
         await assertLoginIntact(world, box, refreshToken);

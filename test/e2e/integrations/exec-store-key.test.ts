@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { fetchBrowserCommand, loggedIn } from '../../support/integrations.js';
+import { FETCH_BROWSER } from '../../support/fetch-browser.js';
+import { loggedIn } from '../../support/integrations.js';
 
 const PASSPHRASE = 'correct horse battery staple for the store';
 let server: TestServer;
@@ -18,7 +19,7 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   box = await loggedIn(server, [], {
     VAULT_FILE_PASSPHRASE: PASSPHRASE,
-    VAULT_BROWSER: `env > "$VAULT_TEST_BROWSER_ENV"; ${fetchBrowserCommand()}`,
+    VAULT_BROWSER: `env > "$VAULT_TEST_BROWSER_ENV"; ${FETCH_BROWSER}`,
   });
 });
 after(async () => {

@@ -11,7 +11,8 @@ import { after, before, test } from 'node:test';
 
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { assertSameSecret, fetchBrowserCommand } from '../../support/integrations.js';
+import { FETCH_BROWSER } from '../../support/fetch-browser.js';
+import { assertSameSecret } from '../../support/integrations.js';
 
 let server: TestServer;
 let box: Sandbox;
@@ -24,7 +25,7 @@ before(async () => {
     string,
     string
   >;
-  box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: fetchBrowserCommand() });
+  box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER });
   // The google preset, pointed at the test server: its issuer and endpoints, everything else Google's.
   const added = await runVault(
     [

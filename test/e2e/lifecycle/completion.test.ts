@@ -4,30 +4,18 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { complete, type Completion } from '../../../src/cli/completion.js';
 import { buildProgram } from '../../../src/cli/root.js';
-import { sandbox, VAULT_BIN, type Sandbox } from '../../support/cli.js';
-import { ok, vault } from '../../support/lifecycle.js';
-import type { Deps } from '../../../src/ports.js';
+import { sandbox, VAULT_BIN, type Sandbox, vault } from '../../support/cli.js';
+import { ok } from '../../support/lifecycle.js';
+import { fakeDeps } from '../../support/fakes.js';
 
 const run = promisify(execFile);
 
-const deps: Deps = {
-  io: {
-    stdin: new PassThrough(),
-    stdout: new PassThrough(),
-    stderr: new PassThrough(),
-    stdinIsTTY: false,
-    stderrIsTTY: false,
-  },
-  env: {},
-  clock: { now: () => Date.now() },
-  debug: () => {},
-};
+const { deps } = fakeDeps();
 
 function values(words: string[]): string[] | string {
   const result: Completion = complete(buildProgram(deps), words, { providers: () => ['acme', 'google'] });

@@ -14,8 +14,8 @@ import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { lockName } from '../../../src/core/token-service.js';
 import { acquireLock } from '../../../src/infra/lock.js';
 import { start, type Running } from '../../support/world.js';
-import { sandbox, type Sandbox } from '../../support/cli.js';
-import { addProvider, fileEntries, login, ok, sleep, vault } from '../../support/lifecycle.js';
+import { sandbox, type Sandbox, vault } from '../../support/cli.js';
+import { addProvider, fileEntries, login, ok, sleep } from '../../support/lifecycle.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;

@@ -7,8 +7,9 @@ import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { sandbox, type RunResult, type Sandbox } from '../../support/cli.js';
-import { assertNoSecret, FETCH_BROWSER, fileEntries, vault } from '../../support/lifecycle.js';
+import { sandbox, type RunResult, type Sandbox, vault } from '../../support/cli.js';
+import { FETCH_BROWSER } from '../../support/fetch-browser.js';
+import { assertNoSecret, fileEntries } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;

@@ -6,17 +6,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { sandbox, type RunResult, type Sandbox } from '../../support/cli.js';
-import {
-  addProvider,
-  assertNoSecret,
-  fileEntries,
-  login,
-  ok,
-  sleep,
-  storedTokens,
-  vault,
-} from '../../support/lifecycle.js';
+import { sandbox, type RunResult, type Sandbox, vault } from '../../support/cli.js';
+import { addProvider, assertNoSecret, fileEntries, login, ok, sleep, storedTokens } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { runCommand, sandbox, type Sandbox } from '../../support/cli.js';
-import { login, ok, vault } from '../../support/lifecycle.js';
+import { runCommand, sandbox, type Sandbox, vault } from '../../support/cli.js';
+import { login, ok } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../support/github-standin.js';
-import { FETCH_BROWSER, fileStoreEntries, printedUrl, startVault } from '../../support/login.js';
+import { FETCH_BROWSER } from '../../support/fetch-browser.js';
+import { fileStoreEntries, printedUrl, startVault } from '../../support/login.js';
 
 let github: GitHubStandIn;
 const sandboxes: Sandbox[] = [];

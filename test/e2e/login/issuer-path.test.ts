@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
-import { FETCH_BROWSER, fileStoreEntries } from '../../support/login.js';
+import { FETCH_BROWSER } from '../../support/fetch-browser.js';
+import { fileStoreEntries } from '../../support/login.js';
 
 const TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
 const OTHER = '72f988bf-86f1-41af-91ab-2d7cd011db47';

@@ -7,12 +7,10 @@ import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { authorizeWithFetch } from '../../support/fetch-browser.js';
+import { authorizeWithFetch, DENY_BROWSER, FETCH_BROWSER } from '../../support/fetch-browser.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
 import {
-  DENY_BROWSER,
-  FETCH_BROWSER,
   addIssuerProvider,
   callbackPort,
   fileStoreEntries,

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runVault, sandbox, type RunResult, type Sandbox } from '../../support/cli.js';
-import { runCommand, startKeyringSession, type KeyringSession } from '../../support/keyring-session.js';
+import { runCommand, runVault, sandbox, type RunResult, type Sandbox } from '../../support/cli.js';
+import { startKeyringSession, type KeyringSession } from '../../support/keyring-session.js';
 
 const KEYRING_PUT = fileURLToPath(new URL('../../support/keyring-put.ts', import.meta.url));
 const ADD_ACME = [
@@ -158,7 +158,7 @@ describe('a locked keychain', () => {
     const put = await runCommand(
       process.execPath,
       ['--import', 'tsx', KEYRING_PUT, box.env.VAULT_KEYRING_SERVICE!, 'rt:acme:default', login],
-      box.env,
+      { env: box.env },
     );
     assert.equal(put.code, 0, put.stderr);
     await session.lock();

@@ -1,25 +1,16 @@
 // The cached-token path reads `vault token` argv without commander. Whatever it accepts must
 // mean exactly what commander makes of it; whatever is unusual must be left to commander.
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import { buildProgram } from '../../../src/cli/root.js';
 import { parseFastToken } from '../../../src/cli/cached-token.js';
-import type { Deps } from '../../../src/ports.js';
+import { fakeClock, fakeDeps } from '../../support/fakes.js';
 
 /** What commander makes of `argv` for `vault token`, or undefined when it refuses. */
 function viaCommander(argv: string[]): { provider: string; options: Record<string, unknown> } | undefined {
-  const io = {
-    stdin: new PassThrough(),
-    stdout: new PassThrough(),
-    stderr: new PassThrough(),
-    stdinIsTTY: false,
-    stderrIsTTY: false,
-  };
-  const deps: Deps = { io, env: {}, clock: { now: () => 0 }, debug: () => {} };
-  const program = buildProgram(deps);
+  const program = buildProgram(fakeDeps({ clock: fakeClock(0) }).deps);
   const token = program.commands.find((c) => c.name() === 'token')!;
   let seen: { provider: string; options: Record<string, unknown> } | undefined;
   token.action((provider: string, options: Record<string, unknown>) => {

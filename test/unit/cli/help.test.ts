@@ -1,25 +1,11 @@
 // Every command's --help teaches by example: walks the command tree, so a new command without
 // examples fails here.
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import type { Command } from 'commander';
 
 import { buildProgram, run } from '../../../src/cli/root.js';
-import type { Deps } from '../../../src/ports.js';
-
-function capture(): { deps: Deps; text: () => string } {
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
-  const deps: Deps = {
-    io: { stdin: new PassThrough(), stdout, stderr: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false },
-    env: {},
-    clock: { now: () => Date.now() },
-    debug: () => {},
-  };
-  return { deps, text: () => text };
-}
+import { fakeDeps } from '../../support/fakes.js';
 
 function paths(cmd: Command, prefix: string[] = []): string[][] {
   return cmd
@@ -30,12 +16,12 @@ function paths(cmd: Command, prefix: string[] = []): string[][] {
 }
 
 test('the program and every visible command show at least two examples in --help', async () => {
-  const all = [[], ...paths(buildProgram(capture().deps))];
+  const all = [[], ...paths(buildProgram(fakeDeps().deps))];
   assert.ok(all.length >= 14, `commands: ${all.map((p) => p.join(' ')).join(', ')}`);
   for (const path of all) {
-    const { deps, text } = capture();
+    const { deps, stdout } = fakeDeps();
     assert.equal(await run([...path, '--help'], deps), 0);
-    const after = text().split(/\n(?:Examples|Getting started):\n/)[1];
+    const after = stdout().split(/\n(?:Examples|Getting started):\n/)[1];
     assert.ok(after, `vault ${path.join(' ')} --help has no examples`);
     const examples = after.split('\n').filter((l) => /^ {2}\S/.test(l));
     assert.ok(examples.length >= 2, `vault ${path.join(' ')} --help shows ${examples.length} example(s)`);

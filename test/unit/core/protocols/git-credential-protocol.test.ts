@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 
@@ -22,7 +21,7 @@ import {
   type Attribute,
 } from '../../../../src/core/protocols/git-credential.js';
 import { run } from '../../../support/integrations.js';
-import type { Deps } from '../../../../src/ports.js';
+import { fakeDeps, systemClock } from '../../../support/fakes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vault-credential-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,31 +40,9 @@ const ENV: NodeJS.ProcessEnv = {
 
 /** Runs `vault git-credential <operation>` in-process with `input` on stdin. */
 async function helper(operation: string, input: string, env: NodeJS.ProcessEnv = ENV) {
-  const stdin = new PassThrough();
-  stdin.end(input);
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  const deps: Deps = {
-    io: {
-      stdin,
-      stdout: sink((s) => (stdout += s)),
-      stderr: sink((s) => (stderr += s)),
-      stdinIsTTY: false,
-      stderrIsTTY: false,
-    },
-    env,
-    clock: { now: () => Date.now() },
-    debug: () => {},
-  };
+  const { deps, stdout, stderr } = fakeDeps({ input, env, clock: systemClock });
   const code = await gitCredential(deps, operation);
-  return { code, stdout, stderr };
+  return { code, stdout: stdout(), stderr: stderr() };
 }
 
 const KEYS = [
