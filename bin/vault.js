@@ -70,7 +70,7 @@ function loadWithCodeCache(dir) {
   return {
     printCachedToken: (argv) =>
       module.exports.printCachedToken(argv).then((done) => {
-        if (done) saveCodeCache(dir, name, script.createCachedData());
+        if (done === true) saveCodeCache(dir, name, script.createCachedData());
         return done;
       }),
   };
@@ -128,8 +128,9 @@ function loadFastPath() {
 }
 
 const argv = process.argv.slice(2);
+// On a miss the fast path hands over what it read (config.toml, the file store): read once a process.
 new Promise((resolve) => resolve(loadFastPath().printCachedToken(argv)))
-  .then((done) => done || import('../dist/main.js').then(({ main }) => main(argv)))
+  .then((done) => done === true || import('../dist/main.js').then(({ main }) => main(argv, done)))
   // No stack trace, even when the build is missing or broken: one line, as every other failure.
   .catch((error) => {
     process.stderr.write(`error: unexpected failure: ${String((error && error.message) || error).split('\n')[0]}\n`);

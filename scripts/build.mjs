@@ -63,7 +63,7 @@ const ownRequire = {
   },
 };
 const fast = await build({
-  entryPoints: { 'cached-token': 'src/cli/cached-token.ts' },
+  entryPoints: { 'cached-token': 'src/fast-path.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,

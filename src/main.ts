@@ -1,7 +1,7 @@
 import { exitCodeFor, run } from './cli/root.js';
 import { debugLogger } from './infra/debug.js';
 import { processIo } from './infra/io.js';
-import type { Deps } from './ports.js';
+import type { Deps, ProcessReads } from './ports.js';
 
 /** Whether `--debug` is among the global flags (before any `--`, which starts a child's argv). */
 function wantsDebug(argv: string[], env: NodeJS.ProcessEnv): boolean {
@@ -10,13 +10,15 @@ function wantsDebug(argv: string[], env: NodeJS.ProcessEnv): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--debug');
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** `reads`: what the cached-token path read before it handed over (see ProcessReads). */
+export async function main(argv: string[], reads: ProcessReads = {}): Promise<void> {
   const io = processIo();
   const deps: Deps = {
     io,
     env: process.env,
     clock: { now: () => Date.now() },
     debug: debugLogger(wantsDebug(argv, process.env), io.stderr),
+    reads,
   };
   // A reader that went away (`vault --help | head -1`) ends the command quietly, as it does for
   // cat or grep; any other failure is one line, never a stack trace (that is for --debug).

@@ -3,6 +3,8 @@
  * (stores, locks, streams); main.ts wires them; tests substitute in-memory ones.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { Provider } from './core/config/providers.js';
+import type { TokenResult } from './core/token-set.js';
 
 /** The process's streams, swappable in tests. */
 export interface Io {
@@ -17,12 +19,25 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * What this process has read of config.toml and the file store, as plain data. The cached-token
+ * path fills it; on a miss the full CLI starts from it instead of reading the same files again.
+ */
+export interface ProcessReads {
+  /** config.toml's path and text (undefined: there is no file). */
+  config?: { file: string; text: string | undefined };
+  /** The file store's decoded entries, and the identity (inode, size, mtime) of the file they came from. */
+  fileStore?: { file: string; stamp: string; entries: Record<string, string>; encrypted: boolean | undefined };
+}
+
 /** Everything a command may touch outside itself; built once in main.ts. */
 export interface Deps {
   io: Io;
   env: NodeJS.ProcessEnv;
   clock: Clock;
   debug: (message: string) => void;
+  /** Shared by everything in the process that reads config.toml or the file store (see ProcessReads). */
+  reads?: ProcessReads;
 }
 
 /**
@@ -37,6 +52,8 @@ export type Release = (() => Promise<void>) & {
   /** A lock file's check alone, with no commitment: for writes before the grant that no fence guards. */
   stillHeld?(): boolean;
   fencedSet?(key: string, value: string): Promise<boolean>;
+  /** `fencedSet` of the first entry, committed with the others in the same write (see SecretStore.commit). */
+  fencedCommit?(entries: readonly StoreEntry[]): Promise<boolean>;
 };
 
 export interface LockOptions {
@@ -50,6 +67,14 @@ export interface SetOptions {
   expiresAt?: number | null;
 }
 
+/** One change of a commit: `value` null deletes the entry. */
+export interface StoreEntry {
+  key: string;
+  value: string | null;
+  /** As SetOptions.expiresAt. */
+  expiresAt?: number | null;
+}
+
 /** Where secrets live. Values are opaque strings (versioned JSON records, see core/credentials.ts). */
 export interface SecretStore {
   /** Shown by `vault status`: `keychain`, `file`, `memory` or `redis`. */
@@ -59,6 +84,17 @@ export interface SecretStore {
   get(key: string): Promise<string | null>;
   /** Stores that can expire entries (redis) drop the entry at `expiresAt`; the others ignore it. */
   set(key: string, value: string, options?: SetOptions): Promise<void>;
+  /**
+   * Writes (or deletes) several entries as one change: the file store rewrites its file once, a
+   * network store sends them together. A store that can only write one entry at a time (the
+   * keychain) writes them in order, so a failure never leaves a later entry without an earlier one.
+   */
+  commit(entries: readonly StoreEntry[]): Promise<void>;
+  /**
+   * Optional: proves that the store takes a write now (disk space, a read-only mount, permissions)
+   * without changing what it holds. Stores without it are proven by writing an entry back.
+   */
+  probe?(): Promise<void>;
   /** Resolves true when something was deleted. */
   delete(key: string): Promise<boolean>;
   /** Keys that start with `prefix`. */
@@ -75,4 +111,31 @@ export interface SecretStore {
   lock?(name: string, options?: { until?: () => Promise<boolean> }): Promise<Release>;
   /** Optional: facts about the store's server for `vault store info` (label, value), never a secret. */
   details?(): Promise<[string, string][]>;
+}
+
+/** Named cross-process locks (infra/lock.ts: lock files beside the store). */
+export interface Locks {
+  acquire(name: string): Promise<Release>;
+}
+
+/** Critical sections that termination signals wait for (infra/signals.ts). */
+export interface Signals {
+  /** Runs `fn`; a signal arriving meanwhile is honoured once it ends, saying that `done` happened. */
+  hold<T>(done: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** The token endpoint of one provider, prepared for one client (infra/oauth). */
+export interface OAuthClient {
+  /** Where tokens are revoked (RFC 7009), when the provider has such an endpoint. */
+  readonly revocationEndpoint: string | undefined;
+  /** A refresh grant (RFC 6749 §6), narrowed to `scopes` when given; `account` names the login in errors. */
+  refresh(account: string, refreshToken: string, scopes: readonly string[] | undefined): Promise<TokenResult>;
+  /** Revocation (RFC 7009) of a refresh token, or of a non-expiring access token. */
+  revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void>;
+}
+
+/** OAuth as the use cases need it; the adapter loads the OAuth library only when asked. */
+export interface OAuth {
+  /** The client for `provider` (discovery first, when its endpoints are not configured). */
+  client(provider: Provider, clientSecret: string | undefined): Promise<OAuthClient>;
 }

@@ -1,7 +1,7 @@
 import { checkEnvName } from '../core/config/names.js';
 import { envNames, type Provider } from '../core/config/providers.js';
 import type { AccessRecord } from '../core/credentials.js';
-import { getAccessToken } from '../core/token-service.js';
+import { getAccessToken } from '../core/usecases/get-token.js';
 import { passThroughToken } from './commands/token.js';
 import { tokenDeps } from './context.js';
 import type { Deps } from '../ports.js';

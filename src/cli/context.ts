@@ -5,7 +5,8 @@ import { resolveProvider, type Provider } from '../core/config/providers.js';
 import { loadConfig } from '../infra/config-file.js';
 import { openStore } from '../infra/stores/index.js';
 import type { SecretStore } from '../ports.js';
-import type { TokenServiceDeps } from '../core/token-service.js';
+import type { TokenDeps } from '../core/usecases/get-token.js';
+import { fileLocks, lazyOAuth, processSignals } from '../infra/adapters.js';
 import type { Deps } from '../ports.js';
 
 export { scopeList } from '../core/provider-edit.js';
@@ -31,16 +32,18 @@ export function accountOf(deps: Deps, account: string | undefined): string {
 /** The named provider, else `VAULT_PROVIDER`'s, else the only one configured. */
 export function loadProvider(deps: Deps, name: string | undefined): Provider {
   const file = configFile(deps.env);
-  return resolveProvider(loadConfig(file), name, deps.env, file);
+  return resolveProvider(loadConfig(file, deps.reads), name, deps.env, file);
 }
 
-export function tokenDeps(deps: Deps, store: SecretStore = openStore(deps)): TokenServiceDeps {
+export function tokenDeps(deps: Deps, store: SecretStore = openStore(deps)): TokenDeps {
   return {
     store,
+    locks: fileLocks(lockDir(deps.env), deps.debug),
+    oauth: lazyOAuth(deps),
+    signals: processSignals(deps.debug),
     env: deps.env,
     clock: deps.clock,
     debug: deps.debug,
     warn: (m) => deps.io.stderr.write(`warning: ${m}\n`),
-    lockDir: lockDir(deps.env),
   };
 }

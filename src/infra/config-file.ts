@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError, VaultError } from '../core/errors.js';
 import { parseConfig, type Config } from '../core/config/providers.js';
+import type { ProcessReads } from '../ports.js';
 import { writeFileAtomically } from './atomic-write.js';
 
 /** config.toml's text once the directory and the file are trusted; undefined when there is none. */
@@ -18,9 +19,17 @@ export function readConfigText(file: string): string | undefined {
   return text;
 }
 
-/** Reads config.toml; a missing file is an empty configuration. */
-export function loadConfig(file: string): Config {
-  const text = readConfigText(file);
+/**
+ * Reads config.toml; a missing file is an empty configuration. With `reads`, the text this process
+ * read before is used, and a first read is kept there.
+ */
+export function loadConfig(file: string, reads?: ProcessReads): Config {
+  let text: string | undefined;
+  if (reads?.config?.file === file) text = reads.config.text;
+  else {
+    text = readConfigText(file);
+    if (reads) reads.config = { file, text };
+  }
   return text === undefined ? { providers: {} } : parseConfig(text, file);
 }
 

@@ -15,7 +15,7 @@ import {
 import { type Provider } from '../../core/config/providers.js';
 import { loadConfig } from '../../infra/config-file.js';
 import type { AccessRecord } from '../../core/credentials.js';
-import { forgetAccessToken } from '../../core/token-service.js';
+import { forgetAccessToken } from '../../core/usecases/save-login.js';
 import { configFile } from '../../infra/paths.js';
 import { accessTokenFor } from '../access-token.js';
 import { accountOf, tokenDeps } from '../context.js';

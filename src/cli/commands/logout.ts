@@ -3,7 +3,9 @@ import { TemporaryError, VaultError } from '../../core/errors.js';
 import { checkProviderName } from '../../core/config/names.js';
 import { type Provider } from '../../core/config/providers.js';
 import { loadConfig } from '../../infra/config-file.js';
-import { readClientSecret, refreshLock } from '../../core/token-service.js';
+import { readClientSecret } from '../../core/usecases/client-secret.js';
+import { refreshLock } from '../../core/usecases/refresh-lock.js';
+import { fileLocks } from '../../infra/adapters.js';
 import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../../core/credentials.js';
 import { configFile, lockDir } from '../../infra/paths.js';
 import { holdSignals } from '../../infra/signals.js';
@@ -131,7 +133,7 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Lo
   const store = openStore(deps);
   // Under the refresh lock: a concurrent `vault token` must neither rotate the refresh token
   // between our read and its revocation nor write a fresh access token after we deleted them.
-  const release = await refreshLock({ store, lockDir: lockDir(deps.env), debug: deps.debug }, name, account);
+  const release = await refreshLock({ store, locks: fileLocks(lockDir(deps.env), deps.debug) }, name, account);
   try {
     const key = loginKey(name, account);
     const stored = await readForLogout(store, key);

@@ -1,7 +1,8 @@
 import { UsageError } from '../../core/errors.js';
 import { migrateLogins } from '../../core/migrate.js';
 import { checkAccountName, checkProviderName } from '../../core/config/names.js';
-import { refreshLock } from '../../core/token-service.js';
+import { refreshLock } from '../../core/usecases/refresh-lock.js';
+import { fileLocks } from '../../infra/adapters.js';
 import { lockDir } from '../../infra/paths.js';
 import { storeChoice } from '../../infra/stores/choice.js';
 import { openStore } from '../../infra/stores/index.js';
@@ -32,7 +33,7 @@ export async function migrateRun(deps: Deps, provider: string | undefined, opts:
     ...(provider !== undefined && { provider: checkProviderName(provider) }),
     ...(opts.account !== undefined && { account: checkAccountName(opts.account) }),
     keep: Boolean(opts.keep),
-    lock: (store, p, a) => refreshLock({ store, lockDir: lockDir(deps.env), debug: deps.debug }, p, a),
+    lock: (store, p, a) => refreshLock({ store, locks: fileLocks(lockDir(deps.env), deps.debug) }, p, a),
     debug: deps.debug,
   });
   if (result.logins.length === 0) {

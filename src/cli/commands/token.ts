@@ -1,7 +1,7 @@
 import { envStem } from '../../core/config/names.js';
 import { expiresIn, isoTime, tokenTypeOf } from '../../core/token-set.js';
 import { type AccessRecord } from '../../core/credentials.js';
-import { getAccessToken, type TokenRequest, type TokenServiceDeps } from '../../core/token-service.js';
+import { getAccessToken, type TokenRequest } from '../../core/usecases/get-token.js';
 import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
 import type { Deps } from '../../ports.js';
 
@@ -45,7 +45,7 @@ export function formatToken(
   return `${record.access_token}\n`;
 }
 
-type Obtain = (req: TokenRequest, deps: TokenServiceDeps) => Promise<AccessRecord | undefined>;
+type Obtain = (req: TokenRequest) => Promise<AccessRecord | undefined>;
 
 /**
  * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
@@ -63,11 +63,11 @@ export async function tokenOutput(
   const scopes = scopeList(opts.scope);
   const record =
     passThroughToken(deps.env, provider.name, deps.clock.now()) ??
-    (await obtain({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }, tokenDeps(deps)));
+    (await obtain({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }));
   return record && formatToken(record, opts, provider.name, account, deps.clock.now());
 }
 
 export async function run(deps: Deps, providerName: string | undefined, opts: TokenOptions): Promise<number> {
-  deps.io.stdout.write((await tokenOutput(deps, providerName, opts, getAccessToken))!);
+  deps.io.stdout.write((await tokenOutput(deps, providerName, opts, (req) => getAccessToken(req, tokenDeps(deps))))!);
   return 0;
 }

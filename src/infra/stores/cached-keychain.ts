@@ -1,5 +1,5 @@
 import { AccessFileCache } from './access-cache.js';
-import type { SecretStore } from '../../ports.js';
+import type { SecretStore, StoreEntry } from '../../ports.js';
 
 /**
  * The keychain store with its access tokens (`at:` keys) in files of the runtime directory
@@ -40,6 +40,14 @@ export class CachedKeychain implements SecretStore {
 
   set(key: string, value: string): Promise<void> {
     return this.inFiles(key) ? this.#files.set(key, value) : this.#keychain.set(key, value);
+  }
+
+  /** In order, each entry where it lives (see SecretStore.commit). */
+  async commit(entries: readonly StoreEntry[]): Promise<void> {
+    for (const { key, value } of entries) {
+      if (value === null) await this.delete(key);
+      else await this.set(key, value);
+    }
   }
 
   async delete(key: string): Promise<boolean> {

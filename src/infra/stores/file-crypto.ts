@@ -19,6 +19,27 @@ async function deriveKey(
   );
 }
 
+/**
+ * The key this process derived last, with its salt: scrypt costs tens of ms by design, so a process
+ * that reads the file and writes it back derives one key, not one per read and one per write. A
+ * rewrite keeps the file's salt (a salt defeats precomputation across files, which one per file
+ * does); each write still draws a fresh IV, as AES-GCM requires of every message under one key
+ * (NIST SP 800-38D §8.2.2).
+ */
+let derived: { passphrase: string; salt: string; N: number; r: number; p: number; key: Promise<Buffer> } | undefined;
+
+function keyFor(passphrase: string, salt: string, params: { N: number; r: number; p: number }): Promise<Buffer> {
+  const d = derived;
+  if (d && d.passphrase === passphrase && d.salt === salt && d.N === params.N && d.r === params.r && d.p === params.p)
+    return d.key;
+  const key = deriveKey(passphrase, Buffer.from(salt, 'base64'), params);
+  derived = { passphrase, salt, N: params.N, r: params.r, p: params.p, key };
+  key.catch(() => {
+    if (derived?.key === key) derived = undefined;
+  });
+  return key;
+}
+
 export interface EncryptedFile {
   v: 1;
   cipher: 'aes-256-gcm';
@@ -28,18 +49,19 @@ export interface EncryptedFile {
   data: string;
 }
 
-/** Encrypts the store's JSON text with AES-256-GCM under a fresh scrypt key (new salt and IV each time). */
+/** Encrypts the store's JSON text with AES-256-GCM under the scrypt key (see `derived`), with a new IV. */
 export async function seal(text: string, passphrase: string): Promise<EncryptedFile> {
   const { createCipheriv, randomBytes } = await import('node:crypto');
-  const salt = randomBytes(16);
+  const known = derived?.passphrase === passphrase && derived.N === KDF.N && derived.r === KDF.r && derived.p === KDF.p;
+  const salt = known ? derived!.salt : randomBytes(16).toString('base64');
   const iv = randomBytes(12);
-  const key = await deriveKey(passphrase, salt, KDF);
+  const key = await keyFor(passphrase, salt, KDF);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const data = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
   return {
     v: 1,
     cipher: 'aes-256-gcm',
-    kdf: { name: 'scrypt', N: KDF.N, r: KDF.r, p: KDF.p, salt: salt.toString('base64') },
+    kdf: { name: 'scrypt', N: KDF.N, r: KDF.r, p: KDF.p, salt },
     iv: iv.toString('base64'),
     tag: cipher.getAuthTag().toString('base64'),
     data: data.toString('base64'),
@@ -51,7 +73,7 @@ export async function unseal(e: EncryptedFile, passphrase: string, file: string)
   if (e.cipher !== 'aes-256-gcm' || e.kdf?.name !== 'scrypt') {
     throw new StoreError(`${file} uses an unknown cipher: upgrade vault`);
   }
-  const key = await deriveKey(passphrase, Buffer.from(e.kdf.salt, 'base64'), e.kdf);
+  const key = await keyFor(passphrase, e.kdf.salt, e.kdf);
   const { createDecipheriv } = await import('node:crypto');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(e.iv, 'base64'));

@@ -2,9 +2,9 @@ import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 import { seal, unseal, type EncryptedFile } from './file-crypto.js';
-import { removeLeftovers, writeFileAtomically } from '../atomic-write.js';
+import { probeWrite, removeLeftovers, writeFileAtomically } from '../atomic-write.js';
 import { STALE_MS, acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
-import type { SecretStore } from '../../ports.js';
+import type { ProcessReads, SecretStore, StoreEntry } from '../../ports.js';
 
 interface PlainFile {
   v: 1;
@@ -18,6 +18,8 @@ export interface FileStoreOptions {
   passphrase?: string;
   warn?: (message: string) => void;
   debug?: (message: string) => void;
+  /** Where this process keeps what it read of the file, for every store over the same file. */
+  reads?: ProcessReads;
 }
 
 /**
@@ -44,6 +46,11 @@ export class FileStore implements SecretStore {
     this.#lockDir = join(dirname(file), 'locks');
     this.#options = options;
     this.location = file;
+    const seen = options.reads?.fileStore;
+    if (seen?.file === file) {
+      this.#cache = { stamp: seen.stamp, entries: { ...seen.entries } };
+      this.#encrypted = seen.encrypted;
+    }
   }
 
   describe(key: string): string {
@@ -77,6 +84,8 @@ export class FileStore implements SecretStore {
     }
     const entries = await this.#decode(doc);
     this.#cache = { stamp, entries: { ...entries } };
+    if (this.#options.reads)
+      this.#options.reads.fileStore = { file: this.#file, stamp, entries: { ...entries }, encrypted: this.#encrypted };
     return entries;
   }
 
@@ -147,10 +156,29 @@ export class FileStore implements SecretStore {
   }
 
   async set(key: string, value: string): Promise<void> {
-    await this.#update((entries) => {
-      entries[key] = value;
-      return true;
+    await this.commit([{ key, value }]);
+  }
+
+  /** One lock, one read, one rewrite of the file for all the entries. */
+  async commit(entries: readonly StoreEntry[]): Promise<void> {
+    await this.#update((all) => {
+      let changed = false;
+      for (const { key, value } of entries) {
+        if (value !== null) all[key] = value;
+        else if (!(key in all)) continue;
+        else delete all[key];
+        changed = true;
+      }
+      return changed;
     });
+  }
+
+  /**
+   * Writes the file's contents to a temporary file beside it and removes that, under the lock:
+   * the space and permissions a rewrite needs are proven, and the file itself is left as it is.
+   */
+  async probe(): Promise<void> {
+    await this.#update(() => true, undefined, true);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -182,10 +210,11 @@ export class FileStore implements SecretStore {
   async #update(
     change: (entries: Record<string, string>, encrypted: boolean | undefined) => boolean,
     encrypt?: boolean,
+    probe = false,
   ): Promise<void> {
     const dir = dirname(this.#file);
     ensurePrivateDir(dir);
-    // No '.' in the name: every refresh lock is `<provider>.<account>` (token-service.ts lockName).
+    // No '.' in the name: every refresh lock is `<provider>.<account>` (core/usecases/refresh-lock.ts).
     const release = await acquireLock(this.#lockDir, 'file-store', { debug: this.#options.debug });
     try {
       removeLeftovers(dir, {
@@ -199,6 +228,7 @@ export class FileStore implements SecretStore {
       // A new file is encrypted when a passphrase is set; an existing one keeps its format.
       const text = await this.#encode(entries, encrypt ?? this.#encrypted ?? Boolean(this.#options.passphrase));
       try {
+        if (probe) return probeWrite(this.#file, text);
         writeFileAtomically(this.#file, text);
       } catch (error) {
         throw new StoreError(

@@ -9,7 +9,7 @@ import { FileStore } from './file-store.js';
 import { keychainUnreachable } from './keychain-reach.js';
 import { KeyringStore } from './keyring-store.js';
 import { RedisStore, redisStoreOptions } from './redis-store.js';
-import type { SecretStore } from '../../ports.js';
+import type { SecretStore, StoreEntry } from '../../ports.js';
 
 export function keyringService(env: NodeJS.ProcessEnv): string {
   return env.VAULT_KEYRING_SERVICE || 'vault';
@@ -21,6 +21,7 @@ export function fileStore(deps: Deps): FileStore {
     passphrase: env.VAULT_FILE_PASSPHRASE || undefined,
     warn: (m) => deps.io.stderr.write(`warning: ${m}\n`),
     debug: deps.debug,
+    reads: deps.reads,
   });
 }
 
@@ -98,6 +99,17 @@ class AutoStore implements SecretStore {
   }
   set(key: string, value: string) {
     return this.#run((s) => s.set(key, value), true);
+  }
+  commit(entries: readonly StoreEntry[]) {
+    return this.#run(
+      (s) => s.commit(entries),
+      entries.some((e) => e.value !== null),
+    );
+  }
+  /** The chosen store's probe: by the time a write is to be proven, a read has made the choice. */
+  get probe() {
+    const chosen = this.#chosen;
+    return chosen?.probe && (() => this.#run((s) => s.probe!(), true));
   }
   delete(key: string) {
     return this.#run((s) => s.delete(key), false);

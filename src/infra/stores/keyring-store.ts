@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { KeychainUnavailableError, StoreError } from '../../core/errors.js';
-import type { SecretStore } from '../../ports.js';
+import type { SecretStore, StoreEntry } from '../../ports.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 type Entry = import('@napi-rs/keyring').Entry;
@@ -78,6 +78,14 @@ export class KeyringStore implements SecretStore {
       this.#entry(key).setSecret(Buffer.from(value, 'utf8'));
     } catch (error) {
       throw keyringFailure(error);
+    }
+  }
+
+  /** One keychain call per entry, in order: the Secret Service has no transaction to put them in. */
+  async commit(entries: readonly StoreEntry[]): Promise<void> {
+    for (const { key, value } of entries) {
+      if (value === null) await this.delete(key);
+      else await this.set(key, value);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { SecretStore } from '../../ports.js';
+import type { SecretStore, StoreEntry } from '../../ports.js';
 
 /** A store that lives as long as the process: for tests of the core, never for users. */
 export class MemoryStore implements SecretStore {
@@ -12,6 +12,13 @@ export class MemoryStore implements SecretStore {
 
   async set(key: string, value: string): Promise<void> {
     this.#entries.set(key, value);
+  }
+
+  async commit(entries: readonly StoreEntry[]): Promise<void> {
+    for (const { key, value } of entries) {
+      if (value === null) this.#entries.delete(key);
+      else this.#entries.set(key, value);
+    }
   }
 
   async delete(key: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VaultError } from '../../core/errors.js';
-import type { Release } from '../../ports.js';
+import type { Release, StoreEntry } from '../../ports.js';
 
 // Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
 // interleave with another client: the pattern of Redis's SET documentation ("Patterns").
@@ -32,10 +32,10 @@ export interface LeaseOptions {
   waitMs: number;
   command(args: string[]): Promise<unknown>;
   /**
-   * Writes `key` unless a holder with a later generation already has; `critical` once the grant
-   * may have been sent, when the write must outlast a short outage.
+   * Commits `entries` unless a holder with a later generation already wrote the first one;
+   * `critical` once the grant may have been sent, when the write must outlast a short outage.
    */
-  fencedSet(generation: number, key: string, value: string, critical: boolean): Promise<boolean>;
+  fencedCommit(generation: number, entries: readonly StoreEntry[], critical: boolean): Promise<boolean>;
   debug(message: string): void;
   /** Ends the wait early when true (see SecretStore.lock). */
   until?: () => Promise<boolean>;
@@ -43,7 +43,11 @@ export interface LeaseOptions {
 
 /** What a wait ended by `until` resolves: a lock that holds nothing. */
 function nothingHeld(): Release {
-  return Object.assign(async () => {}, { held: () => false, fencedSet: async () => false });
+  return Object.assign(async () => {}, {
+    held: () => false,
+    fencedSet: async () => false,
+    fencedCommit: async () => false,
+  });
 }
 
 /**
@@ -122,6 +126,7 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
       critical ||= !lost;
       return !lost;
     },
-    fencedSet: (key: string, value: string) => o.fencedSet(generation, key, value, critical),
+    fencedSet: (key: string, value: string) => o.fencedCommit(generation, [{ key, value }], critical),
+    fencedCommit: (entries: readonly StoreEntry[]) => o.fencedCommit(generation, entries, critical),
   });
 }

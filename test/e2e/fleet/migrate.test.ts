@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { migrateLogins, type MigrateRequest } from '../../../src/core/migrate.js';
-import { refreshLock } from '../../../src/core/token-service.js';
+import { refreshLock } from '../../../src/core/usecases/refresh-lock.js';
+import { fileLocks } from '../../../src/infra/adapters.js';
 import { accessKey, clientSecretKey, loginKey } from '../../../src/core/credentials.js';
 import { lockDir } from '../../../src/infra/paths.js';
 import { RedisStore, redisStoreOptions } from '../../../src/infra/stores/redis-store.js';
@@ -51,7 +52,7 @@ function request(from: SecretStore, to: SecretStore, extra: Partial<MigrateReque
     provider: 'acme',
     keep: false,
     lock: (store, provider, account) =>
-      refreshLock({ store, lockDir: lockDir(v.env), debug: () => {} }, provider, account),
+      refreshLock({ store, locks: fileLocks(lockDir(v.env), () => {}) }, provider, account),
     debug: () => {},
     ...extra,
   };

@@ -158,7 +158,8 @@ export const CRASH_STAGES: CrashStage[] = [
     name: 'rotated refresh token written',
     how: { dieAfterLine: /store: rotated refresh token written/ },
     rotated: true,
-    stored: 'new refresh token',
+    // One commit stores the rotated refresh token and the new access token together.
+    stored: 'new refresh and access token',
     next: 0,
     stores: ['file', 'keychain'],
   },

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { lockName } from '../../../src/core/token-service.js';
+import { lockName } from '../../../src/core/usecases/refresh-lock.js';
 import { acquireLock } from '../../../src/infra/lock.js';
 import { start, type Running } from '../../support/world.js';
 import { sandbox, type Sandbox, vault } from '../../support/cli.js';

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import { buildProgram } from '../../../src/cli/root.js';
-import { parseFastToken } from '../../../src/cli/cached-token.js';
+import { parseFastToken } from '../../../src/fast-path.js';
 import { fakeClock, fakeDeps } from '../../support/fakes.js';
 
 /** What commander makes of `argv` for `vault token`, or undefined when it refuses. */

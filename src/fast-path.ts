@@ -1,7 +1,8 @@
-import { cachedAccessToken } from '../core/token-service.js';
-import { processIo, writeAllSync } from '../infra/io.js';
-import { tokenOutput, type TokenOptions } from './commands/token.js';
-import type { Deps } from '../ports.js';
+import { cachedAccessToken } from './core/usecases/get-token.js';
+import { openStore } from './infra/stores/index.js';
+import { processIo, writeAllSync } from './infra/io.js';
+import { tokenOutput, type TokenOptions } from './cli/commands/token.js';
+import type { Deps, ProcessReads } from './ports.js';
 
 /** A `vault token` call recognised without commander. */
 export interface FastToken {
@@ -68,23 +69,28 @@ export function parseFastToken(argv: readonly string[]): FastToken | undefined {
  * The cached-token path, bundled on its own as dist/cached-token.cjs (CommonJS starts faster than
  * the ESM loader, and the bundle holds nothing else): prints the token and resolves true when a
  * plain `vault token` call can be answered from the cache (or VAULT_<NAME>_ACCESS_TOKEN).
- * Anything else — a refresh to do, --debug, an error of any kind — resolves false without output,
- * and the full CLI runs as if this had not been tried (and reports the error, if any).
+ * Anything else — a refresh to do, --debug, an error of any kind — resolves without output, and
+ * the full CLI runs as if this had not been tried (and reports the error, if any), handed what
+ * this path read (config.toml, the file store) so that it need not read them again.
  */
 export async function printCachedToken(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<boolean> {
+): Promise<true | ProcessReads | undefined> {
   const fast = parseFastToken(argv);
-  if (!fast || fast.options.forceRefresh || env.VAULT_DEBUG) return false;
-  const deps: Deps = { io: processIo(), env, clock: { now: () => Date.now() }, debug: () => {} };
+  if (!fast || fast.options.forceRefresh || env.VAULT_DEBUG) return undefined;
+  const reads: ProcessReads = {};
+  const deps: Deps = { io: processIo(), env, clock: { now: () => Date.now() }, debug: () => {}, reads };
   let output: string | undefined;
   try {
-    output = await tokenOutput(deps, fast.provider, fast.options, cachedAccessToken);
+    const store = openStore(deps);
+    output = await tokenOutput(deps, fast.provider, fast.options, (req) =>
+      cachedAccessToken(req, { store, clock: deps.clock }),
+    );
   } catch {
-    return false;
+    return reads;
   }
-  if (output === undefined) return false;
+  if (output === undefined) return reads;
   // Once output has begun there is no falling back: a failed write is the command's failure,
   // except a reader that went away (`vault token acme | head -c 10`), which ends quietly.
   try {

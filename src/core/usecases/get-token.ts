@@ -1,0 +1,240 @@
+import { LoginRequiredError, RefreshRejectedError, StoreError, UsageError, loginCommand } from '../errors.js';
+import { serverText } from '../server-text.js';
+import type { Provider } from '../config/providers.js';
+import { isFresh, type TokenResult } from '../token-set.js';
+import {
+  accessKey,
+  ciLogin,
+  ciVariable,
+  loginKey,
+  readAccess,
+  readLogin,
+  type AccessRecord,
+  type LoginRecord,
+} from '../credentials.js';
+import { readClientSecret } from './client-secret.js';
+import { commitUnderLock, proveWritable, refreshLock } from './refresh-lock.js';
+import type { Clock, Locks, OAuth, Release, SecretStore, Signals, StoreEntry } from '../../ports.js';
+
+export interface TokenDeps {
+  store: SecretStore;
+  locks: Locks;
+  oauth: OAuth;
+  signals: Signals;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  debug: (message: string) => void;
+  warn: (message: string) => void;
+}
+
+export interface TokenRequest {
+  provider: Provider;
+  account: string;
+  /** A subset of the granted scopes (least privilege); cached separately. */
+  scopes?: string[];
+  /** Seconds the token must still be valid for (capped at half its lifetime). */
+  minValid: number;
+  forceRefresh?: boolean;
+}
+
+/** The cached access token for the request while it is fresh; never refreshes, never locks. */
+export async function cachedAccessToken(
+  req: TokenRequest,
+  deps: Pick<TokenDeps, 'store' | 'clock'>,
+): Promise<AccessRecord | undefined> {
+  if (req.forceRefresh) return undefined;
+  const key = accessKey(req.provider.name, req.account, req.scopes);
+  // A damaged entry is a miss here; the read under the refresh lock reports it.
+  const cached = await readAccess(deps.store, key, () => {});
+  return cached && isFresh(cached, deps.clock.now(), req.minValid) ? cached : undefined;
+}
+
+/**
+ * A valid access token for (provider, account, scopes): from the cache while fresh, else from
+ * one refresh grant, single-flight across processes. Under the lock the cache is read again, so
+ * the processes that waited use the winner's token instead of spending the refresh token again:
+ * with rotation and reuse detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2) a second use of a
+ * rotated refresh token would revoke the whole login.
+ */
+export async function getAccessToken(request: TokenRequest, deps: TokenDeps): Promise<AccessRecord> {
+  let req = request;
+  const { store, clock } = deps;
+  const key = accessKey(req.provider.name, req.account, req.scopes);
+  const cached = await cachedAccessToken(req, deps);
+  if (cached) {
+    deps.debug(`store: cached access token for ${key} is fresh`);
+    return cached;
+  }
+  for (;;) {
+    // Waiting on a fleet's lease, a fresh token written by the holder ends the wait: dozens of
+    // machines need not queue for the lease only to read it.
+    const until = req.forceRefresh ? undefined : async () => (await cachedAccessToken(req, deps)) !== undefined;
+    const release = await refreshLock(deps, req.provider.name, req.account, until);
+    try {
+      if (!req.forceRefresh) {
+        const cached = await readAccess(store, key, (m) => deps.warn(`${m}; refreshing to replace it`));
+        if (cached && isFresh(cached, clock.now(), req.minValid)) {
+          deps.debug('store: another process refreshed while we waited');
+          return cached;
+        }
+      }
+      const record = await refreshLocked(req, key, deps, release);
+      if (record) return record;
+      // The lock was lost while this process was paused: another process may have refreshed with
+      // the same refresh token by now, so start over from the store instead of spending it again.
+      deps.debug('lock: lost while paused; starting over');
+      req = { ...req, forceRefresh: false };
+    } finally {
+      await release();
+    }
+  }
+}
+
+async function refreshLocked(
+  req: TokenRequest,
+  key: string,
+  deps: TokenDeps,
+  lock: Release,
+): Promise<AccessRecord | undefined> {
+  const { store, provider } = { ...deps, provider: req.provider };
+  let login = await readLogin(store, provider.name, req.account);
+  if (!login && req.account === 'default') login = ciLogin(deps.env, provider.name);
+  if (!login) {
+    throw new LoginRequiredError(
+      `not logged in to ${provider.name}${req.account === 'default' ? '' : ` as account ${req.account}`} — run \`${loginCommand(provider.name, req.account)}\``,
+    );
+  }
+  if (!login.refresh_token) {
+    if (login.access_token && !req.scopes?.length) {
+      // A non-expiring access token (GitHub OAuth apps) is the long-lived credential itself.
+      return {
+        v: 1,
+        access_token: login.access_token,
+        token_type: login.token_type ?? 'Bearer',
+        expires_at: null,
+        issued_at: login.obtained_at,
+        scope: login.scope,
+      };
+    }
+    if (login.access_token) {
+      // Narrowing scopes takes a refresh grant (RFC 6749 §6); logging in again would not help.
+      throw new UsageError(
+        `--scope needs a refresh token, and the login to ${provider.name} has only a non-expiring access token (scopes: ${serverText(login.scope) || 'none'}): leave out --scope`,
+      );
+    }
+    throw new LoginRequiredError(
+      `no refresh token stored for ${provider.name} — run \`${loginCommand(provider.name, req.account)}\``,
+    );
+  }
+  // From a CI variable the login is not in the store: a written probe is taken back at once, so
+  // the variable stays the only copy until the server rotates it.
+  const stored = !login.from_env;
+  if (!(await proveWritable(store, lock, loginKey(provider.name, req.account), JSON.stringify(login), stored)))
+    return undefined;
+  const secret = await readClientSecret(store, deps.env, provider.name);
+  const client = await deps.oauth.client(provider, secret);
+  if (!(await lock.held())) return undefined;
+  deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
+  const refreshToken = login.refresh_token;
+  // From the grant on, a signal waits until the new tokens are stored (see Signals).
+  return deps.signals.hold(`the new tokens for ${provider.name} were stored`, async () => {
+    let result;
+    try {
+      result = await client.refresh(req.account, refreshToken, req.scopes);
+    } catch (error) {
+      if (error instanceof RefreshRejectedError) throw await rejected(login, req, deps, error);
+      throw error;
+    }
+    return storeRefreshed(req, key, deps, { ...login, refresh_token: refreshToken }, result, lock);
+  });
+}
+
+/**
+ * Stores what a refresh grant returned: a rotated refresh token and the new access token in one
+ * commit, so the rotated token is stored before any access token is handed out. Undefined: a later
+ * holder of the lock wrote the login meanwhile; the caller starts over.
+ */
+async function storeRefreshed(
+  req: TokenRequest,
+  key: string,
+  deps: TokenDeps,
+  login: LoginRecord & { refresh_token: string },
+  result: TokenResult,
+  lock: Release,
+): Promise<AccessRecord | undefined> {
+  const { store, clock, provider } = { ...deps, provider: req.provider };
+  const record: AccessRecord = {
+    v: 1,
+    access_token: result.access_token,
+    token_type: result.token_type,
+    expires_at: result.expires_at,
+    issued_at: clock.now(),
+    scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
+  };
+  const access: StoreEntry = { key, value: JSON.stringify(record), expiresAt: record.expires_at };
+  if (!result.refresh_token || result.refresh_token === login.refresh_token) {
+    await store.commit([access]);
+    deps.debug(`store: access token cached as ${key}`);
+    return record;
+  }
+  // The old refresh token is spent: losing the new one would cost a login.
+  const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now(), rotated: true };
+  delete next.from_env;
+  delete next.rejected_at;
+  try {
+    const entries = [{ key: loginKey(provider.name, req.account), value: JSON.stringify(next) }, access];
+    if (!(await commitUnderLock(store, lock, entries))) return undefined;
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    // A store that writes entry by entry (the keychain) may have kept the login and failed on the
+    // access token: then nothing is lost, and the error is only that one.
+    if (await holds(store, provider.name, req.account, result.refresh_token)) throw error;
+    throw new StoreError(
+      `${error.message} — and ${provider.name} has already rotated the refresh token, so this login is lost: run \`${loginCommand(provider.name, req.account)}\` once the store works again`,
+      { cause: error },
+    );
+  }
+  deps.debug(`store: rotated refresh token written for ${provider.name}/${req.account}`);
+  if (login.from_env) {
+    deps.warn(
+      `the refresh token in ${ciVariable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\` and \`vault export ${provider.name}\`, or share one login through a fleet store (VAULT_STORE=redis://…).`,
+    );
+  }
+  deps.debug(`store: access token cached as ${key}`);
+  return record;
+}
+
+/** Whether the store holds `refreshToken` for the login: false also when it cannot be read. */
+async function holds(store: SecretStore, provider: string, account: string, refreshToken: string): Promise<boolean> {
+  try {
+    return (await readLogin(store, provider, account))?.refresh_token === refreshToken;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The error for a refresh token the server refused. A stored one is marked, so that `status` shows
+ * it as rejected until the next login; one from `VAULT_<NAME>_REFRESH_TOKEN` is CI's secret, which
+ * `vault login` cannot renew there: the message names the variable and `vault export`.
+ */
+async function rejected(
+  login: LoginRecord,
+  req: TokenRequest,
+  deps: TokenDeps,
+  error: RefreshRejectedError,
+): Promise<LoginRequiredError> {
+  const name = req.provider.name;
+  if (login.from_env) {
+    return new LoginRequiredError(
+      `${name} rejected the refresh token in ${ciVariable(name)} (invalid_grant: revoked, expired or already spent): replace that CI secret with a fresh one from \`vault export ${name}\` on a machine logged in to ${name}`,
+      { cause: error },
+    );
+  }
+  try {
+    await deps.store.set(loginKey(name, req.account), JSON.stringify({ ...login, rejected_at: deps.clock.now() }));
+  } catch (storeError) {
+    deps.debug(`store: cannot mark the login of ${name}/${req.account} as rejected: ${(storeError as Error).message}`);
+  }
+  return error;
+}

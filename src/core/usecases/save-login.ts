@@ -1,0 +1,83 @@
+import { StoreError, loginCommand } from '../errors.js';
+import type { Provider } from '../config/providers.js';
+import type { TokenResult } from '../token-set.js';
+import { accessKey, accessPrefix, loginKey, readAccess, type AccessRecord, type LoginRecord } from '../credentials.js';
+import { commitUnderLock, withRefreshLock, type RefreshLockDeps } from './refresh-lock.js';
+import type { Clock, StoreEntry } from '../../ports.js';
+
+export interface SaveLoginDeps extends RefreshLockDeps {
+  clock: Clock;
+  debug: (message: string) => void;
+}
+
+/**
+ * Stores a fresh login for (provider, account) under the refresh lock, replacing the old one only
+ * now that the new credentials exist. Cached tokens of the old grant (every scope set) go too, in
+ * the same commit as the new login and its access token.
+ */
+export async function saveLogin(
+  provider: Provider,
+  account: string,
+  result: TokenResult,
+  requestedScopes: readonly string[],
+  deps: SaveLoginDeps,
+): Promise<LoginRecord> {
+  const { store, clock } = deps;
+  const now = clock.now();
+  const scope = result.scope ?? requestedScopes.join(' ');
+  const login: LoginRecord = {
+    v: 1,
+    ...(result.refresh_token
+      ? { refresh_token: result.refresh_token }
+      : { access_token: result.access_token, token_type: result.token_type }),
+    scope,
+    ...(result.identity && { identity: result.identity }),
+    obtained_at: now,
+  };
+  const access: AccessRecord = {
+    v: 1,
+    access_token: result.access_token,
+    token_type: result.token_type,
+    expires_at: result.expires_at,
+    issued_at: now,
+    scope,
+  };
+  await withRefreshLock(deps, provider.name, account, async (lock) => {
+    const entries: StoreEntry[] = [
+      { key: loginKey(provider.name, account), value: JSON.stringify(login) },
+      ...(await store.keys(accessPrefix(provider.name, account))).map((key) => ({ key, value: null })),
+      { key: accessKey(provider.name, account), value: JSON.stringify(access), expiresAt: access.expires_at },
+    ];
+    if (!(await commitUnderLock(store, lock, entries))) {
+      throw new StoreError(
+        `the login for ${provider.name} was replaced in ${store.location} while this one was being saved: run \`${loginCommand(provider.name, account)}\` again`,
+      );
+    }
+    deps.debug(`store: login saved for ${provider.name}/${account} in ${store.kind}`);
+  });
+  return login;
+}
+
+/**
+ * Drops the cached access token equal to `token` for (provider, account), in every scope set, so
+ * the next request refreshes instead of handing it out again (git's `erase` after the server
+ * refused it, e.g. because it was revoked before it expired). Resolves true when one was dropped.
+ */
+export async function forgetAccessToken(
+  provider: string,
+  account: string,
+  token: string,
+  deps: RefreshLockDeps & { debug: (message: string) => void },
+): Promise<boolean> {
+  return withRefreshLock(deps, provider, account, async () => {
+    let dropped = false;
+    for (const key of await deps.store.keys(accessPrefix(provider, account))) {
+      const record = await readAccess(deps.store, key);
+      if (record?.access_token === token && (await deps.store.delete(key))) {
+        deps.debug(`store: dropped cached access token ${key}`);
+        dropped = true;
+      }
+    }
+    return dropped;
+  });
+}
