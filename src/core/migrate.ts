@@ -10,7 +10,7 @@ export interface MigrateRequest {
   account?: string;
   /** Copy instead of move: the login then lives in both stores. */
   keep: boolean;
-  /** The refresh lock of (provider, account) in `store` (token-service's refreshLock). */
+  /** The refresh lock of (provider, account) in `store` (core/usecases/refresh-lock.ts). */
   lock(store: SecretStore, provider: string, account: string): Promise<Release>;
   debug(message: string): void;
 }
