@@ -41,7 +41,6 @@ export default tseslint.config(
   // core and cli modules, never through one another.
   {
     files: ['src/core/**/*.ts'],
-    ignores: ['src/core/token-service.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
