@@ -1,13 +1,15 @@
 import { cachedAccessToken } from './core/usecases/get-token.js';
 import { openStore } from './infra/stores/index.js';
 import { processIo, writeAllSync } from './infra/io.js';
-import { tokenOutput, type TokenOptions } from './cli/commands/token.js';
+import type { TokenOptions } from './cli/commands/token.js';
+import { createContext } from './cli/context.js';
+import { tokenOutput } from './cli/token-output.js';
 import type { Deps, ProcessReads } from './ports.js';
 
 /** A `vault token` call recognised without commander. */
 export interface FastToken {
   provider: string;
-  options: TokenOptions;
+  options: Omit<TokenOptions, 'provider'>;
 }
 
 const VALUE_OPTIONS: Record<string, 'account' | 'scope' | 'minValid'> = {
@@ -31,7 +33,7 @@ const FLAGS: Record<string, 'forceRefresh' | 'json' | 'header'> = {
  */
 export function parseFastToken(argv: readonly string[]): FastToken | undefined {
   if (argv[0] !== 'token') return undefined;
-  const options: TokenOptions = { minValid: '60' };
+  const options: FastToken['options'] = { minValid: 60 };
   const seen = new Set<string>();
   let provider: string | undefined;
   for (let i = 1; i < argv.length; i++) {
@@ -53,7 +55,10 @@ export function parseFastToken(argv: readonly string[]): FastToken | undefined {
       }
       if (seen.has(key)) return undefined;
       seen.add(key);
-      options[key] = value;
+      if (key === 'account') options.account = value;
+      // Anything but a whole number is commander's to report.
+      else if (/^\d+$/.test(value)) options.minValid = Number(value);
+      else return undefined;
       continue;
     }
     const flag = FLAGS[arg];
@@ -84,8 +89,10 @@ export async function printCachedToken(
   let output: string | undefined;
   try {
     const store = openStore(deps);
-    output = await tokenOutput(deps, fast.provider, fast.options, (req) =>
-      cachedAccessToken(req, { store, clock: deps.clock }),
+    output = await tokenOutput(
+      createContext(deps, { openStore }),
+      { ...fast.options, provider: fast.provider },
+      (req) => cachedAccessToken(req, { store, clock: deps.clock }),
     );
   } catch {
     return reads;

@@ -3,7 +3,7 @@
  * (stores, locks, streams); main.ts wires them; tests substitute in-memory ones.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Provider } from './core/config/providers.js';
+import type { Config, Provider } from './core/config/providers.js';
 import type { TokenResult } from './core/token-set.js';
 
 /** The process's streams, swappable in tests. */
@@ -138,4 +138,19 @@ export interface OAuthClient {
 export interface OAuth {
   /** The client for `provider` (discovery first, when its endpoints are not configured). */
   client(provider: Provider, clientSecret: string | undefined): Promise<OAuthClient>;
+}
+
+/** Opens a URL for the user to visit; resolves false when no browser could be started. */
+export interface Browser {
+  /** `onFailure` hears of a launcher that started but failed later (a non-zero exit). */
+  open(url: string, onFailure?: (why: string) => void): Promise<boolean>;
+}
+
+/** config.toml: read once and kept; changed only under its lock, on a fresh read. */
+export interface ConfigAccess {
+  readonly configFile: string;
+  /** The configuration as first read (a missing file is an empty configuration). */
+  config(): Config;
+  /** Reads the file afresh under the config lock, lets `change` edit it, and writes it back. */
+  updateConfig(change: (config: Config) => void): Promise<void>;
 }

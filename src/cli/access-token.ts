@@ -2,9 +2,8 @@ import { checkEnvName } from '../core/config/names.js';
 import { envNames, type Provider } from '../core/config/providers.js';
 import type { AccessRecord } from '../core/credentials.js';
 import { getAccessToken } from '../core/usecases/get-token.js';
-import { passThroughToken } from './commands/token.js';
-import { tokenDeps } from './context.js';
-import type { Deps } from '../ports.js';
+import { passThroughToken } from './token-output.js';
+import type { Context } from './context.js';
 
 /**
  * The access token the integrations hand on: `VAULT_<NAME>_ACCESS_TOKEN` when CI supplies one,
@@ -12,15 +11,15 @@ import type { Deps } from '../ports.js';
  * ones, when given), refreshed when needed.
  */
 export async function accessTokenFor(
-  deps: Deps,
+  ctx: Context,
   provider: Provider,
   account: string,
   minValid: number,
   scopes?: string[],
 ): Promise<AccessRecord> {
   return (
-    passThroughToken(deps.env, provider.name, deps.clock.now()) ??
-    (await getAccessToken({ provider, account, minValid, scopes }, tokenDeps(deps)))
+    passThroughToken(ctx.env, provider.name, ctx.clock.now()) ??
+    (await getAccessToken({ provider, account, minValid, scopes }, ctx.tokenDeps()))
   );
 }
 

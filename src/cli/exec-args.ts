@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { resolveProvider } from '../core/config/providers.js';
-import { loadConfig } from '../infra/config-file.js';
-import { configFile } from '../infra/paths.js';
+import type { Context } from './context.js';
 
 /**
  * `vault exec` needs no `--`: the first argument after the provider that is not one of exec's own
@@ -10,7 +8,7 @@ import { configFile } from '../infra/paths.js';
  * options for exec's, and names the default provider (`VAULT_PROVIDER`, or the only one
  * configured) when none is given. Any other command line is returned as it is.
  */
-export function execArgv(program: Command, argv: string[], env: NodeJS.ProcessEnv): string[] {
+export function execArgv(program: Command, argv: string[], ctx: Context): string[] {
   // Global options come first and take no value.
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const exec = program.commands.find((c) => c.name() === 'exec');
@@ -23,7 +21,7 @@ export function execArgv(program: Command, argv: string[], env: NodeJS.ProcessEn
   for (let i = at + 1; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
-      return provider === undefined ? withDefault(argv, i, env) : argv;
+      return provider === undefined ? withDefault(argv, i, ctx) : argv;
     }
     if (arg.startsWith('-') && arg !== '-') {
       // `--name=X` and `-aX` carry their value; `--name X` and `-a X` take the next argument.
@@ -31,35 +29,34 @@ export function execArgv(program: Command, argv: string[], env: NodeJS.ProcessEn
       continue;
     }
     if (provider !== undefined) return [...argv.slice(0, i), '--', ...argv.slice(i)];
-    if (argv.includes('--', i) || isConfigured(arg, env) || defaultProvider(env) === undefined) {
+    if (argv.includes('--', i) || isConfigured(arg, ctx) || defaultProvider(ctx) === undefined) {
       provider = arg;
       continue;
     }
-    return withDefault(argv, i, env, true);
+    return withDefault(argv, i, ctx, true);
   }
   return argv;
 }
 
 /** Inserts the default provider (and `--`, unless one is there) before argv[i]. */
-function withDefault(argv: string[], i: number, env: NodeJS.ProcessEnv, addSeparator = false): string[] {
-  const name = defaultProvider(env);
+function withDefault(argv: string[], i: number, ctx: Context, addSeparator = false): string[] {
+  const name = defaultProvider(ctx);
   if (name === undefined) return argv;
   return [...argv.slice(0, i), name, ...(addSeparator ? ['--'] : []), ...argv.slice(i)];
 }
 
-function isConfigured(name: string, env: NodeJS.ProcessEnv): boolean {
+function isConfigured(name: string, ctx: Context): boolean {
   try {
-    return Object.hasOwn(loadConfig(configFile(env)).providers, name);
+    return Object.hasOwn(ctx.config().providers, name);
   } catch {
     return false;
   }
 }
 
 /** The provider used when none is named; undefined when there is none (the command then says why). */
-function defaultProvider(env: NodeJS.ProcessEnv): string | undefined {
+function defaultProvider(ctx: Context): string | undefined {
   try {
-    const file = configFile(env);
-    return resolveProvider(loadConfig(file), undefined, env, file).name;
+    return ctx.provider(undefined).name;
   } catch {
     return undefined;
   }

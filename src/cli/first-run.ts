@@ -1,9 +1,9 @@
 import { UsageError } from '../core/errors.js';
 import type { Provider } from '../core/config/providers.js';
-import { configFile } from '../infra/paths.js';
 import { Prompter } from '../infra/prompt.js';
-import { buildProviderConfig, saveProvider } from './commands/provider.js';
-import type { Deps } from '../ports.js';
+import { buildProviderConfig } from '../core/provider-edit.js';
+import { saveProvider } from '../core/usecases/provider.js';
+import type { Context } from './context.js';
 
 /** How to register vault as a client at a preset's provider. Plain data, like the presets. */
 interface Guide {
@@ -72,7 +72,7 @@ async function askNonEmpty(ask: () => Promise<string>, what: string): Promise<st
  * `provider add --preset` would, so the login can go on. Anywhere else it cannot ask: exit 2 with
  * the command to run.
  */
-export async function firstRun(deps: Deps, name: string, opts: { device?: boolean }): Promise<Provider> {
+export async function firstRun(deps: Context, name: string, opts: { device?: boolean }): Promise<Provider> {
   const guide = GUIDES[name]!;
   if (!deps.io.stdinIsTTY || !deps.io.stderrIsTTY) {
     const input = guide.secret === 'none' ? '' : ', with the client secret on standard input';
@@ -94,6 +94,6 @@ export async function firstRun(deps: Deps, name: string, opts: { device?: boolea
   }
   const cfg = buildProviderConfig(name, { preset: name, clientId });
   await saveProvider(deps, name, () => cfg, secret);
-  out.write(`Added provider ${name} in ${configFile(deps.env)}.\n\n`);
+  out.write(`Added provider ${name} in ${deps.configFile}.\n\n`);
   return { name, ...cfg };
 }

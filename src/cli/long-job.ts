@@ -3,9 +3,8 @@ import type { Provider } from '../core/config/providers.js';
 import { expiresIn, freshUntil } from '../core/token-set.js';
 import { ciLogin, readLogin, type AccessRecord } from '../core/credentials.js';
 import { startMetadataServer } from '../infra/metadata-server.js';
-import { openStore } from '../infra/stores/index.js';
 import { createTokenFile } from '../infra/token-file.js';
-import type { Deps } from '../ports.js';
+import type { Context } from './context.js';
 
 /** Something `vault exec` runs beside the command for its whole life: what it adds to the command's environment, and how to end it. */
 export interface Sidecar {
@@ -30,13 +29,13 @@ const RETRY_DELAY = 10_000;
  * retried; the file keeps the old token meanwhile, which is still valid until its expiry.
  */
 export async function keepTokenFile(
-  deps: Deps,
+  ctx: Context,
   obtain: Obtain,
   first: AccessRecord,
   minValid: number,
   variable: string,
 ): Promise<Sidecar> {
-  const file = createTokenFile(deps.env);
+  const file = createTokenFile(ctx.env);
   // A crash (an uncaught error) still removes the token; a signal ends vault only after the child, through stop().
   const removeOnExit = () => file.remove();
   process.once('exit', removeOnExit);
@@ -55,13 +54,13 @@ export async function keepTokenFile(
       if (stopped) return;
       if (next.access_token !== held.access_token) {
         file.write(next.access_token);
-        deps.debug(`exec: token file rewritten`);
+        ctx.debug(`exec: token file rewritten`);
       }
       held = next;
-      plan(freshUntil(next, minValid) - deps.clock.now());
+      plan(freshUntil(next, minValid) - ctx.clock.now());
     } catch (error) {
       if (stopped) return;
-      deps.io.stderr.write(
+      ctx.io.stderr.write(
         `warning: cannot refresh the token in $${variable}: ${(error as Error).message}; retrying in ${RETRY_DELAY / 1000} s\n`,
       );
       plan(RETRY_DELAY);
@@ -69,7 +68,7 @@ export async function keepTokenFile(
   };
 
   file.write(first.access_token);
-  plan(freshUntil(first, minValid) - deps.clock.now());
+  plan(freshUntil(first, minValid) - ctx.clock.now());
   return {
     env: { [variable]: file.path },
     unset: [],
@@ -98,20 +97,20 @@ const UNKNOWN_LIFETIME = 300;
  * one is being obtained wait for it rather than start another.
  */
 export async function startGceEndpoint(
-  deps: Deps,
+  ctx: Context,
   provider: Provider,
   account: string,
   obtain: Obtain,
   port?: number,
 ): Promise<Sidecar & { host: string }> {
-  const store = openStore(deps);
+  const store = ctx.store();
   const inFlight = new Map<string, Promise<AccessRecord>>();
   const identity = async (): Promise<MetadataIdentity> => {
-    const login = (await readLogin(store, provider.name, account)) ?? ciLogin(deps.env, provider.name);
+    const login = (await readLogin(store, provider.name, account)) ?? ciLogin(ctx.env, provider.name);
     return {
       ...(login?.identity?.includes('@') && { email: login.identity }),
       scopes: (login?.scope ?? '').split(' ').filter(Boolean),
-      projectId: provider.params?.project_id ?? (deps.env.GOOGLE_CLOUD_PROJECT || undefined),
+      projectId: provider.params?.project_id ?? (ctx.env.GOOGLE_CLOUD_PROJECT || undefined),
       projectNumber: provider.params?.project_number,
     };
   };
@@ -126,13 +125,13 @@ export async function startGceEndpoint(
           inFlight.set(key, pending);
         }
         const record = await pending;
-        return { accessToken: record.access_token, expiresIn: expiresIn(record, deps.clock.now()) ?? UNKNOWN_LIFETIME };
+        return { accessToken: record.access_token, expiresIn: expiresIn(record, ctx.clock.now()) ?? UNKNOWN_LIFETIME };
       },
-      report: (message) => deps.io.stderr.write(`warning: ${message}\n`),
+      report: (message) => ctx.io.stderr.write(`warning: ${message}\n`),
     },
     port,
   );
-  deps.debug(`gce: metadata endpoint on ${server.host}`);
+  ctx.debug(`gce: metadata endpoint on ${server.host}`);
   return {
     host: server.host,
     env: metadataEnv(server.host),

@@ -1,21 +1,43 @@
-import { appendFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { Command, Option } from 'commander';
 import { UsageError, VaultError } from '../../core/errors.js';
 import {
+  ENV_FORMATS,
   formatAssignments,
   githubEnvFileLines,
   githubMaskCommands,
   type EnvFormat,
 } from '../../core/protocols/env-format.js';
-import { accessTokenFor, targetNames } from '../access-token.js';
-import { accountOf, loadProvider, parseSeconds } from '../context.js';
-import type { Deps } from '../../ports.js';
+import type { Context, Outcome } from '../context.js';
+import { accountOption, minValidOption, nameOption } from '../options.js';
 
 export interface EnvOptions {
+  provider?: string;
   account?: string;
   name?: string[];
-  minValid: string;
+  minValid: number;
   format: EnvFormat;
+}
+
+export function envCommand(ctx: Context, runF: (opts: EnvOptions) => Promise<Outcome> = (o) => envRun(ctx, o)) {
+  return new Command('env')
+    .argument('[provider]')
+    .description("print environment assignments for the provider's token")
+    .addOption(accountOption())
+    .addOption(nameOption())
+    .addOption(minValidOption(60))
+    .addOption(new Option('--format <format>', 'output format').choices(ENV_FORMATS).default('sh'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  eval "$(vault env google)"
+  vault env google --format fish | source
+  vault env acme --format github-actions`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<EnvOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await runF({ ...flags, provider });
+    });
 }
 
 function githubEnvFile(env: NodeJS.ProcessEnv): string {
@@ -27,23 +49,25 @@ function githubEnvFile(env: NodeJS.ProcessEnv): string {
   return file;
 }
 
-export async function run(deps: Deps, providerName: string | undefined, opts: EnvOptions): Promise<number> {
-  const minValid = parseSeconds(opts.minValid, '--min-valid');
-  const provider = loadProvider(deps, providerName);
-  const account = accountOf(deps, opts.account);
+export async function envRun(ctx: Context, opts: EnvOptions): Promise<Outcome> {
+  const { accessTokenFor, targetNames } = await import('../access-token.js');
+  const provider = ctx.provider(opts.provider);
+  const account = ctx.account(opts.account);
   const names = targetNames(provider, opts.name);
   // Checked before any refresh: a misplaced CI step should fail fast and spend nothing.
-  if (opts.format === 'github-actions') githubEnvFile(deps.env);
-  const { access_token: token } = await accessTokenFor(deps, provider, account, minValid);
+  if (opts.format === 'github-actions') githubEnvFile(ctx.env);
+  const { access_token: token } = await accessTokenFor(ctx, provider, account, opts.minValid);
   if (opts.format !== 'github-actions') {
-    deps.io.stdout.write(formatAssignments(opts.format, names, token));
-    return 0;
+    ctx.io.stdout.write(formatAssignments(opts.format, names, token));
+    return;
   }
-  const githubEnv = githubEnvFile(deps.env);
+  const githubEnv = githubEnvFile(ctx.env);
+  const { randomUUID } = await import('node:crypto');
+  const { appendFileSync } = await import('node:fs');
   // @actions/core's delimiter: random, so no value can end the block early.
   const lines = githubEnvFileLines(names, token, `ghadelimiter_${randomUUID()}`);
   // The mask goes out before the value exists anywhere the runner could log it.
-  deps.io.stdout.write(githubMaskCommands(token));
+  ctx.io.stdout.write(githubMaskCommands(token));
   try {
     appendFileSync(githubEnv, lines, { encoding: 'utf8' });
   } catch (error) {
@@ -51,6 +75,5 @@ export async function run(deps: Deps, providerName: string | undefined, opts: En
       cause: error,
     });
   }
-  deps.io.stderr.write(`Set ${names.join(', ')} for the following steps of this job.\n`);
-  return 0;
+  ctx.io.stderr.write(`Set ${names.join(', ')} for the following steps of this job.\n`);
 }

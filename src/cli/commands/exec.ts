@@ -1,106 +1,60 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-import { UsageError } from '../../core/errors.js';
-import { childEnv, execProviders, exitCodeOf, EXEC_PROVIDERS_VAR } from '../../core/protocols/exec-env.js';
-import { checkEnvName } from '../../core/config/names.js';
-import { envNames } from '../../core/config/providers.js';
-import { accessTokenFor, targetNames } from '../access-token.js';
-import { accountOf, loadProvider, parseSeconds } from '../context.js';
-import { keepTokenFile, startGceEndpoint, type Obtain, type Sidecar } from '../long-job.js';
-import type { Deps } from '../../ports.js';
+import { Command } from 'commander';
+import type { Context, Outcome } from '../context.js';
+import { accountOption, minValidOption, nameOption } from '../options.js';
 
 export interface ExecOptions {
+  provider?: string;
+  /** The command and its arguments. */
+  command: string[];
   account?: string;
   name?: string[];
-  minValid: string;
+  minValid: number;
   allowNested?: boolean;
   tokenFile?: string;
   gce?: boolean;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export function execCommand(ctx: Context, runF: (opts: ExecOptions) => Promise<Outcome> = (o) => execRun(ctx, o)) {
+  return new Command('exec')
+    .argument('[provider]')
+    .usage('[options] [provider] [--] <command> [args...]')
+    .description("run a command with the provider's token in its environment")
+    .addOption(accountOption())
+    .addOption(nameOption())
+    .addOption(minValidOption(300))
+    .option('--allow-nested', 'run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)')
+    .option(
+      '--token-file <VAR>',
+      'keep the token in a private file, rewritten before it expires, and set VAR to its path',
+    )
+    .option(
+      '--gce',
+      'serve a GCE metadata endpoint for the command, so Google libraries and gcloud refresh through vault',
+    )
+    .argument('<command...>', "the command and its arguments (after the provider and exec's options; `--` is optional)")
+    .addHelpText(
+      'after',
+      `
+The token is passed in the environment only, never in argv. Signals (INT, TERM, HUP) are
+forwarded to the command; vault exits with its exit code, or 128+N if signal N killed it.
 
-/**
- * Whether we are in the foreground process group of our controlling terminal (proc(5): fields
- * pgrp and tpgid of /proc/self/stat). The child shares our group, so a Ctrl-C typed there has
- * reached it already; forwarding it too would deliver a second SIGINT, which tools like terraform
- * take as "exit now, skip the graceful shutdown". Without /proc, a terminal on stdin stands in.
- */
-function terminalSignalsReachChild(): boolean {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // The command name in parentheses may contain spaces; the fields after it are fixed.
-    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(tpgid) > 0 && tpgid === pgrp;
-  } catch {
-    return Boolean(process.stdin.isTTY);
-  }
+Examples:
+  vault exec google -- terraform plan
+  vault exec github -- gh repo list
+  vault exec acme --name API_TOKEN -- ./deploy.sh
+  vault exec google --token-file CLOUDSDK_AUTH_ACCESS_TOKEN_FILE -- gcloud storage ls   # jobs longer than a token
+  vault exec google --gce -- terraform apply                                            # Google libraries refresh via vault`,
+    )
+    .action(
+      async (provider: string | undefined, command: string[], flags: Omit<ExecOptions, 'provider' | 'command'>) => {
+        await ctx.ready();
+        ctx.outcome = await runF({ ...flags, provider, command });
+      },
+    );
 }
 
-export async function run(
-  deps: Deps,
-  providerName: string | undefined,
-  command: string[],
-  opts: ExecOptions,
-): Promise<number> {
-  const minValid = parseSeconds(opts.minValid, '--min-valid');
-  const provider = loadProvider(deps, providerName);
-  const account = accountOf(deps, opts.account);
-  const tokenFileVar = opts.tokenFile === undefined ? undefined : checkEnvName(opts.tokenFile);
-  const refreshing = tokenFileVar !== undefined || Boolean(opts.gce);
-  // With a route that refreshes, a snapshot of the token under the provider's env names would
-  // shadow it (gcloud prefers CLOUDSDK_AUTH_ACCESS_TOKEN to its token file, Terraform
-  // GOOGLE_OAUTH_ACCESS_TOKEN to the metadata server) and expire mid-job: set only the names asked for.
-  const names = refreshing && !opts.name?.length ? [] : targetNames(provider, opts.name);
-  if (!opts.allowNested && execProviders(deps.env).includes(provider.name)) {
-    throw new UsageError(
-      `already inside \`vault exec ${provider.name}\` (${EXEC_PROVIDERS_VAR}=${deps.env[EXEC_PROVIDERS_VAR]}); its token is in the environment. Pass --allow-nested to replace it anyway`,
-    );
-  }
-  const obtain: Obtain = (scopes) => accessTokenFor(deps, provider, account, minValid, scopes);
-  const first = await obtain();
-  const [file, ...args] = command as [string, ...string[]];
-  deps.debug(`exec: ${file} with ${names.join(', ') || 'no token variable'} set`);
-  // The handlers go in before the child starts, or a signal arriving as it starts would kill vault
-  // (node's default), orphan the child and leave a token file behind. Node dispatches signals from
-  // the event loop, so by the time a handler runs, `child` is set, or the start is called off.
-  let child: ChildProcess | undefined;
-  let early: NodeJS.Signals | undefined;
-  const forward = (signal: NodeJS.Signals) => {
-    if (signal === 'SIGINT' && terminalSignalsReachChild()) return;
-    deps.debug(`exec: forwarding ${signal}`);
-    if (child) child.kill(signal);
-    else early ??= signal;
-  };
-  for (const signal of FORWARDED) process.on(signal, forward);
-  const sidecars: Sidecar[] = [];
-  try {
-    if (tokenFileVar) sidecars.push(await keepTokenFile(deps, obtain, first, minValid, tokenFileVar));
-    if (opts.gce) sidecars.push(await startGceEndpoint(deps, provider, account, obtain));
-    if (early) return exitCodeOf(null, early, constants.signals);
-    const unset = [
-      ...(refreshing && !opts.name?.length ? envNames(provider) : []),
-      ...sidecars.flatMap((s) => s.unset),
-    ];
-    const set = Object.assign({}, ...sidecars.map((s) => s.env)) as Record<string, string>;
-    const started = (child = spawn(file, args, {
-      stdio: 'inherit',
-      env: childEnv(deps.env, { provider: provider.name, names, token: first.access_token, set, unset }),
-    }));
-    return await new Promise<number>((resolve) => {
-      started.once('error', (error: NodeJS.ErrnoException) => {
-        // Shell convention: 127 for a command that is not there, 126 for one that cannot run.
-        const notFound = error.code === 'ENOENT';
-        deps.io.stderr.write(
-          `error: cannot run ${JSON.stringify(file)}: ${notFound ? 'command not found' : error.message}\n`,
-        );
-        resolve(notFound ? 127 : 126);
-      });
-      started.once('exit', (code, signal) => resolve(exitCodeOf(code, signal, constants.signals)));
-    });
-  } finally {
-    for (const sidecar of sidecars) await sidecar.stop();
-    for (const signal of FORWARDED) process.off(signal, forward);
-  }
+/** Runs the command with the token (see exec-child.ts); its exit status is vault's. */
+export async function execRun(ctx: Context, opts: ExecOptions): Promise<Outcome> {
+  const { runWithToken } = await import('../exec-child.js');
+  return runWithToken(ctx, opts);
 }

@@ -1,18 +1,43 @@
-import { execCredential, requestedApiVersion } from '../../core/protocols/kube-credential.js';
-import { accessTokenFor } from '../access-token.js';
-import { accountOf, loadProvider, parseSeconds } from '../context.js';
-import type { Deps } from '../../ports.js';
+import { Command } from 'commander';
+import type { Context, Outcome } from '../context.js';
+import { accountOption, minValidOption } from '../options.js';
 
 export interface KubeCredentialOptions {
+  provider?: string;
   account?: string;
-  minValid: string;
+  minValid: number;
 }
 
-export async function run(deps: Deps, providerName: string | undefined, opts: KubeCredentialOptions): Promise<number> {
-  const minValid = parseSeconds(opts.minValid, '--min-valid');
-  const apiVersion = requestedApiVersion(deps.env.KUBERNETES_EXEC_INFO);
-  const provider = loadProvider(deps, providerName);
-  const record = await accessTokenFor(deps, provider, accountOf(deps, opts.account), minValid);
-  deps.io.stdout.write(execCredential(record, apiVersion));
-  return 0;
+export function kubeCredentialCommand(
+  ctx: Context,
+  runF: (opts: KubeCredentialOptions) => Promise<Outcome> = (o) => kubeCredentialRun(ctx, o),
+) {
+  return new Command('kube-credential')
+    .argument('[provider]')
+    .description('kubectl exec credential plugin: print an ExecCredential with a valid token')
+    .addOption(accountOption())
+    .addOption(minValidOption(60))
+    .addHelpText(
+      'after',
+      `
+kubectl runs it (users[].user.exec in the kubeconfig) and keeps the token until it expires, so the
+token is never written to the kubeconfig nor passed in argv.
+
+Examples:
+  users[].user.exec in ~/.kube/config: {apiVersion: client.authentication.k8s.io/v1, command: vault, args: [kube-credential, acme]}
+  vault kube-credential acme -a work`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<KubeCredentialOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await runF({ ...flags, provider });
+    });
+}
+
+export async function kubeCredentialRun(ctx: Context, opts: KubeCredentialOptions): Promise<Outcome> {
+  const { execCredential, requestedApiVersion } = await import('../../core/protocols/kube-credential.js');
+  const { accessTokenFor } = await import('../access-token.js');
+  const apiVersion = requestedApiVersion(ctx.env.KUBERNETES_EXEC_INFO);
+  const provider = ctx.provider(opts.provider);
+  const record = await accessTokenFor(ctx, provider, ctx.account(opts.account), opts.minValid);
+  ctx.io.stdout.write(execCredential(record, apiVersion));
 }

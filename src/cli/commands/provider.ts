@@ -1,130 +1,194 @@
-import { StoreError, UsageError } from '../../core/errors.js';
-import { checkProviderName } from '../../core/config/names.js';
-import {
-  buildProviderConfig,
-  editProviderConfig,
-  identityChanges,
-  type ProviderFlags,
-} from '../../core/provider-edit.js';
+import { Command, Option } from 'commander';
+import { UsageError } from '../../core/errors.js';
 import { envNames, getProvider, type ProviderConfig } from '../../core/config/providers.js';
-import { renderConfig } from '../../core/config/render.js';
-import { loadConfig, writeConfigAtomically } from '../../infra/config-file.js';
-import { clientSecretKey, loginKey } from '../../core/credentials.js';
-import { readStdin } from '../../infra/io.js';
-import { acquireLock } from '../../infra/lock.js';
-import { configFile, lockDir } from '../../infra/paths.js';
-import { openStore } from '../../infra/stores/index.js';
-import type { Deps } from '../../ports.js';
+import type { ProviderFlags } from '../../core/provider-edit.js';
+import type { ProviderDeps, StaleLogins } from '../../core/usecases/provider.js';
+import type { Context, Outcome } from '../context.js';
+import { collect, jsonOption, scopeOption } from '../options.js';
 
-export { buildProviderConfig };
-
-export interface AddOptions extends ProviderFlags {
+export interface ProviderAddOptions extends ProviderFlags {
+  name: string;
   replace?: boolean;
 }
-
-/** Reads, changes and writes config.toml under a lock, so concurrent `provider add` calls all land. */
-async function updateConfig(deps: Deps, change: (providers: Record<string, ProviderConfig>) => void): Promise<void> {
-  const file = configFile(deps.env);
-  const release = await acquireLock(lockDir(deps.env), 'config', { debug: deps.debug });
-  try {
-    const config = loadConfig(file);
-    change(config.providers);
-    writeConfigAtomically(file, renderConfig(config));
-  } finally {
-    await release();
-  }
+export interface ProviderSetOptions extends ProviderFlags {
+  name: string;
+}
+export interface ProviderViewOptions {
+  name?: string;
+  json?: boolean;
 }
 
-/** Discovery runs once when the endpoints will come from the issuer, to catch a typo now. */
-async function checkIssuer(deps: Deps, cfg: ProviderConfig, opts: ProviderFlags): Promise<void> {
-  if (opts.issuer === undefined || cfg.token_endpoint || opts.offline) return;
-  const { discoverMetadata } = await import('../../infra/oauth/index.js');
-  const metadata = await discoverMetadata(opts.issuer, deps);
-  deps.debug(`discovery: ${metadata.issuer} token endpoint ${metadata.token_endpoint}`);
+type Run<O> = (opts: O) => Promise<Outcome>;
+
+/** `vault provider add|set|list|show|remove`; each subcommand's run can be replaced (tests). */
+export function providerCommand(
+  ctx: Context,
+  runs: {
+    add?: Run<ProviderAddOptions>;
+    set?: Run<ProviderSetOptions>;
+    list?: Run<ProviderViewOptions>;
+    show?: Run<ProviderViewOptions>;
+    remove?: Run<{ name: string }>;
+  } = {},
+) {
+  const act =
+    <O>(run: Run<O>) =>
+    async (name: string, flags: object) => {
+      await ctx.ready();
+      ctx.outcome = await run({ ...flags, name } as O);
+    };
+  const group = new Command('provider').description('add, change, list, show and remove OAuth providers').addHelpText(
+    'after',
+    `
+Examples:
+  vault provider add github --preset github --client-id Iv1.abc123
+  vault provider list
+  vault provider add --help          # presets, issuers and explicit endpoints`,
+  );
+  const add = group
+    .command('add <name>')
+    .description('register a provider: a preset, an OpenID Connect issuer, or explicit endpoints')
+    .option('--preset <preset>', 'google, github, gitlab or microsoft')
+    .option('--issuer <url>', 'OpenID Connect issuer (discovery runs once to check it)')
+    .option('--authorization-endpoint <url>', 'authorization endpoint (servers without discovery)')
+    .option('--token-endpoint <url>', 'token endpoint (servers without discovery)')
+    .option('--revocation-endpoint <url>', 'RFC 7009 revocation endpoint')
+    .option('--device-authorization-endpoint <url>', 'RFC 8628 device authorization endpoint')
+    .option('--client-id <id>', 'the OAuth client id registered at the provider')
+    .option(
+      '--client-secret-stdin',
+      'read the client secret from stdin (or set VAULT_CLIENT_SECRET); kept in the store',
+    )
+    .addOption(scopeOption('scope to request (repeatable)'))
+    .addOption(new Option('--param <key=value>', 'extra authorization parameter (repeatable)').argParser(collect))
+    .addOption(new Option('--env-name <VAR>', 'env var the token is exported as (repeatable)').argParser(collect))
+    .addOption(new Option('--git-host <host>', 'git host served by this provider (repeatable)').argParser(collect))
+    .option('--git-username <name>', 'username given to git (default oauth2)')
+    .addOption(
+      new Option(
+        '--registry-host <host>',
+        'container registry served by this provider: host[:port], *.domain or *-domain (repeatable)',
+      ).argParser(collect),
+    )
+    .option('--registry-username <name>', 'username given to docker and skopeo (default oauth2)')
+    .option('--offline', 'skip the discovery check')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider add google --preset google --client-id 123.apps.googleusercontent.com --client-secret-stdin
+  vault provider add github --preset github --client-id Iv1.abc123
+  vault provider add acme --issuer https://login.acme.test --client-id vault-cli --scope openid --scope offline_access`,
+    )
+    .action(act(runs.add ?? ((o: ProviderAddOptions) => providerAddRun(ctx, o))));
+  const set = group
+    .command('set <name>')
+    .description('change only the given fields of a provider (a repeated flag replaces that whole list)');
+  for (const option of add.options) set.addOption(option);
+  set
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vault provider set acme --client-id new-id\n  vault provider set acme --scope openid --scope offline_access\n  printf %s "$SECRET" | vault provider set acme --client-secret-stdin',
+    )
+    .action(act(runs.set ?? ((o: ProviderSetOptions) => providerSetRun(ctx, o))));
+  add.option('--replace', 'replace an existing provider whole (without it, add refuses; see `provider set`)');
+  group
+    .command('list')
+    .description('list configured providers')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider list
+  vault provider list --json | jq -r '.providers[].name'`,
+    )
+    .action(async (flags: ProviderViewOptions) => {
+      await ctx.ready();
+      ctx.outcome = await (runs.list ?? ((o: ProviderViewOptions) => providerListRun(ctx, o)))(flags);
+    });
+  group
+    .command('show <name>')
+    .description("show one provider's configuration (never a secret)")
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vault provider show google
+  vault provider show acme --json | jq .token_endpoint`,
+    )
+    .action(act(runs.show ?? ((o: ProviderViewOptions) => providerShowRun(ctx, o))));
+  group
+    .command('remove <name>')
+    .description('remove a provider from the configuration (and its client secret)')
+    .addHelpText(
+      'after',
+      `
+Refuses while logins are stored for it: log out of each first, so they are revoked.
+
+Examples:
+  vault logout acme && vault provider remove acme
+  vault provider remove corp`,
+    )
+    .action(act(runs.remove ?? ((o: { name: string }) => providerRemoveRun(ctx, o))));
+  return group;
 }
 
-async function clientSecret(deps: Deps, opts: ProviderFlags): Promise<string | undefined> {
-  if (opts.clientSecretStdin) {
-    const secret = (await readStdin(deps.io.stdin)).replace(/\r?\n$/, '');
+/** The ports of the provider use cases; discovery loads the OAuth client only when an issuer is checked. */
+export function providerDeps(ctx: Context): ProviderDeps {
+  return {
+    configFile: ctx.configFile,
+    config: () => ctx.config(),
+    updateConfig: (change) => ctx.updateConfig(change),
+    store: () => ctx.store(),
+    debug: (m) => ctx.debug(m),
+    async discover(issuer) {
+      const metadata = await (await ctx.oauth()).discoverMetadata(issuer, ctx);
+      ctx.debug(`discovery: ${metadata.issuer} token endpoint ${metadata.token_endpoint}`);
+    },
+  };
+}
+
+/** --client-secret-stdin, else VAULT_CLIENT_SECRET. */
+function secretSource(ctx: Context, flags: ProviderFlags) {
+  return async (): Promise<string | undefined> => {
+    if (!flags.clientSecretStdin) return ctx.env.VAULT_CLIENT_SECRET || undefined;
+    const { readStdin } = await import('../../infra/io.js');
+    const secret = (await readStdin(ctx.io.stdin)).replace(/\r?\n$/, '');
     if (!secret) throw new UsageError('--client-secret-stdin: standard input was empty');
     return secret;
-  }
-  return deps.env.VAULT_CLIENT_SECRET || undefined;
+  };
 }
 
-/** Logins were issued to a client at a server: changing either leaves them pointing elsewhere. */
-async function warnAboutLogins(deps: Deps, name: string, changed: string[]): Promise<void> {
-  if (!changed.length) return;
-  let accounts: string[];
-  try {
-    accounts = (await openStore(deps).keys(loginKey(name, ''))).map((k) => k.slice(loginKey(name, '').length));
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    deps.debug(`store: cannot list logins of ${name}: ${error.message}`);
-    return;
-  }
-  if (!accounts.length) return;
-  const to = changed.includes('client_id') ? 'client' : 'server';
-  deps.io.stderr.write(
-    `warning: ${changed.join(', ')} changed; the logins of ${name} (${accounts.join(', ')}) were issued to the old ${to} and may need \`vault login ${name}\`\n`,
+function warnStale(ctx: Context, name: string, stale: StaleLogins | undefined): void {
+  if (!stale) return;
+  const to = stale.changed.includes('client_id') ? 'client' : 'server';
+  ctx.io.stderr.write(
+    `warning: ${stale.changed.join(', ')} changed; the logins of ${name} (${stale.accounts.join(', ')}) were issued to the old ${to} and may need \`vault login ${name}\`\n`,
   );
 }
 
-export async function addRun(deps: Deps, name: string, opts: AddOptions): Promise<number> {
-  const file = configFile(deps.env);
-  // A malformed file is reported before anything else happens.
-  const existing = loadConfig(file).providers[checkProviderName(name)];
-  if (existing && !opts.replace) {
-    throw new UsageError(
-      `provider ${name} already exists in ${file}: change fields with \`vault provider set ${name} --client-id ID\` (any flag of add; the others are kept), or replace it whole with \`vault provider add ${name} ... --replace\``,
-    );
-  }
-  const cfg = buildProviderConfig(name, opts);
-  await checkIssuer(deps, cfg, opts);
-  await saveProvider(deps, name, () => cfg, await clientSecret(deps, opts));
-  if (existing) await warnAboutLogins(deps, name, identityChanges(existing, cfg));
-  deps.io.stderr.write(`${existing ? 'Replaced' : 'Added'} provider ${name} in ${file}. Next: vault login ${name}\n`);
-  return 0;
-}
-
-export async function setRun(deps: Deps, name: string, opts: ProviderFlags): Promise<number> {
-  const file = configFile(deps.env);
-  const { name: _, ...before } = getProvider(loadConfig(file), name, file);
-  const secret = await clientSecret(deps, opts);
-  const cfg = editProviderConfig(name, before, opts);
-  const changed = (Object.keys({ ...before, ...cfg }) as (keyof ProviderConfig)[]).filter(
-    (k) => JSON.stringify(before[k]) !== JSON.stringify(cfg[k]),
+export async function providerAddRun(ctx: Context, opts: ProviderAddOptions): Promise<Outcome> {
+  const { addProvider } = await import('../../core/usecases/provider.js');
+  const result = await addProvider(providerDeps(ctx), opts.name, opts, secretSource(ctx, opts));
+  warnStale(ctx, opts.name, result.stale);
+  ctx.io.stderr.write(
+    `${result.replaced ? 'Replaced' : 'Added'} provider ${opts.name} in ${ctx.configFile}. Next: vault login ${opts.name}\n`,
   );
-  if (!changed.length && secret === undefined) {
-    throw new UsageError(
-      `nothing to change for ${name}: give the fields to change, with the flags of \`vault provider add\` (see \`vault provider set --help\`)`,
-    );
-  }
-  await checkIssuer(deps, cfg, opts);
-  // Applied again to the table read under the lock, so concurrent edits of other fields are kept.
-  await saveProvider(deps, name, (current) => (current ? editProviderConfig(name, current, opts) : cfg), secret);
-  await warnAboutLogins(deps, name, identityChanges(before, cfg));
-  const what = [...changed, ...(secret === undefined ? [] : ['client secret'])];
-  deps.io.stderr.write(`Updated provider ${name} in ${file}: ${what.join(', ')}.\n`);
-  return 0;
 }
 
-/** Stores the client secret (if any), then writes the provider's table as `table` makes it from the current one. */
-export async function saveProvider(
-  deps: Deps,
-  name: string,
-  table: (current: ProviderConfig | undefined) => ProviderConfig,
-  secret: string | undefined,
-): Promise<void> {
-  if (secret !== undefined) {
-    // The secret goes to the store first: if the store is unavailable, nothing has changed.
-    const store = openStore(deps);
-    await store.set(clientSecretKey(name), JSON.stringify({ v: 1, client_secret: secret }));
-    deps.debug(`store: client secret for ${name} written to ${store.kind}`);
-  }
-  await updateConfig(deps, (providers) => {
-    providers[name] = table(providers[name]);
-  });
+export async function providerSetRun(ctx: Context, opts: ProviderSetOptions): Promise<Outcome> {
+  const { setProvider } = await import('../../core/usecases/provider.js');
+  const result = await setProvider(providerDeps(ctx), opts.name, opts, secretSource(ctx, opts));
+  warnStale(ctx, opts.name, result.stale);
+  ctx.io.stderr.write(`Updated provider ${opts.name} in ${ctx.configFile}: ${result.changed.join(', ')}.\n`);
+}
+
+export async function providerRemoveRun(ctx: Context, opts: { name: string }): Promise<Outcome> {
+  const { removeProvider } = await import('../../core/usecases/provider.js');
+  await removeProvider(providerDeps(ctx), opts.name);
+  ctx.io.stderr.write(`Removed provider ${opts.name} from ${ctx.configFile}.\n`);
 }
 
 function describeSource(cfg: ProviderConfig): string {
@@ -133,86 +197,50 @@ function describeSource(cfg: ProviderConfig): string {
   return `token endpoint ${cfg.token_endpoint}`;
 }
 
-export async function listRun(deps: Deps, opts: { json?: boolean }): Promise<number> {
-  const file = configFile(deps.env);
-  const { providers } = loadConfig(file);
+export async function providerListRun(ctx: Context, opts: ProviderViewOptions): Promise<Outcome> {
+  const { providers } = ctx.config();
   const names = Object.keys(providers).sort();
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify({ providers: names.map((n) => ({ name: n, ...providers[n] })) })}\n`);
-    return 0;
+    ctx.io.stdout.write(`${JSON.stringify({ providers: names.map((n) => ({ name: n, ...providers[n] })) })}\n`);
+    return;
   }
   if (!names.length) {
-    deps.io.stderr.write(
-      `No providers configured in ${file}. Add one with \`vault provider add NAME --preset google --client-id ID\`.\n`,
+    ctx.io.stderr.write(
+      `No providers configured in ${ctx.configFile}. Add one with \`vault provider add NAME --preset google --client-id ID\`.\n`,
     );
-    return 0;
+    return;
   }
   for (const n of names) {
     const p = providers[n]!;
-    deps.io.stdout.write(
+    ctx.io.stdout.write(
       `${n}\t${describeSource(p)}\tclient ${p.client_id}\tscopes ${(p.scopes ?? []).join(' ') || '-'}\n`,
     );
   }
-  return 0;
 }
 
-/** Whether the store holds a client secret for the provider (never the secret); null when the store cannot be read. */
-async function secretStored(deps: Deps, name: string): Promise<boolean | null> {
-  try {
-    return (await openStore(deps).get(clientSecretKey(name))) !== null;
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    deps.io.stderr.write(`warning: cannot tell whether a client secret is stored: ${error.message}\n`);
-    return null;
-  }
+function showValue(value: unknown): string {
+  if (Array.isArray(value)) return value.join(' ');
+  if (value === null) return 'unknown';
+  if (typeof value === 'object')
+    return Object.entries(value)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return String(value);
 }
 
-export async function showRun(deps: Deps, name: string, opts: { json?: boolean }): Promise<number> {
-  const file = configFile(deps.env);
-  const provider = getProvider(loadConfig(file), name, file);
+export async function providerShowRun(ctx: Context, opts: ProviderViewOptions): Promise<Outcome> {
+  const { secretStored } = await import('../../core/usecases/provider.js');
+  const provider = getProvider(ctx.config(), opts.name!, ctx.configFile);
   const shown = {
     ...provider,
     env_names: envNames(provider),
     git_username: provider.git_username ?? 'oauth2',
-    client_secret_stored: await secretStored(deps, name),
+    client_secret_stored: await secretStored(ctx.store(), provider.name, (m) => ctx.io.stderr.write(`warning: ${m}\n`)),
   };
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify(shown)}\n`);
-    return 0;
+    ctx.io.stdout.write(`${JSON.stringify(shown)}\n`);
+    return;
   }
-  for (const [key, value] of Object.entries(shown)) {
-    const text = Array.isArray(value)
-      ? value.join(' ')
-      : value !== null && typeof value === 'object'
-        ? Object.entries(value)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')
-        : value === null
-          ? 'unknown'
-          : typeof value === 'boolean'
-            ? value
-              ? 'yes'
-              : 'no'
-            : String(value);
-    deps.io.stdout.write(`${key.padEnd(30)} ${text}\n`);
-  }
-  return 0;
-}
-
-export async function removeRun(deps: Deps, name: string): Promise<number> {
-  const file = configFile(deps.env);
-  getProvider(loadConfig(file), name, file);
-  const store = openStore(deps);
-  const logins = (await store.keys(loginKey(name, ''))).map((k) => k.slice(loginKey(name, '').length));
-  if (logins.length) {
-    throw new UsageError(
-      `${name} still has stored logins (${logins.join(', ')}): run \`vault logout ${name}\` for each first, so they are revoked`,
-    );
-  }
-  await store.delete(clientSecretKey(name));
-  await updateConfig(deps, (providers) => {
-    delete providers[name];
-  });
-  deps.io.stderr.write(`Removed provider ${name} from ${file}.\n`);
-  return 0;
+  for (const [key, value] of Object.entries(shown)) ctx.io.stdout.write(`${key.padEnd(30)} ${showValue(value)}\n`);
 }

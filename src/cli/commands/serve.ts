@@ -1,27 +1,50 @@
+import { Command } from 'commander';
 import { shQuote } from '../../core/protocols/shell.js';
-import type { ErrorKind } from '../../core/errors.js';
-import { accessTokenFor } from '../access-token.js';
-import { accountOf, loadProvider, parsePort, parseSeconds } from '../context.js';
-import { startGceEndpoint, type Obtain } from '../long-job.js';
-import type { Deps } from '../../ports.js';
+import type { Context, Outcome } from '../context.js';
+import { accountOption, minValidOption, portOption } from '../options.js';
 
 export interface ServeOptions {
+  provider?: string;
   account?: string;
   gce: boolean;
-  port?: string;
-  minValid: string;
+  port?: number;
+  minValid: number;
+}
+
+export function serveCommand(ctx: Context, runF: (opts: ServeOptions) => Promise<Outcome> = (o) => serveRun(ctx, o)) {
+  return new Command('serve')
+    .argument('[provider]')
+    .description('serve a local GCE metadata endpoint for the login until interrupted')
+    .addOption(accountOption())
+    .requiredOption('--gce', 'speak the GCE metadata protocol (Google client libraries, gcloud)')
+    .addOption(portOption('port on 127.0.0.1 (default: any free port)'))
+    .addOption(minValidOption(300, 'seconds each token handed out stays valid'))
+    .addHelpText(
+      'after',
+      `
+Prints the variables that point Google's libraries and gcloud at it (sh), then serves until
+SIGINT or SIGTERM. Only requests with Metadata-Flavor: Google and Host 127.0.0.1:PORT are answered.
+
+Examples:
+  vault serve google --gce --port 8173 &   # then export GCE_METADATA_HOST=127.0.0.1:8173 (and _IP, _ROOT)
+  vault exec google --gce -- ./job.sh      # the same, for one command's lifetime`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<ServeOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await runF({ ...flags, provider });
+    });
 }
 
 /** `vault serve <provider> --gce`: the metadata endpoint of `exec --gce`, in the foreground, until SIGINT or SIGTERM. */
-export async function run(deps: Deps, providerName: string | undefined, opts: ServeOptions): Promise<ErrorKind> {
-  const minValid = parseSeconds(opts.minValid, '--min-valid');
-  const port = parsePort(opts.port);
-  const provider = loadProvider(deps, providerName);
-  const account = accountOf(deps, opts.account);
-  const obtain: Obtain = (scopes) => accessTokenFor(deps, provider, account, minValid, scopes);
+export async function serveRun(ctx: Context, opts: ServeOptions): Promise<Outcome> {
+  const { accessTokenFor } = await import('../access-token.js');
+  const { startGceEndpoint } = await import('../long-job.js');
+  const provider = ctx.provider(opts.provider);
+  const account = ctx.account(opts.account);
+  const obtain = (scopes?: string[]) => accessTokenFor(ctx, provider, account, opts.minValid, scopes);
   // Not logged in is said now (exit 3), not by every client request later.
   await obtain();
-  const endpoint = await startGceEndpoint(deps, provider, account, obtain, port);
+  const endpoint = await startGceEndpoint(ctx, provider, account, obtain, opts.port ?? 0);
   // The handlers stay until the endpoint has closed: proper-lockfile's signal-exit re-raises a
   // signal it finds no other listener for, which would end vault in the middle of a refresh.
   let stop: (signal: NodeJS.Signals) => void = () => {};
@@ -30,9 +53,8 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Se
   process.on('SIGTERM', stop);
   let signal: NodeJS.Signals;
   try {
-    for (const [name, value] of Object.entries(endpoint.env))
-      deps.io.stdout.write(`export ${name}=${shQuote(value)}\n`);
-    deps.io.stderr.write(
+    for (const [name, value] of Object.entries(endpoint.env)) ctx.io.stdout.write(`export ${name}=${shQuote(value)}\n`);
+    ctx.io.stderr.write(
       `Serving GCE metadata for ${provider.name} on ${endpoint.host} (unset GOOGLE_APPLICATION_CREDENTIALS where you use it); Ctrl-C stops it\n`,
     );
     signal = await stopped;

@@ -1,15 +1,37 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { editCredHelpers } from '../../core/protocols/docker-credential.js';
 import { type Provider } from '../../core/config/providers.js';
-import { loadConfig, writeConfigAtomically } from '../../infra/config-file.js';
-import { configFile } from '../../infra/paths.js';
-import { loadProvider } from '../context.js';
-import type { Deps } from '../../ports.js';
+import type { Context, Outcome } from '../context.js';
 
 export interface SetupDockerOptions {
+  provider?: string;
   remove?: boolean;
+}
+
+export function setupDockerCommand(
+  ctx: Context,
+  runF: (opts: SetupDockerOptions) => Promise<Outcome> = (o) => setupDockerRun(ctx, o),
+) {
+  return new Command('setup-docker')
+    .argument('[provider]')
+    .description("make docker ask vault for the provider's registry hosts (credHelpers in $DOCKER_CONFIG/config.json)")
+    .option('--remove', "remove the entries naming vault (for the provider's hosts, or all of them)")
+    .addHelpText(
+      'after',
+      `
+Every other key of the docker config, and other helpers' entries, are kept.
+
+Examples:
+  vault setup-docker google
+  vault setup-docker --remove`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<SetupDockerOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await runF({ ...flags, provider });
+    });
 }
 
 /** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`: where docker, skopeo and podman look. */
@@ -35,14 +57,15 @@ function readDockerConfig(file: string): Record<string, unknown> {
 }
 
 /** `vault setup-docker [provider] [--remove]`: docker's `credHelpers` entries for the providers' registry hosts. */
-export async function run(deps: Deps, providerName: string | undefined, opts: SetupDockerOptions): Promise<number> {
+export async function setupDockerRun(ctx: Context, opts: SetupDockerOptions): Promise<Outcome> {
+  const providerName = opts.provider;
   const providers: Provider[] = providerName
-    ? [loadProvider(deps, providerName)]
-    : Object.entries(loadConfig(configFile(deps.env)).providers).map(([name, cfg]) => ({ name, ...cfg }));
+    ? [ctx.provider(providerName)]
+    : Object.entries(ctx.config().providers).map(([name, cfg]) => ({ name, ...cfg }));
   const patterns = [...new Set(providers.flatMap((p) => p.registry_hosts ?? []))];
   // credHelpers names each registry: a pattern cannot go there.
   const hosts = patterns.filter((h) => !h.startsWith('*'));
-  const file = dockerConfigFile(deps.env);
+  const file = dockerConfigFile(ctx.env);
   if (!opts.remove && !hosts.length && !patterns.length) {
     const which = providerName ? `provider ${providerName} has no` : 'no provider has';
     throw new UsageError(
@@ -54,22 +77,22 @@ export async function run(deps: Deps, providerName: string | undefined, opts: Se
     opts.remove && !providerName ? undefined : hosts,
     Boolean(opts.remove),
   );
-  if (changed.length) writeConfigAtomically(file, `${JSON.stringify(doc, null, '\t')}\n`);
+  if (changed.length)
+    (await import('../../infra/config-file.js')).writeConfigAtomically(file, `${JSON.stringify(doc, null, '\t')}\n`);
   for (const host of changed)
-    deps.io.stderr.write(`${opts.remove ? 'Removed' : 'Configured'}: ${host} in credHelpers of ${file}\n`);
-  if (!changed.length) deps.io.stderr.write(`Nothing to change in ${file}\n`);
-  if (opts.remove) return 0;
+    ctx.io.stderr.write(`${opts.remove ? 'Removed' : 'Configured'}: ${host} in credHelpers of ${file}\n`);
+  if (!changed.length) ctx.io.stderr.write(`Nothing to change in ${file}\n`);
+  if (opts.remove) return;
   for (const pattern of patterns.filter((h) => h.startsWith('*'))) {
-    deps.io.stderr.write(
+    ctx.io.stderr.write(
       `note: ${pattern} is a pattern, and docker's credHelpers names each registry: add the ones you use to the provider's registry hosts (\`vault provider set … --registry-host\`, the whole list) and run setup-docker again\n`,
     );
   }
-  const onPath = (deps.env.PATH ?? '')
+  const onPath = (ctx.env.PATH ?? '')
     .split(delimiter)
     .some((dir) => dir && existsSync(join(dir, 'docker-credential-vault')));
   if (!onPath)
-    deps.io.stderr.write(
+    ctx.io.stderr.write(
       'warning: docker-credential-vault is not on PATH, where docker looks for it: install vault with npm, or link bin/docker-credential-vault.js there\n',
     );
-  return 0;
 }

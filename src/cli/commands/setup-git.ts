@@ -1,11 +1,39 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Command } from 'commander';
 import { UsageError, VaultError } from '../../core/errors.js';
 import { credentialUrls, helperCommand, isHelperFor, isVaultHelper } from '../../core/protocols/git-credential.js';
 import { getProvider, type Provider } from '../../core/config/providers.js';
-import { loadConfig } from '../../infra/config-file.js';
-import { configFile } from '../../infra/paths.js';
-import type { Deps } from '../../ports.js';
+import type { Context, Outcome } from '../context.js';
+
+export interface SetupGitOptions {
+  provider?: string;
+  remove?: boolean;
+}
+
+export function setupGitCommand(
+  ctx: Context,
+  runF: (opts: SetupGitOptions) => Promise<Outcome> = (o) => setupGitRun(ctx, o),
+) {
+  return new Command('setup-git')
+    .argument('[provider]')
+    .description("configure git to use vault for the provider's git hosts (all providers' without one)")
+    .option('--remove', 'remove the entries that run this vault, and nothing else')
+    .addHelpText(
+      'after',
+      `
+Adds credential.https://<host>.helper to the global git config for each git host (and the
+http:// one for loopback hosts). Other helpers are kept; running it again changes nothing.
+
+Examples:
+  vault setup-git github
+  vault setup-git
+  git config --global --get-regexp '^credential\\.'     # what it configured`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<SetupGitOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await runF({ ...flags, provider });
+    });
+}
 
 interface GitResult {
   code: number;
@@ -14,9 +42,10 @@ interface GitResult {
 }
 
 /** Runs git with argv (no shell); the values written are paths, never secrets. */
-function git(deps: Deps, args: string[]): Promise<GitResult> {
+async function git(ctx: Context, args: string[]): Promise<GitResult> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolvePromise, reject) => {
-    execFile('git', args, { env: deps.env, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile('git', args, { env: ctx.env, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) return resolvePromise({ code: 0, stdout, stderr });
       // A number is git's exit status; a string is why git could not be started at all.
       const code: unknown = error.code;
@@ -27,8 +56,8 @@ function git(deps: Deps, args: string[]): Promise<GitResult> {
   });
 }
 
-async function gitOk(deps: Deps, args: string[]): Promise<void> {
-  const result = await git(deps, args);
+async function gitOk(ctx: Context, args: string[]): Promise<void> {
+  const result = await git(ctx, args);
   if (result.code !== 0) {
     throw new VaultError(
       `\`git ${args.join(' ')}\` failed: ${result.stderr.trim() || `exit ${result.code}`}`,
@@ -47,9 +76,9 @@ function exactPattern(value: string): string {
  * list in order, so other helpers stay; only an earlier vault entry with another path (vault
  * moved, node upgraded) is replaced, since it would fail on every git command.
  */
-async function configure(deps: Deps, url: string, helper: string): Promise<'added' | 'present'> {
+async function configure(ctx: Context, url: string, helper: string): Promise<'added' | 'present'> {
   const key = `credential.${url}.helper`;
-  const current = await git(deps, ['config', '--global', '--get-all', key]);
+  const current = await git(ctx, ['config', '--global', '--get-all', key]);
   // Exit 1: the key is not set; anything else is a real failure (say, a broken config file).
   if (current.code !== 0 && current.code !== 1) {
     throw new VaultError(`cannot read the global git config: ${current.stderr.trim()}`, 'failure');
@@ -57,9 +86,9 @@ async function configure(deps: Deps, url: string, helper: string): Promise<'adde
   const values = current.code === 0 ? current.stdout.split('\n').filter((v) => v !== '') : [];
   if (values.includes(helper)) return 'present';
   for (const stale of new Set(values.filter(isVaultHelper))) {
-    await gitOk(deps, ['config', '--global', '--unset-all', key, exactPattern(stale)]);
+    await gitOk(ctx, ['config', '--global', '--unset-all', key, exactPattern(stale)]);
   }
-  await gitOk(deps, ['config', '--global', '--add', key, helper]);
+  await gitOk(ctx, ['config', '--global', '--add', key, helper]);
   return 'added';
 }
 
@@ -69,8 +98,8 @@ async function configure(deps: Deps, url: string, helper: string): Promise<'adde
  * and other vault installations stay. Only the provider's hosts when one is named, else every
  * `credential.*.helper` of the global config.
  */
-async function remove(deps: Deps, urls: string[] | undefined, script: string): Promise<number> {
-  const listed = await git(deps, ['config', '--global', '--get-regexp', '^credential\\..*\\.helper$']);
+async function remove(ctx: Context, urls: string[] | undefined, script: string): Promise<void> {
+  const listed = await git(ctx, ['config', '--global', '--get-regexp', '^credential\\..*\\.helper$']);
   if (listed.code !== 0 && listed.code !== 1) {
     throw new VaultError(`cannot read the global git config: ${listed.stderr.trim()}`, 'failure');
   }
@@ -81,30 +110,26 @@ async function remove(deps: Deps, urls: string[] | undefined, script: string): P
     if (space === -1) continue;
     const [key, value] = [line.slice(0, space), line.slice(space + 1)];
     if ((keys && !keys.includes(key.toLowerCase())) || !isHelperFor(value, script)) continue;
-    await gitOk(deps, ['config', '--global', '--unset-all', key, exactPattern(value)]);
-    deps.io.stderr.write(`Removed: git ${key}\n`);
+    await gitOk(ctx, ['config', '--global', '--unset-all', key, exactPattern(value)]);
+    ctx.io.stderr.write(`Removed: git ${key}\n`);
     removed++;
   }
-  if (!removed) deps.io.stderr.write(`Nothing to remove: no git credential helper runs ${script}.\n`);
-  return 0;
+  if (!removed) ctx.io.stderr.write(`Nothing to remove: no git credential helper runs ${script}.\n`);
 }
 
-export async function run(
-  deps: Deps,
-  providerName: string | undefined,
-  opts: { remove?: boolean } = {},
-): Promise<number> {
-  const file = configFile(deps.env);
+export async function setupGitRun(ctx: Context, opts: SetupGitOptions): Promise<Outcome> {
+  const providerName = opts.provider;
+  const file = ctx.configFile;
   // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).
   const script = resolve(process.argv[1] ?? 'vault');
   if (opts.remove) {
     const urls =
       providerName === undefined
         ? undefined
-        : (getProvider(loadConfig(file), providerName, file).git_hosts ?? []).flatMap(credentialUrls);
-    return remove(deps, urls, script);
+        : (getProvider(ctx.config(), providerName, file).git_hosts ?? []).flatMap(credentialUrls);
+    return remove(ctx, urls, script);
   }
-  const config = loadConfig(file);
+  const config = ctx.config();
   const providers: Provider[] = providerName
     ? [getProvider(config, providerName, file)]
     : Object.entries(config.providers).map(([name, cfg]) => ({ name, ...cfg }));
@@ -119,11 +144,10 @@ export async function run(
   const helper = helperCommand(process.execPath, script);
   for (const host of hosts) {
     for (const url of credentialUrls(host)) {
-      const outcome = await configure(deps, url, helper);
-      deps.io.stderr.write(
+      const outcome = await configure(ctx, url, helper);
+      ctx.io.stderr.write(
         `${outcome === 'added' ? 'Configured' : 'Already configured'}: git credential.${url}.helper\n`,
       );
     }
   }
-  return 0;
 }

@@ -1,132 +1,38 @@
-import { serverText } from '../../core/server-text.js';
-import { LoginRequiredError, StoreError, loginCommand } from '../../core/errors.js';
-import { checkAccountName } from '../../core/config/names.js';
-import { getProvider } from '../../core/config/providers.js';
-import { loadConfig } from '../../infra/config-file.js';
+import { Command, Option } from 'commander';
 import { isoTime } from '../../core/token-set.js';
-import {
-  CI_SOURCE,
-  accessKey,
-  ciLogin,
-  listLogins,
-  loginKey,
-  parseRecord,
-  readAccess,
-  type AccessRecord,
-  type LoginRecord,
-} from '../../core/credentials.js';
-import { configFile } from '../../infra/paths.js';
-import { openStore } from '../../infra/stores/index.js';
-import type { SecretStore } from '../../ports.js';
-import { unreachableKeychainNote } from '../../infra/stores/keychain-reach.js';
-import type { Deps } from '../../ports.js';
+import type { AccountStatus } from '../../core/usecases/status.js';
+import type { Context, Outcome } from '../context.js';
+import { jsonOption } from '../options.js';
 
 export interface StatusOptions {
+  provider?: string;
   account?: string;
   json?: boolean;
 }
 
-/** One row of `vault status`: what is known about a login, and never a secret. */
-export interface AccountStatus {
-  provider: string;
-  account: string;
-  identity: string | null;
-  scopes: string[];
-  /** The full-grant access token's expiry (ms since the epoch); null when it does not expire or none is cached. */
-  expires_at: number | null;
-  /** Whether an access token for the full grant is cached at all. */
-  access_cached: boolean;
-  refresh_token_stored: boolean;
-  /** The server refused the stored refresh token (invalid_grant) since the last login. */
-  refresh_token_rejected: boolean;
-  /** Where the login was found: a store, or `env` for a CI refresh token (core/credentials.ts ciLogin). */
-  store: SecretStore['kind'] | 'env';
-  /** The entry cannot be read (corrupt, or from a newer vault): the command that removes it. */
-  fix?: string;
-}
+export function statusCommand(
+  ctx: Context,
+  runF: (opts: StatusOptions) => Promise<Outcome> = (o) => statusRun(ctx, o),
+) {
+  return new Command('status')
+    .argument('[provider]')
+    .description('show logins, scopes and expiry (never a secret)')
+    .addOption(new Option('-a, --account <name>', 'only this account'))
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Reads the store only: no refresh, no network. Exits 3 when the named provider has no login.
 
-function logoutCommand(provider: string, account: string): string {
-  return account === 'default' ? `vault logout ${provider}` : `vault logout ${provider} -a ${account}`;
-}
-
-/** The row of a login entry that cannot be read: one bad entry must not hide the others. */
-function unreadableLogin(provider: string, account: string, store: SecretStore['kind']): AccountStatus {
-  return {
-    provider,
-    account,
-    identity: null,
-    scopes: [],
-    expires_at: null,
-    access_cached: false,
-    refresh_token_stored: false,
-    refresh_token_rejected: false,
-    store,
-    fix: logoutCommand(provider, account),
-  };
-}
-
-function describeLogin(
-  provider: string,
-  account: string,
-  login: LoginRecord,
-  access: AccessRecord | undefined,
-  store: AccountStatus['store'],
-): AccountStatus {
-  return {
-    provider,
-    account,
-    // Both came from the server: escaped and cut here, so no format can carry an escape sequence or a forged row.
-    identity: login.identity === undefined ? null : serverText(login.identity),
-    scopes: login.scope.split(/\s+/).filter(Boolean).map(serverText),
-    expires_at: access ? access.expires_at : null,
-    access_cached: access !== undefined,
-    refresh_token_stored: typeof login.refresh_token === 'string' && login.refresh_token !== '',
-    refresh_token_rejected: login.rejected_at !== undefined,
-    store,
-  };
-}
-
-/**
- * Every login in the store, plus the CI refresh tokens of configured providers
- * (`VAULT_<NAME>_REFRESH_TOKEN`, default account) that nothing stored shadows. Reads only: no
- * refresh, no network, so `status` is safe to run anywhere and tells the truth about the cache.
- */
-export async function collectStatus(
-  deps: Deps,
-  filter: { provider?: string; account?: string },
-  store = openStore(deps),
-): Promise<AccountStatus[]> {
-  const ids = await listLogins(store, filter);
-  deps.debug(`store: ${ids.length} login(s) found in ${store.kind}${filter.provider ? ` for ${filter.provider}` : ''}`);
-  const rows: AccountStatus[] = [];
-  for (const id of ids) {
-    const key = loginKey(id.provider, id.account);
-    // Read first, parse apart: a store that cannot be read (a locked keychain) still fails status.
-    const raw = await store.get(key);
-    if (raw === null) continue;
-    let login: LoginRecord;
-    try {
-      login = parseRecord<LoginRecord>(raw, store.describe(key), ['obtained_at']);
-    } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      deps.io.stderr.write(`warning: ${error.message}\n`);
-      rows.push(unreadableLogin(id.provider, id.account, store.kind));
-      continue;
-    }
-    const access = await readAccess(store, accessKey(id.provider, id.account), (m) =>
-      deps.io.stderr.write(`warning: ${m}; the next \`vault token ${id.provider}\` replaces it\n`),
-    );
-    rows.push(describeLogin(id.provider, id.account, login, access, store.kind));
-  }
-  if (filter.account === undefined || filter.account === 'default') {
-    const providers = filter.provider ? [filter.provider] : Object.keys(loadConfig(configFile(deps.env)).providers);
-    for (const provider of providers) {
-      if (rows.some((r) => r.provider === provider && r.account === 'default')) continue;
-      const login = ciLogin(deps.env, provider);
-      if (login) rows.push(describeLogin(provider, 'default', login, undefined, 'env'));
-    }
-  }
-  return rows.sort((a, b) => a.provider.localeCompare(b.provider) || a.account.localeCompare(b.account));
+Examples:
+  vault status
+  vault status google -a work
+  vault status --json | jq -r '.accounts[] | select(.refresh_token_stored) | .provider'`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<StatusOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await runF({ ...flags, provider });
+    });
 }
 
 /** "expires in 42m", "expired", "no expiry" or "none cached", relative to `now`. */
@@ -176,36 +82,38 @@ export function formatJson(rows: AccountStatus[]): string {
   })}\n`;
 }
 
-export async function run(deps: Deps, providerName: string | undefined, opts: StatusOptions): Promise<number> {
-  if (providerName !== undefined) {
-    const file = configFile(deps.env);
-    getProvider(loadConfig(file), providerName, file);
-  }
-  // Only an explicit -a narrows the list: status is an overview, VAULT_ACCOUNT a default for actions.
-  const account = opts.account === undefined ? undefined : checkAccountName(opts.account);
-  const store = openStore(deps);
-  const rows = await collectStatus(deps, { provider: providerName, account }, store);
-  if (providerName !== undefined && rows.length === 0) {
-    const who = account === undefined || account === 'default' ? '' : ` as account ${account}`;
-    throw new LoginRequiredError(
-      `not logged in to ${providerName}${who} — run \`${loginCommand(providerName, account ?? 'default')}\``,
-    );
-  }
-  const unreachable = unreachableKeychainNote(deps.env);
+export async function statusRun(ctx: Context, opts: StatusOptions): Promise<Outcome> {
+  const { status } = await import('../../core/usecases/status.js');
+  const { CI_SOURCE } = await import('../../core/credentials.js');
+  const { unreachableKeychainNote } = await import('../../infra/stores/keychain-reach.js');
+  const store = ctx.store();
+  const rows = await status(
+    {
+      store,
+      env: ctx.env,
+      configFile: ctx.configFile,
+      config: () => ctx.config(),
+      debug: ctx.debug,
+      warn: (m) => ctx.io.stderr.write(`warning: ${m}\n`),
+    },
+    opts.provider,
+    opts.account,
+  );
+  const unreachable = unreachableKeychainNote(ctx.env);
   if (opts.json) {
-    deps.io.stdout.write(formatJson(rows));
-    if (unreachable) deps.io.stderr.write(`warning: ${unreachable}\n`);
-    return 0;
+    ctx.io.stdout.write(formatJson(rows));
+    if (unreachable) ctx.io.stderr.write(`warning: ${unreachable}\n`);
+    return;
   }
+  const account = opts.account;
   if (rows.length === 0) {
     const scope = account === undefined ? '' : ` for account ${account}`;
-    deps.io.stderr.write(`No logins${scope}. Log in with \`vault login PROVIDER\` (see \`vault provider list\`).\n`);
+    ctx.io.stderr.write(`No logins${scope}. Log in with \`vault login PROVIDER\` (see \`vault provider list\`).\n`);
   } else {
-    deps.io.stdout.write(formatTable(rows, deps.clock.now()));
+    ctx.io.stdout.write(formatTable(rows, ctx.clock.now()));
   }
   const consulted = [store.kind === 'file' ? `file store ${store.location}` : store.location];
   if (account === undefined || account === 'default') consulted.push(CI_SOURCE);
-  deps.io.stderr.write(`Stores consulted: ${consulted.join(', ')}.\n`);
-  if (unreachable) deps.io.stderr.write(`warning: ${unreachable}\n`);
-  return 0;
+  ctx.io.stderr.write(`Stores consulted: ${consulted.join(', ')}.\n`);
+  if (unreachable) ctx.io.stderr.write(`warning: ${unreachable}\n`);
 }

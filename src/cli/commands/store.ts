@@ -1,97 +1,99 @@
-import { UsageError, VaultError, type ErrorKind } from '../../core/errors.js';
-import { listLogins } from '../../core/credentials.js';
-import { fileStore, openStore } from '../../infra/stores/index.js';
-import type { Deps } from '../../ports.js';
+import { Command } from 'commander';
+import type { MigrateOptions } from '../store-migrate.js';
+import type { Context, Outcome } from '../context.js';
+import { jsonOption } from '../options.js';
 
-/**
- * `vault store info`: the store in use (for `auto`, the one that answered), where it is, and
- * whether it answers. The health check is a listing, which reads without changing anything.
- */
-export async function infoRun(deps: Deps, opts: { json?: boolean }): Promise<ErrorKind | undefined> {
-  const store = openStore(deps);
-  let health = 'ok';
-  let failed: ErrorKind | undefined;
-  let logins: number | null = null;
-  try {
-    logins = (await listLogins(store, {})).length;
-  } catch (error) {
-    if (!(error instanceof VaultError)) throw error;
-    health = error.message;
-    failed = error.kind;
-  }
-  const format = store.kind === 'file' && !failed ? await fileStore(deps).format() : undefined;
-  const details = !failed && store.details ? await store.details() : [];
-  const encrypted =
-    format === undefined
-      ? null
-      : format === 'encrypted' || (format === 'absent' && Boolean(deps.env.VAULT_FILE_PASSPHRASE));
-  if (opts.json) {
-    const extra = Object.fromEntries(details.map(([k, v]) => [k.replace(/ /g, '_'), v]));
-    deps.io.stdout.write(
-      `${JSON.stringify({ store: store.kind, location: store.location, health, encrypted, logins, ...extra })}\n`,
-    );
-    return failed;
-  }
-  const rows: [string, string][] = [
-    ['store', store.kind],
-    ['location', store.location],
-    ['health', health],
-    ...(encrypted === null
-      ? []
-      : [
-          [
-            'encrypted',
-            encrypted
-              ? 'yes'
-              : format === 'plain' && deps.env.VAULT_FILE_PASSPHRASE
-                ? 'no (run `vault store encrypt`)'
-                : 'no',
-          ] as [string, string],
-        ]),
-    ...(logins === null ? [] : [['logins', String(logins)] as [string, string]]),
-    ...details,
-  ];
-  deps.io.stdout.write(rows.map(([k, v]) => `${k.padEnd(10)} ${v}\n`).join(''));
-  return failed;
+export type { MigrateOptions };
+export interface StoreInfoOptions {
+  json?: boolean;
 }
 
-/** The file store, if it is the one in use: the conversions apply to it alone. */
-async function fileStoreInUse(deps: Deps, verb: string) {
-  const store = openStore(deps);
-  await store.keys('');
-  if (store.kind !== 'file') {
-    throw new UsageError(
-      `the store in use is the ${store.kind} (${store.location}); \`vault store ${verb}\` converts the file store (VAULT_STORE=file)`,
-    );
-  }
-  return fileStore(deps);
-}
+type Run<O> = (opts: O) => Promise<Outcome>;
 
-export async function encryptRun(deps: Deps): Promise<number> {
-  if (!deps.env.VAULT_FILE_PASSPHRASE)
-    throw new UsageError('set VAULT_FILE_PASSPHRASE to the passphrase to encrypt the file store with');
-  const file = await fileStoreInUse(deps, 'encrypt');
-  if (await file.convert(true)) {
-    deps.io.stderr.write(`Encrypted ${file.location}. Every command now needs VAULT_FILE_PASSPHRASE.\n`);
-  } else {
-    const absent = (await file.format()) === 'absent';
-    deps.io.stderr.write(
-      absent
-        ? `Nothing stored yet: ${file.location} will be created encrypted.\n`
-        : `${file.location} is already encrypted.\n`,
-    );
-  }
-  return 0;
-}
-
-export async function decryptRun(deps: Deps): Promise<number> {
-  const file = await fileStoreInUse(deps, 'decrypt');
-  if (!(await file.convert(false))) {
-    deps.io.stderr.write(`${file.location} is not encrypted.\n`);
-    return 0;
-  }
-  deps.io.stderr.write(
-    `Decrypted ${file.location}: it is plain JSON again (mode 0600); unset VAULT_FILE_PASSPHRASE.\n`,
+/** `vault store …`: what holds the secrets, and conversions between stores and formats. */
+export function storeCommand(
+  ctx: Context,
+  runs: {
+    info?: Run<StoreInfoOptions>;
+    migrate?: Run<MigrateOptions>;
+    encrypt?: Run<object>;
+    decrypt?: Run<object>;
+  } = {},
+) {
+  const group = new Command('store').description('the secret store in use: its health, and conversions').addHelpText(
+    'after',
+    `
+Examples:
+  vault store info
+  VAULT_STORE=file VAULT_FILE_PASSPHRASE=… vault store encrypt`,
   );
-  return 0;
+  group
+    .command('info')
+    .description('name the store in use, where it keeps secrets, and whether it answers')
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  vault store info\n  VAULT_STORE=file vault store info --json')
+    .action(async (flags: StoreInfoOptions) => {
+      await ctx.ready();
+      ctx.outcome = await (runs.info ?? ((o: StoreInfoOptions) => storeInfoRun(ctx, o)))(flags);
+    });
+  group
+    .command('migrate [provider]')
+    .description('move logins (refresh token, client secret) from the store in use to another')
+    .requiredOption('--to <store>', 'the target: keychain, file, or redis://host:port/db (as VAULT_STORE takes it)')
+    .option('-a, --account <name>', 'only this account of the provider (default: every account)')
+    .option('--keep', 'copy instead of move: the login then lives in both stores')
+    .addHelpText(
+      'after',
+      `
+The source is deleted only after the target read the copy back; a target holding another login for
+the same account is never overwritten.
+
+Examples:
+  VAULT_STORE_KEY=… vault store migrate --to redis://redis.internal:6379/0 acme -a ci
+  VAULT_STORE=redis://redis.internal:6379/0 vault store migrate --to keychain acme --keep`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<MigrateOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await (runs.migrate ?? ((o: MigrateOptions) => storeMigrateRun(ctx, o)))({ ...flags, provider });
+    });
+  group
+    .command('encrypt')
+    .description('encrypt the file store with VAULT_FILE_PASSPHRASE (AES-256-GCM, scrypt key)')
+    .addHelpText(
+      'after',
+      '\nA passphrase alone never converts an existing store: this does.\n\nExamples:\n  VAULT_STORE=file VAULT_FILE_PASSPHRASE="$(pass vault)" vault store encrypt\n  vault store info',
+    )
+    .action(async () => {
+      await ctx.ready();
+      ctx.outcome = await (runs.encrypt ?? (() => storeEncryptRun(ctx)))({});
+    });
+  group
+    .command('decrypt')
+    .description('turn an encrypted file store back into plain JSON (mode 0600)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  VAULT_FILE_PASSPHRASE="$(pass vault)" vault store decrypt\n  vault store info',
+    )
+    .action(async () => {
+      await ctx.ready();
+      ctx.outcome = await (runs.decrypt ?? (() => storeDecryptRun(ctx)))({});
+    });
+  return group;
+}
+
+/** The health check is a listing, which reads without changing anything; a failure is its exit status. */
+export async function storeInfoRun(ctx: Context, opts: StoreInfoOptions): Promise<Outcome> {
+  return (await import('../store-ops.js')).storeInfo(ctx, opts);
+}
+
+export async function storeMigrateRun(ctx: Context, opts: MigrateOptions): Promise<Outcome> {
+  await (await import('../store-migrate.js')).migrate(ctx, opts);
+}
+
+export async function storeEncryptRun(ctx: Context): Promise<Outcome> {
+  await (await import('../store-ops.js')).encryptStore(ctx);
+}
+
+export async function storeDecryptRun(ctx: Context): Promise<Outcome> {
+  await (await import('../store-ops.js')).decryptStore(ctx);
 }

@@ -1,73 +1,43 @@
-import { envStem } from '../../core/config/names.js';
-import { expiresIn, isoTime, tokenTypeOf } from '../../core/token-set.js';
-import { type AccessRecord } from '../../core/credentials.js';
-import { getAccessToken, type TokenRequest } from '../../core/usecases/get-token.js';
-import { accountOf, loadProvider, parseSeconds, scopeList, tokenDeps } from '../context.js';
-import type { Deps } from '../../ports.js';
+import { Command, Option } from 'commander';
+import type { Context, Outcome } from '../context.js';
+import { accountOption, minValidOption, scopeOption } from '../options.js';
 
 export interface TokenOptions {
+  provider?: string;
   account?: string;
   scope?: string[];
-  minValid: string;
+  minValid: number;
   forceRefresh?: boolean;
   json?: boolean;
   header?: boolean;
 }
 
-/** `VAULT_<NAME>_ACCESS_TOKEN`: a token handed in by CI, passed through as is (like GH_TOKEN). */
-export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: number): AccessRecord | undefined {
-  const token = env[`VAULT_${envStem(provider)}_ACCESS_TOKEN`];
-  return token
-    ? { v: 1, access_token: token, token_type: 'Bearer', expires_at: null, issued_at: now, scope: '' }
-    : undefined;
+export function tokenCommand(ctx: Context, runF: (opts: TokenOptions) => Promise<Outcome> = (o) => tokenRun(ctx, o)) {
+  return new Command('token')
+    .argument('[provider]')
+    .description('print a valid access token, refreshing it when needed')
+    .addOption(accountOption())
+    .addOption(scopeOption('ask for a subset of the granted scopes (repeatable)'))
+    .addOption(minValidOption(60, 'seconds the token must stay valid (capped at half its lifetime)'))
+    .option('--force-refresh', 'refresh even if the cached token is still valid')
+    .addOption(new Option('--json', 'print JSON with the expiry and scopes').conflicts('header'))
+    .option('--header', 'print "Authorization: Bearer <token>"')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  curl -H @<(vault token google --header) https://www.googleapis.com/oauth2/v3/userinfo
+  vault token acme --scope api:read --min-valid 300
+  vault token github --json`,
+    )
+    .action(async (provider: string | undefined, flags: Omit<TokenOptions, 'provider'>) => {
+      await ctx.ready();
+      ctx.outcome = await runF({ ...flags, provider });
+    });
 }
 
-export function formatToken(
-  record: AccessRecord,
-  opts: { json?: boolean; header?: boolean },
-  provider: string,
-  account: string,
-  now: number,
-): string {
-  const type = tokenTypeOf(record.token_type);
-  if (opts.header) return `Authorization: ${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
-  if (opts.json) {
-    return `${JSON.stringify({
-      access_token: record.access_token,
-      token_type: type,
-      expires_at: record.expires_at === null ? null : isoTime(record.expires_at),
-      expires_in: expiresIn(record, now),
-      scope: record.scope,
-      provider,
-      account,
-    })}\n`;
-  }
-  return `${record.access_token}\n`;
-}
-
-type Obtain = (req: TokenRequest) => Promise<AccessRecord | undefined>;
-
-/**
- * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
- * cached-token fast path cachedAccessToken, which may come back empty (then: undefined).
- */
-export async function tokenOutput(
-  deps: Deps,
-  providerName: string | undefined,
-  opts: TokenOptions,
-  obtain: Obtain,
-): Promise<string | undefined> {
-  const minValid = parseSeconds(opts.minValid, '--min-valid');
-  const provider = loadProvider(deps, providerName);
-  const account = accountOf(deps, opts.account);
-  const scopes = scopeList(opts.scope);
-  const record =
-    passThroughToken(deps.env, provider.name, deps.clock.now()) ??
-    (await obtain({ provider, account, scopes, minValid, forceRefresh: opts.forceRefresh }));
-  return record && formatToken(record, opts, provider.name, account, deps.clock.now());
-}
-
-export async function run(deps: Deps, providerName: string | undefined, opts: TokenOptions): Promise<number> {
-  deps.io.stdout.write((await tokenOutput(deps, providerName, opts, (req) => getAccessToken(req, tokenDeps(deps))))!);
-  return 0;
+export async function tokenRun(ctx: Context, opts: TokenOptions): Promise<Outcome> {
+  const { getAccessToken } = await import('../../core/usecases/get-token.js');
+  const { tokenOutput } = await import('../token-output.js');
+  ctx.io.stdout.write((await tokenOutput(ctx, opts, (req) => getAccessToken(req, ctx.tokenDeps())))!);
 }

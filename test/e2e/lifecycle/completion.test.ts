@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { complete, type Completion } from '../../../src/cli/completion.js';
+import { createContext } from '../../../src/cli/context.js';
 import { buildProgram } from '../../../src/cli/root.js';
 import { sandbox, VAULT_BIN, type Sandbox, vault } from '../../support/cli.js';
 import { ok } from '../../support/lifecycle.js';
@@ -18,7 +19,9 @@ const run = promisify(execFile);
 const { deps } = fakeDeps();
 
 function values(words: string[]): string[] | string {
-  const result: Completion = complete(buildProgram(deps), words, { providers: () => ['acme', 'google'] });
+  const result: Completion = complete(buildProgram(createContext(deps)), words, {
+    providers: () => ['acme', 'google'],
+  });
   return result.kind === 'words' ? result.candidates.map(([v]) => v) : `:${result.kind}`;
 }
 

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 
+import { createContext } from '../../../src/cli/context.js';
 import { buildProgram } from '../../../src/cli/root.js';
 import { parseFastToken } from '../../../src/fast-path.js';
 import { fakeClock, fakeDeps } from '../../support/fakes.js';
 
 /** What commander makes of `argv` for `vault token`, or undefined when it refuses. */
 function viaCommander(argv: string[]): { provider: string; options: Record<string, unknown> } | undefined {
-  const program = buildProgram(fakeDeps({ clock: fakeClock(0) }).deps);
+  const program = buildProgram(createContext(fakeDeps({ clock: fakeClock(0) }).deps));
   const token = program.commands.find((c) => c.name() === 'token')!;
   let seen: { provider: string; options: Record<string, unknown> } | undefined;
   token.action((provider: string, options: Record<string, unknown>) => {

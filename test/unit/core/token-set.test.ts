@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { StoreError } from '../../../src/core/errors.js';
 import { expiresIn, isFresh, tokenTypeOf } from '../../../src/core/token-set.js';
 import { accessKey, parseRecord, type AccessRecord } from '../../../src/core/credentials.js';
-import { formatToken } from '../../../src/cli/commands/token.js';
+import { formatToken } from '../../../src/cli/token-output.js';
 import { expiryOf } from '../../../src/infra/oauth/token-result.js';
 import { exitCodeFor } from '../../../src/cli/root.js';
 

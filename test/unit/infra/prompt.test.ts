@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 
+import { openContext } from '../../../src/cli/context.js';
 import { firstRun } from '../../../src/cli/first-run.js';
 import { VaultError } from '../../../src/core/errors.js';
 import { Prompter } from '../../../src/infra/prompt.js';
@@ -78,7 +79,7 @@ test('github walk-through with --device: the secret may be skipped; the preset i
     clock: { now: () => Date.now() },
     debug: () => {},
   };
-  const provider = firstRun(deps, 'github', { device: true });
+  const provider = firstRun(await openContext(deps), 'github', { device: true });
   term.stdin.write('Iv1.0123456789abcdef\n');
   term.stdin.write('\r');
   const saved = await provider;

@@ -1,0 +1,54 @@
+import { envStem } from '../core/config/names.js';
+import { scopeList } from '../core/provider-edit.js';
+import { expiresIn, isoTime, tokenTypeOf } from '../core/token-set.js';
+import type { AccessRecord } from '../core/credentials.js';
+import type { TokenRequest } from '../core/usecases/get-token.js';
+import type { TokenOptions } from './commands/token.js';
+import type { Context } from './context.js';
+
+/** `VAULT_<NAME>_ACCESS_TOKEN`: a token handed in by CI, passed through as is (like GH_TOKEN). */
+export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: number): AccessRecord | undefined {
+  const token = env[`VAULT_${envStem(provider)}_ACCESS_TOKEN`];
+  return token
+    ? { v: 1, access_token: token, token_type: 'Bearer', expires_at: null, issued_at: now, scope: '' }
+    : undefined;
+}
+
+export function formatToken(
+  record: AccessRecord,
+  opts: { json?: boolean; header?: boolean },
+  provider: string,
+  account: string,
+  now: number,
+): string {
+  const type = tokenTypeOf(record.token_type);
+  if (opts.header) return `Authorization: ${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
+  if (opts.json) {
+    return `${JSON.stringify({
+      access_token: record.access_token,
+      token_type: type,
+      expires_at: record.expires_at === null ? null : isoTime(record.expires_at),
+      expires_in: expiresIn(record, now),
+      scope: record.scope,
+      provider,
+      account,
+    })}\n`;
+  }
+  return `${record.access_token}\n`;
+}
+
+type Obtain = (req: TokenRequest) => Promise<AccessRecord | undefined>;
+
+/**
+ * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
+ * cached-token fast path cachedAccessToken, which may come back empty (then: undefined).
+ */
+export async function tokenOutput(ctx: Context, opts: TokenOptions, obtain: Obtain): Promise<string | undefined> {
+  const provider = ctx.provider(opts.provider);
+  const account = ctx.account(opts.account);
+  const scopes = scopeList(opts.scope);
+  const record =
+    passThroughToken(ctx.env, provider.name, ctx.clock.now()) ??
+    (await obtain({ provider, account, scopes, minValid: opts.minValid, forceRefresh: opts.forceRefresh }));
+  return record && formatToken(record, opts, provider.name, account, ctx.clock.now());
+}
