@@ -39,6 +39,12 @@ export interface TestServerOptions {
   issuerPath?: string;
   /** A `tid` claim in ID tokens (Microsoft's tenant id), with the ID token carrying the scopes' claims. */
   tenantId?: string;
+  /**
+   * Default true, oidc-provider's default (and Google's behaviour): revoking a refresh token revokes
+   * its whole grant, which a later login of the same user and client shares. False: only the token
+   * (GitLab's behaviour).
+   */
+  revokeWholeGrant?: boolean;
 }
 
 export interface TestServerEvent {
@@ -132,6 +138,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     confidentialClientAuthMethod = 'client_secret_basic',
     issuerPath = '',
     tenantId,
+    revokeWholeGrant = true,
   } = options;
 
   // The issuer must contain the port, so listen first and attach the provider afterwards.
@@ -191,6 +198,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // any authorization request without prompt=consent (OIDC Core §11).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken,
+    ...(!revokeWholeGrant && { revokeGrantPolicy: () => false }),
     ttl: {
       AccessToken: accessTokenTtl,
       RefreshToken: refreshTokenTtl,

@@ -67,6 +67,10 @@ export const PRESETS: Record<string, Preset> = {
     env_names: ['GITLAB_TOKEN'],
     git_hosts: ['gitlab.com'],
     git_username: 'oauth2',
+    // GitLab (Doorkeeper) revokes the one token sent to /oauth/revoke; a new login is a new token
+    // pair, so the one it replaces can go. (Not Google: a revocation there ends the user's whole
+    // grant to the client, new login included.)
+    revoke_replaced: true,
   },
   // The multi-tenant `common` endpoints; single-tenant apps use --issuer https://login.microsoftonline.com/<tenant>/v2.0.
   microsoft: {

@@ -22,6 +22,12 @@ export interface ProviderConfig {
   /** Container registries served (docker-credential): `host[:port]`, `*.domain` or `*-domain`. */
   registry_hosts?: string[];
   registry_username?: string;
+  /**
+   * Whether a new login revokes the refresh token it replaces (RFC 7009). Only for servers that
+   * revoke that token alone: where revoking a token revokes its whole grant (Google, oidc-provider's
+   * default), the new login shares the grant and would die with it.
+   */
+  revoke_replaced?: boolean;
 }
 
 export interface Provider extends ProviderConfig {
@@ -44,7 +50,8 @@ export const ENDPOINT_KEYS = [
 const URL_KEYS = ['issuer', ...ENDPOINT_KEYS] as const;
 const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username', 'registry_username'] as const;
 const LIST_KEYS = ['scopes', 'env_names', 'git_hosts', 'registry_hosts'] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, 'params']);
+const BOOLEAN_KEYS = ['revoke_replaced'] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, ...BOOLEAN_KEYS, 'params']);
 
 /** 127.0.0.0/8, [::1] and localhost: the only hosts where plain http is acceptable (RFC 8252 §8.3). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -89,6 +96,10 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
     if (v !== undefined && (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== ''))) {
       throw new UsageError(`${where}.${key}: expected a list of non-empty strings`);
     }
+  }
+  for (const key of BOOLEAN_KEYS) {
+    if (key in table && typeof table[key] !== 'boolean')
+      throw new UsageError(`${where}.${key}: expected true or false`);
   }
   if (table.params !== undefined) {
     const p = table.params;

@@ -1,13 +1,27 @@
 import { StoreError, loginCommand } from '../errors.js';
 import type { Provider } from '../config/providers.js';
 import type { TokenResult } from '../token-set.js';
-import { accessKey, accessPrefix, loginKey, readAccess, type AccessRecord, type LoginRecord } from '../credentials.js';
+import {
+  accessKey,
+  accessPrefix,
+  loginKey,
+  readAccess,
+  readLogin,
+  type AccessRecord,
+  type LoginRecord,
+} from '../credentials.js';
 import { commitUnderLock, withRefreshLock, type RefreshLockDeps } from './refresh-lock.js';
 import type { Clock, StoreEntry } from '../../ports.js';
 
 export interface SaveLoginDeps extends RefreshLockDeps {
   clock: Clock;
   debug: (message: string) => void;
+}
+
+/** What a login replaced: the refresh token of the login it overwrote, when different from the new one. */
+export interface SavedLogin {
+  login: LoginRecord;
+  replacedRefreshToken?: string;
 }
 
 /**
@@ -21,7 +35,7 @@ export async function saveLogin(
   result: TokenResult,
   requestedScopes: readonly string[],
   deps: SaveLoginDeps,
-): Promise<LoginRecord> {
+): Promise<SavedLogin> {
   const { store, clock } = deps;
   const now = clock.now();
   const scope = result.scope ?? requestedScopes.join(' ');
@@ -42,7 +56,9 @@ export async function saveLogin(
     issued_at: now,
     scope,
   };
-  await withRefreshLock(deps, provider.name, account, async (lock) => {
+  return withRefreshLock(deps, provider.name, account, async (lock) => {
+    // A damaged old entry is what a new login repairs: it replaces nothing worth revoking.
+    const replaced = (await readLogin(store, provider.name, account).catch(() => undefined))?.refresh_token;
     const entries: StoreEntry[] = [
       { key: loginKey(provider.name, account), value: JSON.stringify(login) },
       ...(await store.keys(accessPrefix(provider.name, account))).map((key) => ({ key, value: null })),
@@ -54,8 +70,11 @@ export async function saveLogin(
       );
     }
     deps.debug(`store: login saved for ${provider.name}/${account} in ${store.kind}`);
+    return {
+      login,
+      ...(replaced !== undefined && replaced !== login.refresh_token && { replacedRefreshToken: replaced }),
+    };
   });
-  return login;
 }
 
 /**
