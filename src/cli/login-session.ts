@@ -210,28 +210,6 @@ async function providerFor(ctx: Context, name: string | undefined, opts: LoginOp
   return ctx.provider(name);
 }
 
-/**
- * RFC 7009 revocation of the refresh token a new login replaced, for providers that revoke that
- * token alone (`revoke_replaced`). The new login is stored already: a failure is a warning.
- */
-async function revokeReplaced(
-  ctx: Context,
-  oauth: OAuth,
-  config: Configuration,
-  provider: Provider,
-  token: string,
-): Promise<void> {
-  if (!config.serverMetadata().revocation_endpoint) return;
-  try {
-    await oauth.revoke(config, provider, token);
-    ctx.debug(`revocation: the replaced refresh token of ${provider.name} revoked`);
-  } catch (error) {
-    ctx.io.stderr.write(
-      `warning: the replaced refresh token was not revoked at ${provider.name}: ${(error as Error).message}\n`,
-    );
-  }
-}
-
 /** `vault login`: the browser or device flow, then the login stored (see saveLogin). */
 export async function runLogin(ctx: Context, opts: LoginOptions): Promise<void> {
   const account = ctx.account(opts.account);
@@ -252,9 +230,10 @@ export async function runLogin(ctx: Context, opts: LoginOptions): Promise<void> 
     async () => {
       const result = await exchange();
       if (!result.refresh_token && result.expires_at !== null) throw noRefreshToken(provider, scopes);
-      const saved = await saveLogin(provider, account, result, scopes, td);
-      if (saved.replacedRefreshToken && provider.revoke_replaced)
-        await revokeReplaced(ctx, oauth, config, provider, saved.replacedRefreshToken);
+      const revoke = config.serverMetadata().revocation_endpoint
+        ? (token: string) => oauth.revoke(config, provider, token)
+        : undefined;
+      await saveLogin(provider, account, result, scopes, { ...td, revoke });
       return result;
     },
     ctx.debug,

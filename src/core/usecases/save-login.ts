@@ -16,18 +16,16 @@ import type { Clock, StoreEntry } from '../../ports.js';
 export interface SaveLoginDeps extends RefreshLockDeps {
   clock: Clock;
   debug: (message: string) => void;
-}
-
-/** What a login replaced: the refresh token of the login it overwrote, when different from the new one. */
-export interface SavedLogin {
-  login: LoginRecord;
-  replacedRefreshToken?: string;
+  warn: (message: string) => void;
+  /** RFC 7009 revocation of a refresh token at the provider; absent when it has no endpoint. */
+  revoke?: (refreshToken: string) => Promise<void>;
 }
 
 /**
  * Stores a fresh login for (provider, account) under the refresh lock, replacing the old one only
  * now that the new credentials exist. Cached tokens of the old grant (every scope set) go too, in
- * the same commit as the new login and its access token.
+ * the same commit as the new login and its access token. Then the replaced refresh token is
+ * revoked, where the provider allows that without harm to the new login.
  */
 export async function saveLogin(
   provider: Provider,
@@ -35,7 +33,7 @@ export async function saveLogin(
   result: TokenResult,
   requestedScopes: readonly string[],
   deps: SaveLoginDeps,
-): Promise<SavedLogin> {
+): Promise<LoginRecord> {
   const { store, clock } = deps;
   const now = clock.now();
   const scope = result.scope ?? requestedScopes.join(' ');
@@ -56,7 +54,7 @@ export async function saveLogin(
     issued_at: now,
     scope,
   };
-  return withRefreshLock(deps, provider.name, account, async (lock) => {
+  const replaced = await withRefreshLock(deps, provider.name, account, async (lock) => {
     // A damaged old entry is what a new login repairs: it replaces nothing worth revoking.
     const replaced = (await readLogin(store, provider.name, account).catch(() => undefined))?.refresh_token;
     const entries: StoreEntry[] = [
@@ -70,11 +68,19 @@ export async function saveLogin(
       );
     }
     deps.debug(`store: login saved for ${provider.name}/${account} in ${store.kind}`);
-    return {
-      login,
-      ...(replaced !== undefined && replaced !== login.refresh_token && { replacedRefreshToken: replaced }),
-    };
+    return replaced !== login.refresh_token ? replaced : undefined;
   });
+  // Only where the provider revokes the one token sent (`revoke_replaced`): where a revocation ends
+  // the whole grant (Google), the new login shares that grant and would end with it.
+  if (replaced && provider.revoke_replaced && deps.revoke) {
+    try {
+      await deps.revoke(replaced);
+      deps.debug(`revocation: the refresh token this login replaced at ${provider.name} was revoked`);
+    } catch (error) {
+      deps.warn(`the replaced refresh token was not revoked at ${provider.name}: ${(error as Error).message}`);
+    }
+  }
+  return login;
 }
 
 /**
