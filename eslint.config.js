@@ -58,7 +58,6 @@ export default tseslint.config(
   },
   {
     files: ['src/cli/commands/**/*.ts'],
-    ignores: ['src/cli/commands/git-credential.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
