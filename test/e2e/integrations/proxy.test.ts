@@ -2,9 +2,8 @@
 // tinyproxy: every kind of request vault makes reaches the authorization server through the
 // proxy's CONNECT tunnel, NO_PROXY bypasses it, and proxy credentials are never printed.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { startTinyproxy, type Tinyproxy } from '../../support/tinyproxy.js';
 import { startVault } from '../../support/login.js';
+import { selfSignedCertificate } from '../../support/tls.js';
 
 let server: TestServer;
 let proxy: Tinyproxy;
@@ -138,33 +138,11 @@ test('proxy credentials work and are never printed, not even with --debug or whe
 test('an https:// issuer is reached through a CONNECT tunnel of HTTPS_PROXY', async () => {
   const sb = box({});
   // A self-signed certificate for 127.0.0.1, trusted by vault through NODE_EXTRA_CA_CERTS.
-  const key = join(sb.dir, 'key.pem');
-  const cert = join(sb.dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { key, cert } = selfSignedCertificate();
+  const certFile = join(sb.dir, 'cert.pem');
+  writeFileSync(certFile, cert);
   let requests = 0;
-  const tls: Server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+  const tls: Server = createServer({ key, cert }, (_req, res) => {
     requests++;
     const issuer = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
     res.setHeader('content-type', 'application/json');
@@ -182,7 +160,7 @@ test('an https:// issuer is reached through a CONNECT tunnel of HTTPS_PROXY', as
   cleanups.push(() => tls.close());
   const port = (tls.address() as AddressInfo).port;
   sb.env.HTTPS_PROXY = proxy.url;
-  sb.env.NODE_EXTRA_CA_CERTS = cert;
+  sb.env.NODE_EXTRA_CA_CERTS = certFile;
   await viaProxy(
     ['provider', 'add', 'secure', '--issuer', `https://127.0.0.1:${port}`, '--client-id', 'cli'],
     sb,
