@@ -41,112 +41,67 @@ function withLogin(
   return loginCase(argv, { adjust }, body);
 }
 
-/**
- * `args` is refused with exit 5 and `advice` (which names `dir`), spends no refresh token and
- * changes no credential; after `fix` (what the advice says) the same command succeeds.
- */
-async function refusedThenFixed(
-  world: World,
-  box: Sandbox,
-  args: string[],
-  dir: string,
-  problem: string,
-  advice: string,
-  fix: () => void,
-): Promise<void> {
-  const store = readFileSync(credentialsFile(box));
-  const refreshes = world.server.counts.refresh;
-  const r = await vault(box, args);
-  assert.equal(r.code, 5, r.stderr);
-  assert.equal(r.stdout, '');
-  assert.equal(r.stderr, `error: ${dir} ${problem}: ${advice}\n`);
-  assert.equal(world.server.counts.refresh, refreshes, 'a refresh token was spent');
-  assert.deepEqual(readFileSync(credentialsFile(box)), store);
-  fix();
-  await ok(box, args);
-  await assertLoginIntact(world, box, storedRefreshToken(box));
+type DirOf = (box: Sandbox) => string;
+
+/** How one directory is spoilt, what vault says about it, and what following that advice does. */
+interface Refusal {
+  spoil: (dir: string) => void;
+  error: (dir: string) => string;
+  fix: (dir: string) => void;
 }
 
-const chmodAdvice = (dir: string) => `run \`chmod 700 ${dir}\``;
-const chownAdvice = (dir: string) =>
-  `refusing to use it; if it is yours, run \`sudo chown -R ${ME} ${dir}\`, else remove it`;
+/**
+ * After `spoil`, `args` is refused with exit 5 and the one-line `error` (which names the
+ * directory), spends no refresh token and changes no credential; after `fix` (what the advice
+ * says) the same command succeeds.
+ */
+function refusedThenFixed(dirOf: DirOf, args: string[], { spoil, error, fix }: Refusal): () => Promise<void> {
+  return () =>
+    withLogin(xdgLayout, async (world, box) => {
+      const dir = dirOf(box);
+      assert.ok(existsSync(dir), `the login left no ${dir}`);
+      spoil(dir);
+      const store = readFileSync(credentialsFile(box));
+      const refreshes = world.server.counts.refresh;
+      const r = await vault(box, args);
+      assert.equal(r.code, 5, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `error: ${error(dir)}\n`);
+      assert.equal(world.server.counts.refresh, refreshes, 'a refresh token was spent');
+      assert.deepEqual(readFileSync(credentialsFile(box)), store);
+      fix(dir);
+      await ok(box, args);
+      await assertLoginIntact(world, box, storedRefreshToken(box));
+    });
+}
+
+/** The directory made writable by others (`mode`): the advice is the chmod that undoes it. */
+const writableByOthers = (dirOf: DirOf, mode: number, args: string[]) =>
+  refusedThenFixed(dirOf, args, {
+    spoil: (dir) => chmodSync(dir, mode),
+    error: (dir) => `${dir} is writable by other users (mode ${mode.toString(8)}): run \`chmod 700 ${dir}\``,
+    fix: (dir) => chmodSync(dir, 0o700),
+  });
+
+/** The directory given to another user; `fix` is what its real owner does with the advice. */
+const ownedByAnother = (dirOf: DirOf, args: string[], fix: (dir: string) => void) =>
+  refusedThenFixed(dirOf, args, {
+    spoil: (dir) => chownSync(dir, NOBODY, NOBODY),
+    error: (dir) =>
+      `${dir} belongs to another user (uid ${NOBODY}): ` +
+      `refusing to use it; if it is yours, run \`sudo chown -R ${ME} ${dir}\`, else remove it`,
+    fix,
+  });
+
+const CACHED = ['token', PROVIDER];
+const REFRESH = ['token', PROVIDER, '--force-refresh'];
 
 const CASES: Record<MultiUserCase, () => Promise<void>> = {
-  'data directory writable by its group (0770), cached token': () =>
-    withLogin(xdgLayout, async (world, box) => {
-      const dir = dataDirOf(box);
-      chmodSync(dir, 0o770);
-      await refusedThenFixed(
-        world,
-        box,
-        ['token', PROVIDER],
-        dir,
-        'is writable by other users (mode 770)',
-        chmodAdvice(dir),
-        () => chmodSync(dir, 0o700),
-      );
-    }),
-
-  'data directory writable by everyone (0777), refresh': () =>
-    withLogin(xdgLayout, async (world, box) => {
-      const dir = dataDirOf(box);
-      chmodSync(dir, 0o777);
-      await refusedThenFixed(
-        world,
-        box,
-        ['token', PROVIDER, '--force-refresh'],
-        dir,
-        'is writable by other users (mode 777)',
-        chmodAdvice(dir),
-        () => chmodSync(dir, 0o700),
-      );
-    }),
-
-  'data directory owned by another user': () =>
-    withLogin(xdgLayout, async (world, box) => {
-      const dir = dataDirOf(box);
-      chownSync(dir, NOBODY, NOBODY);
-      await refusedThenFixed(
-        world,
-        box,
-        ['token', PROVIDER],
-        dir,
-        `belongs to another user (uid ${NOBODY})`,
-        chownAdvice(dir),
-        () => chownSync(dir, ME, ME),
-      );
-    }),
-
-  'lock directory writable by everyone (0777)': () =>
-    withLogin(xdgLayout, async (world, box) => {
-      const dir = lockDirOf(box);
-      assert.ok(existsSync(dir), 'the login took no lock in the data directory');
-      chmodSync(dir, 0o777);
-      await refusedThenFixed(
-        world,
-        box,
-        ['token', PROVIDER, '--force-refresh'],
-        dir,
-        'is writable by other users (mode 777)',
-        chmodAdvice(dir),
-        () => chmodSync(dir, 0o700),
-      );
-    }),
-
-  'lock directory owned by another user': () =>
-    withLogin(xdgLayout, async (world, box) => {
-      const dir = lockDirOf(box);
-      chownSync(dir, NOBODY, NOBODY);
-      await refusedThenFixed(
-        world,
-        box,
-        ['token', PROVIDER, '--force-refresh'],
-        dir,
-        `belongs to another user (uid ${NOBODY})`,
-        chownAdvice(dir),
-        () => rmSync(dir, { recursive: true }),
-      );
-    }),
+  'data directory writable by its group (0770), cached token': writableByOthers(dataDirOf, 0o770, CACHED),
+  'data directory writable by everyone (0777), refresh': writableByOthers(dataDirOf, 0o777, REFRESH),
+  'data directory owned by another user': ownedByAnother(dataDirOf, CACHED, (dir) => chownSync(dir, ME, ME)),
+  'lock directory writable by everyone (0777)': writableByOthers(lockDirOf, 0o777, REFRESH),
+  'lock directory owned by another user': ownedByAnother(lockDirOf, REFRESH, (dir) => rmSync(dir, { recursive: true })),
 
   // XDG_RUNTIME_DIR pointing at a shared sticky directory: another user can create vault/ there
   // first. vault takes no locks there (nor anywhere but the data directory), so it never looks.
@@ -176,7 +131,7 @@ const CASES: Record<MultiUserCase, () => Promise<void>> = {
         box.env.TMPDIR = join(box.dir, 'tmp');
         mkdirSync(box.env.TMPDIR, { mode: 0o700 });
         await assertLoginIntact(world, box, storedRefreshToken(box));
-        const locks = join(dataDirOf(box), 'locks');
+        const locks = lockDirOf(box);
         const st = statSync(locks);
         assert.equal(st.uid, ME);
         assert.equal(st.mode & 0o777, 0o700);
