@@ -16,6 +16,7 @@ import { listenForCallback } from '../../../src/core/login-flow.js';
 import { checkAccountName, checkEnvName, checkProviderName } from '../../../src/core/config/names.js';
 import { checkEndpointUrl, parseConfig } from '../../../src/core/config/providers.js';
 import { ROOT, runVault, sandbox, type Sandbox } from '../../support/cli.js';
+import { addOfflineProvider, offlineProviderArgs } from '../../support/cli-setup.js';
 import { BAD_ENV_NAMES, HOSTILE_NAMES, PROPERTY_RUNS } from './cases.js';
 import { filesUnder } from '../../support/world.js';
 
@@ -312,12 +313,11 @@ describe('hostile names through the CLI: exit 2, nothing created', () => {
   test(`${HOSTILE_NAMES.length} provider and account names, each as provider add, login and token -a`, async () => {
     const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: 'touch PWNED' });
     try {
-      const add = ['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'c', '--offline'];
-      assert.equal((await runVault(add, { env: box.env })).code, 0);
+      await addOfflineProvider(box);
       const config = readFileSync(join(box.env.VAULT_CONFIG_DIR!, 'config.toml'));
       const before = snapshot(box);
       const runs = HOSTILE_NAMES.flatMap((name) => [
-        ['provider', 'add', name, '--issuer', 'http://127.0.0.1:9', '--client-id', 'c', '--offline'],
+        offlineProviderArgs(name),
         ['login', name],
         ['token', 'acme', '-a', name],
       ]);
@@ -345,23 +345,7 @@ describe('hostile names through the CLI: exit 2, nothing created', () => {
     const box = sandbox({ VAULT_STORE: 'file' });
     try {
       const results = await Promise.all(
-        BAD_ENV_NAMES.map((name) =>
-          runVault(
-            [
-              'provider',
-              'add',
-              'acme',
-              '--issuer',
-              'http://127.0.0.1:9',
-              '--client-id',
-              'c',
-              '--offline',
-              '--env-name',
-              name,
-            ],
-            { env: box.env },
-          ),
-        ),
+        BAD_ENV_NAMES.map((name) => runVault(offlineProviderArgs('acme', '--env-name', name), { env: box.env })),
       );
       results.forEach((r, i) => {
         assert.equal(r.code, 2, `--env-name ${JSON.stringify(BAD_ENV_NAMES[i])} exited ${r.code}: ${r.stderr}`);

@@ -7,27 +7,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { VAULT_BIN, runCommand, runVault, sandbox, type Sandbox } from '../../support/cli.js';
+import { addOfflineProvider, offlineProviderArgs } from '../../support/cli-setup.js';
 import { closedPort } from '../../support/vault-sandbox.js';
 
 const STACK = /^\s+at /m;
 
 function vault(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {
   return runVault(args, { env: { ...sb.env, ...env }, input });
-}
-
-async function addOffline(sb: Sandbox, name = 'acme', extra: string[] = []): Promise<void> {
-  const r = await vault(sb, [
-    'provider',
-    'add',
-    name,
-    '--issuer',
-    'http://127.0.0.1:9',
-    '--client-id',
-    'x',
-    '--offline',
-    ...extra,
-  ]);
-  assert.equal(r.code, 0, r.stderr);
 }
 
 test('a closed stdout ends quietly: `vault --help | head -1`, and a reader that is already gone', async () => {
@@ -55,17 +41,7 @@ test('a closed stdout ends quietly: `vault --help | head -1`, and a reader that 
 test('--quiet (-q) leaves only errors on stderr, before or after the command', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    const added = await vault(sb, [
-      '-q',
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      'http://127.0.0.1:9',
-      '--client-id',
-      'x',
-      '--offline',
-    ]);
+    const added = await vault(sb, ['-q', ...offlineProviderArgs()]);
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stderr, '');
     const export_ = await vault(sb, ['export', 'acme', '--quiet']);
@@ -84,17 +60,7 @@ test('an unexpected failure is one error: line and exit 1, with the details only
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
     const huge = 'x'.repeat(100 * 1024);
-    const args = [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      'http://127.0.0.1:9',
-      '--client-id',
-      'x',
-      '--offline',
-      '--client-secret-stdin',
-    ];
+    const args = offlineProviderArgs('acme', '--client-secret-stdin');
     const r = await vault(sb, args, {}, huge);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: unexpected failure: standard input is larger than \d+ bytes\n$/);
@@ -109,7 +75,7 @@ test('an unexpected failure is one error: line and exit 1, with the details only
 test('exec needs no --: `vault exec acme sh -c … -la` runs the command with its own options', async () => {
   const sb = sandbox({ VAULT_STORE: 'file', VAULT_ACME_ACCESS_TOKEN: 'token-from-ci' });
   try {
-    await addOffline(sb);
+    await addOfflineProvider(sb);
     const r = await vault(sb, [
       'exec',
       'acme',
@@ -160,8 +126,8 @@ test('a network error names the host and port it could not reach', async () => {
 test('setup-git --remove removes exactly the entries that run this vault, nothing else', async () => {
   const sb = sandbox({ VAULT_STORE: 'file', GIT_CONFIG_NOSYSTEM: '1' });
   try {
-    await addOffline(sb, 'acme', ['--git-host', 'git.acme.test']);
-    await addOffline(sb, 'lab', ['--git-host', 'lab.test']);
+    await addOfflineProvider(sb, 'acme', ['--git-host', 'git.acme.test']);
+    await addOfflineProvider(sb, 'lab', ['--git-host', 'lab.test']);
     const gitconfig = join(sb.env.HOME!, '.gitconfig');
     writeFileSync(gitconfig, '[user]\n\tname = Alice\n');
     assert.equal((await vault(sb, ['setup-git'])).code, 0);

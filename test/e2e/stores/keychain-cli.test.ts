@@ -6,20 +6,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand, runVault, sandbox, type RunResult, type Sandbox } from '../../support/cli.js';
+import { addOfflineProvider, offlineProviderArgs } from '../../support/cli-setup.js';
 import { startKeyringSession, type KeyringSession } from '../../support/keyring-session.js';
 
 const KEYRING_PUT = fileURLToPath(new URL('../../support/keyring-put.ts', import.meta.url));
-const ADD_ACME = [
-  'provider',
-  'add',
-  'acme',
-  '--issuer',
-  'http://127.0.0.1:9',
-  '--client-id',
-  'x',
-  '--offline',
-  '--client-secret-stdin',
-];
 
 /** A sandbox without a session bus: no Secret Service can be reached. */
 function busless(extra: NodeJS.ProcessEnv = {}): Sandbox {
@@ -36,12 +26,13 @@ function credentialsJson(box: Sandbox): string {
   return join(box.env.VAULT_DATA_DIR!, 'credentials.json');
 }
 
-/** stderr is exactly one line, starting with "error:". */
-function oneLineError(r: RunResult): string {
+/** `r` exited `code` with exactly one line on stderr, an "error:" matching `message`. */
+function assertRefused(r: RunResult, code: number, message: RegExp): void {
+  assert.equal(r.code, code, r.stderr);
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
   assert.match(lines[0]!, /^error: /);
-  return lines[0]!;
+  assert.match(lines[0]!, message);
 }
 
 describe('store selection without a Secret Service', () => {
@@ -49,8 +40,7 @@ describe('store selection without a Secret Service', () => {
     const box = busless();
     try {
       const secret = `cs-${process.pid}-fallback-secret`;
-      const r = await runVault(ADD_ACME, { env: box.env, input: secret });
-      assert.equal(r.code, 0, r.stderr);
+      const r = await addOfflineProvider(box, 'acme', ['--client-secret-stdin'], secret);
       assert.equal(r.stdout, '');
       const warnings = r.stderr.split('\n').filter((l) => /^warning:/.test(l));
       assert.equal(warnings.length, 1, r.stderr);
@@ -77,9 +67,11 @@ describe('store selection without a Secret Service', () => {
   test('VAULT_STORE=keychain: exit 5 with a one-line message, and nothing is written anywhere', async () => {
     const box = busless({ VAULT_STORE: 'keychain' });
     try {
-      const r = await runVault(ADD_ACME, { env: box.env, input: 'some-secret' });
-      assert.equal(r.code, 5, r.stderr);
-      assert.match(oneLineError(r), /keychain/i);
+      const r = await runVault(offlineProviderArgs('acme', '--client-secret-stdin'), {
+        env: box.env,
+        input: 'some-secret',
+      });
+      assertRefused(r, 5, /keychain/i);
       assert.ok(!existsSync(configToml(box)), 'the provider was added although its secret could not be stored');
       assert.ok(!existsSync(credentialsJson(box)), 'VAULT_STORE=keychain fell back to the file store');
     } finally {
@@ -90,47 +82,20 @@ describe('store selection without a Secret Service', () => {
   test('VAULT_STORE=bogus is a usage error (exit 2) naming the variable, for add and for token', async () => {
     const box = busless();
     try {
-      const added = await runVault(
-        ['provider', 'add', 'acme', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline'],
-        { env: box.env },
-      );
-      assert.equal(added.code, 0, added.stderr);
+      await addOfflineProvider(box);
       const before = readFileSync(configToml(box), 'utf8');
       const env = { ...box.env, VAULT_STORE: 'bogus' };
 
-      const add = await runVault(
-        [
-          'provider',
-          'add',
-          'beta',
-          '--issuer',
-          'http://127.0.0.1:9',
-          '--client-id',
-          'x',
-          '--offline',
-          '--client-secret-stdin',
-        ],
-        {
-          env,
-          input: 'secret',
-        },
-      );
-      assert.equal(add.code, 2, add.stderr);
-      assert.match(oneLineError(add), /VAULT_STORE.*bogus/);
+      const add = await runVault(offlineProviderArgs('beta', '--client-secret-stdin'), { env, input: 'secret' });
+      assertRefused(add, 2, /VAULT_STORE.*bogus/);
       assert.equal(readFileSync(configToml(box), 'utf8'), before);
 
       const token = await runVault(['token', 'acme'], { env });
-      assert.equal(token.code, 2, token.stderr);
-      assert.match(oneLineError(token), /VAULT_STORE.*bogus/);
+      assertRefused(token, 2, /VAULT_STORE.*bogus/);
       assert.equal(token.stdout, '');
 
       // Checked before any command runs, even one that would not touch the store.
-      const plain = await runVault(
-        ['provider', 'add', 'gamma', '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline'],
-        { env },
-      );
-      assert.equal(plain.code, 2, plain.stderr);
-      assert.match(oneLineError(plain), /VAULT_STORE.*bogus/);
+      assertRefused(await runVault(offlineProviderArgs('gamma'), { env }), 2, /VAULT_STORE.*bogus/);
       assert.equal(readFileSync(configToml(box), 'utf8'), before);
     } finally {
       box.cleanup();
@@ -146,8 +111,7 @@ describe('a locked keychain', () => {
   before(async () => {
     session = await startKeyringSession();
     box = sandbox({ DBUS_SESSION_BUS_ADDRESS: session.address });
-    const added = await runVault(ADD_ACME, { env: box.env, input: secret });
-    assert.equal(added.code, 0, added.stderr);
+    const added = await addOfflineProvider(box, 'acme', ['--client-secret-stdin'], secret);
     assert.ok(!/warning/.test(added.stderr), `the keychain was not used: ${added.stderr}`);
     const login = JSON.stringify({
       v: 1,
@@ -171,39 +135,23 @@ describe('a locked keychain', () => {
 
   test('provider add with a secret: exit 5 saying it is locked; no file-store fallback, config unchanged', async () => {
     const before = readFileSync(configToml(box), 'utf8');
-    const r = await runVault(
-      [
-        'provider',
-        'add',
-        'beta',
-        '--issuer',
-        'http://127.0.0.1:9',
-        '--client-id',
-        'x',
-        '--offline',
-        '--client-secret-stdin',
-      ],
-      {
-        env: box.env,
-        input: 'beta-secret',
-      },
-    );
-    assert.equal(r.code, 5, r.stderr);
-    assert.match(oneLineError(r), /locked/);
+    const r = await runVault(offlineProviderArgs('beta', '--client-secret-stdin'), {
+      env: box.env,
+      input: 'beta-secret',
+    });
+    assertRefused(r, 5, /locked/);
     assert.equal(readFileSync(configToml(box), 'utf8'), before);
     assert.ok(!existsSync(credentialsJson(box)), 'a locked keychain made vault fall back to the file store');
   });
 
   test('token for a stored login: exit 5 saying it is locked, not 3 ("not logged in")', async () => {
     const r = await runVault(['token', 'acme'], { env: box.env });
-    assert.equal(r.code, 5, r.stderr);
-    assert.match(oneLineError(r), /locked/);
+    assertRefused(r, 5, /locked/);
     assert.equal(r.stdout, '');
   });
 
   test('token for an account with nothing readable: still exit 5, a locked keychain is not "nothing stored"', async () => {
     const r = await runVault(['token', 'acme', '-a', 'other'], { env: box.env });
-    assert.equal(r.code, 5, r.stderr);
-    assert.match(oneLineError(r), /locked/);
+    assertRefused(r, 5, /locked/);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
+import { addOfflineProvider } from '../../support/cli-setup.js';
 
 const SECRET = 'client-secret-kept-in-the-store';
 
@@ -19,22 +20,7 @@ test('VAULT_FILE_PASSPHRASE leaves a plaintext store plaintext (with a warning) 
     runVault(args, { env: { ...sb.env, ...env }, input });
   const pass = { VAULT_FILE_PASSPHRASE: 'correct horse battery staple' };
   try {
-    const added = await vault(
-      [
-        'provider',
-        'add',
-        'acme',
-        '--issuer',
-        'http://127.0.0.1:9',
-        '--client-id',
-        'x',
-        '--offline',
-        '--client-secret-stdin',
-      ],
-      {},
-      SECRET,
-    );
-    assert.equal(added.code, 0, added.stderr);
+    await addOfflineProvider(sb, 'acme', ['--client-secret-stdin'], SECRET);
 
     // A write with the passphrase set keeps the format, and says how to convert.
     const set = await vault(['provider', 'set', 'acme', '--client-secret-stdin'], pass, SECRET);
