@@ -62,6 +62,11 @@ async function showJson(box: Sandbox, name: string): Promise<Record<string, unkn
   return JSON.parse(out) as Record<string, unknown>;
 }
 
+/** An argv written as a user types it: the words here have no space inside. */
+function words(line: string): string[] {
+  return line.split(' ');
+}
+
 /** stderr is exactly one line, starting with "error:"; returns it. */
 function oneLineError(r: RunResult): string {
   const lines = r.stderr.trimEnd().split('\n');
@@ -73,30 +78,14 @@ function oneLineError(r: RunResult): string {
 describe('provider add / show / list / remove', { concurrency: 4 }, () => {
   test('show --json gives back every field add was given, and add prints nothing on stdout', () =>
     inSandbox(async (box) => {
-      const r = await vault(box, [
-        'provider',
-        'add',
-        'acme',
-        '--issuer',
-        ISSUER,
-        '--client-id',
-        'vault-cli',
-        '--offline',
-        '--scope',
-        'openid',
-        '--scope',
-        'offline_access',
-        '--param',
-        'audience=https://api.acme.test',
-        '--env-name',
-        'ACME_TOKEN',
-        '--env-name',
-        'API_TOKEN',
-        '--git-host',
-        'git.acme.test',
-        '--git-username',
-        'bot',
-      ]);
+      const r = await vault(
+        box,
+        words(
+          `provider add acme --issuer ${ISSUER} --client-id vault-cli --offline --scope openid --scope offline_access ` +
+            '--param audience=https://api.acme.test --env-name ACME_TOKEN --env-name API_TOKEN ' +
+            '--git-host git.acme.test --git-username bot',
+        ),
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /Added provider acme/);
@@ -139,15 +128,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
 
   test('--preset google fills access_type=offline, prompt=consent, scopes openid email profile, GOOGLE_OAUTH_ACCESS_TOKEN CLOUDSDK_AUTH_ACCESS_TOKEN', () =>
     inSandbox(async (box) => {
-      await ok(box, [
-        'provider',
-        'add',
-        'google',
-        '--preset',
-        'google',
-        '--client-id',
-        '123.apps.googleusercontent.com',
-      ]);
+      await ok(box, words('provider add google --preset google --client-id 123.apps.googleusercontent.com'));
       const shown = await showJson(box, 'google');
       assert.equal(shown.preset, 'google');
       assert.equal(shown.client_id, '123.apps.googleusercontent.com');
@@ -170,47 +151,28 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
 
   test('flags override what a preset fills in; preset values not overridden stay', () =>
     inSandbox(async (box) => {
-      await ok(box, [
-        'provider',
-        'add',
-        'gcp',
-        '--preset',
-        'google',
-        '--client-id',
-        'x',
-        '--scope',
-        'openid',
-        '--scope',
-        'https://www.googleapis.com/auth/cloud-platform',
-        '--param',
-        'prompt=select_account',
-        '--env-name',
-        'CLOUDSDK_AUTH_ACCESS_TOKEN',
-      ]);
+      await ok(
+        box,
+        words(
+          'provider add gcp --preset google --client-id x ' +
+            '--scope openid --scope https://www.googleapis.com/auth/cloud-platform ' +
+            '--param prompt=select_account --env-name CLOUDSDK_AUTH_ACCESS_TOKEN',
+        ),
+      );
       const gcp = await showJson(box, 'gcp');
       assert.deepEqual(gcp.scopes, ['openid', 'https://www.googleapis.com/auth/cloud-platform']);
       assert.deepEqual(gcp.params, { access_type: 'offline', prompt: 'select_account' });
       assert.deepEqual(gcp.env_names, ['CLOUDSDK_AUTH_ACCESS_TOKEN']);
 
-      await ok(box, [
-        'provider',
-        'add',
-        'ghe',
-        '--preset',
-        'github',
-        '--client-id',
-        'x',
-        '--authorization-endpoint',
-        'https://ghe.example.com/login/oauth/authorize',
-        '--token-endpoint',
-        'https://ghe.example.com/login/oauth/access_token',
-        '--git-host',
-        'ghe.example.com',
-        '--env-name',
-        'GH_ENTERPRISE_TOKEN',
-        '--git-username',
-        'x-access-token',
-      ]);
+      await ok(
+        box,
+        words(
+          'provider add ghe --preset github --client-id x ' +
+            '--authorization-endpoint https://ghe.example.com/login/oauth/authorize ' +
+            '--token-endpoint https://ghe.example.com/login/oauth/access_token ' +
+            '--git-host ghe.example.com --env-name GH_ENTERPRISE_TOKEN --git-username x-access-token',
+        ),
+      );
       const ghe = await showJson(box, 'ghe');
       assert.equal(ghe.authorization_endpoint, 'https://ghe.example.com/login/oauth/authorize');
       assert.equal(ghe.token_endpoint, 'https://ghe.example.com/login/oauth/access_token');
@@ -223,17 +185,10 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
   test('add --replace over an existing provider replaces it whole and says "Replaced"', () =>
     inSandbox(async (box) => {
       await ok(box, ['provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'old', '--offline', '--scope', 'a']);
-      const r = await vault(box, [
-        'provider',
-        'add',
-        'acme',
-        '--issuer',
-        'https://login.acme.test',
-        '--client-id',
-        'new',
-        '--offline',
-        '--replace',
-      ]);
+      const r = await vault(
+        box,
+        words('provider add acme --issuer https://login.acme.test --client-id new --offline --replace'),
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /Replaced provider acme/);
       const shown = await showJson(box, 'acme');
@@ -424,17 +379,9 @@ const BAD_CASES: BadCase[] = [
   })),
   {
     name: 'non-loopback http token endpoint',
-    args: [
-      'provider',
-      'add',
-      'acme',
-      '--authorization-endpoint',
-      'https://a.test/auth',
-      '--token-endpoint',
-      'http://a.test/token',
-      '--client-id',
-      'x',
-    ],
+    args: words(
+      'provider add acme --authorization-endpoint https://a.test/auth --token-endpoint http://a.test/token --client-id x',
+    ),
     expect: [/token_endpoint: http:\/\/ is allowed only for loopback/],
   },
   {
@@ -464,18 +411,7 @@ const BAD_CASES: BadCase[] = [
   })),
   {
     name: 'invalid git host',
-    args: [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      'https://a.test',
-      '--client-id',
-      'x',
-      '--offline',
-      '--git-host',
-      'https://git.acme.test',
-    ],
+    args: words('provider add acme --issuer https://a.test --client-id x --offline --git-host https://git.acme.test'),
     expect: [/invalid git host/],
   },
   {
@@ -524,18 +460,7 @@ describe('the client secret is kept in the store, never in config.toml or any ou
         const secret = `stdin-secret-${process.pid}-Zq9`;
         const r = await vault(
           box,
-          [
-            '--debug',
-            'provider',
-            'add',
-            'acme',
-            '--issuer',
-            ISSUER,
-            '--client-id',
-            'x',
-            '--offline',
-            '--client-secret-stdin',
-          ],
+          words(`--debug provider add acme --issuer ${ISSUER} --client-id x --offline --client-secret-stdin`),
           {
             input: `${secret}\n`,
           },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
+import { runVault, sandbox, type RunResult, type Sandbox } from '../../support/cli.js';
 import { FETCH_BROWSER } from '../../support/fetch-browser.js';
 import { fileStoreEntries } from '../../support/login.js';
 
@@ -36,38 +36,33 @@ function box(): Sandbox {
   return sb;
 }
 
+/** Runs vault in `sb`; it must exit `code`. */
+async function run(sb: Sandbox, args: string[], code = 0): Promise<RunResult> {
+  const r = await runVault(args, { env: sb.env });
+  assert.equal(r.code, code, r.stderr);
+  return r;
+}
+
+/** The flags of endpoints written out under `base`, as the server serves them. */
+function endpoints(base: string): string[] {
+  return ['--authorization-endpoint', `${base}/auth`, '--token-endpoint', `${base}/token`];
+}
+
 /** The microsoft preset with its endpoints under `/<segment>/v2.0` of a local server. */
 async function microsoft(server: TestServer, segment: string): Promise<Sandbox> {
   const sb = box();
   const base = `http://127.0.0.1:${server.port}/${segment}/v2.0`;
-  const add = await runVault(
-    [
-      'provider',
-      'add',
-      'ms',
-      '--preset',
-      'microsoft',
-      '--authorization-endpoint',
-      `${base}/auth`,
-      '--token-endpoint',
-      `${base}/token`,
-      '--client-id',
-      server.publicClientId,
-    ],
-    { env: sb.env },
-  );
-  assert.equal(add.code, 0, add.stderr);
+  const client = ['--client-id', server.publicClientId];
+  await run(sb, ['provider', 'add', 'ms', '--preset', 'microsoft', ...endpoints(base), ...client]);
   return sb;
 }
 
 for (const segment of ['common', 'organizations', TENANT]) {
   test(`microsoft preset on /${segment === TENANT ? '<tenant>' : segment}/v2.0: logs in and refreshes, iss checked against the tenant's issuer`, async () => {
     const sb = await microsoft(tenant, segment);
-    const login = await runVault(['login', 'ms'], { env: sb.env });
-    assert.equal(login.code, 0, login.stderr);
+    const login = await run(sb, ['login', 'ms']);
     assert.match(login.stderr, /Logged in to ms as alice@example\.test\./);
-    const refresh = await runVault(['token', 'ms', '--force-refresh'], { env: sb.env });
-    assert.equal(refresh.code, 0, refresh.stderr);
+    const refresh = await run(sb, ['token', 'ms', '--force-refresh']);
     assert.match(refresh.stdout, /^\S+\n$/);
   });
 }
@@ -75,8 +70,7 @@ for (const segment of ['common', 'organizations', TENANT]) {
 test("microsoft preset: a callback from another tenant's issuer is refused before the code is exchanged", async () => {
   const sb = await microsoft(tenant, OTHER);
   const codes = tenant.counts.authorizationCode;
-  const login = await runVault(['login', 'ms'], { env: sb.env });
-  assert.equal(login.code, 1, login.stderr);
+  const login = await run(sb, ['login', 'ms'], 1);
   assert.match(login.stderr, /^error: login for ms failed: .*iss/m);
   assert.equal(tenant.counts.authorizationCode, codes);
   assert.deepEqual(fileStoreEntries(sb), {});
@@ -84,8 +78,7 @@ test("microsoft preset: a callback from another tenant's issuer is refused befor
 
 test("microsoft preset on /common: an ID token whose tid is not its issuer's tenant is refused, nothing stored", async () => {
   const sb = await microsoft(liar, 'common');
-  const login = await runVault(['login', 'ms'], { env: sb.env });
-  assert.equal(login.code, 1, login.stderr);
+  const login = await run(sb, ['login', 'ms'], 1);
   assert.match(login.stderr, /^error: login for ms failed: .*iss/m);
   assert.doesNotMatch(login.stderr, /Logged in/);
   assert.deepEqual(fileStoreEntries(sb), {});
@@ -93,62 +86,19 @@ test("microsoft preset on /common: an ID token whose tid is not its issuer's ten
 
 test('an issuer with a path (Keycloak realm) through --issuer: discovery, and --offline with explicit endpoints', async () => {
   const discovered = box();
-  const add = await runVault(['provider', 'add', 'kc', '--issuer', realm.issuer, '--client-id', realm.publicClientId], {
-    env: discovered.env,
-  });
-  assert.equal(add.code, 0, add.stderr);
-  const login = await runVault(['login', 'kc'], { env: discovered.env });
-  assert.equal(login.code, 0, login.stderr);
+  await run(discovered, ['provider', 'add', 'kc', '--issuer', realm.issuer, '--client-id', realm.publicClientId]);
+  await run(discovered, ['login', 'kc']);
 
+  const client = ['--client-id', realm.publicClientId, '--scope', 'openid', '--scope', 'offline_access'];
   const offline = box();
-  const explicit = await runVault(
-    [
-      'provider',
-      'add',
-      'kc',
-      '--issuer',
-      realm.issuer,
-      '--authorization-endpoint',
-      `${realm.issuer}/auth`,
-      '--token-endpoint',
-      `${realm.issuer}/token`,
-      '--client-id',
-      realm.publicClientId,
-      '--scope',
-      'openid',
-      '--scope',
-      'offline_access',
-      '--offline',
-    ],
-    { env: offline.env },
-  );
-  assert.equal(explicit.code, 0, explicit.stderr);
-  const second = await runVault(['login', 'kc'], { env: offline.env });
-  assert.equal(second.code, 0, second.stderr);
-  const token = await runVault(['token', 'kc', '--force-refresh'], { env: offline.env });
-  assert.equal(token.code, 0, token.stderr);
+  const explicit = ['--issuer', realm.issuer, ...endpoints(realm.issuer), ...client, '--offline'];
+  await run(offline, ['provider', 'add', 'kc', ...explicit]);
+  await run(offline, ['login', 'kc']);
+  await run(offline, ['token', 'kc', '--force-refresh']);
 
   // The same endpoints with the realm's origin as issuer: the ID token's iss does not match.
   const wrong = box();
-  await runVault(
-    [
-      'provider',
-      'add',
-      'kc',
-      '--authorization-endpoint',
-      `${realm.issuer}/auth`,
-      '--token-endpoint',
-      `${realm.issuer}/token`,
-      '--client-id',
-      realm.publicClientId,
-      '--scope',
-      'openid',
-      '--scope',
-      'offline_access',
-    ],
-    { env: wrong.env },
-  );
-  const refused = await runVault(['login', 'kc'], { env: wrong.env });
-  assert.equal(refused.code, 1, refused.stderr);
+  await run(wrong, ['provider', 'add', 'kc', ...endpoints(realm.issuer), ...client]);
+  await run(wrong, ['login', 'kc'], 1);
   assert.deepEqual(Object.keys(fileStoreEntries(wrong)), []);
 });

@@ -4,13 +4,30 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { addProvider, loggedIn, vaultSandbox } from '../../support/vault-sandbox.js';
+import { addProvider, loggedIn, vaultSandbox, type Vault } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
 });
 after(() => server.close());
+
+/**
+ * A sandbox with nothing stored whose environment hands "CI" a refresh token from a real login
+ * elsewhere (VAULT_ACME_REFRESH_TOKEN); removed after `body`.
+ */
+async function withCiRefreshToken(body: (v: Vault, refreshToken: string) => Promise<void>): Promise<void> {
+  const donor = await loggedIn(server);
+  const refreshToken = (await donor.readLogin())!.refresh_token!;
+  donor.cleanup();
+  const v = vaultSandbox('file', { VAULT_ACME_REFRESH_TOKEN: refreshToken });
+  try {
+    await addProvider(v, server);
+    await body(v, refreshToken);
+  } finally {
+    v.cleanup();
+  }
+}
 
 test('VAULT_ACME_ACCESS_TOKEN is printed as is, with nothing stored and no server contact', async () => {
   const v = vaultSandbox('file');
@@ -31,14 +48,7 @@ test('VAULT_ACME_ACCESS_TOKEN is printed as is, with nothing stored and no serve
 });
 
 test('VAULT_ACME_REFRESH_TOKEN with nothing stored: works, warns once when rotated, then the stored token is used', async () => {
-  // A refresh token from a real login elsewhere, handed to "CI" through the environment.
-  const donor = await loggedIn(server);
-  const refreshToken = (await donor.readLogin())!.refresh_token!;
-  donor.cleanup();
-
-  const v = vaultSandbox('file', { VAULT_ACME_REFRESH_TOKEN: refreshToken });
-  try {
-    await addProvider(v, server);
+  await withCiRefreshToken(async (v, refreshToken) => {
     const counts = { ...server.counts };
 
     const first = await v.run(['token', 'acme']);
@@ -62,18 +72,11 @@ test('VAULT_ACME_REFRESH_TOKEN with nothing stored: works, warns once when rotat
     assert.equal(server.counts.refresh, counts.refresh + 2);
     assert.equal(server.counts.grantErrors, counts.grantErrors, 'the spent env token was not replayed');
     assert.equal(server.counts.grantRevoked, counts.grantRevoked);
-  } finally {
-    v.cleanup();
-  }
+  });
 });
 
 test('VAULT_ACME_REFRESH_TOKEN stands in for the default account only: another account is not logged in', async () => {
-  const donor = await loggedIn(server);
-  const refreshToken = (await donor.readLogin())!.refresh_token!;
-  donor.cleanup();
-  const v = vaultSandbox('file', { VAULT_ACME_REFRESH_TOKEN: refreshToken });
-  try {
-    await addProvider(v, server);
+  await withCiRefreshToken(async (v, refreshToken) => {
     const refreshes = server.counts.refresh;
     for (const args of [
       ['token', 'acme', '-a', 'work'],
@@ -85,7 +88,5 @@ test('VAULT_ACME_REFRESH_TOKEN stands in for the default account only: another a
     }
     assert.equal(server.counts.refresh, refreshes, 'the CI refresh token was spent for another account');
     assert.equal((await server.introspect(refreshToken)).active, true);
-  } finally {
-    v.cleanup();
-  }
+  });
 });
