@@ -47,6 +47,20 @@ function idTokenClaims(body: Record<string, unknown>, change: (claims: Record<st
   body.id_token = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
 }
 
+/**
+ * A forced refresh while the token endpoint answers `status` with a body that never ends: it
+ * exits `code` saying the answer is larger than 1 MiB. Returns how many token requests it made.
+ */
+async function refreshFlooded(b: Sandbox, status: number, code: number): Promise<number> {
+  const seen = world.proxy.attempts.length;
+  world.proxy.set(TOKEN_PATH, { kind: 'flood', status });
+  const r = await vault(b, ['token', PROVIDER, '--force-refresh'], { VAULT_HTTP_TIMEOUT: '20' });
+  world.proxy.set(TOKEN_PATH, undefined);
+  assert.equal(r.code, code, r.stderr);
+  assert.match(r.stderr, /^error: .*larger than 1 MiB/m);
+  return world.proxy.attempts.slice(seen).filter((a) => a.path === TOKEN_PATH).length;
+}
+
 const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
   async 'a refreshable token without expires_in lives an hour'() {
     const b = await box();
@@ -97,14 +111,8 @@ const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
   async 'an endless 200 body is cut at 1 MiB: exit 1, one attempt'() {
     const b = await box();
     const refreshToken = storedRefreshToken(b);
-    const seen = world.proxy.attempts.length;
     const sent = world.proxy.flooded();
-    world.proxy.set(TOKEN_PATH, { kind: 'flood', status: 200 });
-    const r = await vault(b, ['token', PROVIDER, '--force-refresh'], { VAULT_HTTP_TIMEOUT: '20' });
-    world.proxy.set(TOKEN_PATH, undefined);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^error: .*larger than 1 MiB/m);
-    assert.equal(world.proxy.attempts.slice(seen).filter((a) => a.path === TOKEN_PATH).length, 1);
+    assert.equal(await refreshFlooded(b, 200, 1), 1);
     // Reading stopped at the limit: what the proxy got out is the limit plus what sockets buffer.
     assert.ok(world.proxy.flooded() - sent < 32 * 1024 * 1024, `${world.proxy.flooded() - sent} bytes sent`);
     // The refresh request reached the proxy only, so the stored refresh token is still the live one.
@@ -113,13 +121,7 @@ const CASES: Record<(typeof HOSTILE_ANSWERS)[number], () => Promise<void>> = {
 
   async 'an endless 503 body is cut at 1 MiB: exit 4 after retries'() {
     const b = await box();
-    const seen = world.proxy.attempts.length;
-    world.proxy.set(TOKEN_PATH, { kind: 'flood', status: 503 });
-    const r = await vault(b, ['token', PROVIDER, '--force-refresh'], { VAULT_HTTP_TIMEOUT: '20' });
-    world.proxy.set(TOKEN_PATH, undefined);
-    assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, /^error: .*larger than 1 MiB/m);
-    assert.equal(world.proxy.attempts.slice(seen).filter((a) => a.path === TOKEN_PATH).length, 3);
+    assert.equal(await refreshFlooded(b, 503, 4), 3);
   },
 
   async 'escapes and forged lines in the identity and scopes'() {

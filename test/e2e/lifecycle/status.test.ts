@@ -31,6 +31,15 @@ interface StatusJson {
   }[];
 }
 
+/** Writes `value` as entry `key` of the sandbox's credentials.json, as a broken writer would; returns the file. */
+function plantEntry(key: string, value: string): string {
+  const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
+  doc.entries[key] = value;
+  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+  return file;
+}
+
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 4 });
   sb = sandbox({ VAULT_STORE: 'file' });
@@ -131,10 +140,7 @@ test('after the access token\'s lifetime: "expired", and status neither refreshe
 });
 
 test('a damaged cached token is reported with its location, and the account is still listed', async () => {
-  const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
-  doc.entries['at:acme:work:*'] = '{"v":1,"access_token":';
-  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+  const file = plantEntry('at:acme:work:*', '{"v":1,"access_token":');
   const table = ok(await status([]), 'status');
   assert.match(table.stdout, /^acme\s+work\s.*\snone cached\s+yes\s+file$/m);
   assert.match(
@@ -158,10 +164,7 @@ test('after logout the account is gone from the list, and naming it exits 3', as
 });
 
 test('a corrupt login entry gets a row saying so, with the command that removes it; the other rows still print', async () => {
-  const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
-  doc.entries['rt:acme:broken'] = '{"v":1,"refresh_token":';
-  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+  plantEntry('rt:acme:broken', '{"v":1,"refresh_token":');
   const table = ok(await status([]), 'status');
   assert.match(table.stdout, /^acme\s+broken\s+-\s+-\s+-\s+corrupt: run `vault logout acme -a broken`\s+file$/m);
   assert.match(table.stdout, /^acme\s+work\s.*\syes\s+file$/m);

@@ -227,42 +227,21 @@ test('get answers username and password (a pass-through token has no expiry); st
   const env = { ...ENV, VAULT_ACME_ACCESS_TOKEN: 'pass-through-token', VAULT_LAB_ACCESS_TOKEN: 'lab-token' };
   const request =
     'capability[]=authtype\nprotocol=https\nhost=git.example.test\nwwwauth[]=Basic realm="git"\nsomething_new=1\n\n';
-  assert.deepEqual(await helper('get', request, env), {
-    code: 0,
-    stdout: 'username=oauth2\npassword=pass-through-token\n',
-    stderr: '',
-  });
-  assert.deepEqual(await helper('get', 'protocol=https\nhost=lab.example.test\n', env), {
-    code: 0,
-    stdout: 'username=x-token\npassword=lab-token\n',
-    stderr: '',
-  });
-  assert.deepEqual(await helper('get', 'protocol=http\nhost=127.0.0.1:8080\n', env), {
-    code: 0,
-    stdout: 'username=oauth2\npassword=pass-through-token\n',
-    stderr: '',
-  });
-  assert.deepEqual(await helper('get', 'protocol=http\nhost=git.example.test\n', env), {
-    code: 0,
-    stdout: '',
-    stderr: '',
-  });
-  assert.deepEqual(await helper('get', 'protocol=https\nhost=unknown.example.test\n', env), {
-    code: 0,
-    stdout: '',
-    stderr: '',
-  });
-  assert.deepEqual(await helper('store', 'protocol=https\nhost=git.example.test\nusername=oauth2\npassword=x\n', env), {
-    code: 0,
-    stdout: '',
-    stderr: '',
-  });
-  assert.deepEqual(await helper('erase', 'protocol=https\nhost=git.example.test\nusername=oauth2\npassword=x\n', env), {
-    code: 0,
-    stdout: '',
-    stderr: '',
-  });
-  assert.deepEqual(await helper('future-operation', request, env), { code: 0, stdout: '', stderr: '' });
+  const answer = (username: string, password: string) => `username=${username}\npassword=${password}\n`;
+  const stored = 'protocol=https\nhost=git.example.test\nusername=oauth2\npassword=x\n';
+  const exchanges: Array<[operation: string, input: string, stdout: string]> = [
+    ['get', request, answer('oauth2', 'pass-through-token')],
+    ['get', 'protocol=https\nhost=lab.example.test\n', answer('x-token', 'lab-token')],
+    ['get', 'protocol=http\nhost=127.0.0.1:8080\n', answer('oauth2', 'pass-through-token')],
+    ['get', 'protocol=http\nhost=git.example.test\n', ''],
+    ['get', 'protocol=https\nhost=unknown.example.test\n', ''],
+    ['store', stored, ''],
+    ['erase', stored, ''],
+    ['future-operation', request, ''],
+  ];
+  for (const [operation, input, stdout] of exchanges) {
+    assert.deepEqual(await helper(operation, input, env), { code: 0, stdout, stderr: '' }, `${operation} ${input}`);
+  }
   // A token with a line break would inject attributes into git's input: refused.
   const injected = await helper('get', request, { ...env, VAULT_ACME_ACCESS_TOKEN: 'x\npassword=evil' });
   assert.equal(injected.stdout, '');
