@@ -1,6 +1,6 @@
 import { acquireLock } from './lock.js';
-import { holdSignals } from './signals.js';
-import type { Clock, Locks, OAuth, Signals } from '../ports.js';
+import { holdSignals, watchSignals } from './signals.js';
+import type { Clock, Interrupts, Locks, Loopback, OAuthLogin, Signals } from '../ports.js';
 
 /** Lock files in `dir` (see acquireLock). */
 export function fileLocks(dir: string, debug: (message: string) => void): Locks {
@@ -13,7 +13,11 @@ export function processSignals(debug: (message: string) => void): Signals {
 }
 
 /** OAuth through infra/oauth, loaded on the first use: the cached-token path never loads it. */
-export function lazyOAuth(deps: { env: NodeJS.ProcessEnv; clock: Clock; debug: (message: string) => void }): OAuth {
+export function lazyOAuth(deps: {
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  debug: (message: string) => void;
+}): OAuthLogin {
   return {
     async client(provider, clientSecret) {
       const oauth = await import('./oauth/index.js');
@@ -23,7 +27,19 @@ export function lazyOAuth(deps: { env: NodeJS.ProcessEnv; clock: Clock; debug: (
         refresh: (account, refreshToken, scopes) =>
           oauth.refreshGrant(config, provider, account, refreshToken, scopes, () => deps.clock.now()),
         revoke: (token, hint) => oauth.revoke(config, provider, token, hint),
+        ...oauth.loginGrants(config, provider, () => deps.clock.now()),
       };
     },
+  };
+}
+
+/** This process's termination signals, as the end of a wait (see watchSignals). */
+export const processInterrupts: Interrupts = { watch: watchSignals };
+
+/** The loopback redirect listener on 127.0.0.1 (see listenForCallback). */
+export function loopbackListener(debug: (message: string) => void): Loopback {
+  return {
+    listen: async (port, expectedState) =>
+      (await import('./loopback.js')).listenForCallback({ port, expectedState, debug }),
   };
 }

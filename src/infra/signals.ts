@@ -1,7 +1,8 @@
 import { VaultError, type ErrorKind } from '../core/errors.js';
+import type { TerminationSignal } from '../ports.js';
 
 // Each has its exit code (shell convention: 128 + the signal's number).
-const HELD: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', ErrorKind> = {
+const HELD: Record<TerminationSignal, ErrorKind> = {
   SIGINT: 'interrupted',
   SIGTERM: 'terminated',
   SIGHUP: 'hangup',
@@ -43,4 +44,17 @@ export async function holdSignals<T>(done: string, fn: () => Promise<T>, debug: 
     throw new VaultError(`stopped by ${received} once ${done}`, HELD[received]);
   }
   return result;
+}
+
+/** Calls `onSignal` on the first SIGINT, SIGTERM or SIGHUP; the returned function stops listening. */
+export function watchSignals(onSignal: (signal: TerminationSignal) => void): () => void {
+  const signals = Object.keys(HELD) as TerminationSignal[];
+  const handlers = signals.map((signal) => {
+    const handler = () => onSignal(signal);
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
 }

@@ -15,3 +15,4 @@ export {
   startDevice,
   type DeviceAuthorization,
 } from './grants.js';
+export { loginGrants } from './login-client.js';

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'smol-toml';
 import { UsageError } from '../../../src/core/errors.js';
-import { listenForCallback } from '../../../src/core/login-flow.js';
+import { listenForCallback } from '../../../src/infra/loopback.js';
 import { checkAccountName, checkEnvName, checkProviderName } from '../../../src/core/config/names.js';
 import { checkEndpointUrl, parseConfig } from '../../../src/core/config/providers.js';
 import { ROOT, runVault, sandbox, type Sandbox } from '../../support/cli.js';

@@ -1,16 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { VaultError } from './errors.js';
-
-/** What the loopback listener hands back: the full callback URL with code, state and iss. */
-export interface CallbackListener {
-  port: number;
-  redirectUri: string;
-  /** Resolves with the callback URL once a request carrying the expected state arrives. */
-  callback: Promise<URL>;
-  close(): Promise<void>;
-}
+import { VaultError } from '../core/errors.js';
+import type { CallbackListener } from '../ports.js';
 
 export interface ListenOptions {
   port: number;
