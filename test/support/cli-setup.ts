@@ -1,6 +1,8 @@
-// Set-up for CLI suites that need a configured provider but no server: `provider add --offline`
-// skips discovery, and the issuer is the discard port, so nothing the suite runs reaches a network.
+// Set-up for CLI suites: a configured provider without a server (`provider add --offline` skips
+// discovery, and the issuer is the discard port, so nothing reaches a network), and store damage.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runVault, type RunResult, type Sandbox } from './cli.js';
 
 /** The argv of `vault provider add <name>` for such a provider; `extra` flags follow it. */
@@ -18,4 +20,16 @@ export async function addOfflineProvider(
   const r = await runVault(offlineProviderArgs(name, ...extra), { env: box.env, input });
   assert.equal(r.code, 0, r.stderr);
   return r;
+}
+
+/**
+ * Replaces one entry of the sandbox's credentials.json (the file store), as a broken writer or a
+ * newer vault would leave it; returns the file's path.
+ */
+export function plantEntry(box: Sandbox, key: string, value: string): string {
+  const file = join(box.env.VAULT_DATA_DIR!, 'credentials.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { v: number; entries: Record<string, string> };
+  doc.entries[key] = value;
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  return file;
 }

@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, type Sandbox, vault } from '../../support/cli.js';
+import { plantEntry } from '../../support/cli-setup.js';
 import { startKeyringSession, type KeyringSession } from '../../support/keyring-session.js';
 import { STORAGE_FAULTS, type StorageFault } from './cases.js';
 import {
@@ -31,7 +32,6 @@ import {
   assertLoginIntact,
   withLogin as loginCase,
   credentialsFile,
-  entries,
   keychainEntry,
   ok,
   start,
@@ -51,13 +51,6 @@ function errorLine(stderr: string): string {
   const errors = stderr.split('\n').filter((l) => l.startsWith('error:'));
   assert.equal(errors.length, 1, stderr);
   return errors[0]!;
-}
-
-/** Replaces one entry of credentials.json, as a broken writer or a newer vault would leave it. */
-function plantEntry(box: Sandbox, key: string, value: string): Buffer {
-  const doc = { v: 1, entries: { ...entries(box), [key]: value } };
-  writeFileSync(credentialsFile(box), `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  return readFileSync(credentialsFile(box));
 }
 
 /** A world and a logged-in sandbox for one case, torn down afterwards. */

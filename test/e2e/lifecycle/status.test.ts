@@ -1,12 +1,11 @@
 // `vault status`: the table and JSON for logged-in, expired and logged-out accounts, read from the
 // store without a refresh and without a secret in sight.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { sandbox, type RunResult, type Sandbox, vault } from '../../support/cli.js';
+import { plantEntry } from '../../support/cli-setup.js';
 import { addProvider, assertNoSecret, fileEntries, login, ok, sleep, storedTokens } from '../../support/lifecycle.js';
 
 let server: TestServer;
@@ -29,15 +28,6 @@ interface StatusJson {
     refresh_token_stored: boolean;
     store: string;
   }[];
-}
-
-/** Writes `value` as entry `key` of the sandbox's credentials.json, as a broken writer would; returns the file. */
-function plantEntry(key: string, value: string): string {
-  const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
-  doc.entries[key] = value;
-  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
-  return file;
 }
 
 before(async () => {
@@ -140,7 +130,7 @@ test('after the access token\'s lifetime: "expired", and status neither refreshe
 });
 
 test('a damaged cached token is reported with its location, and the account is still listed', async () => {
-  const file = plantEntry('at:acme:work:*', '{"v":1,"access_token":');
+  const file = plantEntry(sb, 'at:acme:work:*', '{"v":1,"access_token":');
   const table = ok(await status([]), 'status');
   assert.match(table.stdout, /^acme\s+work\s.*\snone cached\s+yes\s+file$/m);
   assert.match(
@@ -164,7 +154,7 @@ test('after logout the account is gone from the list, and naming it exits 3', as
 });
 
 test('a corrupt login entry gets a row saying so, with the command that removes it; the other rows still print', async () => {
-  plantEntry('rt:acme:broken', '{"v":1,"refresh_token":');
+  plantEntry(sb, 'rt:acme:broken', '{"v":1,"refresh_token":');
   const table = ok(await status([]), 'status');
   assert.match(table.stdout, /^acme\s+broken\s+-\s+-\s+-\s+corrupt: run `vault logout acme -a broken`\s+file$/m);
   assert.match(table.stdout, /^acme\s+work\s.*\syes\s+file$/m);
