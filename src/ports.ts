@@ -216,3 +216,11 @@ export interface Loopback {
   /** Listens on 127.0.0.1:`port` (0: any free port) for the callback carrying `expectedState`. */
   listen(port: number, expectedState: string): Promise<CallbackListener>;
 }
+
+/** Questions to the person at the terminal (infra/prompt.ts): the question on stderr, the answer from stdin. */
+export interface Prompt {
+  /** One line, shown as it is typed. */
+  line(question: string): Promise<string>;
+  /** One line typed without echo (a client secret). */
+  secret(question: string): Promise<string>;
+}

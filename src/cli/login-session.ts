@@ -1,5 +1,6 @@
 import { serverText } from '../core/server-text.js';
 import type { Provider } from '../core/config/providers.js';
+import { hasGuide } from '../core/usecases/first-run.js';
 import { login, type LoginView, type StatusLine } from '../core/usecases/login.js';
 import { scopeList } from '../core/provider-edit.js';
 import { lazyOAuth, loopbackListener, processInterrupts } from '../infra/adapters.js';
@@ -7,7 +8,7 @@ import { checkTimerSeconds } from '../infra/oauth/http.js';
 import type { DeviceAuthorization } from '../ports.js';
 import type { LoginOptions } from './commands/login.js';
 import type { Context } from './context.js';
-import { GUIDES, firstRun } from './first-run.js';
+import { firstRun } from './first-run.js';
 
 /** A single status line on a terminal's stderr; `note` prints a message above it. */
 function statusLine(ctx: Context, text: string): StatusLine {
@@ -53,7 +54,7 @@ function terminalView(ctx: Context): LoginView {
 
 /** The configured provider; for an unconfigured preset, the first-run walk-through. */
 async function providerFor(ctx: Context, name: string | undefined, opts: LoginOptions): Promise<Provider> {
-  if (name !== undefined && !ctx.config().providers[name] && Object.hasOwn(GUIDES, name))
+  if (name !== undefined && !ctx.config().providers[name] && hasGuide(name))
     return firstRun(ctx, name, { device: opts.device });
   return ctx.provider(name);
 }
