@@ -199,7 +199,7 @@ try {
   ];
   const vaults = new Map<string, Vault>();
   for (const { label, kind, env } of variants) {
-    const v = await loggedIn(server, kind, undefined, env);
+    const v = await loggedIn(server, { store: kind, env: env });
     sandboxes.push(v);
     vaults.set(label, v);
   }
@@ -257,7 +257,7 @@ try {
   }
 
   // Refresh path: one refresh grant per run against the same local server.
-  const bare = await loggedIn(server, 'file');
+  const bare = await loggedIn(server, { store: 'file' });
   sandboxes.push(bare);
   const rtFile = join(dir, 'refresh-token');
   writeFileSync(rtFile, (await bare.readLogin())!.refresh_token!, { mode: 0o600 });

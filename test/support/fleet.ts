@@ -8,7 +8,7 @@ import type { TestContext } from 'node:test';
 import type { TestServer } from './oidc-server.js';
 import { runVault, stoppedAt, type RunResult } from './cli.js';
 import { startRedis, type RedisServer } from './redis.js';
-import { addProvider, expire, login, vaultSandbox, type Vault } from './vault-sandbox.js';
+import { addProvider, expire, login, vaultSandbox, type Vault, tokenVia } from './vault-sandbox.js';
 import type { Network } from './netns.js';
 
 /** A runner: a sandbox whose vault processes run under `wrap` (`ip netns exec NS` on a network of namespaces). */
@@ -52,7 +52,8 @@ export async function startFleet(
     const v = vaultSandbox('redis', env);
     return { ...v, wrap, run: (args, extraEnv = {}) => runVault(args, { env: { ...v.env, ...extraEnv }, wrap }) };
   });
-  for (const r of runners) await addProvider(r, server, options.tokenBase);
+  const provider = options.tokenBase ? { endpoints: tokenVia(server, options.tokenBase) } : {};
+  for (const r of runners) await addProvider(r, server, provider);
   await login(runners[0]!);
   return {
     redis,

@@ -1,39 +1,10 @@
-// Shared set-up for the integration suites: a sandbox logged in to the test authorization
-// server, and child processes run with a given environment.
+// Shared pieces of the integration suites: child processes run with a given environment, token
+// comparisons that never print a token, and gcloud's own configuration.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { runCommand, runVault, sandbox, type Sandbox } from './cli.js';
-import { FETCH_BROWSER } from './fetch-browser.js';
-import type { TestServer } from './oidc-server.js';
-
-/** A sandbox with provider `acme` at `server` (extra `provider add` flags allowed), not logged in. */
-export async function withProvider(
-  server: TestServer,
-  addFlags: string[] = [],
-  extraEnv: NodeJS.ProcessEnv = {},
-): Promise<Sandbox> {
-  const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER, ...extraEnv });
-  const added = await runVault(
-    ['provider', 'add', 'acme', '--issuer', server.issuer, '--client-id', server.publicClientId, ...addFlags],
-    { env: box.env },
-  );
-  assert.equal(added.code, 0, added.stderr);
-  return box;
-}
-
-/** As withProvider, then `vault login acme` through the fetch browser. */
-export async function loggedIn(
-  server: TestServer,
-  addFlags: string[] = [],
-  extraEnv: NodeJS.ProcessEnv = {},
-): Promise<Sandbox> {
-  const box = await withProvider(server, addFlags, extraEnv);
-  const login = await runVault(['login', 'acme'], { env: box.env });
-  assert.equal(login.code, 0, login.stderr);
-  return box;
-}
+import { runCommand, type Sandbox } from './cli.js';
 
 /** Runs a command (no shell) and collects its output. */
 export const run = runCommand;

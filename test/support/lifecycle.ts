@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { FETCH_BROWSER } from './fetch-browser.js';
-import type { TestServer } from './oidc-server.js';
-import { vault, type RunResult, type Sandbox } from './cli.js';
+import type { ProviderSpec } from './vault-sandbox.js';
+import { type RunResult, type Sandbox } from './cli.js';
 
 /** Asserts success; the message carries stderr only (stdout may hold a token). */
 export function ok(result: RunResult, what: string): RunResult {
@@ -13,35 +12,8 @@ export function ok(result: RunResult, what: string): RunResult {
   return result;
 }
 
-/** `provider add <name> --issuer … --client-id vault-public` with openid, email and offline_access. */
-export async function addProvider(sb: Sandbox, server: TestServer, name = 'acme', extra: string[] = []): Promise<void> {
-  ok(
-    await vault(sb, [
-      'provider',
-      'add',
-      name,
-      '--issuer',
-      server.issuer,
-      '--client-id',
-      server.publicClientId,
-      '--scope',
-      'openid',
-      '--scope',
-      'email',
-      '--scope',
-      'offline_access',
-      ...extra,
-    ]),
-    'provider add',
-  );
-}
-
-export async function login(sb: Sandbox, name = 'acme', args: string[] = []): Promise<RunResult> {
-  return ok(
-    await vault(sb, ['login', name, ...args], { VAULT_BROWSER: FETCH_BROWSER }),
-    `login ${name} ${args.join(' ')}`,
-  );
-}
+/** The lifecycle suites' provider: the server's public client with openid, email and offline_access. */
+export const LIFECYCLE_PROVIDER: ProviderSpec = { scopes: ['openid', 'email', 'offline_access'] };
 
 /** The entries of the file store, parsed (only for VAULT_STORE=file sandboxes). */
 export function fileEntries(sb: Sandbox): Record<string, Record<string, unknown>> {

@@ -6,8 +6,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
-import { VAULT_BIN, runVault, type RunResult, type Sandbox } from './cli.js';
-import type { TestServer } from './oidc-server.js';
+import { VAULT_BIN, type RunResult, type Sandbox } from './cli.js';
 
 /** A vault process still running: its output so far, and ways to wait for more. */
 export interface LiveVault {
@@ -122,21 +121,6 @@ export function fileStoreEntries(sb: Sandbox): Record<string, string> {
   const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
   if (!existsSync(file)) return {};
   return (JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> }).entries;
-}
-
-/** `vault provider add <name> --issuer <server> --client-id <id>`, with the secret on stdin if given. */
-export async function addIssuerProvider(
-  sb: Sandbox,
-  name: string,
-  server: TestServer,
-  clientId: string,
-  secret?: string,
-  extra: string[] = [],
-): Promise<void> {
-  const args = ['provider', 'add', name, '--issuer', server.issuer, '--client-id', clientId, ...extra];
-  if (secret !== undefined) args.push('--client-secret-stdin');
-  const result = await runVault(args, { env: sb.env, ...(secret !== undefined && { input: secret }) });
-  if (result.code !== 0) throw new Error(`provider add failed (${result.code}): ${result.stderr}`);
 }
 
 /**

@@ -21,9 +21,9 @@ import type { SecretStore } from '../../src/ports.js';
 /** `redis`: the sandbox's extra environment names the server (VAULT_STORE, password, key). */
 export type StoreKind = 'file' | 'keychain' | 'redis';
 
-export interface Vault {
+/** A sandbox with ways into its store. */
+export interface Vault extends Sandbox {
   sb: Sandbox;
-  env: NodeJS.ProcessEnv;
   run(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<RunResult>;
   /** The sandbox's store, opened in this process as a second `vault` would open it. */
   store(): SecretStore;
@@ -50,6 +50,7 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
         : keychainStore(sb.env);
   const v: Vault = {
     sb,
+    dir: sb.dir,
     env: sb.env,
     run: (args, env = {}) => runVault(args, { env: { ...sb.env, ...env } }),
     store,
@@ -81,58 +82,113 @@ export function vaultSandbox(storeKind: StoreKind, extraEnv: NodeJS.ProcessEnv =
   return v;
 }
 
-/**
- * `vault provider add acme` for the server's public client: through discovery, or, with
- * `tokenBase`, with explicit endpoints whose token endpoint is at `tokenBase` (a proxy). The
- * issuer stays the real one, so the ID token and RFC 9207 `iss` checks still pass.
- */
-export async function addProvider(v: Vault, server: { issuer: string }, tokenBase?: string): Promise<void> {
-  const endpoints = tokenBase
-    ? [
-        '--authorization-endpoint',
-        `${server.issuer}/auth`,
-        '--token-endpoint',
-        `${tokenBase}/token`,
-        '--revocation-endpoint',
-        `${server.issuer}/token/revocation`,
-      ]
-    : [];
-  const r = await v.run([
-    'provider',
-    'add',
-    'acme',
-    '--issuer',
-    server.issuer,
-    ...endpoints,
-    '--client-id',
-    'vault-public',
-    '--scope',
-    'openid',
-    '--scope',
-    'offline_access',
-    '--scope',
-    'email',
-    '--scope',
-    'api:read',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+/** The scopes the token suites' provider asks for unless told otherwise. */
+export const TOKEN_SCOPES = ['openid', 'offline_access', 'email', 'api:read'] as const;
+
+/** What `vault provider add` is given; unset fields take the token suites' values. */
+export interface ProviderSpec {
+  /** Default `acme`. */
+  name?: string;
+  /** False: no `--issuer` (explicit endpoints only, no discovery). */
+  issuer?: boolean;
+  endpoints?: { authorization: string; token: string; revocation: string };
+  /** Default the server's public client. */
+  clientId?: string;
+  /** Default TOKEN_SCOPES; [] for the provider's own default. */
+  scopes?: readonly string[];
+  /** Given on stdin (`--client-secret-stdin`). */
+  secret?: string;
+  /** More `provider add` flags. */
+  extra?: readonly string[];
 }
 
-export async function login(v: Vault, account = 'default'): Promise<void> {
-  const r = await v.run(['login', 'acme', ...(account === 'default' ? [] : ['-a', account])]);
-  assert.equal(r.code, 0, r.stderr);
+export interface ServerRef {
+  issuer: string;
+  publicClientId: string;
+}
+
+/**
+ * Endpoints whose token endpoint is at `tokenBase` (a proxy in front of `server`). The issuer stays
+ * the real one, so the ID token and RFC 9207 `iss` checks still pass.
+ */
+export function tokenVia(server: ServerRef, tokenBase: string): NonNullable<ProviderSpec['endpoints']> {
+  return {
+    authorization: `${server.issuer}/auth`,
+    token: `${tokenBase}/token`,
+    revocation: `${server.issuer}/token/revocation`,
+  };
+}
+
+export function providerAddArgs(server: ServerRef, spec: ProviderSpec = {}): string[] {
+  const e = spec.endpoints;
+  return [
+    'provider',
+    'add',
+    spec.name ?? 'acme',
+    ...(spec.issuer === false ? [] : ['--issuer', server.issuer]),
+    ...(e
+      ? [
+          '--authorization-endpoint',
+          e.authorization,
+          '--token-endpoint',
+          e.token,
+          '--revocation-endpoint',
+          e.revocation,
+        ]
+      : []),
+    '--client-id',
+    spec.clientId ?? server.publicClientId,
+    ...(spec.scopes ?? TOKEN_SCOPES).flatMap((scope) => ['--scope', scope]),
+    ...(spec.extra ?? []),
+    ...(spec.secret === undefined ? [] : ['--client-secret-stdin']),
+  ];
+}
+
+/** `vault provider add` in the sandbox; fails the test when it does not succeed. */
+export async function addProvider(box: { env: NodeJS.ProcessEnv }, server: ServerRef, spec: ProviderSpec = {}) {
+  const r = await runVault(providerAddArgs(server, spec), { env: box.env, input: spec.secret });
+  assert.equal(r.code, 0, `provider add exited ${r.code}: ${r.stderr}`);
+}
+
+/** `vault login acme` (as `account`) through the scripted browser, unless the sandbox names another. */
+export async function login(box: { env: NodeJS.ProcessEnv }, account = 'default', extra: string[] = []) {
+  const args = ['login', 'acme', ...(account === 'default' ? [] : ['-a', account]), ...extra];
+  const r = await runVault(args, { env: { VAULT_BROWSER: FETCH_BROWSER, ...box.env } });
+  assert.equal(r.code, 0, `vault ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+export interface LoggedInOptions {
+  /** Default `file`. */
+  store?: StoreKind;
+  env?: NodeJS.ProcessEnv;
+  provider?: ProviderSpec;
+  /** Changes the sandbox before anything runs in it. */
+  adjust?: (box: Vault) => void;
+}
+
+/** A sandbox with provider `acme` added, not logged in. */
+export async function withProvider(server: ServerRef, options: LoggedInOptions = {}): Promise<Vault> {
+  const v = vaultSandbox(options.store ?? 'file', options.env);
+  try {
+    options.adjust?.(v);
+    await addProvider(v, server, options.provider);
+  } catch (error) {
+    v.cleanup();
+    throw error;
+  }
+  return v;
 }
 
 /** A sandbox with provider `acme` added and logged in. */
-export async function loggedIn(
-  server: TestServer,
-  storeKind: StoreKind = 'file',
-  tokenBase?: string,
-  extraEnv: NodeJS.ProcessEnv = {},
-): Promise<Vault> {
-  const v = vaultSandbox(storeKind, extraEnv);
-  await addProvider(v, server, tokenBase);
-  await login(v);
+export async function loggedIn(server: ServerRef, options: LoggedInOptions = {}): Promise<Vault> {
+  const v = await withProvider(server, options);
+  try {
+    await login(v);
+  } catch (error) {
+    v.cleanup();
+    throw error;
+  }
   return v;
 }
 

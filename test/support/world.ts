@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { sandbox, vault, VAULT_BIN, type RunResult, type Sandbox } from './cli.js';
-import { FETCH_BROWSER } from './fetch-browser.js';
+import { vault, VAULT_BIN, type RunResult, type Sandbox } from './cli.js';
+import { loggedIn, type ProviderSpec, type StoreKind } from './vault-sandbox.js';
 import { startTestServer, type TestServer, type TestServerOptions } from './oidc-server.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
@@ -36,29 +36,19 @@ export async function startWorld(options: TestServerOptions = {}): Promise<World
 }
 
 /**
- * `provider add` with the token and revocation endpoints behind the proxy (the authorization
+ * The provider with the token and revocation endpoints behind the proxy (the authorization
  * endpoint is the browser's business and goes to the server directly).
  */
-export function addArgs(world: World, name = PROVIDER): string[] {
-  return [
-    'provider',
-    'add',
-    name,
-    '--authorization-endpoint',
-    `${world.server.issuer}/auth`,
-    '--token-endpoint',
-    `${world.proxy.url}${TOKEN_PATH}`,
-    '--revocation-endpoint',
-    `${world.proxy.url}/token/revocation`,
-    '--client-id',
-    world.server.publicClientId,
-    '--scope',
-    'openid',
-    '--scope',
-    'offline_access',
-    '--scope',
-    'email',
-  ];
+export function proxiedProvider(world: World): ProviderSpec {
+  return {
+    issuer: false,
+    endpoints: {
+      authorization: `${world.server.issuer}/auth`,
+      token: `${world.proxy.url}${TOKEN_PATH}`,
+      revocation: `${world.proxy.url}/token/revocation`,
+    },
+    scopes: ['openid', 'offline_access', 'email'],
+  };
 }
 
 export async function ok(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {
@@ -68,31 +58,12 @@ export async function ok(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv 
 }
 
 /**
- * A sandbox (file store unless told otherwise) with provider `acme` added and logged in;
- * `adjust` may change its environment first.
+ * A sandbox logged in through the world's proxy, in the store `extra.VAULT_STORE` names (file
+ * unless told otherwise); `adjust` may change its environment first.
  */
-export async function loggedIn(
-  world: World,
-  extra: NodeJS.ProcessEnv = {},
-  adjust?: (box: Sandbox) => void,
-): Promise<Sandbox> {
-  const box = sandbox({ VAULT_STORE: 'file', VAULT_BROWSER: FETCH_BROWSER, ...extra });
-  adjust?.(box);
-  if (box.env.VAULT_STORE === 'keychain') {
-    const removeDir = box.cleanup;
-    box.cleanup = () => {
-      clearKeychain(box);
-      removeDir();
-    };
-  }
-  try {
-    await ok(box, addArgs(world));
-    await ok(box, ['login', PROVIDER]);
-  } catch (error) {
-    box.cleanup();
-    throw error;
-  }
-  return box;
+export function loggedInVia(world: World, extra: NodeJS.ProcessEnv = {}, adjust?: (box: Sandbox) => void) {
+  const store = (extra.VAULT_STORE ?? 'file') as StoreKind;
+  return loggedIn(world.server, { store, env: extra, provider: proxiedProvider(world), adjust });
 }
 
 /** The data directory the sandbox's environment gives vault (SPEC "Files and environment"). */
@@ -284,7 +255,7 @@ export async function withLogin(
   // (--force-refresh) or drops the cache, so a slow machine cannot slip an extra refresh in.
   const world = await startWorld({ accessTokenTtl: 300 });
   try {
-    const box = await loggedIn(world, options.extra ?? {}, options.adjust);
+    const box = await loggedInVia(world, options.extra ?? {}, options.adjust);
     try {
       await body(world, box);
       assertNoSecretsInFiles(box, world.server);

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { sandbox, type Sandbox, vault } from '../../support/cli.js';
-import { addProvider, login, ok } from '../../support/lifecycle.js';
+import { addProvider, login } from '../../support/vault-sandbox.js';
+import { ok, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
 let server: TestServer;
 before(async () => {
@@ -175,7 +176,7 @@ test("--preset with --issuer takes the endpoints from discovery and keeps the pr
 test('show says whether a client secret is stored, never the secret', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    await addProvider(sb, server);
+    await addProvider(sb, server, LIFECYCLE_PROVIDER);
     assert.equal((await show(sb)).client_secret_stored, false);
     const secret = 'a-client-secret-that-must-not-show';
     ok(await vault(sb, ['provider', 'set', 'acme', '--client-secret-stdin'], {}, secret), 'set secret');
@@ -192,7 +193,7 @@ test('show says whether a client secret is stored, never the secret', async () =
 test('a client id changed under a login warns; the refused refresh (invalid_client) names the fix', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    await addProvider(sb, server);
+    await addProvider(sb, server, LIFECYCLE_PROVIDER);
     await login(sb);
     const set = await vault(sb, ['provider', 'set', 'acme', '--client-id', server.confidentialClientId]);
     assert.equal(set.code, 0, set.stderr);

@@ -26,7 +26,7 @@ let redisEnv: NodeJS.ProcessEnv;
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
   redis = await startRedis();
-  v = await loggedIn(server, 'file');
+  v = await loggedIn(server, { store: 'file' });
   redisEnv = fleetEnv(redis);
 });
 after(async () => {
@@ -124,7 +124,7 @@ test('the store in use is not a target, and naming a provider without a login is
 });
 
 test('vault store migrate --to redis://… moves a login from the command line; store info shows redis and its health, never the password', async () => {
-  const w = await loggedIn(server, 'file');
+  const w = await loggedIn(server, { store: 'file' });
   try {
     const env: NodeJS.ProcessEnv = { ...redisEnv, VAULT_REDIS_PREFIX: 'cli:' };
     const target = `redis://127.0.0.1:${redis.port}/0`;

@@ -17,7 +17,7 @@ import {
   assertNoSecrets,
   assertNoSecretsInFiles,
   entries,
-  loggedIn,
+  loggedInVia,
   ok,
   start,
   startWorld,
@@ -36,7 +36,7 @@ describe('SIGKILL at each stage of a refresh', { concurrency: 5 }, () => {
       stage.next === 0 ? 'the next call needs no login' : 'the next call exits 3 naming `vault login acme`';
     test(`${stage.name} (${store} store): ${outcome}`, async () => {
       const world = await startWorld();
-      const box = await loggedIn(world, { VAULT_STORE: store });
+      const box = await loggedInVia(world, { VAULT_STORE: store });
       try {
         const oldRefresh = storedRefreshToken(box);
         const oldAccess = storedEntry(box, ACCESS_KEY);

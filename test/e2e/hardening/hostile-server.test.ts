@@ -10,7 +10,7 @@ import {
   TOKEN_PATH,
   assertLoginIntact,
   credentialsFile,
-  loggedIn,
+  loggedInVia,
   ok,
   startWorld,
   storedRefreshToken,
@@ -29,7 +29,7 @@ after(async () => {
 });
 
 async function box(): Promise<Sandbox> {
-  const b = await loggedIn(world);
+  const b = await loggedInVia(world);
   boxes.push(b);
   return b;
 }

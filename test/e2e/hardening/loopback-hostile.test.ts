@@ -9,10 +9,11 @@ import { sandbox, type Sandbox } from '../../support/cli.js';
 import { ACCOUNT } from '../../support/oidc-server.js';
 import { authorizeWithFetch } from '../../support/fetch-browser.js';
 import { LOOPBACK_HOSTILE, type LoopbackHostileCase } from './cases.js';
+import { providerAddArgs } from '../../support/vault-sandbox.js';
 import {
   HANG_BOUND_MS,
   PROVIDER,
-  addArgs,
+  proxiedProvider,
   argvWatch,
   assertNoSecrets,
   assertNoSecretsInFiles,
@@ -194,7 +195,7 @@ const CASES: Record<LoopbackHostileCase, Case> = {
 async function setUp(): Promise<{ world: World; box: Sandbox }> {
   const world = await startWorld();
   const box = sandbox({ VAULT_STORE: 'file' });
-  await ok(box, addArgs(world));
+  await ok(box, providerAddArgs(world.server, proxiedProvider(world)));
   return { world, box };
 }
 

@@ -16,7 +16,7 @@ import {
   assertNoSecretsInFiles,
   credentialsFile,
   argvWatch,
-  loggedIn,
+  loggedInVia,
   startWorld,
   storedRefreshToken,
   timed,
@@ -28,7 +28,7 @@ describe('faults at the token endpoint during a refresh', { concurrency: 4 }, ()
   for (const c of SERVER_FAULTS) {
     test(`${c.name}: exit ${c.exit} after ${c.attempts} attempt(s), nothing lost`, async () => {
       const world = await startWorld();
-      const box = await loggedIn(world);
+      const box = await loggedInVia(world);
       try {
         const refreshToken = storedRefreshToken(box);
         const store = readFileSync(credentialsFile(box));

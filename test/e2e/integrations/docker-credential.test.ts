@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import { ROOT, runVault, sandbox, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { startRegistry, writeOciImage, type Registry } from '../../support/registry.js';
-import { loggedIn, run } from '../../support/integrations.js';
+import { loggedIn } from '../../support/vault-sandbox.js';
+import { run } from '../../support/integrations.js';
 
 let server: TestServer;
 let registry: Registry;
@@ -27,16 +28,21 @@ const EXISTING = {
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   registry = await startRegistry(server, 'vault-user');
-  box = await loggedIn(server, [
-    '--registry-host',
-    registry.host,
-    '--registry-host',
-    '*.registry.test',
-    '--registry-host',
-    '*-docker.pkg.dev',
-    '--registry-username',
-    'vault-user',
-  ]);
+  box = await loggedIn(server, {
+    provider: {
+      scopes: [],
+      extra: [
+        '--registry-host',
+        registry.host,
+        '--registry-host',
+        '*.registry.test',
+        '--registry-host',
+        '*-docker.pkg.dev',
+        '--registry-username',
+        'vault-user',
+      ],
+    },
+  });
   const docker = join(box.dir, 'docker');
   mkdirSync(docker, { mode: 0o700 });
   dockerConfig = join(docker, 'config.json');

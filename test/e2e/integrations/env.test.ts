@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { fishQuote, powershellQuote, shQuote } from '../../../src/core/protocols/shell.js';
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { assertSameSecret, loggedIn, run, withProvider } from '../../support/integrations.js';
+import { loggedIn, withProvider } from '../../support/vault-sandbox.js';
+import { assertSameSecret, run } from '../../support/integrations.js';
 
 // What a token must never be able to do to the shell that evaluates it.
 const HOSTILE = `it's "q" $HOME \`touch pwned\` $(touch pwned) \\' \\" %0A ‘’‚‛ ;&|*?~!# \t\nsecond line\r\nend\\`;
@@ -22,8 +23,8 @@ let hostile: Sandbox;
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
-  real = await loggedIn(server);
-  hostile = await withProvider(server);
+  real = await loggedIn(server, { provider: { scopes: [] } });
+  hostile = await withProvider(server, { provider: { scopes: [] } });
 });
 after(async () => {
   real?.cleanup();

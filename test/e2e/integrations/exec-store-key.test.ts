@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { FETCH_BROWSER } from '../../support/fetch-browser.js';
-import { loggedIn } from '../../support/integrations.js';
+import { loggedIn } from '../../support/vault-sandbox.js';
 
 const PASSPHRASE = 'correct horse battery staple for the store';
 let server: TestServer;
@@ -17,9 +17,12 @@ let box: Sandbox;
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
-  box = await loggedIn(server, [], {
-    VAULT_FILE_PASSPHRASE: PASSPHRASE,
-    VAULT_BROWSER: `env > "$VAULT_TEST_BROWSER_ENV"; ${FETCH_BROWSER}`,
+  box = await loggedIn(server, {
+    provider: { scopes: [] },
+    env: {
+      VAULT_FILE_PASSPHRASE: PASSPHRASE,
+      VAULT_BROWSER: `env > "$VAULT_TEST_BROWSER_ENV"; ${FETCH_BROWSER}`,
+    },
   });
 });
 after(async () => {

@@ -8,7 +8,8 @@ import { after, afterEach, before, test } from 'node:test';
 import { childEnv, exitCodeOf } from '../../../src/core/protocols/exec-env.js';
 import { killGroup, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { assertSameSecret, loggedIn, run } from '../../support/integrations.js';
+import { loggedIn } from '../../support/vault-sandbox.js';
+import { assertSameSecret, run } from '../../support/integrations.js';
 
 let server: TestServer;
 let box: Sandbox;
@@ -16,7 +17,7 @@ let token: string;
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
-  box = await loggedIn(server);
+  box = await loggedIn(server, { provider: { scopes: [] } });
   const printed = await runVault(['token', 'acme'], { env: box.env });
   assert.equal(printed.code, 0, printed.stderr);
   token = printed.stdout.trim();

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 
 import { ROOT, runVault, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { gcloudEnv, loggedIn } from '../../support/integrations.js';
+import { loggedIn } from '../../support/vault-sandbox.js';
+import { gcloudEnv } from '../../support/integrations.js';
 
 const TTL = 8;
 let server: TestServer;
@@ -14,20 +15,25 @@ let box: Sandbox;
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: TTL });
-  box = await loggedIn(server, [
-    '--scope',
-    'openid',
-    '--scope',
-    'offline_access',
-    '--scope',
-    'email',
-    '--scope',
-    'api:read',
-    '--param',
-    'project_id=vault-test-project',
-    '--param',
-    'project_number=42',
-  ]);
+  box = await loggedIn(server, {
+    provider: {
+      scopes: [],
+      extra: [
+        '--scope',
+        'openid',
+        '--scope',
+        'offline_access',
+        '--scope',
+        'email',
+        '--scope',
+        'api:read',
+        '--param',
+        'project_id=vault-test-project',
+        '--param',
+        'project_number=42',
+      ],
+    },
+  });
 });
 after(async () => {
   box?.cleanup();

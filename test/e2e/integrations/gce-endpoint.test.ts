@@ -11,8 +11,7 @@ import { after, before, test } from 'node:test';
 
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { closedPort } from '../../support/vault-sandbox.js';
-import { loggedIn } from '../../support/integrations.js';
+import { closedPort, loggedIn } from '../../support/vault-sandbox.js';
 
 const SCOPES = ['--scope', 'openid', '--scope', 'offline_access', '--scope', 'email', '--scope', 'api:read'];
 let server: TestServer;
@@ -107,11 +106,13 @@ function storedRefreshToken(sandbox: Sandbox): string {
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   // The confidential client, its secret given to vault in the environment: not to be served.
-  box = await loggedIn(
-    server,
-    [...SCOPES, '--client-id', server.confidentialClientId, '--param', 'project_number=42'],
-    { VAULT_CLIENT_SECRET: server.confidentialClientSecret },
-  );
+  box = await loggedIn(server, {
+    provider: {
+      scopes: [],
+      extra: [...SCOPES, '--client-id', server.confidentialClientId, '--param', 'project_number=42'],
+    },
+    env: { VAULT_CLIENT_SECRET: server.confidentialClientSecret },
+  });
   serve = await startServe(box.env);
 });
 after(async () => {
@@ -269,7 +270,7 @@ test('no refresh token or client secret is reachable through any path', async ()
 });
 
 test('a refresh that fails answers 503 and says why on stderr; SIGTERM ends serve with 143', async () => {
-  const failing = await loggedIn(server, SCOPES);
+  const failing = await loggedIn(server, { provider: { scopes: [], extra: SCOPES } });
   try {
     const served = await startServe(failing.env);
     const refreshToken = storedRefreshToken(failing);

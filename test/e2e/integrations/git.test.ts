@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startGitServer, type GitServer } from '../../support/git-http-server.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { assertSameSecret, loggedIn, run, withProvider } from '../../support/integrations.js';
+import { loggedIn, withProvider } from '../../support/vault-sandbox.js';
+import { assertSameSecret, run } from '../../support/integrations.js';
 
 const cleanups: (() => unknown)[] = [];
 after(async () => {
@@ -103,7 +104,11 @@ async function untilInactive(server: TestServer, token: string): Promise<void> {
 
 test('setup-git adds the helper once, by absolute path, next to the helpers already there', async () => {
   const server = await oidcServer(300);
-  const box = track(await withProvider(server, ['--git-host', 'git.example.test', '--git-host', '127.0.0.1:8443']));
+  const box = track(
+    await withProvider(server, {
+      provider: { scopes: [], extra: ['--git-host', 'git.example.test', '--git-host', '127.0.0.1:8443'] },
+    }),
+  );
   const env = gitEnv(box);
   const key = 'credential.https://git.example.test.helper';
   assert.equal((await git(['config', '--global', '--add', key, '!other-helper'], env)).code, 0);
@@ -127,7 +132,7 @@ test('setup-git adds the helper once, by absolute path, next to the helpers alre
   assert.deepEqual(await values('credential.https://127.0.0.1:8443.helper'), [helper]);
   assert.deepEqual(await values('credential.http://127.0.0.1:8443.helper'), [helper]);
 
-  const none = track(await withProvider(server));
+  const none = track(await withProvider(server, { provider: { scopes: [] } }));
   const refused = await runVault(['setup-git', 'acme'], { env: gitEnv(none) });
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /provider acme has no git hosts/);
@@ -136,7 +141,7 @@ test('setup-git adds the helper once, by absolute path, next to the helpers alre
 test('git clone and push authenticate with the access token; a revoked token is erased and the next command refreshes', async () => {
   const server = await oidcServer(300);
   const gitHttp = await gitServer(server);
-  const box = track(await loggedIn(server, ['--git-host', gitHttp.host]));
+  const box = track(await loggedIn(server, { provider: { scopes: [], extra: ['--git-host', gitHttp.host] } }));
   const env = gitEnv(box);
   const setup = await runVault(['setup-git', 'acme'], { env });
   assert.equal(setup.code, 0, setup.stderr);
@@ -189,7 +194,7 @@ test('git clone and push authenticate with the access token; a revoked token is 
 test('after the access token expires, the next git fetch goes through a refresh', async () => {
   const server = await oidcServer(3);
   const gitHttp = await gitServer(server);
-  const box = track(await loggedIn(server, ['--git-host', gitHttp.host]));
+  const box = track(await loggedIn(server, { provider: { scopes: [], extra: ['--git-host', gitHttp.host] } }));
   const env = gitEnv(box);
   assert.equal((await runVault(['setup-git'], { env })).code, 0);
   const first = await runVault(['token', 'acme', '--min-valid', '0'], { env });
@@ -211,7 +216,12 @@ test('after the access token expires, the next git fetch goes through a refresh'
 test('without a login and without a terminal, git gets no answer and a hint on stderr', async () => {
   const server = await oidcServer(300);
   const gitHttp = await gitServer(server);
-  const box = track(await withProvider(server, ['--git-host', gitHttp.host], { VAULT_BROWSER: 'false' }));
+  const box = track(
+    await withProvider(server, {
+      provider: { scopes: [], extra: ['--git-host', gitHttp.host] },
+      env: { VAULT_BROWSER: 'false' },
+    }),
+  );
   const env = gitEnv(box);
   assert.equal((await runVault(['setup-git'], { env })).code, 0);
   const clone = await git(['clone', '-q', `${gitHttp.url}/repo.git`, join(box.dir, 'work')], env);
@@ -223,7 +233,7 @@ test('without a login and without a terminal, git gets no answer and a hint on s
 test('without a login, in a terminal, git-credential runs the browser login and git goes on', async () => {
   const server = await oidcServer(300);
   const gitHttp = await gitServer(server);
-  const box = track(await withProvider(server, ['--git-host', gitHttp.host]));
+  const box = track(await withProvider(server, { provider: { scopes: [], extra: ['--git-host', gitHttp.host] } }));
   const env = gitEnv(box);
   delete env.GIT_TERMINAL_PROMPT;
   assert.equal((await runVault(['setup-git'], { env })).code, 0);

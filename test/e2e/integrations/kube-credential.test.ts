@@ -4,14 +4,15 @@ import { after, before, test } from 'node:test';
 
 import { runVault, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { assertSameSecret, loggedIn, withProvider } from '../../support/integrations.js';
+import { loggedIn, withProvider } from '../../support/vault-sandbox.js';
+import { assertSameSecret } from '../../support/integrations.js';
 
 let server: TestServer;
 let box: Sandbox;
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
-  box = await loggedIn(server);
+  box = await loggedIn(server, { provider: { scopes: [] } });
 });
 after(async () => {
   box?.cleanup();
@@ -49,7 +50,7 @@ test('a CI pass-through token has no expiry; no login is exit 3 with nothing on 
     kind: 'ExecCredential',
     status: { token: 'ci-token' },
   });
-  const fresh = await withProvider(server);
+  const fresh = await withProvider(server, { provider: { scopes: [] } });
   try {
     const none = await runVault(['kube-credential', 'acme'], { env: fresh.env });
     assert.equal(none.code, 3);

@@ -11,7 +11,8 @@ import { after, before, test } from 'node:test';
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { selfSignedCertificate } from '../../support/tls.js';
-import { assertSameSecret, loggedIn, run } from '../../support/integrations.js';
+import { loggedIn } from '../../support/vault-sandbox.js';
+import { assertSameSecret, run } from '../../support/integrations.js';
 
 let server: TestServer;
 let box: Sandbox;
@@ -23,7 +24,7 @@ const seen: { token: string; active: boolean }[] = [];
 
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
-  box = await loggedIn(server);
+  box = await loggedIn(server, { provider: { scopes: [] } });
   const { cert, key } = selfSignedCertificate();
   caData = Buffer.from(cert).toString('base64');
   api = createServer({ cert, key }, (req, res) => {

@@ -9,7 +9,8 @@ import { after, afterEach, before, test } from 'node:test';
 
 import { killGroup, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { gcloudEnv, loggedIn } from '../../support/integrations.js';
+import { loggedIn } from '../../support/vault-sandbox.js';
+import { gcloudEnv } from '../../support/integrations.js';
 
 let server: TestServer;
 let box: Sandbox;
@@ -17,7 +18,7 @@ let box: Sandbox;
 before(async () => {
   // Short-lived tokens, so a test outlives one: the file is rewritten when half of it is left.
   server = await startTestServer({ accessTokenTtl: 8 });
-  box = await loggedIn(server);
+  box = await loggedIn(server, { provider: { scopes: [] } });
 });
 // What a failing test leaves of a started vault and its command (its own process group) is ended.
 const groups = new Set<ChildProcess>();

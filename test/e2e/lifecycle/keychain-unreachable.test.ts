@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runVault, sandbox, type Sandbox, vault } from '../../support/cli.js';
-import { addProvider, login, ok } from '../../support/lifecycle.js';
+import { addProvider, login } from '../../support/vault-sandbox.js';
+import { ok, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;
@@ -20,7 +21,7 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   // The default store choice, as on a desktop: the keychain answers.
   sb = sandbox({ VAULT_STORE: 'auto' });
-  await addProvider(sb, server);
+  await addProvider(sb, server, LIFECYCLE_PROVIDER);
   await login(sb);
   // Where a systemd desktop session keeps its bus socket: $XDG_RUNTIME_DIR/bus.
   const address = /^unix:path=([^,]+)/.exec(process.env.DBUS_SESSION_BUS_ADDRESS ?? '')?.[1];

@@ -15,7 +15,8 @@ import { lockName } from '../../../src/core/usecases/refresh-lock.js';
 import { acquireLock } from '../../../src/infra/lock.js';
 import { start, type Running } from '../../support/world.js';
 import { sandbox, type Sandbox, vault } from '../../support/cli.js';
-import { addProvider, fileEntries, login, ok, sleep } from '../../support/lifecycle.js';
+import { addProvider, login } from '../../support/vault-sandbox.js';
+import { fileEntries, ok, sleep, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
@@ -111,7 +112,7 @@ test('keychain: the refresh token is revoked, the account leaves no entry behind
     'provider add',
   );
   await login(sb);
-  await login(sb, 'acme', ['-a', 'work']);
+  await login(sb, 'work');
   ok(await vault(sb, ['token', 'acme', '--scope', 'openid']), 'token --scope openid');
 
   const before = keychain(sb);
@@ -166,7 +167,7 @@ test('a revocation endpoint answering 503: local data removed all the same, the 
 
 test('--no-revoke deletes locally and sends no revocation request', async () => {
   const sb = fresh();
-  await addProvider(sb, server);
+  await addProvider(sb, server, LIFECYCLE_PROVIDER);
   await login(sb);
   const refreshToken = refreshTokenIn(JSON.stringify(fileEntries(sb)['rt:acme:default']));
   const revocations = server.counts.revocations;
@@ -190,7 +191,7 @@ test('a provider without a revocation endpoint: said so, local data removed, exi
 
 test('logging out of nothing is a no-op success with a note; an unknown provider is a usage error', async () => {
   const sb = fresh();
-  await addProvider(sb, server);
+  await addProvider(sb, server, LIFECYCLE_PROVIDER);
   const out = ok(await vault(sb, ['logout', 'acme', '-a', 'work']), 'logout of nothing');
   assert.match(out.stderr, /Not logged in to acme \(account work\): nothing to remove/);
   assert.equal((await vault(sb, ['logout', 'nosuch'])).code, 2);
@@ -198,7 +199,7 @@ test('logging out of nothing is a no-op success with a note; an unknown provider
 
 test('a provider removed from config.toml by hand: logout still removes its stored entries, with a note', async () => {
   const sb = fresh();
-  await addProvider(sb, server);
+  await addProvider(sb, server, LIFECYCLE_PROVIDER);
   await login(sb);
   ok(await vault(sb, ['token', 'acme', '--scope', 'openid']), 'token --scope');
   writeFileSync(join(sb.env.VAULT_CONFIG_DIR!, 'config.toml'), '', { mode: 0o600 });
@@ -214,7 +215,7 @@ test('a provider removed from config.toml by hand: logout still removes its stor
 
 test('a corrupt login record is removed (it cannot be revoked)', async () => {
   const sb = fresh();
-  await addProvider(sb, server);
+  await addProvider(sb, server, LIFECYCLE_PROVIDER);
   await login(sb);
   const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> };
@@ -232,7 +233,7 @@ test('a corrupt login record is removed (it cannot be revoked)', async () => {
 
 test('logout waits while another process holds the refresh lock, so no refresh can rotate what it revokes', async () => {
   const sb = fresh();
-  await addProvider(sb, server);
+  await addProvider(sb, server, LIFECYCLE_PROVIDER);
   await login(sb);
   const revocations = server.counts.revocations;
   // This process holds the lock as a refreshing `vault token` would (kept fresh while held).

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { sandbox, type RunResult, type Sandbox, vault } from '../../support/cli.js';
 import { plantEntry } from '../../support/cli-setup.js';
-import { addProvider, assertNoSecret, fileEntries, login, ok, sleep, storedTokens } from '../../support/lifecycle.js';
+import { addProvider, login } from '../../support/vault-sandbox.js';
+import { assertNoSecret, fileEntries, ok, sleep, storedTokens, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;
@@ -50,7 +51,7 @@ test('with no logins: a note on stderr, an empty table, exit 0', async () => {
 });
 
 test('a named provider without a login exits 3 and names the login command', async () => {
-  await addProvider(sb, server);
+  await addProvider(sb, server, LIFECYCLE_PROVIDER);
   const plain = await status(['acme']);
   assert.equal(plain.code, 3);
   assert.match(plain.stderr, /`vault login acme`/);
@@ -76,7 +77,7 @@ test('logged in: identity, scopes, expiry, refresh token and store, in the table
     ),
   );
 
-  await login(sb, 'acme', ['-a', 'work']);
+  await login(sb, 'work');
   const token = JSON.parse(ok(await vault(sb, ['token', 'acme', '--json']), 'token --json').stdout) as {
     expires_at: string;
   };

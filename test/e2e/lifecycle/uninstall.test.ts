@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runCommand, sandbox, type Sandbox, vault } from '../../support/cli.js';
-import { login, ok } from '../../support/lifecycle.js';
+import { login } from '../../support/vault-sandbox.js';
+import { ok } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;

@@ -10,8 +10,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
+import { addProvider } from '../../support/vault-sandbox.js';
 import {
-  addIssuerProvider,
   callbackPort,
   portRefuses,
   printedUrl,
@@ -65,14 +65,10 @@ after(async () => {
 });
 
 test('Chromium logs in on the server pages; stray requests on the way do not end the login', async () => {
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId, undefined, [
-    '--scope',
-    'openid',
-    '--scope',
-    'email',
-    '--scope',
-    'offline_access',
-  ]);
+  await addProvider(sb, server, {
+    scopes: [],
+    extra: ['--scope', 'openid', '--scope', 'email', '--scope', 'offline_access'],
+  });
   const launched = join(sb.dir, 'browser-url');
   const vault = startVault(['login', 'acme'], { ...sb.env, VAULT_BROWSER: urlRecorder(sb.dir, launched) });
   const url = await recordedUrl(launched, vault);

@@ -8,7 +8,8 @@ import { renderUnicodeCompact } from 'uqr';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { VAULT_BIN, runVault, sandbox, type Sandbox } from '../../support/cli.js';
-import { addIssuerProvider, startVault } from '../../support/login.js';
+import { addProvider } from '../../support/vault-sandbox.js';
+import { startVault } from '../../support/login.js';
 
 let server: TestServer;
 let sb: Sandbox;
@@ -16,7 +17,7 @@ let sb: Sandbox;
 before(async () => {
   server = await startTestServer();
   sb = sandbox({ VAULT_STORE: 'file', TERM: 'xterm' });
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
 });
 after(async () => {
   sb?.cleanup();

@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
-import { addIssuerProvider, fileStoreEntries, startVault, type LiveVault } from '../../support/login.js';
+import { addProvider } from '../../support/vault-sandbox.js';
+import { fileStoreEntries, startVault, type LiveVault } from '../../support/login.js';
 
 let server: TestServer;
 const sandboxes: Sandbox[] = [];
@@ -21,7 +22,7 @@ after(async () => {
 async function loggedInBox(target: TestServer): Promise<Sandbox> {
   const sb = sandbox({ VAULT_STORE: 'file' });
   sandboxes.push(sb);
-  await addIssuerProvider(sb, 'acme', target, target.publicClientId);
+  await addProvider(sb, target, { scopes: [] });
   return sb;
 }
 

@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import { authorizeWithFetch, DENY_BROWSER, FETCH_BROWSER } from '../../support/fetch-browser.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
+import { addProvider } from '../../support/vault-sandbox.js';
 import {
-  addIssuerProvider,
   callbackPort,
   fileStoreEntries,
   portRefuses,
@@ -54,7 +54,7 @@ async function assertNotLoggedIn(sb: Sandbox, name = 'acme'): Promise<void> {
 test('public client: PKCE, state and nonce in the URL; tokens stored; the listener closes', async () => {
   // The launcher's own output must not reach vault's stdout, which belongs to data.
   const sb = box(`echo launcher chatter; ${FETCH_BROWSER}`);
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const vault = startVault(['login', 'acme'], sb.env);
   const url = await printedUrl(vault);
   const result = await vault.exited;
@@ -105,7 +105,11 @@ test('confidential client: the secret from the store, sent the way the server ad
     // Each server advertises and accepts only one secret-based method, so success proves the choice.
     for (const target of [server, post]) {
       const sb = box(FETCH_BROWSER);
-      await addIssuerProvider(sb, 'acme', target, target.confidentialClientId, target.confidentialClientSecret);
+      await addProvider(sb, target, {
+        clientId: target.confidentialClientId,
+        scopes: [],
+        secret: target.confidentialClientSecret,
+      });
       const before = target.counts.authorizationCode;
       const result = await runVault(['login', 'acme'], { env: sb.env });
       assert.equal(result.code, 0, result.stderr);
@@ -126,7 +130,7 @@ test('confidential client: the secret from the store, sent the way the server ad
 
 test('confidential client with a wrong secret: exit 1 naming invalid_client, nothing stored', async () => {
   const sb = box(FETCH_BROWSER);
-  await addIssuerProvider(sb, 'acme', server, server.confidentialClientId, 'not-the-secret');
+  await addProvider(sb, server, { clientId: server.confidentialClientId, scopes: [], secret: 'not-the-secret' });
   const result = await runVault(['login', 'acme'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, '');
@@ -137,7 +141,7 @@ test('confidential client with a wrong secret: exit 1 naming invalid_client, not
 
 test('access_denied at the provider: exit 1 with the error, nothing stored', async () => {
   const sb = box(DENY_BROWSER);
-  await addIssuerProvider(sb, 'acme', pages, pages.publicClientId);
+  await addProvider(sb, pages, { scopes: [] });
   const result = await runVault(['login', 'acme'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, '');
@@ -150,7 +154,7 @@ test('access_denied at the provider: exit 1 with the error, nothing stored', asy
 
 test('a denied re-login leaves the previous login intact', async () => {
   const sb = box(FETCH_BROWSER);
-  await addIssuerProvider(sb, 'acme', pages, pages.publicClientId);
+  await addProvider(sb, pages, { scopes: [] });
   const first = await runVault(['login', 'acme'], { env: sb.env });
   assert.equal(first.code, 0, first.stderr);
   const stored = fileStoreEntries(sb);
@@ -167,7 +171,7 @@ test('a denied re-login leaves the previous login intact', async () => {
 
 test('a client without the refresh_token grant: exit 1 naming offline_access, nothing stored', async () => {
   const sb = box(FETCH_BROWSER);
-  await addIssuerProvider(sb, 'acme', server, server.noRefreshClientId);
+  await addProvider(sb, server, { clientId: server.noRefreshClientId, scopes: [] });
   const before = server.counts.authorizationCode;
   const result = await runVault(['login', 'acme'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
@@ -181,7 +185,7 @@ test('a client without the refresh_token grant: exit 1 naming offline_access, no
 
 test('a callback whose iss is not the issuer is refused (RFC 9207), nothing stored', async () => {
   const sb = box();
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const vault = startVault(['login', 'acme', '--no-browser'], sb.env);
   const callback = await authorizeWithFetch((await printedUrl(vault)).href);
   callback.searchParams.set('iss', 'http://127.0.0.1:1');
@@ -196,7 +200,7 @@ test('a callback whose iss is not the issuer is refused (RFC 9207), nothing stor
 
 test('requests for another Host, or with a URL too long, are refused and the login keeps waiting', async () => {
   const sb = box();
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const vault = startVault(['login', 'acme', '--no-browser'], sb.env);
   const url = await printedUrl(vault);
   const port = callbackPort(url);
@@ -221,7 +225,7 @@ test('requests for another Host, or with a URL too long, are refused and the log
 
 test('--timeout ends a login nobody finishes: exit 1, the port is closed, nothing stored', async () => {
   const sb = box();
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const vault = startVault(['login', 'acme', '--no-browser', '--timeout', '2'], sb.env);
   const port = callbackPort(await printedUrl(vault));
   const result = await vault.exited;
@@ -238,7 +242,7 @@ for (const [signal, code, message] of [
 ] as const) {
   test(`${signal} while waiting: exit ${code}, the port is closed, nothing stored`, async () => {
     const sb = box();
-    await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+    await addProvider(sb, server, { scopes: [] });
     const vault = startVault(['login', 'acme', '--no-browser'], sb.env);
     const port = callbackPort(await printedUrl(vault));
     vault.child.kill(signal);
@@ -253,7 +257,7 @@ for (const [signal, code, message] of [
 
 test('--port: the redirect uses it; a port in use is a clear error', async () => {
   const sb = box(FETCH_BROWSER);
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const busy: Server = createServer().listen(0, '127.0.0.1');
   await once(busy, 'listening');
   const { port } = busy.address() as AddressInfo;
@@ -285,7 +289,7 @@ test('--no-browser prints the URL and does not run VAULT_BROWSER', async () => {
   const sb = box();
   const recorded = join(sb.dir, 'launched');
   sb.env.VAULT_BROWSER = urlRecorder(sb.dir, recorded);
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const result = await runVault(['login', 'acme', '--no-browser', '--timeout', '1'], { env: sb.env });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, '');
@@ -298,7 +302,7 @@ test('--no-browser prints the URL and does not run VAULT_BROWSER', async () => {
 
 test('a browser that cannot be launched still leaves the URL to open by hand', async () => {
   const sb = box(join('/nonexistent', 'browser'));
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const vault = startVault(['login', 'acme'], sb.env);
   const url = await printedUrl(vault);
   await vault.waitForStderr(/The browser command exited with status 127; open the URL above yourself\.\n/);
@@ -311,7 +315,7 @@ test('a browser that cannot be launched still leaves the URL to open by hand', a
 
 test('on a terminal: one status line while waiting, cleared when the login is done', async () => {
   const sb = box(FETCH_BROWSER);
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const term = onTerminal(['login', 'acme'], { ...sb.env, TERM: 'dumb' });
   assert.equal(await term.exited, 0, term.screen());
   const screen = term.screen();
@@ -321,7 +325,7 @@ test('on a terminal: one status line while waiting, cleared when the login is do
 
 test('the listener is bound to 127.0.0.1 only: 127.0.0.2 on the same port is refused', async () => {
   const sb = box();
-  await addIssuerProvider(sb, 'acme', server, server.publicClientId);
+  await addProvider(sb, server, { scopes: [] });
   const vault = startVault(['login', 'acme', '--no-browser'], sb.env);
   const port = callbackPort(await printedUrl(vault));
   const connects = (host: string) =>

@@ -21,7 +21,7 @@ async function refreshStatus(server: TestServer, refreshToken: string): Promise<
 }
 
 async function reloginReplacing(server: TestServer, revokeReplaced: boolean): Promise<{ v: Vault; old: string }> {
-  const v = await loggedIn(server, 'file');
+  const v = await loggedIn(server);
   if (revokeReplaced) appendFileSync(configFile(v.env), 'revoke_replaced = true\n');
   const old = (await v.readLogin())?.refresh_token;
   assert.ok(old, 'the first login stored a refresh token');
@@ -82,7 +82,7 @@ describe('re-login on a server whose revocation ends the whole grant', () => {
 
 test('revoke_replaced must be true or false', async () => {
   const server = await startTestServer();
-  const v = await loggedIn(server, 'file');
+  const v = await loggedIn(server);
   try {
     appendFileSync(configFile(v.env), 'revoke_replaced = "yes"\n');
     const r = await v.run(['token', 'acme']);

@@ -71,7 +71,7 @@ async function keychainLogin(prepare?: (v: Vault) => void, extraEnv: NodeJS.Proc
 
 describe('keychain store with a private runtime directory', () => {
   test('access tokens go to 0600 files in 0700 directories; the keychain keeps only the login and secrets', async () => {
-    const v = await loggedIn(server, 'keychain');
+    const v = await loggedIn(server, { store: 'keychain' });
     try {
       assert.deepEqual(keychainKeys(v), ['rt:acme:default']);
       assert.equal(mode(join(v.env.XDG_RUNTIME_DIR!, 'vault')), 0o700);
@@ -94,7 +94,7 @@ describe('keychain store with a private runtime directory', () => {
   });
 
   test('a refresh replaces the file; logout removes every file of the account', async () => {
-    const v = await loggedIn(server, 'keychain');
+    const v = await loggedIn(server, { store: 'keychain' });
     try {
       const old = await token(v);
       await expire(v);
@@ -116,7 +116,7 @@ describe('keychain store with a private runtime directory', () => {
   });
 
   test('a corrupt file is ignored and replaced by one refresh', async () => {
-    const v = await loggedIn(server, 'keychain');
+    const v = await loggedIn(server, { store: 'keychain' });
     try {
       for (const damage of [
         '{"v":1,"key":',
@@ -134,7 +134,7 @@ describe('keychain store with a private runtime directory', () => {
   });
 
   test('a file of another user, or open to others, is ignored and replaced', async () => {
-    const v = await loggedIn(server, 'keychain');
+    const v = await loggedIn(server, { store: 'keychain' });
     try {
       chownSync(fileOf(v), NOBODY, NOBODY);
       let t = await tokenWithGrants(v, 1);
@@ -176,7 +176,7 @@ describe('no file cache: access tokens stay in the keychain', () => {
   }
 
   test('logout with VAULT_ACCESS_CACHE=store still removes a file written without it', async () => {
-    const v = await loggedIn(server, 'keychain');
+    const v = await loggedIn(server, { store: 'keychain' });
     try {
       assert.equal(files(v).length, 1);
       const out = await v.run(['logout', 'acme'], { VAULT_ACCESS_CACHE: 'store' });
@@ -201,7 +201,7 @@ describe('no file cache: access tokens stay in the keychain', () => {
   });
 
   test('the file store keeps its access tokens in its own file', async () => {
-    const v = await loggedIn(server, 'file');
+    const v = await loggedIn(server, { store: 'file' });
     try {
       assert.ok(!existsSync(join(v.env.XDG_RUNTIME_DIR!, 'vault', 'access')));
       assert.ok(

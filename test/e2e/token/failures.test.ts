@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { VAULT_BIN } from '../../support/cli.js';
-import { expire, loggedIn, login, startProxy, type Proxy, type Vault } from '../../support/vault-sandbox.js';
+import { expire, loggedIn, login, startProxy, type Proxy, type Vault, tokenVia } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
 before(async () => {
@@ -70,7 +70,7 @@ describe('temporary failures at the token endpoint', () => {
   let v: Vault;
   before(async () => {
     proxy = await startProxy(server);
-    v = await loggedIn(server, 'file', proxy.url);
+    v = await loggedIn(server, { provider: { endpoints: tokenVia(server, proxy.url) } });
   });
   after(async () => {
     v.cleanup();

@@ -56,7 +56,7 @@ const cases: [string, StoreKind, NodeJS.ProcessEnv, () => string][] = [
 ];
 for (const [name, kind, extraEnv, copy] of cases) {
   test(`a cached token (${name}) needs nothing but the cached-token bundle`, async () => {
-    const v = await loggedIn(server, kind, undefined, extraEnv);
+    const v = await loggedIn(server, { store: kind, env: extraEnv });
     try {
       const stripped = (args: string[], env: NodeJS.ProcessEnv = {}) =>
         runVault(args, { env: { ...v.env, ...env }, bin: join(copy(), 'bin', 'vault.js') });
@@ -89,7 +89,7 @@ for (const [name, kind, extraEnv, copy] of cases) {
 // $XDG_CACHE_HOME/vault. Compiled code read from there runs as vault, so it is written only into a
 // private directory, and a damaged file costs a compile, never the answer.
 test('the code cache: one 0600 file in a private 0700 directory, written after an answer, survived when damaged', async () => {
-  const v = await loggedIn(server, 'file');
+  const v = await loggedIn(server, { store: 'file' });
   try {
     const cacheHome = join(v.sb.dir, 'cache');
     const dir = join(cacheHome, 'vault');

@@ -35,7 +35,7 @@ function traced(log: string): { opened: string[]; renamedTo: string[] } {
 describe('the file operations of one refresh', () => {
   let v: Vault;
   before(async () => {
-    v = await loggedIn(server, 'file');
+    v = await loggedIn(server);
   });
   after(() => v.cleanup());
 

@@ -16,7 +16,7 @@ after(() => server.close());
 for (const kind of ['file', 'keychain'] as StoreKind[]) {
   describe(`expiry storm, ${kind} store`, () => {
     test('20 processes after expiry: all print the same new token, from exactly one refresh grant', async () => {
-      const v = await loggedIn(server, kind);
+      const v = await loggedIn(server, { store: kind });
       try {
         const old = await v.readAccess();
         await expire(v);

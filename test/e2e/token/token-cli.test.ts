@@ -12,6 +12,7 @@ import {
   startProxy,
   vaultSandbox,
   type Vault,
+  tokenVia,
 } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
@@ -210,7 +211,7 @@ describe('--scope', () => {
 
   for (const storeKind of ['file', 'keychain'] as const) {
     test(`a re-login drops the old grant's tokens of every scope set (${storeKind} store)`, async () => {
-      const w = await loggedIn(server, storeKind);
+      const w = await loggedIn(server, { store: storeKind });
       try {
         const oldNarrow = await token(w, '--scope', 'openid');
         const oldWide = await token(w, '--scope', 'openid', '--scope', 'email');
@@ -299,7 +300,7 @@ test('a token response without refresh_token keeps the stored refresh token', as
   const proxy = await startProxy(plain);
   const v = vaultSandbox('file');
   try {
-    await addProvider(v, plain, proxy.url);
+    await addProvider(v, plain, { endpoints: tokenVia(plain, proxy.url) });
     await login(v);
     const stored = (await v.readLogin())!.refresh_token;
     proxy.mode = { kind: 'drop', fields: ['refresh_token'] };
@@ -320,7 +321,7 @@ test('an opaque access token without expires_in and no refresh token never expir
   const proxy = await startProxy(server, { kind: 'drop', fields: ['expires_in', 'refresh_token'] });
   const v = vaultSandbox('file');
   try {
-    await addProvider(v, server, proxy.url);
+    await addProvider(v, server, { endpoints: tokenVia(server, proxy.url) });
     await login(v);
     const login_ = (await v.readLogin())!;
     assert.equal(login_.refresh_token, undefined);
