@@ -34,11 +34,17 @@ export interface Attempt {
 export interface FaultProxy {
   /** e.g. http://127.0.0.1:PORT: the same paths as the upstream server. */
   url: string;
-  /** Requests whose path is `path` (query ignored) get `fault`, every one, until cleared. */
-  set(path: string, fault: Fault | undefined): void;
+  /**
+   * Requests whose path is `path` (query ignored) get `fault`: every one until cleared, or only the
+   * next `times` ones.
+   */
+  set(path: string, fault: Fault | undefined, times?: number): void;
   /** Every request the proxy saw, in order. */
   attempts: Attempt[];
-  /** Resolves when a hold-* fault is holding something (for hold-response: after the server answered). */
+  /**
+   * Resolves when a hold-* or hang fault is holding something (for hold-response: after the server
+   * answered); once resolved, until release().
+   */
   held(): Promise<void>;
   /** Bytes of body sent by `flood` faults so far. */
   flooded(): number;
@@ -47,9 +53,11 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+/** `port`: 0 for a free one, or the port of a proxy closed before (a server back where it was). */
+export async function startFaultProxy(upstream: string, port = 0): Promise<FaultProxy> {
   const target = new URL(upstream);
   const faults = new Map<string, Fault>();
+  const remaining = new Map<string, number>();
   const attempts: Attempt[] = [];
   const sockets = new Set<Socket>();
   let flooded = 0;
@@ -61,6 +69,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     const fault = faults.get(path);
+    const left = remaining.get(path);
+    if (left !== undefined) {
+      if (left <= 1) faults.delete(path);
+      remaining.set(path, left - 1);
+    }
     attempts.push({ method: req.method ?? 'GET', path, at: Date.now(), fault: fault?.kind ?? 'pass' });
     const body = await readBody(req);
     switch (fault?.kind) {
@@ -72,6 +85,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         req.socket.destroy();
         return;
       case 'hang':
+        markHeld();
         return;
       case 'cut':
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(fault.length) });
@@ -119,15 +133,16 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    set(path, fault) {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    set(path, fault, times) {
       if (fault) faults.set(path, fault);
       else faults.delete(path);
+      if (fault && times !== undefined) remaining.set(path, times);
+      else remaining.delete(path);
     },
     attempts,
     flooded: () => flooded,

@@ -1,10 +1,10 @@
 // Shared set-up for the `vault token` suites: a logged-in sandbox against the real test server,
 // direct access to the sandbox's store (to age a cached token or read the stored refresh token),
-// and a fault-injecting proxy in front of the real server.
+// and `provider add` as every suite writes it.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../src/core/credentials.js';
@@ -15,7 +15,6 @@ import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
 import { RedisStore, redisStoreOptions } from '../../src/infra/stores/redis-store.js';
 import { runVault, sandbox, type RunResult, type Sandbox } from './cli.js';
 import { FETCH_BROWSER } from './fetch-browser.js';
-import type { TestServer } from './oidc-server.js';
 import type { SecretStore } from '../../src/ports.js';
 
 /** `redis`: the sandbox's extra environment names the server (VAULT_STORE, password, key). */
@@ -91,7 +90,8 @@ export interface ProviderSpec {
   name?: string;
   /** False: no `--issuer` (explicit endpoints only, no discovery). */
   issuer?: boolean;
-  endpoints?: { authorization: string; token: string; revocation: string };
+  /** Explicit endpoints; without `revocation`, none is configured. */
+  endpoints?: { authorization: string; token: string; revocation?: string };
   /** Default the server's public client. */
   clientId?: string;
   /** Default TOKEN_SCOPES; [] for the provider's own default. */
@@ -132,8 +132,7 @@ export function providerAddArgs(server: ServerRef, spec: ProviderSpec = {}): str
           e.authorization,
           '--token-endpoint',
           e.token,
-          '--revocation-endpoint',
-          e.revocation,
+          ...(e.revocation === undefined ? [] : ['--revocation-endpoint', e.revocation]),
         ]
       : []),
     '--client-id',
@@ -195,106 +194,6 @@ export async function loggedIn(server: ServerRef, options: LoggedInOptions = {})
 /** Makes the cached access token look expired to vault (the server still honours it). */
 export function expire(v: Vault, account = 'default', scopes?: string[]): Promise<void> {
   return v.age((r) => ({ issued_at: r.issued_at - 3_600_000, expires_at: Date.now() - 1000 }), account, scopes);
-}
-
-export type ProxyMode =
-  | { kind: 'pass' }
-  /** Every request gets this status (with Retry-After when given). */
-  | { kind: 'fail'; status: number; retryAfter?: string }
-  /** The next `times` requests get 503 with Retry-After, then requests pass through. */
-  | { kind: 'fail-then-pass'; times: number; retryAfter: string }
-  /** Token-endpoint requests are held open and never answered; the rest pass. */
-  | { kind: 'hold-token' }
-  /** Token-endpoint responses lose these members (a server that omits expires_in or refresh_token). */
-  | { kind: 'drop'; fields: string[] };
-
-export interface Proxy {
-  url: string;
-  mode: ProxyMode;
-  /** Requests seen, by path. */
-  seen: string[];
-  /** Resolves when the next token-endpoint request is being held. */
-  held(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/**
- * A proxy in front of the real server for faults it cannot produce itself: 5xx, Retry-After, and
- * a token request that never gets an answer.
- */
-export async function startProxy(target: TestServer, mode: ProxyMode = { kind: 'pass' }, port = 0): Promise<Proxy> {
-  const sockets = new Set<Socket>();
-  let waiters: (() => void)[] = [];
-  const proxy: Proxy = {
-    url: '',
-    mode,
-    seen: [],
-    held: () => new Promise<void>((resolve) => waiters.push(resolve)),
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-  };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    proxy.seen.push(req.url ?? '');
-    const m = proxy.mode;
-    if (m.kind === 'fail' || (m.kind === 'fail-then-pass' && m.times > 0)) {
-      if (m.kind === 'fail-then-pass') m.times--;
-      req.resume();
-      const headers: Record<string, string> = { 'content-type': 'text/plain' };
-      const after = m.retryAfter;
-      if (after !== undefined) headers['retry-after'] = after;
-      res.writeHead(m.kind === 'fail' ? m.status : 503, headers).end('unavailable\n');
-      return;
-    }
-    if (m.kind === 'hold-token' && req.url?.startsWith('/token') && !req.url.startsWith('/token/')) {
-      req.resume();
-      for (const w of waiters) w();
-      waiters = [];
-      return;
-    }
-    const upstream = request(
-      {
-        host: '127.0.0.1',
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: `127.0.0.1:${target.port}` },
-      },
-      (up) => {
-        if (m.kind !== 'drop' || req.url !== '/token') {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-          for (const f of m.fields) delete body[f];
-          const text = JSON.stringify(body);
-          res.writeHead(up.statusCode ?? 502, {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(text),
-            'cache-control': 'no-store',
-          });
-          res.end(text);
-        });
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
 }
 
 /** A port nothing listens on: bound, then closed. */

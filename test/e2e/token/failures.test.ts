@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { VAULT_BIN } from '../../support/cli.js';
-import { expire, loggedIn, login, startProxy, type Proxy, type Vault, tokenVia } from '../../support/vault-sandbox.js';
+import { startFaultProxy, type Fault, type FaultProxy } from '../../support/fault-proxy.js';
+import { expire, loggedIn, login, type Vault, tokenVia } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
 before(async () => {
@@ -66,16 +67,37 @@ describe('a refresh token revoked at the server', () => {
 });
 
 describe('temporary failures at the token endpoint', () => {
-  let proxy: Proxy;
+  let proxy: FaultProxy;
   let v: Vault;
   before(async () => {
-    proxy = await startProxy(server);
+    proxy = await startFaultProxy(server.issuer);
     v = await loggedIn(server, { provider: { endpoints: tokenVia(server, proxy.url) } });
   });
   after(async () => {
     v.cleanup();
     await proxy.close();
   });
+
+  /** The token endpoint (the only one behind the proxy) answers `fault`: every time, or `times` times. */
+  function tokenFault(fault: Fault, times?: number): void {
+    proxy.set('/token', fault, times);
+  }
+
+  /** The token endpoint passes again; a request left hanging stays so. */
+  function pass(): void {
+    proxy.set('/token', undefined);
+    proxy.release();
+  }
+
+  /** `status` with a plain body, and Retry-After when given. */
+  function unavailable(status: number, retryAfter?: string): Fault {
+    return {
+      kind: 'status',
+      status,
+      body: 'unavailable\n',
+      ...(retryAfter && { headers: { 'retry-after': retryAfter } }),
+    };
+  }
 
   /** Runs `vault token` and checks that it failed temporarily and left the refresh token alone. */
   async function failsTemporarily(pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<void> {
@@ -101,18 +123,18 @@ describe('temporary failures at the token endpoint', () => {
   }
 
   test('503 on every attempt: bounded retries, then exit 4; then recovery', async () => {
-    proxy.mode = { kind: 'fail', status: 503 };
-    proxy.seen.length = 0;
+    tokenFault(unavailable(503));
+    proxy.attempts.length = 0;
     await failsTemporarily(/HTTP 503.*temporary/);
-    assert.equal(proxy.seen.length, 3, 'one attempt and two retries');
-    proxy.mode = { kind: 'pass' };
+    assert.equal(proxy.attempts.length, 3, 'one attempt and two retries');
+    pass();
     await recovers();
   });
 
   test('429 is temporary too', async () => {
-    proxy.mode = { kind: 'fail', status: 429 };
+    tokenFault(unavailable(429));
     await failsTemporarily(/HTTP 429/);
-    proxy.mode = { kind: 'pass' };
+    pass();
     await recovers();
   });
 
@@ -120,19 +142,19 @@ describe('temporary failures at the token endpoint', () => {
     const port = Number(new URL(proxy.url).port);
     await proxy.close();
     await failsTemporarily(/ECONNREFUSED/);
-    proxy = await startProxy(server, { kind: 'pass' }, port);
+    proxy = await startFaultProxy(server.issuer, port);
     await recovers();
   });
 
   test('a token request that is never answered times out (VAULT_HTTP_TIMEOUT): exit 4', async () => {
-    proxy.mode = { kind: 'hold-token' };
+    tokenFault({ kind: 'hang' });
     await failsTemporarily(/timed out/, { VAULT_HTTP_TIMEOUT: '1' });
-    proxy.mode = { kind: 'pass' };
+    pass();
     await recovers();
   });
 
   test('503 with Retry-After: 1 once, then success: the retry waited as told', async () => {
-    proxy.mode = { kind: 'fail-then-pass', times: 1, retryAfter: '1' };
+    tokenFault(unavailable(503, '1'), 1);
     await expire(v);
     const r = await v.run(['token', 'acme', '--debug']);
     assert.equal(r.code, 0, r.stderr);
@@ -145,16 +167,16 @@ describe('temporary failures at the token endpoint', () => {
   });
 
   test('a Retry-After longer than we wait for ends the retries at once', async () => {
-    proxy.mode = { kind: 'fail', status: 503, retryAfter: '3600' };
-    proxy.seen.length = 0;
+    tokenFault(unavailable(503, '3600'));
+    proxy.attempts.length = 0;
     await failsTemporarily(/HTTP 503/);
-    assert.equal(proxy.seen.length, 1);
-    proxy.mode = { kind: 'pass' };
+    assert.equal(proxy.attempts.length, 1);
+    pass();
     await recovers();
   });
 
   test('a process SIGKILLed while holding the refresh lock does not block the next one', async () => {
-    proxy.mode = { kind: 'hold-token' };
+    tokenFault({ kind: 'hang' });
     await expire(v);
     const stored = (await v.readLogin())!.refresh_token;
     const held = proxy.held();
@@ -163,7 +185,7 @@ describe('temporary failures at the token endpoint', () => {
     await held;
     child.kill('SIGKILL');
     await exited;
-    proxy.mode = { kind: 'pass' };
+    pass();
     assert.equal((await v.readLogin())!.refresh_token, stored);
     // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.
     await recovers();

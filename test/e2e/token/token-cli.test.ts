@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import {
   addProvider,
   expire,
   loggedIn,
   login,
-  startProxy,
   vaultSandbox,
   type Vault,
   tokenVia,
@@ -297,13 +297,18 @@ describe('output formats', () => {
 
 test('a token response without refresh_token keeps the stored refresh token', async () => {
   const plain = await startTestServer({ accessTokenTtl: 300, rotateRefreshToken: false });
-  const proxy = await startProxy(plain);
+  const proxy = await startFaultProxy(plain.issuer);
   const v = vaultSandbox('file');
   try {
     await addProvider(v, plain, { endpoints: tokenVia(plain, proxy.url) });
     await login(v);
     const stored = (await v.readLogin())!.refresh_token;
-    proxy.mode = { kind: 'drop', fields: ['refresh_token'] };
+    proxy.set('/token', {
+      kind: 'rewrite',
+      change: (body) => {
+        delete body.refresh_token;
+      },
+    });
     const first = await token(v, '--force-refresh');
     assert.equal((await v.readLogin())!.refresh_token, stored);
     const second = await token(v, '--force-refresh');
@@ -318,7 +323,14 @@ test('a token response without refresh_token keeps the stored refresh token', as
 });
 
 test('an opaque access token without expires_in and no refresh token never expires (GitHub OAuth apps)', async () => {
-  const proxy = await startProxy(server, { kind: 'drop', fields: ['expires_in', 'refresh_token'] });
+  const proxy = await startFaultProxy(server.issuer);
+  proxy.set('/token', {
+    kind: 'rewrite',
+    change: (body) => {
+      delete body.expires_in;
+      delete body.refresh_token;
+    },
+  });
   const v = vaultSandbox('file');
   try {
     await addProvider(v, server, { endpoints: tokenVia(server, proxy.url) });
