@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { TestServer } from './oidc-server.js';
 import type { ProviderSpec } from './vault-sandbox.js';
 import { type RunResult, type Sandbox } from './cli.js';
 
@@ -14,6 +15,16 @@ export function ok(result: RunResult, what: string): RunResult {
 
 /** The lifecycle suites' provider: the server's public client with openid, email and offline_access. */
 export const LIFECYCLE_PROVIDER: ProviderSpec = { scopes: ['openid', 'email', 'offline_access'] };
+
+/** LIFECYCLE_PROVIDER with the server's confidential client, its secret given on stdin. */
+export function confidentialProvider(server: TestServer, spec: ProviderSpec = {}): ProviderSpec {
+  return {
+    ...LIFECYCLE_PROVIDER,
+    clientId: server.confidentialClientId,
+    secret: server.confidentialClientSecret,
+    ...spec,
+  };
+}
 
 /** The entries of the file store, parsed (only for VAULT_STORE=file sandboxes). */
 export function fileEntries(sb: Sandbox): Record<string, Record<string, unknown>> {

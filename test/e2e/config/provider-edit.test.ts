@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { sandbox, type Sandbox, vault } from '../../support/cli.js';
-import { addProvider, login } from '../../support/vault-sandbox.js';
+import { addProvider, login, providerAddArgs } from '../../support/vault-sandbox.js';
 import { ok, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
 let server: TestServer;
@@ -31,39 +31,14 @@ function configText(sb: Sandbox): string {
 test('add on an existing name is refused (exit 2, naming set and --replace); set changes only what it is given; --replace replaces', async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    ok(
-      await vault(sb, [
-        'provider',
-        'add',
-        'acme',
-        '--issuer',
-        server.issuer,
-        '--client-id',
-        'old',
-        '--offline',
-        '--scope',
-        'openid',
-        '--env-name',
-        'ACME_TOKEN',
-        '--git-host',
-        'git.acme.test',
-        '--param',
-        'audience=api',
-      ]),
-      'add',
-    );
+    await addProvider(sb, server, {
+      clientId: 'old',
+      scopes: ['openid'],
+      extra: ['--offline', '--env-name', 'ACME_TOKEN', '--git-host', 'git.acme.test', '--param', 'audience=api'],
+    });
     const before = configText(sb);
 
-    const again = await vault(sb, [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      server.issuer,
-      '--client-id',
-      'new',
-      '--offline',
-    ]);
+    const again = await vault(sb, providerAddArgs(server, { clientId: 'new', scopes: [], extra: ['--offline'] }));
     assert.equal(again.code, 2);
     assert.match(again.stderr, /^error: provider acme already exists.*`vault provider set acme .*--replace/);
     assert.equal(again.stderr.trimEnd().split('\n').length, 1);
@@ -95,17 +70,10 @@ test('add on an existing name is refused (exit 2, naming set and --replace); set
     const unknown = await vault(sb, ['provider', 'set', 'nope', '--client-id', 'x']);
     assert.equal(unknown.code, 2);
 
-    const replaced = await vault(sb, [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      server.issuer,
-      '--client-id',
-      'third',
-      '--offline',
-      '--replace',
-    ]);
+    const replaced = await vault(
+      sb,
+      providerAddArgs(server, { clientId: 'third', scopes: [], extra: ['--offline', '--replace'] }),
+    );
     assert.equal(replaced.code, 0, replaced.stderr);
     assert.match(replaced.stderr, /Replaced provider acme/);
     const whole = await show(sb);
@@ -120,26 +88,7 @@ test('add on an existing name is refused (exit 2, naming set and --replace); set
 test("--preset with --issuer takes the endpoints from discovery and keeps the preset's scopes, params and env names", async () => {
   const sb = sandbox({ VAULT_STORE: 'file' });
   try {
-    ok(
-      await vault(sb, [
-        'provider',
-        'add',
-        'acme',
-        '--preset',
-        'google',
-        '--issuer',
-        server.issuer,
-        '--client-id',
-        server.publicClientId,
-        '--scope',
-        'openid',
-        '--scope',
-        'email',
-        '--scope',
-        'offline_access',
-      ]),
-      'add',
-    );
+    await addProvider(sb, server, { ...LIFECYCLE_PROVIDER, extra: ['--preset', 'google'] });
     const shown = await show(sb);
     for (const key of [
       'authorization_endpoint',

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { ROOT, runVault, sandbox, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { startRegistry, writeOciImage, type Registry } from '../../support/registry.js';
-import { loggedIn } from '../../support/vault-sandbox.js';
+import { addProvider, loggedIn } from '../../support/vault-sandbox.js';
 import { run } from '../../support/integrations.js';
 
 let server: TestServer;
@@ -159,21 +159,7 @@ test('list, store and erase; the docker-credential-vault bin; no login is exit 3
   assert.equal(bad.code, 2);
   const fresh = sandbox({ VAULT_STORE: 'file' });
   try {
-    const added = await runVault(
-      [
-        'provider',
-        'add',
-        'acme',
-        '--issuer',
-        server.issuer,
-        '--client-id',
-        server.publicClientId,
-        '--registry-host',
-        'r.test',
-      ],
-      { env: fresh.env },
-    );
-    assert.equal(added.code, 0, added.stderr);
+    await addProvider(fresh, server, { scopes: [], extra: ['--registry-host', 'r.test'] });
     const none = await runVault(['docker-credential', 'get'], { env: fresh.env, input: 'r.test' });
     assert.equal(none.code, 3);
     assert.match(none.stdout, /not logged in to acme.*vault login acme/);

@@ -14,6 +14,7 @@ import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { startTinyproxy, type Tinyproxy } from '../../support/tinyproxy.js';
 import { startVault } from '../../support/login.js';
 import { selfSignedCertificate } from '../../support/tls.js';
+import { providerAddArgs } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
 let proxy: Tinyproxy;
@@ -52,22 +53,7 @@ async function viaProxy(args: string[], sb: Sandbox, through = proxy, target = `
 test('discovery, device authorization, token, userinfo, refresh and revocation all go through HTTP_PROXY', async () => {
   const sb = box({ HTTP_PROXY: proxy.url });
   const target = `127.0.0.1:${server.port}`;
-  await viaProxy(
-    [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      server.issuer,
-      '--client-id',
-      server.publicClientId,
-      '--scope',
-      'openid',
-      '--scope',
-      'email',
-    ],
-    sb,
-  );
+  await viaProxy(providerAddArgs(server, { scopes: ['openid', 'email'] }), sb);
 
   const before = tunnels(proxy, target);
   const login = startVault(['--debug', 'login', 'acme', '--device'], sb.env);

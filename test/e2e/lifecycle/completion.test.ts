@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import { complete, type Completion } from '../../../src/cli/completion.js';
 import { createContext } from '../../../src/cli/context.js';
 import { buildProgram } from '../../../src/cli/root.js';
-import { sandbox, VAULT_BIN, type Sandbox, vault } from '../../support/cli.js';
-import { ok } from '../../support/lifecycle.js';
+import { sandbox, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { fakeDeps } from '../../support/fakes.js';
+import { addProvider } from '../../support/vault-sandbox.js';
 
 const run = promisify(execFile);
 
@@ -59,18 +59,10 @@ before(async () => {
   mkdirSync(bin);
   symlinkSync(VAULT_BIN, join(bin, 'vault'));
   env = { ...sb.env, PATH: `${bin}:${sb.env.PATH}` };
-  ok(
-    await vault(sb, [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      'https://login.acme.test',
-      '--client-id',
-      'cli',
-      '--offline',
-    ]),
-    'provider add',
+  await addProvider(
+    sb,
+    { issuer: 'https://login.acme.test', publicClientId: 'cli' },
+    { scopes: [], extra: ['--offline'] },
   );
 });
 after(() => sb.cleanup());

@@ -16,7 +16,7 @@ import { acquireLock } from '../../../src/infra/lock.js';
 import { start, type Running } from '../../support/world.js';
 import { sandbox, type Sandbox, vault } from '../../support/cli.js';
 import { addProvider, login } from '../../support/vault-sandbox.js';
-import { fileEntries, ok, sleep, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
+import { confidentialProvider, fileEntries, ok, sleep, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
@@ -52,27 +52,14 @@ function keychain(sb: Sandbox): Map<string, string> {
 
 /** A provider with explicit endpoints at the test server, so the revocation endpoint can be chosen. */
 async function addExplicitProvider(sb: Sandbox, revocationEndpoint?: string): Promise<void> {
-  ok(
-    await vault(sb, [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      server.issuer,
-      '--authorization-endpoint',
-      `${server.issuer}/auth`,
-      '--token-endpoint',
-      `${server.issuer}/token`,
-      ...(revocationEndpoint ? ['--revocation-endpoint', revocationEndpoint] : []),
-      '--client-id',
-      server.publicClientId,
-      '--scope',
-      'openid',
-      '--scope',
-      'offline_access',
-    ]),
-    'provider add',
-  );
+  await addProvider(sb, server, {
+    endpoints: {
+      authorization: `${server.issuer}/auth`,
+      token: `${server.issuer}/token`,
+      revocation: revocationEndpoint,
+    },
+    scopes: ['openid', 'offline_access'],
+  });
 }
 
 function accountKeys(keys: Iterable<string>, account: string): string[] {
@@ -87,30 +74,7 @@ function refreshTokenIn(raw: string | undefined): string {
 
 test('keychain: the refresh token is revoked, the account leaves no entry behind, the other account keeps working', async () => {
   const sb = fresh({ VAULT_STORE: 'keychain' });
-  ok(
-    await vault(
-      sb,
-      [
-        'provider',
-        'add',
-        'acme',
-        '--issuer',
-        server.issuer,
-        '--client-id',
-        server.confidentialClientId,
-        '--client-secret-stdin',
-        '--scope',
-        'openid',
-        '--scope',
-        'email',
-        '--scope',
-        'offline_access',
-      ],
-      {},
-      server.confidentialClientSecret,
-    ),
-    'provider add',
-  );
+  await addProvider(sb, server, confidentialProvider(server));
   await login(sb);
   await login(sb, 'work');
   ok(await vault(sb, ['token', 'acme', '--scope', 'openid']), 'token --scope openid');

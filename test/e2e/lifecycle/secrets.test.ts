@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { sandbox, type RunResult, type Sandbox, vault } from '../../support/cli.js';
 import { FETCH_BROWSER } from '../../support/fetch-browser.js';
-import { assertNoSecret, fileEntries } from '../../support/lifecycle.js';
+import { assertNoSecret, confidentialProvider, fileEntries } from '../../support/lifecycle.js';
+import { providerAddArgs } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
 let sb: Sandbox;
@@ -52,24 +53,7 @@ function filesUnder(dir: string): string[] {
 test("no secret in stderr, debug output, files outside the store, or the browser's argv", async () => {
   const secret = server.confidentialClientSecret;
   await step(
-    [
-      'provider',
-      'add',
-      'acme',
-      '--issuer',
-      server.issuer,
-      '--client-id',
-      server.confidentialClientId,
-      '--client-secret-stdin',
-      '--scope',
-      'openid',
-      '--scope',
-      'email',
-      '--scope',
-      'offline_access',
-      '--git-host',
-      'git.example.test',
-    ],
+    providerAddArgs(server, confidentialProvider(server, { extra: ['--git-host', 'git.example.test'] })),
     0,
     secret,
   );

@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runCommand, sandbox, type Sandbox, vault } from '../../support/cli.js';
-import { login } from '../../support/vault-sandbox.js';
-import { ok } from '../../support/lifecycle.js';
+import { addProvider, login } from '../../support/vault-sandbox.js';
+import { confidentialProvider, ok } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;
@@ -18,31 +18,13 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 600 });
   sb = sandbox({ VAULT_STORE: 'auto' });
   sb.env.DOCKER_CONFIG = join(sb.dir, 'home', '.docker');
-  ok(
-    await vault(
-      sb,
-      [
-        'provider',
-        'add',
-        'acme',
-        '--issuer',
-        server.issuer,
-        '--client-id',
-        server.confidentialClientId,
-        '--client-secret-stdin',
-        '--scope',
-        'openid',
-        '--scope',
-        'offline_access',
-        '--git-host',
-        'git.acme.test',
-        '--registry-host',
-        'registry.acme.test',
-      ],
-      {},
-      server.confidentialClientSecret,
-    ),
-    'provider add',
+  await addProvider(
+    sb,
+    server,
+    confidentialProvider(server, {
+      scopes: ['openid', 'offline_access'],
+      extra: ['--git-host', 'git.acme.test', '--registry-host', 'registry.acme.test'],
+    }),
   );
   await login(sb);
   ok(

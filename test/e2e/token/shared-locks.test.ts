@@ -92,20 +92,7 @@ describe('the file store shared by both kinds of session', () => {
   test('the refresh lock of provider file-store-credentials, account json, is not the file store’s own lock', async () => {
     const v = vaultSandbox('file');
     try {
-      const add = await v.run([
-        'provider',
-        'add',
-        'file-store-credentials',
-        '--issuer',
-        server.issuer,
-        '--client-id',
-        server.publicClientId,
-        '--scope',
-        'openid',
-        '--scope',
-        'offline_access',
-      ]);
-      assert.equal(add.code, 0, add.stderr);
+      await addProvider(v, server, { name: 'file-store-credentials', scopes: ['openid', 'offline_access'] });
       const logged = await v.run(['login', 'file-store-credentials', '-a', 'json']);
       assert.equal(logged.code, 0, logged.stderr);
       const refreshed = await v.run(['token', 'file-store-credentials', '-a', 'json', '--force-refresh']);
