@@ -1,10 +1,9 @@
 // Shared steps of the lifecycle suites: a sandbox logged in to the real test server.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type { TestServer } from './oidc-server.js';
 import type { ProviderSpec } from './vault-sandbox.js';
+import { entries } from './world.js';
 import { type RunResult, type Sandbox } from './cli.js';
 
 /** Asserts success; the message carries stderr only (stdout may hold a token). */
@@ -26,12 +25,9 @@ export function confidentialProvider(server: TestServer, spec: ProviderSpec = {}
   };
 }
 
-/** The entries of the file store, parsed (only for VAULT_STORE=file sandboxes). */
+/** The entries of the file store, each value parsed (only for VAULT_STORE=file sandboxes). */
 export function fileEntries(sb: Sandbox): Record<string, Record<string, unknown>> {
-  const doc = JSON.parse(readFileSync(join(sb.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as {
-    entries: Record<string, string>;
-  };
-  return Object.fromEntries(Object.entries(doc.entries).map(([k, v]) => [k, JSON.parse(v) as Record<string, unknown>]));
+  return Object.fromEntries(Object.entries(entries(sb)).map(([k, v]) => [k, JSON.parse(v) as Record<string, unknown>]));
 }
 
 /** Every token value found in parsed store entries. */

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 
 import { VAULT_BIN, type RunResult, type Sandbox } from './cli.js';
+import { credentialsFile, entries } from './world.js';
 
 /** A vault process still running: its output so far, and ways to wait for more. */
 export interface LiveVault {
@@ -118,9 +119,7 @@ export function rawRequest(
 
 /** The entries of the sandbox's file store (VAULT_STORE=file), or {} when nothing was written. */
 export function fileStoreEntries(sb: Sandbox): Record<string, string> {
-  const file = join(sb.env.VAULT_DATA_DIR!, 'credentials.json');
-  if (!existsSync(file)) return {};
-  return (JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> }).entries;
+  return existsSync(credentialsFile(sb)) ? entries(sb) : {};
 }
 
 /**

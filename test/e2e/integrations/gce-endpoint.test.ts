@@ -3,15 +3,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { closedPort, loggedIn } from '../../support/vault-sandbox.js';
+import { entries } from '../../support/world.js';
 
 const SCOPES = ['--scope', 'openid', '--scope', 'offline_access', '--scope', 'email', '--scope', 'api:read'];
 let server: TestServer;
@@ -96,10 +95,7 @@ const TOKEN = '/computeMetadata/v1/instance/service-accounts/default/token';
 
 /** The refresh token in a sandbox's file store. */
 function storedRefreshToken(sandbox: Sandbox): string {
-  const file = JSON.parse(readFileSync(join(sandbox.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')) as {
-    entries: Record<string, string>;
-  };
-  const login = JSON.parse(file.entries['rt:acme:default']!) as { refresh_token: string };
+  const login = JSON.parse(entries(sandbox)['rt:acme:default']!) as { refresh_token: string };
   return login.refresh_token;
 }
 

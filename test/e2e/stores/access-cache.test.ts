@@ -24,6 +24,7 @@ import fc from 'fast-check';
 import { AccessFileCache } from '../../../src/infra/stores/access-cache.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { addProvider, expire, login, loggedIn, vaultSandbox, type Vault } from '../../support/vault-sandbox.js';
+import { entries } from '../../support/world.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
@@ -204,9 +205,7 @@ describe('no file cache: access tokens stay in the keychain', () => {
     const v = await loggedIn(server, { store: 'file' });
     try {
       assert.ok(!existsSync(join(v.env.XDG_RUNTIME_DIR!, 'vault', 'access')));
-      assert.ok(
-        JSON.parse(readFileSync(join(v.env.VAULT_DATA_DIR!, 'credentials.json'), 'utf8')).entries['at:acme:default:*'],
-      );
+      assert.ok(entries(v)['at:acme:default:*']);
     } finally {
       v.cleanup();
     }
