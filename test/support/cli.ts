@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { afterEach, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -131,4 +131,17 @@ export function killGroup(child: ChildProcess): void {
   } catch {
     // The whole group has exited already.
   }
+}
+
+/**
+ * A set for the detached children a suite starts: after each test, whatever a test left of them
+ * (a command looping on after vault died) is killed with its process group, not left to hang the run.
+ */
+export function groupsKilledAfterEach(): Set<ChildProcess> {
+  const groups = new Set<ChildProcess>();
+  afterEach(() => {
+    for (const child of groups) killGroup(child);
+    groups.clear();
+  });
+  return groups;
 }

@@ -1,12 +1,12 @@
 // `vault exec`: the token reaches the child through its environment only; exit codes, signals
 // and stdin pass through.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { after, afterEach, before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { childEnv, exitCodeOf } from '../../../src/core/protocols/exec-env.js';
-import { killGroup, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
+import { groupsKilledAfterEach, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { loggedIn } from '../../support/vault-sandbox.js';
 import { assertSameSecret, run } from '../../support/integrations.js';
@@ -22,13 +22,8 @@ before(async () => {
   assert.equal(printed.code, 0, printed.stderr);
   token = printed.stdout.trim();
 });
-// Each started vault runs in its own process group with its command: whatever a failing test
-// leaves of it (a command looping on after vault died) is ended, not left to hang the run.
-const groups = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of groups) killGroup(child);
-  groups.clear();
-});
+// Each started vault runs in its own process group with its command.
+const groups = groupsKilledAfterEach();
 after(async () => {
   box?.cleanup();
   await server?.close();

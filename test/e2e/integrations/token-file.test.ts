@@ -1,13 +1,13 @@
 // `vault exec --token-file VAR`: a private file holding a token that is rewritten before it
 // expires, read by the installed gcloud (CLOUDSDK_AUTH_ACCESS_TOKEN_FILE), and gone afterwards.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { after, afterEach, before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
-import { killGroup, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
+import { groupsKilledAfterEach, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { loggedIn } from '../../support/vault-sandbox.js';
 import { gcloudEnv } from '../../support/integrations.js';
@@ -20,12 +20,8 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 8 });
   box = await loggedIn(server, { provider: { scopes: [] } });
 });
-// What a failing test leaves of a started vault and its command (its own process group) is ended.
-const groups = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of groups) killGroup(child);
-  groups.clear();
-});
+// Each started vault runs in its own process group with its command.
+const groups = groupsKilledAfterEach();
 after(async () => {
   box?.cleanup();
   await server?.close();
