@@ -192,7 +192,9 @@ test('git clone and push authenticate with the access token; a revoked token is 
 });
 
 test('after the access token expires, the next git fetch goes through a refresh', async () => {
-  const server = await oidcServer(3);
+  // Ten-second tokens: a refreshed token must still be active when git presents it, however
+  // loaded the machine (three seconds were not enough there).
+  const server = await oidcServer(10);
   const gitHttp = await gitServer(server);
   const box = track(await loggedIn(server, { provider: { scopes: [], extra: ['--git-host', gitHttp.host] } }));
   const env = gitEnv(box);
