@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,6 +117,44 @@ export async function stoppedAt(t: TestContext, env: NodeJS.ProcessEnv, at: stri
 /** `vault <args>` in the sandbox, with `extra` added to its environment. */
 export function vault(box: Sandbox, args: string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> {
   return runVault(args, { env: { ...box.env, ...extra }, input });
+}
+
+/** A vault process that said it is ready, still running. */
+export interface StartedVault {
+  child: ChildProcessWithoutNullStreams;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+/**
+ * Starts `vault ...args` and resolves once `ready(stdout so far)` holds; rejects with its stderr if
+ * it exits first. `groups`: run it in a session and process group of its own, added to that set
+ * (groupsKilledAfterEach) before it is waited for.
+ */
+export async function startVaultUntil(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; groups?: Set<ChildProcess> },
+  ready: (stdout: string) => boolean,
+): Promise<StartedVault> {
+  const child = spawn(process.execPath, [VAULT_BIN, ...args], {
+    env: options.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.groups !== undefined,
+  });
+  options.groups?.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (ready(stdout)) resolve();
+    });
+    child.once('exit', () => reject(new Error(`vault ${args[0]} exited before it was ready: ${stderr}`)));
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /**

@@ -1,12 +1,12 @@
 // `vault exec`: the token reaches the child through its environment only; exit codes, signals
 // and stdin pass through.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 
 import { childEnv, exitCodeOf } from '../../../src/core/protocols/exec-env.js';
-import { groupsKilledAfterEach, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
+import { groupsKilledAfterEach, runVault, startVaultUntil, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { loggedIn } from '../../support/vault-sandbox.js';
 import { assertSameSecret, run } from '../../support/integrations.js';
@@ -48,27 +48,14 @@ test('the child environment: names set, providers recorded once, the parent unto
   assert.equal(exitCodeOf(null, 'SIGTERM', { SIGTERM: 15 }), 143);
 });
 
-/** Starts `vault exec acme -- sh -c script` and resolves once the child printed "ready". */
-async function startExec(script: string, options: { detached?: boolean } = {}) {
-  const child = spawn(process.execPath, [VAULT_BIN, 'exec', 'acme', '--', 'sh', '-c', script], {
-    env: box.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    // A session of its own: no controlling terminal, whatever terminal runs the tests.
-    detached: options.detached ?? true,
-  }) as ChildProcessWithoutNullStreams;
-  groups.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      if (stdout.includes('ready\n')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`exited before it was ready: ${stderr}`)));
-  });
-  return { child, exited, output: () => ({ stdout, stderr }) };
+/**
+ * Starts `vault exec acme -- sh -c script` and resolves once the child printed "ready". A session
+ * of its own: no controlling terminal, whatever terminal runs the tests.
+ */
+function startExec(script: string) {
+  return startVaultUntil(['exec', 'acme', '--', 'sh', '-c', script], { env: box.env, groups }, (out) =>
+    out.includes('ready\n'),
+  );
 }
 
 test('exit codes pass through', async () => {
@@ -131,7 +118,7 @@ for (const [signal, code] of [
     const exec = await startExec(`trap 'exit ${code}' ${signal.slice(3)}; echo ready; while :; do sleep 0.05; done`);
     exec.child.kill(signal);
     const [exitCode] = await exec.exited;
-    assert.equal(exitCode, code, exec.output().stderr);
+    assert.equal(exitCode, code, exec.stderr());
   });
 }
 

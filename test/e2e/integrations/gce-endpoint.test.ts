@@ -1,13 +1,12 @@
 // `vault serve --gce`: the metadata paths it serves, and the requests it refuses (wrong method,
 // missing Metadata-Flavor, a Host other than the exported one, X-Forwarded-For), probed over raw HTTP.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 
-import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
+import { runVault, startVaultUntil, type Sandbox, type StartedVault } from '../../support/cli.js';
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { closedPort, loggedIn } from '../../support/vault-sandbox.js';
 import { entries } from '../../support/world.js';
@@ -17,34 +16,22 @@ let server: TestServer;
 let box: Sandbox;
 let serve: Served;
 
-interface Served {
-  child: ChildProcessWithoutNullStreams;
+interface Served extends StartedVault {
   host: string;
   exports: string;
-  stderr(): string;
-  exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
 /** Starts `vault serve acme --gce` and resolves once it printed its three exports. */
 async function startServe(env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [VAULT_BIN, 'serve', 'acme', '--gce', ...flags], {
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      if (stdout.split('\n').length > 3) resolve();
-    });
-    child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-  });
-  const host = /^export GCE_METADATA_HOST='(127\.0\.0\.1:\d+)'$/m.exec(stdout)?.[1];
-  assert.ok(host, stdout);
-  return { child, host, exports: stdout, stderr: () => stderr, exited };
+  const started = await startVaultUntil(
+    ['serve', 'acme', '--gce', ...flags],
+    { env },
+    (out) => out.split('\n').length > 3,
+  );
+  const exports = started.stdout();
+  const host = /^export GCE_METADATA_HOST='(127\.0\.0\.1:\d+)'$/m.exec(exports)?.[1];
+  assert.ok(host, exports);
+  return { ...started, host, exports };
 }
 
 interface Answer {
