@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import { childEnv, exitCodeOf } from '../../../src/core/protocols/exec-env.js';
 import { groupsKilledAfterEach, runVault, startVaultUntil, VAULT_BIN, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { loggedIn } from '../../support/vault-sandbox.js';
-import { assertSameSecret, run } from '../../support/integrations.js';
+import { addProvider, loggedIn } from '../../support/vault-sandbox.js';
+import { assertSameSecret } from '../../support/integrations.js';
 
 let server: TestServer;
 let box: Sandbox;
@@ -159,56 +159,27 @@ test('Ctrl-C in a terminal reaches the child once, not again through vault', asy
   assert.equal(exitCode, 1, `the child saw ${String(exitCode)} interrupts: ${output}`);
 });
 
+/** `vault exec <outer> -- vault exec <inner...>`: one exec inside another. */
+function nestedExec(outer: string, inner: string[], env: NodeJS.ProcessEnv = box.env) {
+  return runVault(['exec', outer, '--', process.execPath, VAULT_BIN, 'exec', ...inner], { env });
+}
+
 test('nesting the same provider is refused unless asked for', async () => {
-  const nested = await runVault(['exec', 'acme', '--', process.execPath, VAULT_BIN, 'exec', 'acme', '--', 'true'], {
-    env: box.env,
-  });
+  const nested = await nestedExec('acme', ['acme', '--', 'true']);
   assert.equal(nested.code, 2);
   assert.match(nested.stderr, /already inside `vault exec acme`.*--allow-nested/);
-  const allowed = await runVault(
-    [
-      'exec',
-      'acme',
-      '--',
-      process.execPath,
-      VAULT_BIN,
-      'exec',
-      'acme',
-      '--allow-nested',
-      '--',
-      'sh',
-      '-c',
-      'printf %s "$VAULT_EXEC_PROVIDERS"',
-    ],
-    { env: box.env },
-  );
+  const printProviders = ['sh', '-c', 'printf %s "$VAULT_EXEC_PROVIDERS"'];
+  const allowed = await nestedExec('acme', ['acme', '--allow-nested', '--', ...printProviders]);
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.equal(allowed.stdout, 'acme');
 
   // Another provider inside is fine: both tokens are there.
-  const other = await runVault(
-    ['provider', 'add', 'other', '--issuer', server.issuer, '--client-id', server.publicClientId],
-    { env: box.env },
-  );
-  assert.equal(other.code, 0, other.stderr);
+  await addProvider(box, server, { name: 'other', scopes: [] });
   const env = { ...box.env, VAULT_OTHER_ACCESS_TOKEN: 'other-token' };
-  const both = await run(
-    process.execPath,
-    [
-      VAULT_BIN,
-      'exec',
-      'acme',
-      '--',
-      process.execPath,
-      VAULT_BIN,
-      'exec',
-      'other',
-      '--',
-      'sh',
-      '-c',
-      'printf "%s %s" "$VAULT_EXEC_PROVIDERS" "$OTHER_ACCESS_TOKEN"',
-    ],
-    { env },
+  const both = await nestedExec(
+    'acme',
+    ['other', '--', 'sh', '-c', 'printf "%s %s" "$VAULT_EXEC_PROVIDERS" "$OTHER_ACCESS_TOKEN"'],
+    env,
   );
   assert.equal(both.code, 0, both.stderr);
   assert.equal(both.stdout, 'acme,other other-token');
