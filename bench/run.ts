@@ -1,7 +1,8 @@
 // `npm run bench`: how fast `vault token` is, measured side by side with baselines in one run.
 // Commands under comparison run interleaved (round-robin, order rotated each round) and are
 // compared by medians, so drift in machine load hits all of them alike. Prints figures; never
-// fails on a number. BENCH_ROUNDS (default 40) sets the rounds per comparison.
+// fails on a number. BENCH_ROUNDS (default 40) sets the rounds per comparison; BENCH_ONLY=hot times
+// the cached-token path alone (a minute, for trying a change to it).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.VAULT_IN_TEST_KEYRING 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 40;
 // Another build's bin/vault.js (say, of the last release) to time beside this one in the same rounds.
 const BEFORE = process.env.BENCH_BEFORE;
+const ONLY_HOT = process.env.BENCH_ONLY === 'hot';
 const WARMUP = 3;
 
 /**
@@ -256,64 +258,66 @@ try {
     );
   }
 
-  // Refresh path: one refresh grant per run against the same local server.
-  const bare = await loggedIn(server, { store: 'file' });
-  sandboxes.push(bare);
-  const rtFile = join(dir, 'refresh-token');
-  writeFileSync(rtFile, (await bare.readLogin())!.refresh_token!, { mode: 0o600 });
-  const bareEnv = {
-    PATH: process.env.PATH,
-    BENCH_ISSUER: server.issuer,
-    BENCH_CLIENT_ID: server.publicClientId,
-    BENCH_RT_FILE: rtFile,
-  };
-  const refreshBaseline = 'openid-client discovery + refreshTokenGrant';
-  const refreshName = 'vault token acme --force-refresh (file)';
-  const refresh = await interleaved(
-    [
-      { name: refreshBaseline, argv: [process.execPath, join(ROOT, 'bench', 'bare-refresh.mjs')], env: bareEnv },
-      { name: refreshName, argv: vaultCmd('token', 'acme', '--force-refresh'), env: fileVault.env },
-    ],
-    Math.max(10, Math.round(ROUNDS / 2)),
-  );
-  report('Refresh path: one refresh grant (discovery included)', refresh, refreshBaseline, { [refreshName]: 1.5 });
+  if (!ONLY_HOT) {
+    // Refresh path: one refresh grant per run against the same local server.
+    const bare = await loggedIn(server, { store: 'file' });
+    sandboxes.push(bare);
+    const rtFile = join(dir, 'refresh-token');
+    writeFileSync(rtFile, (await bare.readLogin())!.refresh_token!, { mode: 0o600 });
+    const bareEnv = {
+      PATH: process.env.PATH,
+      BENCH_ISSUER: server.issuer,
+      BENCH_CLIENT_ID: server.publicClientId,
+      BENCH_RT_FILE: rtFile,
+    };
+    const refreshBaseline = 'openid-client discovery + refreshTokenGrant';
+    const refreshName = 'vault token acme --force-refresh (file)';
+    const refresh = await interleaved(
+      [
+        { name: refreshBaseline, argv: [process.execPath, join(ROOT, 'bench', 'bare-refresh.mjs')], env: bareEnv },
+        { name: refreshName, argv: vaultCmd('token', 'acme', '--force-refresh'), env: fileVault.env },
+      ],
+      Math.max(10, Math.round(ROUNDS / 2)),
+    );
+    report('Refresh path: one refresh grant (discovery included)', refresh, refreshBaseline, { [refreshName]: 1.5 });
 
-  // Expiry storm: everyone starts at once after the cached token expired.
-  console.log('\nExpiry storm: N concurrent `vault token` after the cached token expired');
-  for (const { label } of variants.slice(0, 2)) {
-    for (const n of [20, 100]) await storm([vaults.get(label)!], label, n, () => server.counts.refresh);
-  }
-  // The fleet: the same storm spread over the four runners, one lease in Redis between them.
-  for (const n of [20, 100]) await storm(fleet.runners, fleetLabel, n, () => server.counts.refresh);
-
-  // Memory: peak resident set of one process.
-  if (existsSync('/usr/bin/time')) {
-    console.log('\nMemory: peak RSS (median of 5, /usr/bin/time %M)');
-    const rows: [string, string[], NodeJS.ProcessEnv][] = [
-      ['node -e 0', [process.execPath, '-e', '0'], nodeBaseline.env],
-      ...variants.map(({ label }): [string, string[], NodeJS.ProcessEnv] => [
-        hotName(label),
-        vaultCmd('token', 'acme'),
-        vaults.get(label)!.env,
-      ]),
-      ...(BEFORE
-        ? [variants[0]!, ...variants.slice(2)].map(({ label }): [string, string[], NodeJS.ProcessEnv] => [
-            `BENCH_BEFORE: ${hotName(label.replace(', VAULT_ACCESS_CACHE=store', ''))}`,
-            [process.execPath, BEFORE, 'token', 'acme'],
-            vaults.get(label)!.env,
-          ])
-        : []),
-    ];
-    for (const [name, argv, env] of rows) {
-      const samples = Array.from({ length: 5 }, () => peakRssKiB(argv, env)).filter(
-        (x): x is number => x !== undefined,
-      );
-      console.log(
-        `  ${name.padEnd(58)} ${samples.length ? `${(median(samples) / 1024).toFixed(1)} MiB` : 'not measured'}`,
-      );
+    // Expiry storm: everyone starts at once after the cached token expired.
+    console.log('\nExpiry storm: N concurrent `vault token` after the cached token expired');
+    for (const { label } of variants.slice(0, 2)) {
+      for (const n of [20, 100]) await storm([vaults.get(label)!], label, n, () => server.counts.refresh);
     }
-  } else {
-    console.log('\nMemory: /usr/bin/time is not installed; peak RSS not measured');
+    // The fleet: the same storm spread over the four runners, one lease in Redis between them.
+    for (const n of [20, 100]) await storm(fleet.runners, fleetLabel, n, () => server.counts.refresh);
+
+    // Memory: peak resident set of one process.
+    if (existsSync('/usr/bin/time')) {
+      console.log('\nMemory: peak RSS (median of 5, /usr/bin/time %M)');
+      const rows: [string, string[], NodeJS.ProcessEnv][] = [
+        ['node -e 0', [process.execPath, '-e', '0'], nodeBaseline.env],
+        ...variants.map(({ label }): [string, string[], NodeJS.ProcessEnv] => [
+          hotName(label),
+          vaultCmd('token', 'acme'),
+          vaults.get(label)!.env,
+        ]),
+        ...(BEFORE
+          ? [variants[0]!, ...variants.slice(2)].map(({ label }): [string, string[], NodeJS.ProcessEnv] => [
+              `BENCH_BEFORE: ${hotName(label.replace(', VAULT_ACCESS_CACHE=store', ''))}`,
+              [process.execPath, BEFORE, 'token', 'acme'],
+              vaults.get(label)!.env,
+            ])
+          : []),
+      ];
+      for (const [name, argv, env] of rows) {
+        const samples = Array.from({ length: 5 }, () => peakRssKiB(argv, env)).filter(
+          (x): x is number => x !== undefined,
+        );
+        console.log(
+          `  ${name.padEnd(58)} ${samples.length ? `${(median(samples) / 1024).toFixed(1)} MiB` : 'not measured'}`,
+        );
+      }
+    } else {
+      console.log('\nMemory: /usr/bin/time is not installed; peak RSS not measured');
+    }
   }
   console.log(
     `\nTargets (medians of this run; ratios against node -e 0 or bare openid-client from the same interleaved rounds):`,

@@ -1,8 +1,12 @@
+import { chosenAccount } from './core/config/names.js';
+import { resolveProvider } from './core/config/providers.js';
 import { cachedAccessToken } from './core/usecases/get-token.js';
-import { openStore } from './infra/stores/index.js';
+import { loadConfig } from './infra/config-file.js';
+import { configFile } from './infra/paths.js';
+import { storeChoice } from './infra/stores/choice.js';
+import { openLocalStore } from './infra/stores/local.js';
 import { processIo, writeAllSync } from './infra/io.js';
 import type { TokenOptions } from './cli/commands/token.js';
-import { createContext } from './cli/context.js';
 import { tokenOutput } from './cli/token-output.js';
 import type { Deps, ProcessReads } from './ports.js';
 
@@ -88,9 +92,18 @@ export async function printCachedToken(
   const deps: Deps = { io: processIo(), env, clock: { now: () => Date.now() }, debug: () => {}, reads };
   let output: string | undefined;
   try {
-    const store = openStore(deps);
+    // The fleet store (redis) is the full CLI's: its client is not part of this bundle.
+    const choice = storeChoice(env);
+    if (choice === 'redis') return reads;
+    const store = openLocalStore(deps, choice);
+    const file = configFile(env);
     output = await tokenOutput(
-      createContext(deps, { openStore }),
+      {
+        env,
+        clock: deps.clock,
+        provider: (name) => resolveProvider(loadConfig(file, reads), name, env, file),
+        account: (flag) => chosenAccount(flag, env),
+      },
       { ...fast.options, provider: fast.provider },
       (req) => cachedAccessToken(req, { store, clock: deps.clock }),
     );

@@ -37,13 +37,20 @@ export function formatToken(
   return `${record.access_token}\n`;
 }
 
+/** What tokenOutput uses of a Context: all the cached-token path builds. */
+export type TokenOutputContext = Pick<Context, 'provider' | 'account' | 'env' | 'clock'>;
+
 type Obtain = (req: TokenRequest) => Promise<AccessRecord | undefined>;
 
 /**
  * What `vault token` prints, for a token obtained by `obtain`: getAccessToken, or on the
  * cached-token fast path cachedAccessToken, which may come back empty (then: undefined).
  */
-export async function tokenOutput(ctx: Context, opts: TokenOptions, obtain: Obtain): Promise<string | undefined> {
+export async function tokenOutput(
+  ctx: TokenOutputContext,
+  opts: TokenOptions,
+  obtain: Obtain,
+): Promise<string | undefined> {
   const provider = ctx.provider(opts.provider);
   const account = ctx.account(opts.account);
   const scopes = scopeList(opts.scope);

@@ -24,6 +24,11 @@ export function checkAccountName(name: string): string {
   return name;
 }
 
+/** `-a`, else `VAULT_ACCOUNT`, else `default`. */
+export function chosenAccount(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return checkAccountName(flag ?? env.VAULT_ACCOUNT ?? 'default');
+}
+
 export function checkEnvName(name: string): string {
   if (!ENV_NAME.test(name)) {
     throw new UsageError(

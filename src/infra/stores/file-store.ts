@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
 import { seal, unseal, type EncryptedFile } from './file-crypto.js';
 import { probeWrite, removeLeftovers, writeFileAtomically } from '../atomic-write.js';
-import { STALE_MS, acquireLock, checkPrivateDir, ensurePrivateDir } from '../lock.js';
+import { checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { ProcessReads, SecretStore, StoreEntry } from '../../ports.js';
 
 interface PlainFile {
@@ -214,6 +214,8 @@ export class FileStore implements SecretStore {
   ): Promise<void> {
     const dir = dirname(this.#file);
     ensurePrivateDir(dir);
+    // Imported here: the cached-token path reads this store and never writes it.
+    const { STALE_MS, acquireLock } = await import('../lock.js');
     // No '.' in the name: every refresh lock is `<provider>.<account>` (core/usecases/refresh-lock.ts).
     const release = await acquireLock(this.#lockDir, 'file-store', { debug: this.#options.debug });
     try {
