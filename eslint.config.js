@@ -31,6 +31,9 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
+      // With verbatimModuleSyntax, `import { type X }` still loads the module at run time: a help
+      // or usage error would load the config parser that a type import was meant to leave out.
+      '@typescript-eslint/no-import-type-side-effects': 'error',
       // Escaping control characters out of server text is exactly what those regexes are for.
       'no-control-regex': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

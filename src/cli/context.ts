@@ -1,15 +1,27 @@
-import { checkAccountName } from '../core/config/names.js';
-import { resolveProvider, type Config, type Provider } from '../core/config/providers.js';
+import type { Config, Provider } from '../core/config/providers.js';
 import type { ErrorKind } from '../core/errors.js';
 import type { TokenDeps } from '../core/usecases/get-token.js';
-import { fileLocks, lazyOAuth, processSignals } from '../infra/adapters.js';
-import { loadConfig } from '../infra/config-file.js';
 import { debugLogger } from '../infra/debug.js';
 import { configFile, lockDir } from '../infra/paths.js';
 import type { Browser, ConfigAccess, Deps, Io, Release, SecretStore } from '../ports.js';
 
 type OAuth = typeof import('../infra/oauth/index.js');
-type OpenStore = (deps: Deps) => SecretStore;
+
+/**
+ * What a command's context works with, loaded by `ready()` before the command runs: help, version
+ * and usage errors never load the configuration parser, the stores or the lock code.
+ */
+async function loadParts() {
+  const [stores, configFile, providers, names, adapters] = await Promise.all([
+    import('../infra/stores/index.js'),
+    import('../infra/config-file.js'),
+    import('../core/config/providers.js'),
+    import('../core/config/names.js'),
+    import('../infra/adapters.js'),
+  ]);
+  return { ...stores, ...configFile, ...providers, ...names, ...adapters };
+}
+type Parts = Awaited<ReturnType<typeof loadParts>>;
 
 /**
  * How a command ended besides an error: nothing (exit 0), the kind of a failure it has reported
@@ -29,11 +41,12 @@ export interface Context extends Deps, ConfigAccess {
   provider(name: string | undefined): Provider;
   /** `-a`, else `VAULT_ACCOUNT`, else `default`. */
   account(flag: string | undefined): string;
-  /**
-   * The store in use, opened on first use. Its module is loaded by `ready()` (each command's
-   * action awaits it before it runs), so that `--help` and the like never load it.
-   */
+  /** The store in use, opened on first use. */
   store(): SecretStore;
+  /**
+   * Loads what config(), provider(), account(), store() and tokenDeps() use: each command's action
+   * awaits it before it runs, so that `--help` and the like never load it.
+   */
   ready(): Promise<void>;
   /** What the token use case needs, around this context's store. */
   tokenDeps(): TokenDeps;
@@ -48,25 +61,24 @@ export interface Context extends Deps, ConfigAccess {
   outcome: Outcome;
 }
 
-/** What an earlier reader in this process (the cached-token path) has already read or loaded. */
-export interface Seed {
-  openStore?: OpenStore;
-}
-
 /** A context ready for any command: for in-process callers that run commands without the root. */
-export async function openContext(deps: Deps, seed?: Seed): Promise<Context> {
-  const ctx = createContext(deps, seed);
+export async function openContext(deps: Deps): Promise<Context> {
+  const ctx = createContext(deps);
   await ctx.ready();
   return ctx;
 }
 
-export function createContext(deps: Deps, seed: Seed = {}): Context {
+export function createContext(deps: Deps): Context {
   let log = deps.debug;
   let config: Config | undefined;
   let store: SecretStore | undefined;
   let tokenDeps: TokenDeps | undefined;
   let oauth: Promise<OAuth> | undefined;
-  let open = seed.openStore;
+  let parts: Parts | undefined;
+  const loaded = (): Parts => {
+    if (!parts) throw new Error('the context is used before ready()');
+    return parts;
+  };
   const file = configFile(deps.env);
   const ctx: Context = {
     io: deps.io,
@@ -75,10 +87,10 @@ export function createContext(deps: Deps, seed: Seed = {}): Context {
     clock: deps.clock,
     debug: (message) => log(message),
     configFile: file,
-    config: () => (config ??= loadConfig(file, deps.reads)),
+    config: () => (config ??= loaded().loadConfig(file, deps.reads)),
     async updateConfig(change) {
       const { renderConfig } = await import('../core/config/render.js');
-      const { writeConfigAtomically } = await import('../infra/config-file.js');
+      const { loadConfig, writeConfigAtomically } = loaded();
       const release = await ctx.lock('config');
       try {
         const fresh = loadConfig(file);
@@ -89,17 +101,15 @@ export function createContext(deps: Deps, seed: Seed = {}): Context {
         await release();
       }
     },
-    provider: (name) => resolveProvider(ctx.config(), name, ctx.env, file),
-    account: (flag) => checkAccountName(flag ?? ctx.env.VAULT_ACCOUNT ?? 'default'),
-    store() {
-      if (!open) throw new Error('the store is opened after ready()');
-      return (store ??= open(ctx));
-    },
+    provider: (name) => loaded().resolveProvider(ctx.config(), name, ctx.env, file),
+    account: (flag) => loaded().chosenAccount(flag, ctx.env),
+    store: () => (store ??= loaded().openStore(ctx)),
     async ready() {
-      open ??= (await import('../infra/stores/index.js')).openStore;
+      parts ??= await loadParts();
     },
-    tokenDeps: () =>
-      (tokenDeps ??= {
+    tokenDeps: () => {
+      const { fileLocks, lazyOAuth, processSignals } = loaded();
+      return (tokenDeps ??= {
         store: ctx.store(),
         env: ctx.env,
         clock: ctx.clock,
@@ -108,7 +118,8 @@ export function createContext(deps: Deps, seed: Seed = {}): Context {
         locks: fileLocks(lockDir(ctx.env), ctx.debug),
         oauth: lazyOAuth(ctx),
         signals: processSignals(ctx.debug),
-      }),
+      });
+    },
     lock: async (name) => (await import('../infra/lock.js')).acquireLock(lockDir(ctx.env), name, { debug: ctx.debug }),
     oauth: () => (oauth ??= import('../infra/oauth/index.js')),
     browser: { open: async (url, onFailure) => (await import('../infra/browser.js')).openBrowser(url, ctx, onFailure) },

@@ -8,7 +8,7 @@ import {
   providerForRegistry,
   registryHostOf,
 } from '../core/protocols/docker-credential.js';
-import { type Provider } from '../core/config/providers.js';
+import type { Provider } from '../core/config/providers.js';
 import { accessTokenFor } from './access-token.js';
 import type { DockerCredentialOptions } from './commands/docker-credential.js';
 import type { Context, Outcome } from './context.js';

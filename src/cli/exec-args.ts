@@ -8,11 +8,13 @@ import type { Context } from './context.js';
  * options for exec's, and names the default provider (`VAULT_PROVIDER`, or the only one
  * configured) when none is given. Any other command line is returned as it is.
  */
-export function execArgv(program: Command, argv: string[], ctx: Context): string[] {
+export async function execArgv(program: Command, argv: string[], ctx: Context): Promise<string[]> {
   // Global options come first and take no value.
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const exec = program.commands.find((c) => c.name() === 'exec');
   if (at === -1 || argv[at] !== 'exec' || !exec) return argv;
+  // Which argument is a provider depends on the configuration.
+  await ctx.ready();
   const takesValue = new Map<string, boolean>();
   for (const option of exec.options) {
     for (const flag of [option.short, option.long]) if (flag) takesValue.set(flag, option.required || option.optional);

@@ -12,7 +12,7 @@ import {
   type Attribute,
   type CredentialRequest,
 } from '../core/protocols/git-credential.js';
-import { type Provider } from '../core/config/providers.js';
+import type { Provider } from '../core/config/providers.js';
 import type { AccessRecord } from '../core/credentials.js';
 import { forgetAccessToken } from '../core/usecases/save-login.js';
 import { accessTokenFor } from './access-token.js';

@@ -141,7 +141,7 @@ export async function run(argv: string[], ctx: Context): Promise<number> {
   ctx.outcome = undefined;
   const program = buildProgram(ctx);
   try {
-    await program.parseAsync(execArgv(program, argv, ctx), { from: 'user' });
+    await program.parseAsync(await execArgv(program, argv, ctx), { from: 'user' });
     return exitStatus(ctx.outcome);
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { envNames, getProvider, type ProviderConfig } from '../../core/config/providers.js';
+import type { ProviderConfig } from '../../core/config/providers.js';
 import type { ProviderFlags } from '../../core/provider-edit.js';
 import type { ProviderDeps, StaleLogins } from '../../core/usecases/provider.js';
 import type { Context, Outcome } from '../context.js';
@@ -231,6 +231,7 @@ function showValue(value: unknown): string {
 
 export async function providerShowRun(ctx: Context, opts: ProviderViewOptions): Promise<Outcome> {
   const { secretStored } = await import('../../core/usecases/provider.js');
+  const { envNames, getProvider } = await import('../../core/config/providers.js');
   const provider = getProvider(ctx.config(), opts.name!, ctx.configFile);
   const shown = {
     ...provider,

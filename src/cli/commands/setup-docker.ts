@@ -2,8 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { editCredHelpers } from '../../core/protocols/docker-credential.js';
-import { type Provider } from '../../core/config/providers.js';
+import type { Provider } from '../../core/config/providers.js';
 import type { Context, Outcome } from '../context.js';
 
 export interface SetupDockerOptions {
@@ -72,6 +71,7 @@ export async function setupDockerRun(ctx: Context, opts: SetupDockerOptions): Pr
       `${which} registry hosts: add one with \`vault provider set ${providerName ?? 'NAME'} --registry-host registry.example.com\``,
     );
   }
+  const { editCredHelpers } = await import('../../core/protocols/docker-credential.js');
   const { doc, changed } = editCredHelpers(
     readDockerConfig(file),
     opts.remove && !providerName ? undefined : hosts,

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { UsageError, VaultError } from '../../core/errors.js';
-import { credentialUrls, helperCommand, isHelperFor, isVaultHelper } from '../../core/protocols/git-credential.js';
-import { getProvider, type Provider } from '../../core/config/providers.js';
+import type { Provider } from '../../core/config/providers.js';
 import type { Context, Outcome } from '../context.js';
 
 export interface SetupGitOptions {
@@ -77,6 +76,7 @@ function exactPattern(value: string): string {
  * moved, node upgraded) is replaced, since it would fail on every git command.
  */
 async function configure(ctx: Context, url: string, helper: string): Promise<'added' | 'present'> {
+  const { isVaultHelper } = await import('../../core/protocols/git-credential.js');
   const key = `credential.${url}.helper`;
   const current = await git(ctx, ['config', '--global', '--get-all', key]);
   // Exit 1: the key is not set; anything else is a real failure (say, a broken config file).
@@ -99,6 +99,7 @@ async function configure(ctx: Context, url: string, helper: string): Promise<'ad
  * `credential.*.helper` of the global config.
  */
 async function remove(ctx: Context, urls: string[] | undefined, script: string): Promise<void> {
+  const { isHelperFor } = await import('../../core/protocols/git-credential.js');
   const listed = await git(ctx, ['config', '--global', '--get-regexp', '^credential\\..*\\.helper$']);
   if (listed.code !== 0 && listed.code !== 1) {
     throw new VaultError(`cannot read the global git config: ${listed.stderr.trim()}`, 'failure');
@@ -118,6 +119,8 @@ async function remove(ctx: Context, urls: string[] | undefined, script: string):
 }
 
 export async function setupGitRun(ctx: Context, opts: SetupGitOptions): Promise<Outcome> {
+  const { credentialUrls, helperCommand } = await import('../../core/protocols/git-credential.js');
+  const { getProvider } = await import('../../core/config/providers.js');
   const providerName = opts.provider;
   const file = ctx.configFile;
   // process.argv[1] is the vault script as it was started (a symlink on PATH stays a symlink).

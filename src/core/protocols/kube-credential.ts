@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { isoTime } from '../token-set.js';
-import { type AccessRecord } from '../credentials.js';
+import type { AccessRecord } from '../credentials.js';
 
 const V1 = 'client.authentication.k8s.io/v1';
 const V1BETA1 = 'client.authentication.k8s.io/v1beta1';
