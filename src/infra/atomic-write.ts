@@ -12,13 +12,20 @@ export function tempPathFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
 }
 
+/** Removes `path`, if it is there. */
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Never created, or already renamed.
+  }
+}
+
 /**
- * Replaces `file` with `data` so that a reader sees the old or the new contents, whole, and a
- * crash leaves one of them: a 0600 temporary file in the same directory, written out and fsynced,
- * renamed over the file, then the directory fsynced (POSIX: the rename is data of the directory).
- * A failure removes the temporary file and rethrows; the file itself is then untouched.
+ * Writes `data` to a new 0600 temporary file beside `file`, fsynced and closed, and returns its
+ * path. A failure leaves no temporary file behind.
  */
-export function writeFileAtomically(file: string, data: string | Uint8Array): void {
+function writeTemp(file: string, data: string | Uint8Array): string {
   const tmp = tempPathFor(file);
   let fd: number | undefined;
   try {
@@ -27,16 +34,27 @@ export function writeFileAtomically(file: string, data: string | Uint8Array): vo
     // writeFileSync on the descriptor loops until all is written or the write fails.
     writeFileSync(fd, data);
     fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Never created, or already renamed.
-    }
+    unlinkQuietly(tmp);
+    throw error;
+  }
+  closeSync(fd);
+  return tmp;
+}
+
+/**
+ * Replaces `file` with `data` so that a reader sees the old or the new contents, whole, and a
+ * crash leaves one of them: a 0600 temporary file in the same directory, written out and fsynced,
+ * renamed over the file, then the directory fsynced (POSIX: the rename is data of the directory).
+ * A failure removes the temporary file and rethrows; the file itself is then untouched.
+ */
+export function writeFileAtomically(file: string, data: string | Uint8Array): void {
+  const tmp = writeTemp(file, data);
+  try {
+    renameSync(tmp, file);
+  } catch (error) {
+    unlinkQuietly(tmp);
     throw error;
   }
   try {
@@ -53,20 +71,7 @@ export function writeFileAtomically(file: string, data: string | Uint8Array): vo
  * a write of that size now (space, quota, read-only mount) without changing `file`.
  */
 export function probeWrite(file: string, data: string | Uint8Array): void {
-  const tmp = tempPathFor(file);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', 0o600);
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Never created.
-    }
-  }
+  unlinkQuietly(writeTemp(file, data));
 }
 
 export interface LeftoverOptions {
