@@ -12,7 +12,7 @@ import {
 import { refusal, route, type MetadataRequest } from '../../../../src/core/protocols/gce-metadata.js';
 import type { Provider } from '../../../../src/core/config/providers.js';
 import { freshUntil, isFresh } from '../../../../src/core/token-set.js';
-import { type AccessRecord } from '../../../../src/core/credentials.js';
+import type { AccessRecord } from '../../../../src/core/credentials.js';
 
 test('registry patterns cover one DNS label, never deeper or a look-alike suffix', () => {
   assert.ok(registryMatches('*.gcr.io', 'eu.gcr.io'));
