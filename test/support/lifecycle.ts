@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { TestServer } from './oidc-server.js';
 import type { ProviderSpec } from './vault-sandbox.js';
 import { entries } from './world.js';
-import { type RunResult, type Sandbox } from './cli.js';
+import type { RunResult, Sandbox } from './cli.js';
 
 /** Asserts success; the message carries stderr only (stdout may hold a token). */
 export function ok(result: RunResult, what: string): RunResult {
