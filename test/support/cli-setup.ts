@@ -2,12 +2,16 @@
 // discovery, and the issuer is the discard port, so nothing reaches a network), and store damage.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runVault, type RunResult, type Sandbox } from './cli.js';
+import { providerAddArgs } from './vault-sandbox.js';
+import { credentialsFile } from './world.js';
 
 /** The argv of `vault provider add <name>` for such a provider; `extra` flags follow it. */
 export function offlineProviderArgs(name = 'acme', ...extra: string[]): string[] {
-  return ['provider', 'add', name, '--issuer', 'http://127.0.0.1:9', '--client-id', 'x', '--offline', ...extra];
+  return providerAddArgs(
+    { issuer: 'http://127.0.0.1:9', publicClientId: 'x' },
+    { name, scopes: [], extra: ['--offline', ...extra] },
+  );
 }
 
 /** Adds such a provider to the sandbox (`input` feeds --client-secret-stdin) and checks it was added. */
@@ -27,7 +31,7 @@ export async function addOfflineProvider(
  * newer vault would leave it; returns the file's path.
  */
 export function plantEntry(box: Sandbox, key: string, value: string): string {
-  const file = join(box.env.VAULT_DATA_DIR!, 'credentials.json');
+  const file = credentialsFile(box);
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { v: number; entries: Record<string, string> };
   doc.entries[key] = value;
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });

@@ -4,7 +4,8 @@
 import { PassThrough, Writable, type Readable } from 'node:stream';
 
 import { MemoryStore } from '../../src/infra/stores/memory-store.js';
-import type { Clock, Deps, Io } from '../../src/ports.js';
+import type { TokenDeps } from '../../src/core/usecases/get-token.js';
+import type { Clock, Deps, Io, Locks, OAuthClient, SecretStore } from '../../src/ports.js';
 
 export { MemoryStore };
 
@@ -110,4 +111,26 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
     debug: (message) => void debugLines.push(message),
   };
   return { ...io, deps, debugLines };
+}
+
+/**
+ * The token use case's deps around `store`: every refresh grant is answered by `refresh` (the
+ * OAuth client does nothing else), signals are not held, nothing is logged.
+ */
+export function fakeTokenDeps(
+  store: SecretStore,
+  clock: Clock,
+  locks: Locks,
+  refresh: OAuthClient['refresh'],
+): TokenDeps {
+  return {
+    store,
+    locks,
+    oauth: { client: async () => ({ revocationEndpoint: undefined, refresh, revoke: async () => {} }) },
+    signals: { hold: (_done, fn) => fn() },
+    env: {},
+    clock,
+    debug: () => {},
+    warn: () => {},
+  };
 }

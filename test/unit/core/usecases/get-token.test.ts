@@ -11,7 +11,7 @@ import type { TokenResult } from '../../../../src/core/token-set.js';
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../../../src/core/credentials.js';
 import { getAccessToken, type TokenDeps } from '../../../../src/core/usecases/get-token.js';
 import type { Release, StoreEntry } from '../../../../src/ports.js';
-import { MemoryStore, fakeClock, type FakeClock } from '../../../support/fakes.js';
+import { MemoryStore, fakeClock, fakeTokenDeps, type FakeClock } from '../../../support/fakes.js';
 
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };
 const LOGIN = loginKey('acme', 'default');
@@ -41,31 +41,17 @@ function world(answer: (refreshToken: string, now: number) => TokenResult): Worl
   const store = new RecordingStore();
   const clock = fakeClock();
   const w: World = { store, clock, grants: [], lockStates: [], acquired: 0, deps: undefined as unknown as TokenDeps };
-  w.deps = {
-    store,
-    locks: {
-      acquire: async () => {
-        const ours = w.lockStates[w.acquired++] ?? true;
-        const release: Release = Object.assign(async () => {}, { held: () => ours, stillHeld: () => ours });
-        return release;
-      },
+  const locks = {
+    acquire: async () => {
+      const ours = w.lockStates[w.acquired++] ?? true;
+      const release: Release = Object.assign(async () => {}, { held: () => ours, stillHeld: () => ours });
+      return release;
     },
-    oauth: {
-      client: async () => ({
-        revocationEndpoint: undefined,
-        refresh: async (_account, refreshToken) => {
-          w.grants.push(refreshToken);
-          return answer(refreshToken, clock.now());
-        },
-        revoke: async () => {},
-      }),
-    },
-    signals: { hold: (_done, fn) => fn() },
-    env: {},
-    clock,
-    debug: () => {},
-    warn: () => {},
   };
+  w.deps = fakeTokenDeps(store, clock, locks, async (_account, refreshToken) => {
+    w.grants.push(refreshToken);
+    return answer(refreshToken, clock.now());
+  });
   return w;
 }
 

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 
 import type { Provider } from '../../../../src/core/config/providers.js';
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../../../src/core/credentials.js';
-import { getAccessToken, type TokenDeps } from '../../../../src/core/usecases/get-token.js';
+import { getAccessToken } from '../../../../src/core/usecases/get-token.js';
 import {
   commitUnderLock,
   lockName,
@@ -19,7 +19,7 @@ import {
 } from '../../../../src/core/usecases/refresh-lock.js';
 import { fileLocks } from '../../../../src/infra/adapters.js';
 import type { Locks, Release, StoreEntry } from '../../../../src/ports.js';
-import { MemoryStore, fakeClock } from '../../../support/fakes.js';
+import { MemoryStore, fakeClock, fakeTokenDeps } from '../../../support/fakes.js';
 
 const HOUR = 3600_000;
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };
@@ -103,33 +103,13 @@ async function expiredLogin(locks: Locks, grants: string[]) {
   const clock = fakeClock();
   const login: LoginRecord = { v: 1, refresh_token: 'rt-1', scope: 'openid', obtained_at: clock.now() - HOUR };
   await store.set(LOGIN, JSON.stringify(login));
-  const deps: TokenDeps = {
-    store,
-    locks,
-    oauth: {
-      client: async () => ({
-        revocationEndpoint: undefined,
-        async refresh(_account, refreshToken) {
-          grants.push(refreshToken);
-          // The server's answer takes a while: the other process is queued on the lock meanwhile.
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          const n = grants.length + 1;
-          return {
-            access_token: `at-${n}`,
-            token_type: 'Bearer',
-            refresh_token: `rt-${n}`,
-            expires_at: clock.now() + HOUR,
-          };
-        },
-        revoke: async () => {},
-      }),
-    },
-    signals: { hold: (_done, fn) => fn() },
-    env: {},
-    clock,
-    debug: () => {},
-    warn: () => {},
-  };
+  const deps = fakeTokenDeps(store, clock, locks, async (_account, refreshToken) => {
+    grants.push(refreshToken);
+    // The server's answer takes a while: the other process is queued on the lock meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const n = grants.length + 1;
+    return { access_token: `at-${n}`, token_type: 'Bearer', refresh_token: `rt-${n}`, expires_at: clock.now() + HOUR };
+  });
   return { store, clock, deps };
 }
 
