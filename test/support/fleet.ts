@@ -6,10 +6,11 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 
 import type { TestServer } from './oidc-server.js';
-import { runVault, stoppedAt, type RunResult } from './cli.js';
+import { runVault, type RunResult } from './cli.js';
 import { startRedis, type RedisServer } from './redis.js';
 import { addProvider, expire, login, vaultSandbox, type Vault, tokenVia } from './vault-sandbox.js';
 import type { Network } from './netns.js';
+import { pausedHolderStartsOver } from './paused.js';
 
 /** A runner: a sandbox whose vault processes run under `wrap` (`ip netns exec NS` on a network of namespaces). */
 export interface Runner extends Vault {
@@ -108,30 +109,9 @@ export async function stormAfterExpiry(fleet: Fleet, server: TestServer, perRunn
 }
 
 /**
- * Runner `a` paused (SIGSTOP) while it holds the lease, past the lease's lifetime (1 s here), right
- * before the grant; runner `b` takes the lease over and refreshes. Once resumed, `a` finds its
- * lease lost right before the grant and hands out b's token instead of spending the refresh token.
+ * Runner `a` paused while it holds the lease, past the lease's lifetime (1 s here), right before the
+ * grant, while runner `b` takes the lease over (see pausedHolderStartsOver).
  */
 export async function pausedLeaseHolder(t: TestContext, server: TestServer, a: Runner, b: Runner): Promise<void> {
-  await expire(a);
-  const refreshes = server.counts.refresh;
-  const revoked = server.counts.grantRevoked;
-  const {
-    child: paused,
-    seen,
-    exited,
-  } = await stoppedAt(t, { ...a.env, VAULT_REDIS_LEASE: '1' }, 'HTTP GET .*openid-configuration', a.wrap);
-
-  const other = await b.run(['token', 'acme']);
-  assert.equal(other.code, 0, other.stderr);
-  assert.equal(server.counts.refresh, refreshes + 1);
-
-  paused.kill('SIGCONT');
-  const [code] = await exited;
-  assert.equal(code, 0, seen.err);
-  assert.equal(seen.out, other.stdout, 'the resumed runner hands out the token the other runner obtained');
-  assert.match(seen.err, /lock: lost while paused; starting over/);
-  assert.doesNotMatch(seen.err, /refresh: acme/, 'no refresh grant was sent with the spent refresh token');
-  assert.equal(server.counts.refresh, refreshes + 1);
-  assert.equal(server.counts.grantRevoked, revoked);
+  await pausedHolderStartsOver(t, server, a, b, { VAULT_REDIS_LEASE: '1' });
 }
