@@ -2,7 +2,7 @@
 // ships what the bins need; `npm install -g --prefix` puts `vault` on a PATH, and that copy
 // answers --version and a cached `vault token`.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -49,12 +49,29 @@ test(
       const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as {
         name: string;
         filename: string;
-        files: { path: string }[];
+        files: { path: string; mode: number }[];
       }[];
       assert.equal(info!.name, 'token-vault');
       const shipped = info!.files.map((f) => f.path);
       for (const needed of ['bin/vault.js', 'bin/package.json', 'dist/main.js', 'dist/cached-token.cjs'])
         assert.ok(shipped.includes(needed), `${needed} is in the package`);
+      // What a release publishes is this list (`npm pack --dry-run --json` prints the same): bin/ and
+      // dist/ plus the three files npm always adds; no sources, tests, scripts or local config.
+      const stray = shipped.filter(
+        (path) => !/^(bin|dist)\//.test(path) && !['README.md', 'LICENSE', 'package.json'].includes(path),
+      );
+      assert.deepEqual(stray, [], 'only bin/, dist/, README.md, LICENSE and package.json are packed');
+      assert.ok(shipped.includes('LICENSE') && shipped.includes('README.md'));
+      // Both bins run as commands: executable in the tarball (npm links them as they are) and a
+      // node shebang as their first line.
+      const manifest = JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+      assert.deepEqual(Object.keys(manifest.bin).sort(), ['docker-credential-vault', 'vault']);
+      for (const file of Object.values(manifest.bin)) {
+        const entry = info!.files.find((f) => f.path === file.replace(/^\.\//, ''));
+        assert.ok(entry, `${file} is packed`);
+        assert.equal(entry.mode & 0o111, 0o111, `${file} is executable in the package`);
+        assert.equal(readFileSync(join(clone, file), 'utf8').split('\n')[0], '#!/usr/bin/env node', `${file} shebang`);
+      }
 
       const prefix = join(dir, 'prefix');
       const install = await runCommand(
