@@ -1,4 +1,4 @@
-import type { MetadataIdentity } from '../core/protocols/gce-metadata.js';
+import { serviceAccountName, type MetadataIdentity } from '../core/protocols/gce-metadata.js';
 import type { Provider } from '../core/config/providers.js';
 import { expiresIn, freshUntil } from '../core/token-set.js';
 import { ciLogin, readLogin, type AccessRecord } from '../core/credentials.js';
@@ -108,7 +108,7 @@ export async function startGceEndpoint(
   const identity = async (): Promise<MetadataIdentity> => {
     const login = (await readLogin(store, provider.name, account)) ?? ciLogin(ctx.env, provider.name);
     return {
-      ...(login?.identity?.includes('@') && { email: login.identity }),
+      name: serviceAccountName(login?.identity, account),
       scopes: (login?.scope ?? '').split(' ').filter(Boolean),
       projectId: provider.params?.project_id ?? (ctx.env.GOOGLE_CLOUD_PROJECT || undefined),
       projectNumber: provider.params?.project_number,

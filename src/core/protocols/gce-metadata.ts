@@ -26,8 +26,11 @@ export interface MetadataRequest {
 
 /** The login behind the endpoint, as the paths describe it; no secret in here. */
 export interface MetadataIdentity {
-  /** The login's email, when it has one: the service account name clients may use besides `default`. */
-  email?: string;
+  /**
+   * The service account name clients see besides `default` (serviceAccountName): gcloud takes it
+   * from `default/email` as its active account and fails without one.
+   */
+  name: string;
   /** The scopes granted at login. */
   scopes: string[];
   projectId?: string;
@@ -87,7 +90,7 @@ export function route(req: MetadataRequest, who: MetadataIdentity): MetadataAnsw
     case 'instance/':
       return reply(200, 'service-accounts/\n');
     case 'instance/service-accounts/':
-      return reply(200, ['default/', ...(who.email ? [`${who.email}/`] : [])].map((l) => `${l}\n`).join(''));
+      return reply(200, [...new Set(['default/', `${who.name}/`])].map((l) => `${l}\n`).join(''));
     case 'project/project-id':
       return who.projectId ? reply(200, who.projectId) : notFound;
     case 'project/numeric-project-id':
@@ -96,7 +99,7 @@ export function route(req: MetadataRequest, who: MetadataIdentity): MetadataAnsw
       return reply(200, UNIVERSE_DOMAIN);
   }
   const account = /^instance\/service-accounts\/([^/]+)\/(.*)$/.exec(key);
-  if (!account || !(account[1] === 'default' || account[1] === who.email)) return notFound;
+  if (!account || !(account[1] === 'default' || account[1] === who.name)) return notFound;
   switch (account[2]) {
     case 'token': {
       const asked = askedScopes(req.url);
@@ -104,20 +107,27 @@ export function route(req: MetadataRequest, who: MetadataIdentity): MetadataAnsw
       return subset ? { kind: 'token', scopes: asked } : { kind: 'token' };
     }
     case 'email':
-      return who.email ? reply(200, who.email) : notFound;
+      return reply(200, who.name);
     case 'scopes':
       return reply(200, who.scopes.map((s) => `${s}\n`).join(''));
     case '':
       if (url.searchParams.get('recursive') !== 'true') return notFound;
-      return reply(
-        200,
-        JSON.stringify({ aliases: ['default'], email: who.email ?? 'default', scopes: who.scopes }),
-        true,
-      );
+      return reply(200, JSON.stringify({ aliases: ['default'], email: who.name, scopes: who.scopes }), true);
     default:
       // identity (ID tokens) among them: a vault login cannot mint one for an arbitrary audience.
       return notFound;
   }
+}
+
+/**
+ * The service account name for a login: its email, else its subject (the two a login records as
+ * its identity), else the vault account name. A subject is used only when it is a plain path
+ * segment, since clients put the name into metadata paths (`service-accounts/<name>/token`).
+ */
+export function serviceAccountName(identity: string | undefined, account: string): string {
+  if (identity !== undefined && (identity.includes('@') || /^[\w.+-]+$/.test(identity)) && !identity.includes('/'))
+    return identity;
+  return account;
 }
 
 /** The token endpoint's body, as GCE writes it; `expiresIn` in seconds. */

@@ -9,7 +9,12 @@ import {
   registryHostOf,
   registryMatches,
 } from '../../../../src/core/protocols/docker-credential.js';
-import { refusal, route, type MetadataRequest } from '../../../../src/core/protocols/gce-metadata.js';
+import {
+  refusal,
+  route,
+  serviceAccountName,
+  type MetadataRequest,
+} from '../../../../src/core/protocols/gce-metadata.js';
 import type { Provider } from '../../../../src/core/config/providers.js';
 import { freshUntil, isFresh } from '../../../../src/core/token-set.js';
 import type { AccessRecord } from '../../../../src/core/credentials.js';
@@ -65,7 +70,7 @@ test('metadata refusals', () => {
 });
 
 test('metadata routes: downscoping only for a proper subset of the granted scopes', () => {
-  const who = { email: 'a@example.test', scopes: ['openid', 'email', 'api:read'] };
+  const who = { name: 'a@example.test', scopes: ['openid', 'email', 'api:read'] };
   const token = '/computeMetadata/v1/instance/service-accounts/default/token';
   assert.deepEqual(route(req(`${token}?scopes=api:read`), who), { kind: 'token', scopes: ['api:read'] });
   assert.deepEqual(route(req(`${token}?scopes=api:read,cloud-platform`), who), { kind: 'token' });
@@ -80,6 +85,23 @@ test('metadata routes: downscoping only for a proper subset of the granted scope
   );
   assert.equal((route(req('/computeMetadata/v1/project/project-id'), who) as { status: number }).status, 404);
   assert.equal((route(req('/computeMetadata/v1/project/numeric-project-id'), who) as { body: string }).body, '0');
+});
+
+test('the service account name: the email, else the subject, else the account; always served', () => {
+  assert.equal(serviceAccountName('a@example.test', 'ci'), 'a@example.test');
+  assert.equal(serviceAccountName('248289761001', 'ci'), '248289761001');
+  assert.equal(serviceAccountName('auth0|abc/def', 'ci'), 'ci', 'a subject that is no path segment');
+  assert.equal(serviceAccountName(undefined, 'ci'), 'ci');
+  const who = { name: 'alice', scopes: ['openid', 'offline_access'] };
+  const sa = '/computeMetadata/v1/instance/service-accounts/';
+  assert.deepEqual(route(req(`${sa}default/email`), who), { kind: 'reply', status: 200, body: 'alice', json: false });
+  assert.equal((route(req(sa), who) as { body: string }).body, 'default/\nalice/\n');
+  assert.equal(
+    (route(req(`${sa}alice/?recursive=true`), who) as { body: string }).body,
+    JSON.stringify({ aliases: ['default'], email: 'alice', scopes: ['openid', 'offline_access'] }),
+  );
+  assert.deepEqual(route(req(`${sa}alice/token`), who), { kind: 'token' });
+  assert.equal((route(req(sa), { name: 'default', scopes: [] }) as { body: string }).body, 'default/\n');
 });
 
 test('a token stays fresh until its margin, capped at half its lifetime', () => {
