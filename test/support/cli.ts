@@ -147,14 +147,30 @@ export async function startVaultUntil(
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  // Bounded: a vault that never says it is ready is killed (and the wait rejects) after READY_MS.
+  const timer = setTimeout(() => child.kill('SIGKILL'), READY_MS);
   await new Promise<void>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       if (ready(stdout)) resolve();
     });
     child.once('exit', () => reject(new Error(`vault ${args[0]} exited before it was ready: ${stderr}`)));
-  });
+  }).finally(() => clearTimeout(timer));
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+const READY_MS = 60_000;
+
+/**
+ * `promise`, or a rejection naming `what` after `ms`: for waits on another process or the network
+ * (an exit, a connection error), so a wrong outcome fails the test instead of hanging the run.
+ */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${ms / 1000} s for ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /**

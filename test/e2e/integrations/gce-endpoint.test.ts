@@ -1,12 +1,19 @@
 // `vault serve --gce`: the metadata paths it serves, and the requests it refuses (wrong method,
 // missing Metadata-Flavor, a Host other than the exported one, X-Forwarded-For), probed over raw HTTP.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 
-import { runVault, startVaultUntil, type Sandbox, type StartedVault } from '../../support/cli.js';
+import {
+  groupsKilledAfterEach,
+  runVault,
+  startVaultUntil,
+  within,
+  type Sandbox,
+  type StartedVault,
+} from '../../support/cli.js';
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { closedPort, loggedIn } from '../../support/vault-sandbox.js';
 import { entries } from '../../support/world.js';
@@ -22,10 +29,10 @@ interface Served extends StartedVault {
 }
 
 /** Starts `vault serve acme --gce` and resolves once it printed its three exports. */
-async function startServe(env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Served> {
+async function startServe(env: NodeJS.ProcessEnv, flags: string[] = [], groups?: Set<ChildProcess>): Promise<Served> {
   const started = await startVaultUntil(
     ['serve', 'acme', '--gce', ...flags],
-    { env },
+    { env, groups },
     (out) => out.split('\n').length > 3,
   );
   const exports = started.stdout();
@@ -117,8 +124,20 @@ test('serve prints the three variables, for 127.0.0.1 only', async () => {
   const port = Number(serve.host.split(':')[1]);
   // Listening on 127.0.0.1 alone: another loopback address of this machine finds nothing there.
   const other = connect(port, '127.0.0.2');
-  const [error] = (await once(other, 'error')) as [NodeJS.ErrnoException];
-  assert.equal(error.code, 'ECONNREFUSED');
+  try {
+    // A listener on every interface would accept this: the test fails then, it does not wait.
+    const outcome = await within(
+      10_000,
+      'the connection to 127.0.0.2 to be refused',
+      new Promise<string | undefined>((resolve) => {
+        other.once('connect', () => resolve('connected'));
+        other.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+      }),
+    );
+    assert.equal(outcome, 'ECONNREFUSED');
+  } finally {
+    other.destroy();
+  }
 });
 
 test('the token: the one `vault token` gives, as the metadata server writes it', async () => {
@@ -252,10 +271,13 @@ test('no refresh token or client secret is reachable through any path', async ()
   }
 });
 
+// Started per test, each `vault serve` is killed after its test whatever the outcome.
+const groups = groupsKilledAfterEach();
+
 test('a refresh that fails answers 503 and says why on stderr; SIGTERM ends serve with 143', async () => {
   const failing = await loggedIn(server, { provider: { scopes: [], extra: SCOPES } });
   try {
-    const served = await startServe(failing.env);
+    const served = await startServe(failing.env, [], groups);
     const refreshToken = storedRefreshToken(failing);
     await server.revokeGrantOf(refreshToken);
     // Scopes not asked for yet: nothing cached, so this takes a refresh grant, which the server refuses.
@@ -263,7 +285,7 @@ test('a refresh that fails answers 503 and says why on stderr; SIGTERM ends serv
     assert.equal(answer.status, 503);
     assert.equal(answer.flavor, 'Google');
     served.child.kill('SIGTERM');
-    const [code, signal] = await served.exited;
+    const [code, signal] = await within(30_000, 'serve to end on SIGTERM', served.exited);
     assert.equal(code, 143, `${signal} ${served.stderr()}`);
     assert.match(
       served.stderr(),
@@ -277,7 +299,7 @@ test('a refresh that fails answers 503 and says why on stderr; SIGTERM ends serv
 
 test('serve --port N listens there; a port in use is exit 1 naming the fix; serve without --gce is exit 2', async () => {
   const port = await closedPort();
-  const fixed = await startServe(box.env, ['--port', String(port)]);
+  const fixed = await startServe(box.env, ['--port', String(port)], groups);
   try {
     assert.equal(fixed.host, `127.0.0.1:${port}`);
     assert.equal((await get('/', { flavor: false, to: fixed.host, host: fixed.host })).status, 200);
@@ -289,7 +311,7 @@ test('serve --port N listens there; a port in use is exit 1 naming the fix; serv
     );
   } finally {
     fixed.child.kill('SIGINT');
-    assert.equal((await fixed.exited)[0], 130);
+    assert.equal((await within(30_000, 'serve to end on SIGINT', fixed.exited))[0], 130);
   }
   const bare = await runVault(['serve', 'acme'], { env: box.env });
   assert.equal(bare.code, 2);
