@@ -54,7 +54,7 @@ export async function migrate(ctx: Context, opts: MigrateOptions): Promise<void>
     );
   } else {
     ctx.io.stderr.write(
-      `Use them with VAULT_STORE=${to.kind === 'redis' ? `${to.location} (and the same VAULT_STORE_KEY)` : to.kind}.\n`,
+      `Use them with VAULT_STORE=${to.kind === 'redis' ? `${new URL(opts.to).username ? to.location.replace('://', `://${new URL(opts.to).username}@`) : to.location} (and the same VAULT_STORE_KEY)` : to.kind}.\n`,
     );
   }
 }

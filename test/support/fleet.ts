@@ -38,7 +38,14 @@ export function fleetEnv(redis: RedisServer, key = randomBytes(32).toString('bas
  */
 export async function startFleet(
   server: TestServer,
-  options: { runners?: number; tokenBase?: string; env?: NodeJS.ProcessEnv; network?: Network } = {},
+  options: {
+    runners?: number;
+    tokenBase?: string;
+    env?: NodeJS.ProcessEnv;
+    network?: Network;
+    /** Runners use README's ACL user (`redis://vault:PW@…`) rather than the default user. */
+    aclUser?: boolean;
+  } = {},
 ): Promise<Fleet> {
   const { network } = options;
   const redis = await startRedis({ alsoBind: network && [network.hostAddress] });
@@ -46,6 +53,10 @@ export async function startFleet(
   const env = {
     ...fleetEnv(redis),
     ...(network && { VAULT_STORE: `redis://${network.hostAddress}:${redis.port}/0` }),
+    ...(options.aclUser && {
+      VAULT_STORE: `redis://${redis.aclUser.name}:${redis.aclUser.password}@${redis.host}:${redis.port}/0`,
+      VAULT_REDIS_PASSWORD: undefined,
+    }),
     ...options.env,
   };
   const runners = Array.from({ length: options.runners ?? 4 }, (_, i): Runner => {

@@ -13,6 +13,8 @@ export interface RedisServer {
   host: string;
   port: number;
   password: string;
+  /** The ACL user README's fleet recipe gives vault (VAULT_ACL), and its password. */
+  aclUser: { name: string; password: string };
   dir: string;
   /** redis://host:port/0, without the password (runners get it from VAULT_REDIS_PASSWORD). */
   url: string;
@@ -39,6 +41,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/**
+ * The least a fleet store's user needs (README, "Fleet store"): measured against redis-server 7.0 by
+ * running the fleet suites under this user and checking that its ACL LOG stays empty. Keys under the
+ * default prefix only, no pub/sub channels, and CONFIG not at all (CONFIG GET would show the
+ * server's passwords); commands run inside vault's Lua scripts are checked too (INCR, PEXPIRE);
+ * SELECT for a database other than 0.
+ */
+export const VAULT_ACL =
+  '~vault:* resetchannels -@all +get +set +del +scan +eval +incr +pexpire +wait +info +ping +select';
+
 export interface RedisOptions {
   host?: string;
   /** More addresses to listen on besides `host` (a veth's, for runners in network namespaces). */
@@ -53,11 +65,13 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   const host = options.host ?? '127.0.0.1';
   const port = await freePort(host);
   const password = randomBytes(18).toString('base64url');
+  const aclUser = { name: 'vault', password: randomBytes(18).toString('base64url') };
   const dir = mkdtempSync(join(tmpdir(), 'vault-redis-'));
   const config = [
     `port ${port}`,
     `bind ${[host, ...(options.alsoBind ?? [])].join(' ')}`,
     `requirepass ${password}`,
+    `user ${aclUser.name} on >${aclUser.password} ${VAULT_ACL}`,
     'appendonly yes',
     'appendfsync always',
     'save ""',
@@ -97,6 +111,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     host,
     port,
     password,
+    aclUser,
     dir,
     url: `redis://${host}:${port}/0`,
     aof() {

@@ -12,12 +12,18 @@ export async function redisDetails(
   const latency = performance.now() - started;
   const info = String(await command(['INFO']));
   const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
-  let fsync: string;
+  // A least-privilege user (README's fleet ACL) may not run CONFIG, which would also show the
+  // server's passwords: then the setting cannot be seen, which is no finding about it.
+  let fsync: string | undefined;
+  let unseen = '';
   try {
     const reply = (await command(['CONFIG', 'GET', 'appendfsync'])) as string[] | Record<string, string>;
-    fsync = String((Array.isArray(reply) ? reply[1] : reply.appendfsync) ?? 'unknown');
-  } catch {
-    fsync = 'unknown (CONFIG not allowed)';
+    fsync = (Array.isArray(reply) ? reply[1] : reply.appendfsync) ?? undefined;
+    if (fsync === undefined) unseen = 'cannot check (CONFIG GET gave no appendfsync)';
+  } catch (error) {
+    unseen = /NOPERM/.test(String((error as Error).message))
+      ? 'cannot check (CONFIG not allowed for this user)'
+      : 'cannot check (CONFIG not available on this server)';
   }
   const aof = field('aof_enabled') === '1';
   return [
@@ -28,7 +34,9 @@ export async function redisDetails(
     [
       'durability',
       aof
-        ? `appendonly, appendfsync ${fsync}${fsync === 'always' ? '' : ' (use always: a crash can lose the last rotated refresh token)'}`
+        ? fsync === undefined
+          ? `appendonly, appendfsync ${unseen}`
+          : `appendonly, appendfsync ${fsync}${fsync === 'always' ? '' : ' (use always: a crash can lose the last rotated refresh token)'}`
         : 'no append-only file: a restart can bring back a spent refresh token (set appendonly yes, appendfsync always)',
     ],
     ['prefix', prefix],

@@ -3,6 +3,8 @@
 // copy back; a target that already holds another login, or cannot be reached, leaves the source
 // untouched. The moved login keeps working: the CLI refreshes it from Redis.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { migrateLogins, type MigrateRequest } from '../../../src/core/migrate.js';
@@ -12,8 +14,9 @@ import { accessKey, clientSecretKey, loginKey } from '../../../src/core/credenti
 import { lockDir } from '../../../src/infra/paths.js';
 import { RedisStore, redisStoreOptions } from '../../../src/infra/stores/redis-store.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { startRedis, type RedisServer } from '../../support/redis.js';
+import { startRedis, VAULT_ACL, type RedisServer } from '../../support/redis.js';
 import { closedPort, loggedIn, type Vault } from '../../support/vault-sandbox.js';
+import { ROOT } from '../../support/cli.js';
 import { fleetEnv } from '../../support/fleet.js';
 import type { SecretStore } from '../../../src/ports.js';
 import { exitCodeFor } from '../../../src/cli/root.js';
@@ -162,4 +165,57 @@ test('vault store migrate --to redis://… moves a login from the command line; 
   } finally {
     w.cleanup();
   }
+});
+
+test("store migrate --to README's ACL user: the VAULT_STORE line keeps the user, never the password; store info cannot check appendfsync and says so", async () => {
+  const acl = await startRedis();
+  const w = await loggedIn(server, { store: 'file' });
+  try {
+    const { name, password } = acl.aclUser;
+    const key = fleetEnv(acl).VAULT_STORE_KEY;
+    const moved = await w.run(
+      ['store', 'migrate', '--to', `redis://${name}:${password}@127.0.0.1:${acl.port}/0`, 'acme'],
+      {
+        VAULT_STORE_KEY: key,
+      },
+    );
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(
+      moved.stderr,
+      new RegExp(
+        `^Use them with VAULT_STORE=redis://vault@127\\.0\\.0\\.1:${acl.port}/0 \\(and the same VAULT_STORE_KEY\\)\\.$`,
+        'm',
+      ),
+    );
+    assert.doesNotMatch(moved.stderr, new RegExp(password));
+
+    // The line as printed, the password given apart, as README's recipe does.
+    const env = {
+      VAULT_STORE: /VAULT_STORE=(\S+)/.exec(moved.stderr)![1]!,
+      VAULT_REDIS_PASSWORD: password,
+      VAULT_STORE_KEY: key,
+    };
+    const token = await w.run(['token', 'acme', '--force-refresh'], env);
+    assert.equal(token.code, 0, token.stderr);
+    const info = await w.run(['store', 'info'], env);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^health +ok$/m);
+    assert.match(
+      info.stdout,
+      /^durability +appendonly, appendfsync cannot check \(CONFIG not allowed for this user\)$/m,
+    );
+    assert.doesNotMatch(info.stdout + info.stderr, /unknown|use always/);
+    assert.doesNotMatch(info.stdout + info.stderr, new RegExp(password));
+  } finally {
+    w.cleanup();
+    await acl.close();
+  }
+});
+
+test("README's fleet ACL is the one the suites' redis-server gives vault's user", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const recipe = /redis-cli ACL SETUSER vault on '>PASSWORD' ([^\n]*)\\\n\s*([^\n]*)/.exec(readme);
+  assert.ok(recipe, "README's ACL SETUSER recipe");
+  const rules = `${recipe[1]} ${recipe[2]}`.replace(/'/g, '').split(/\s+/).filter(Boolean);
+  assert.deepEqual(rules, VAULT_ACL.split(' '));
 });

@@ -14,7 +14,8 @@ let server: TestServer;
 let fleet: Fleet;
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
-  fleet = await startFleet(server);
+  // As README's fleet recipe runs it: vault's own ACL user (VAULT_ACL), its password in the URL.
+  fleet = await startFleet(server, { aclUser: true });
 });
 after(async () => {
   await fleet?.close();
@@ -31,6 +32,7 @@ describe('a login shared through redis', () => {
     assert.match(status.stdout, /acme\s+default\s+alice@example\.test/);
     assert.match(status.stderr, new RegExp(`redis://127\\.0\\.0\\.1:${fleet.redis.port}/0`));
     assert.doesNotMatch(status.stdout + status.stderr, new RegExp(fleet.redis.password));
+    assert.doesNotMatch(status.stdout + status.stderr, new RegExp(fleet.redis.aclUser.password));
   });
 
   test('a storm of 44 processes on 4 runners after expiry: one refresh grant, one token, nothing revoked', async () => {
@@ -110,7 +112,10 @@ describe('what a runner is told when the store cannot be used', () => {
     });
     assert.equal(down.code, 4, down.stderr);
     assert.match(down.stderr, /^error: cannot reach redis at redis:\/\/127\.0\.0\.1:\d+\/0/m);
-    const refused = await r.run(['status'], { VAULT_REDIS_PASSWORD: 'not-the-password' });
+    const refused = await r.run(['status'], {
+      VAULT_STORE: `redis://vault@127.0.0.1:${fleet.redis.port}/0`,
+      VAULT_REDIS_PASSWORD: 'not-the-password',
+    });
     assert.equal(refused.code, 5, refused.stderr);
     assert.doesNotMatch(refused.stderr, /not-the-password/);
     const inUrl = await r.run(['status'], {
