@@ -33,12 +33,13 @@ export async function otherUser(): Promise<number> {
   return uid;
 }
 
-/** Runs `command` with /bin/sh as the other user (killed after `timeoutMs`). */
-export async function asOtherUser(command: string, timeoutMs = 30_000): Promise<RunResult> {
+/** Runs `command` with /bin/sh as the other user, `input` on its stdin (killed after `timeoutMs`). */
+export async function asOtherUser(command: string, input = '', timeoutMs = 30_000): Promise<RunResult> {
   await otherUser();
   return runCommand('su', ['-s', '/bin/sh', OTHER_USER, '-c', command], {
     env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
     cwd: '/',
+    input,
     timeoutMs,
   });
 }
@@ -49,13 +50,19 @@ export interface CurlAnswer {
   body: string;
 }
 
-/** `curl` run by the other user: one GET of `url` with `headers`, no proxy, no redirect followed. */
+/**
+ * `curl` run by the other user: one GET of `url` with `headers`, no proxy, no redirect followed.
+ * The URL and headers go in on stdin (`curl -K -`), so a code or state in them is in no argv.
+ */
 export async function curlAsOtherUser(url: string, headers: Record<string, string> = {}): Promise<CurlAnswer> {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const args = ['curl', '-s', '--noproxy', '*', '--max-time', '20', '-w', '\\n%{http_code}'];
-  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
-  args.push(url);
-  const result = await asOtherUser(args.map(quote).join(' '));
+  const config = [
+    `url = ${JSON.stringify(url)}`,
+    ...Object.entries(headers).map(([n, v]) => `header = ${JSON.stringify(`${n}: ${v}`)}`),
+  ];
+  const result = await asOtherUser(
+    "curl -s -K - --noproxy '*' --max-time 20 -w '\\n%{http_code}'",
+    `${config.join('\n')}\n`,
+  );
   const cut = result.stdout.lastIndexOf('\n');
   return { status: Number(result.stdout.slice(cut + 1)) || 0, body: result.stdout.slice(0, Math.max(cut, 0)) };
 }
