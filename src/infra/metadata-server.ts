@@ -77,7 +77,8 @@ async function answer(
   res.setHeader('Metadata-Flavor', FLAVOR);
   res.setHeader('cache-control', 'no-store');
   const refused = guard.refusal(req);
-  if (refused) return send(res, 403, 'this endpoint serves only the user who started it\n');
+  // The reason helps the user's own tools (a proxy in the way); it tells another user nothing new.
+  if (refused) return send(res, 403, `refused: ${refused}; this endpoint serves only the user who started it\n`);
   const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
   const why = refusal(request, host);
   if (why) return send(res, 403, `${why}\n`);

@@ -57,7 +57,7 @@ function ownerRefusal(socket: Socket, myUid: number | undefined): string | undef
 /** The header names a proxy adds when it relays a request (RFC 9110 §7.6.3 Via, RFC 7239 Forwarded, the de-facto rest). */
 export function relayRefusal(req: Pick<IncomingMessage, 'headers'>): string | undefined {
   for (const name of Object.keys(req.headers)) {
-    if (name === 'via' || name === 'forwarded' || name === 'x-real-ip' || name.startsWith('x-forwarded-'))
+    if (name === 'via' || name === 'forwarded' || name === 'x-real-ip' || name.startsWith('x-forwarded'))
       return `relayed request (${name} header)`;
   }
   return undefined;
