@@ -208,6 +208,11 @@ export interface CallbackListener {
   redirectUri: string;
   /** Resolves with the callback URL once a request carrying the expected state arrives. */
   callback: Promise<URL>;
+  /**
+   * The URL to start the browser on: the listener's own one-time address, which redirects once to
+   * `authorizationUrl`, so that URL (state, PKCE challenge) never sits in a process's argv.
+   */
+  launchUrl(authorizationUrl: string): string;
   close(): Promise<void>;
 }
 

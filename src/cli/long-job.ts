@@ -130,6 +130,7 @@ export async function startGceEndpoint(
       report: (message) => ctx.io.stderr.write(`warning: ${message}\n`),
     },
     port,
+    ctx.debug,
   );
   ctx.debug(`gce: metadata endpoint on ${server.host}`);
   return {

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { VaultError } from '../core/errors.js';
 import type { CallbackListener } from '../ports.js';
+import { guardLoopback } from './peer-owner.js';
 
 export interface ListenOptions {
   port: number;
@@ -35,15 +36,29 @@ function sameSecret(a: string, b: string): boolean {
  * which may resolve elsewhere). Only `GET /callback` with the expected `state` ends the wait; any
  * other request gets 404/400 and the login keeps waiting, so a stray or hostile request cannot end
  * a login, and an attacker's code cannot be injected (RFC 6749 §10.12). The Host header must name
- * the listener itself, which stops DNS-rebinding pages from talking to it.
+ * the listener itself, which stops DNS-rebinding pages from talking to it. Connections from
+ * another user's socket and relayed requests get 403 and change nothing (peer-owner.ts): another
+ * user of the machine can neither deliver a code of hers nor learn the authorization URL.
+ *
+ * The browser is started on `launchUrl`, a path of 256 random bits that answers one GET with a 302
+ * to the authorization URL: a browser's argv is readable by every user in /proc/PID/cmdline, and the
+ * authorization URL there would let another user run the login as herself and have her code
+ * delivered here (login CSRF with the real state).
  */
 export async function listenForCallback(options: ListenOptions): Promise<CallbackListener> {
   let resolveCallback!: (url: URL) => void;
   const callback = new Promise<URL>((resolve) => (resolveCallback = resolve));
   let done = false;
   let port = 0;
+  // The one-time launch path and where it leads; cleared once used.
+  let launch: { path: string; target: string } | undefined;
 
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (req: IncomingMessage, res: ServerResponse) => {
+    const refused = guard.refusal(req);
+    if (refused) {
+      options.debug(`listener: refused a request: ${refused}`);
+      return page(res, 403, 'Forbidden', 'This address only serves the user who started the login.');
+    }
     const host = req.headers.host ?? '';
     if (host !== `127.0.0.1:${port}`) {
       options.debug(`listener: refused a request for host ${JSON.stringify(host.slice(0, 100))}`);
@@ -57,6 +72,18 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
       url = new URL(raw, `http://127.0.0.1:${port}`);
     } catch {
       return page(res, 400, 'Bad request', 'Malformed request.');
+    }
+    if (req.method === 'GET' && launch && url.search === '' && sameSecret(url.pathname, launch.path)) {
+      const { target } = launch;
+      launch = undefined;
+      options.debug('listener: sent the browser on to the authorization URL');
+      res.writeHead(302, {
+        Location: target,
+        'Cache-Control': 'no-store',
+        'Referrer-Policy': 'no-referrer',
+        Connection: 'close',
+      });
+      return res.end();
     }
     if (req.method !== 'GET' || url.pathname !== '/callback') {
       options.debug(`listener: 404 for ${req.method} ${url.pathname.slice(0, 100)}`);
@@ -82,6 +109,7 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
       page(res, 200, 'Logged in', 'You can close this tab and return to the terminal.');
     }
   });
+  const guard = guardLoopback(server, options.debug);
   // Slow or idle clients must not hold the listener (or the process) open.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
@@ -111,6 +139,10 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
     port,
     redirectUri: `http://127.0.0.1:${port}/callback`,
     callback,
+    launchUrl(authorizationUrl) {
+      launch = { path: `/${randomBytes(32).toString('base64url')}`, target: authorizationUrl };
+      return `http://127.0.0.1:${port}${launch.path}`;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

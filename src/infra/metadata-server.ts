@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VaultError } from '../core/errors.js';
+import { guardLoopback, type LoopbackGuard } from './peer-owner.js';
 import { FLAVOR, refusal, route, tokenBody, type MetadataIdentity } from '../core/protocols/gce-metadata.js';
 
 export interface MetadataSource {
@@ -20,17 +21,25 @@ export interface MetadataServer {
   close(): Promise<void>;
 }
 
-/** Serves the GCE metadata protocol on 127.0.0.1 only (`port` 0: any free port). */
-export async function startMetadataServer(source: MetadataSource, port = 0): Promise<MetadataServer> {
+/**
+ * Serves the GCE metadata protocol on 127.0.0.1 only (`port` 0: any free port), to the user's own
+ * processes only: another user's connection or a relayed request gets 403 (peer-owner.ts).
+ */
+export async function startMetadataServer(
+  source: MetadataSource,
+  port = 0,
+  debug: (message: string) => void = () => {},
+): Promise<MetadataServer> {
   let host = '';
   const pending = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    const work = answer(req, res, host, source).catch(() => {
+    const work = answer(req, res, host, source, guard).catch(() => {
       res.destroy();
     });
     pending.add(work);
     void work.finally(() => pending.delete(work));
   });
+  const guard = guardLoopback(server, debug);
   // A metadata client asks once in a while; nothing here needs a connection kept open.
   server.keepAliveTimeout = 1000;
   server.listen(port, '127.0.0.1');
@@ -57,10 +66,19 @@ export async function startMetadataServer(source: MetadataSource, port = 0): Pro
   };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, host: string, source: MetadataSource): Promise<void> {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  host: string,
+  source: MetadataSource,
+  guard: LoopbackGuard,
+): Promise<void> {
   // GCE marks every answer, refusals included; clients check it to know they reached a metadata server.
   res.setHeader('Metadata-Flavor', FLAVOR);
   res.setHeader('cache-control', 'no-store');
+  const refused = guard.refusal(req);
+  // The reason helps the user's own tools (a proxy in the way); it tells another user nothing new.
+  if (refused) return send(res, 403, `refused: ${refused}; this endpoint serves only the user who started it\n`);
   const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
   const why = refusal(request, host);
   if (why) return send(res, 403, `${why}\n`);

@@ -4,11 +4,12 @@
 // "[ Cancel ]" link (oidc-provider's devInteractions abort, which answers error=access_denied)
 // and delivers that callback to the CLI's listener. Nothing on stdout; exit 1 with the reason
 // on stderr when the flow goes elsewhere.
-import { FetchBrowser } from './fetch-browser.js';
+import { FetchBrowser, launchedAt } from './fetch-browser.js';
 
-const [url] = process.argv.slice(2);
+const [launch] = process.argv.slice(2);
 try {
-  if (!url) throw new Error('usage: deny-browser-cli.ts <authorization-url>');
+  if (!launch) throw new Error('usage: deny-browser-cli.ts <authorization-url>');
+  const url = await launchedAt(launch);
   const redirect = new URL(new URL(url).searchParams.get('redirect_uri') ?? '');
   const browser = new FetchBrowser();
   const interaction = await browser.navigate(url, (next) => next.pathname.startsWith('/interaction/'));

@@ -122,12 +122,13 @@ export class FetchBrowser {
 }
 
 /**
- * Follows an authorization URL through the authorization server (auto-login interactions or
+ * Follows an authorization URL (or vault's one-time launch URL to it) through the authorization server (auto-login interactions or
  * devInteractions' pages, logging in as `alice`) and returns the URL the browser was sent back
  * to — the request's `redirect_uri` with `code`, `state` and `iss`, or `error` — without
  * requesting it. Throws, with the server's error if it showed one, when the flow ends elsewhere.
  */
-export async function authorizeWithFetch(authorizationUrl: string): Promise<URL> {
+export async function authorizeWithFetch(startUrl: string): Promise<URL> {
+  const authorizationUrl = await launchedAt(startUrl);
   const redirectUri = new URL(authorizationUrl).searchParams.get('redirect_uri');
   if (!redirectUri) throw new Error('authorization URL has no redirect_uri');
   const callback = new URL(redirectUri);
@@ -137,6 +138,19 @@ export async function authorizeWithFetch(authorizationUrl: string): Promise<URL>
   );
   if (result instanceof URL) return result;
   throw new Error(`authorization ended at ${result.url.href} (HTTP ${result.status})${describeErrorPage(result.html)}`);
+}
+
+/**
+ * The authorization URL a browser started on `url` goes to: `url` itself, or where vault's one-time
+ * launch URL (`http://127.0.0.1:PORT/<random>`, no redirect_uri of its own) redirects, asked once.
+ */
+export async function launchedAt(url: string): Promise<string> {
+  if (new URL(url).searchParams.has('redirect_uri')) return url;
+  const response = await fetch(url, { redirect: 'manual' });
+  await response.body?.cancel();
+  const location = response.headers.get('location');
+  if (response.status !== 302 || !location) throw new Error(`the launch URL answered ${response.status}, no redirect`);
+  return new URL(location, url).href;
 }
 
 /** The error shown on an oidc-provider page (error page or device flow page), if any. */

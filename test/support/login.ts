@@ -92,11 +92,11 @@ export function portRefuses(port: number): Promise<boolean> {
   });
 }
 
-/** One raw HTTP request to the listener, with full control of the method, path and Host header. */
+/** One raw HTTP request to the listener, with full control of the method, path and headers (Host among them). */
 export function rawRequest(
   port: number,
-  options: { method?: string; path: string; host?: string; body?: string },
-): Promise<{ status: number; body: string }> {
+  options: { method?: string; path: string; host?: string; body?: string; headers?: Record<string, string> },
+): Promise<{ status: number; body: string; location?: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -104,12 +104,12 @@ export function rawRequest(
         port,
         method: options.method ?? 'GET',
         path: options.path,
-        headers: { host: options.host ?? `127.0.0.1:${port}` },
+        headers: { host: options.host ?? `127.0.0.1:${port}`, ...options.headers },
       },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, location: res.headers.location }));
       },
     );
     req.on('error', reject);

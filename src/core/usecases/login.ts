@@ -131,7 +131,7 @@ async function loopbackLogin(req: LoginRequest, deps: LoginDeps, client: LoginCl
     let callbackUrl: URL;
     try {
       if (req.browser) {
-        const launched = await deps.browser.open(url, (why) =>
+        const launched = await deps.browser.open(listener.launchUrl(url), (why) =>
           status.note(`The browser command ${why}; open the URL above yourself.\n`),
         );
         if (!launched) status.note('Could not open a browser; open the URL above yourself.\n');

@@ -267,6 +267,8 @@ export const LOOPBACK_HOSTILE = [
   '200 concurrent connections with forged callbacks',
   '200 idle connections held open',
   '20 slow clients sending headers byte by byte (slowloris)',
+  "another Unix user's callback with the right state and a valid code",
+  'the callback relayed by a local proxy (tinyproxy), or carrying a relay header',
 ] as const;
 export type LoopbackHostileCase = (typeof LOOPBACK_HOSTILE)[number];
 

@@ -1,5 +1,6 @@
 // Hostile traffic at the loopback listener of a running `vault login`: forged, replayed and
-// injected callbacks, DNS rebinding, oversized requests, floods of connections and slow clients.
+// injected callbacks, DNS rebinding, oversized requests, floods of connections and slow clients,
+// another Unix user's callback and relayed ones.
 // The login neither ends with an attacker's code nor dies: only the real callback is accepted,
 // the real browser then completes it, and the server exchanged exactly one code.
 import { describe, test } from 'node:test';
@@ -9,6 +10,8 @@ import { sandbox, type Sandbox } from '../../support/cli.js';
 import { ACCOUNT } from '../../support/oidc-server.js';
 import { authorizeWithFetch } from '../../support/fetch-browser.js';
 import { LOOPBACK_HOSTILE, type LoopbackHostileCase } from './cases.js';
+import { curlAsOtherUser } from '../../support/other-user.js';
+import { startTinyproxy } from '../../support/tinyproxy.js';
 import { providerAddArgs } from '../../support/vault-sandbox.js';
 import {
   HANG_BOUND_MS,
@@ -189,6 +192,42 @@ const CASES: Record<LoopbackHostileCase, Case> = {
       await Promise.all(slow.map((c) => c.closed));
       for (const t of timers) clearInterval(t);
     };
+  },
+
+  // She read the authorization URL (state and all: once on the browser's argv) and ran it as
+  // herself; her code is bound to this listener. It is not her listener: 403, ignored.
+  "another Unix user's callback with the right state and a valid code": async ({ url, port }) => {
+    const callback = await authorizeWithFetch(url);
+    assert.ok(callback.searchParams.get('code'), 'the other user got no code');
+    const theirs = await curlAsOtherUser(`http://127.0.0.1:${port}${callback.pathname}${callback.search}`);
+    assert.equal(theirs.status, 403);
+  },
+
+  // tinyproxy runs as this same user and adds Via; the relay headers refuse from any socket.
+  'the callback relayed by a local proxy (tinyproxy), or carrying a relay header': async ({ port, state }) => {
+    const target = `/callback?code=forged&state=${state}`;
+    const proxy = await startTinyproxy();
+    try {
+      const relayed = await raw(
+        proxy.port,
+        `GET http://127.0.0.1:${port}${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
+      );
+      assert.equal(relayed, 403);
+    } finally {
+      await proxy.close();
+    }
+    for (const header of [
+      'Via: 1.1 proxy',
+      'Forwarded: for=192.0.2.1',
+      'X-Forwarded-For: 192.0.2.1',
+      'X-Real-IP: 192.0.2.1',
+    ]) {
+      const answer = await raw(
+        port,
+        `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${header}\r\nConnection: close\r\n\r\n`,
+      );
+      assert.equal(answer, 403, header);
+    }
   },
 };
 

@@ -17,6 +17,8 @@ import {
 import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { closedPort, loggedIn } from '../../support/vault-sandbox.js';
 import { entries } from '../../support/world.js';
+import { OTHER_USER, curlAsOtherUser, otherUser } from '../../support/other-user.js';
+import { startTinyproxy } from '../../support/tinyproxy.js';
 
 const SCOPES = ['--scope', 'openid', '--scope', 'offline_access', '--scope', 'email', '--scope', 'api:read'];
 let server: TestServer;
@@ -316,4 +318,59 @@ test('serve --port N listens there; a port in use is exit 1 naming the fix; serv
   const bare = await runVault(['serve', 'acme'], { env: box.env });
   assert.equal(bare.code, 2);
   assert.match(bare.stderr, /--gce/);
+});
+
+// Loopback trust: 127.0.0.1 is open to every user of the machine and to anything a local proxy
+// relays; the endpoint serves the processes of the user who started it, no one else.
+test("another Unix user's request gets 403 and no token; the user's own request is served", async () => {
+  const uid = await otherUser();
+  assert.notEqual(uid, process.getuid!());
+  const cached = (await runVault(['token', 'acme'], { env: box.env })).stdout.trim();
+  const before = server.counts.refresh;
+  for (const path of [TOKEN, `${TOKEN}?scopes=email`, '/computeMetadata/v1/instance/service-accounts/default/email']) {
+    const theirs = await curlAsOtherUser(`http://${serve.host}${path}`, { 'Metadata-Flavor': 'Google' });
+    assert.equal(theirs.status, 403, path);
+    assert.ok(!theirs.body.includes(cached) && !theirs.body.includes('access_token'), `${path}: a token was served`);
+    assert.ok(!theirs.body.includes(ACCOUNT.email), `${path}: the identity was served`);
+  }
+  assert.equal(server.counts.refresh, before, "the other user's requests started a refresh");
+  const mine = await get(TOKEN);
+  assert.equal(mine.status, 200);
+  assert.ok((JSON.parse(mine.body) as { access_token: string }).access_token === cached);
+});
+
+test('a request relayed by a local proxy (tinyproxy adds Via) gets 403 and no token', async () => {
+  const proxy = await startTinyproxy();
+  try {
+    const cached = (await runVault(['token', 'acme'], { env: box.env })).stdout.trim();
+    // A plain-HTTP proxy request: tinyproxy connects to the endpoint itself, as this same user.
+    const relayed = await get(`http://${serve.host}${TOKEN}`, { to: `127.0.0.1:${proxy.port}` });
+    assert.equal(relayed.status, 403);
+    assert.ok(!relayed.body.includes(cached) && !relayed.body.includes('access_token'), 'a token was served');
+    // Every relay header refuses on its own, from the user's own socket.
+    for (const name of ['via', 'forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip']) {
+      const answer = await get(TOKEN, { headers: { [name]: '1.1 proxy' } });
+      assert.equal(answer.status, 403, name);
+    }
+    assert.equal((await get(TOKEN)).status, 200);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('exec --gce: the command is served, another Unix user asking the same endpoint gets 403', async () => {
+  await otherUser();
+  const curl = `curl -s --noproxy '*' --max-time 20 -w '\\n%{http_code}\\n' -H 'Metadata-Flavor: Google' "http://$GCE_METADATA_HOST${TOKEN}"`;
+  const script = [
+    `echo "theirs:"; su -s /bin/sh ${OTHER_USER} -c "cd / && ${curl.replace(/"/g, '\\"')}"`,
+    `echo "mine:"; ${curl}`,
+  ].join('\n');
+  const result = await runVault(['exec', 'acme', '--gce', '--', 'sh', '-c', script], { env: box.env });
+  assert.equal(result.code, 0, result.stderr);
+  const cached = (await runVault(['token', 'acme'], { env: box.env })).stdout.trim();
+  const [theirs, mine] = result.stdout.split('mine:\n') as [string, string];
+  assert.match(theirs, /\n403\n$/);
+  assert.ok(!theirs.includes(cached) && !theirs.includes('access_token'), 'a token was served to the other user');
+  assert.match(mine, /\n200\n$/);
+  assert.ok(mine.includes(cached), 'the command was not served the token');
 });

@@ -2,7 +2,7 @@
 // browser (or none) standing in for the user: clients, refusals, and how the wait ends.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,8 +19,11 @@ import {
   onTerminal,
   rawRequest,
   startVault,
+  recordedUrl,
   urlRecorder,
 } from '../../support/login.js';
+import { curlAsOtherUser } from '../../support/other-user.js';
+import { watchCommandLines } from '../../support/world.js';
 
 let server: TestServer;
 /** devInteractions' real login and consent pages, whose Cancel link answers access_denied. */
@@ -338,4 +341,78 @@ test('the listener is bound to 127.0.0.1 only: 127.0.0.2 on the same port is ref
   assert.equal(await connects('127.0.0.2'), 'ECONNREFUSED');
   vault.child.kill('SIGINT');
   assert.equal((await vault.exited).code, 130);
+});
+
+test('the browser is started on a one-time loopback URL: the authorization URL is in no argv, the redirect works once, for this user only', async () => {
+  const sb = box();
+  // A browser that records the URL it was given and stays up with it in its argv until released.
+  const launched = join(sb.dir, 'launched');
+  const release = join(sb.dir, 'release');
+  const pidFile = join(sb.dir, 'browser.pid');
+  const script = join(sb.dir, 'browser.sh');
+  writeFileSync(
+    script,
+    [
+      '#!/bin/sh',
+      `echo $$ > '${pidFile}'`,
+      `printf '%s\\n' "$1" > '${launched}.tmp' && mv '${launched}.tmp' '${launched}'`,
+      `i=0; while [ ! -e '${release}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(script, 0o700);
+  sb.env.VAULT_BROWSER = `'${script}'`;
+  await addProvider(sb, server, { scopes: [] });
+
+  const argv = watchCommandLines();
+  const vault = startVault(['login', 'acme'], sb.env);
+  try {
+    // stderr still shows the authorization URL first (a failed launch leaves it to open by hand).
+    const printed = await printedUrl(vault);
+    const launch = await recordedUrl(launched, vault);
+    const port = callbackPort(printed);
+    assert.match(launch.href, new RegExp(`^http://127\\.0\\.0\\.1:${port}/[\\w-]{43}$`));
+    const path = launch.pathname;
+
+    // Another Unix user who found the launch URL, and a relayed request, get nothing.
+    const theirs = await curlAsOtherUser(launch.href);
+    assert.equal(theirs.status, 403);
+    assert.ok(!theirs.body.includes(printed.searchParams.get('state')!), 'the state was served to another user');
+    for (const header of ['via', 'forwarded', 'x-forwarded-for', 'x-real-ip']) {
+      const relayed = await rawRequest(port, { path, headers: { [header]: '1.1 proxy' } });
+      assert.equal(relayed.status, 403, header);
+      assert.equal(relayed.location, undefined, header);
+    }
+    // The user's own browser: one redirect to the authorization URL, then nothing.
+    const first = await rawRequest(port, { path });
+    assert.equal(first.status, 302);
+    assert.equal(first.location, printed.href);
+    const second = await rawRequest(port, { path });
+    assert.equal(second.status, 404);
+    assert.equal(second.location, undefined);
+
+    const callback = await authorizeWithFetch(printed.href);
+    assert.equal((await fetch(callback, { redirect: 'manual' })).status, 200);
+    const result = await vault.exited;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /Logged in to acme as alice\.\n$/);
+
+    const lines = [...argv.stop()].join('\n');
+    assert.ok(lines.includes(launch.href), 'the sampler never saw the browser command');
+    for (const [what, secret] of [
+      ['the authorization URL', printed.href],
+      ['its state', printed.searchParams.get('state')!],
+      ['its code_challenge', printed.searchParams.get('code_challenge')!],
+    ] as const)
+      assert.ok(!lines.includes(secret), `${what} was in a process's argv`);
+  } finally {
+    argv.stop();
+    writeFileSync(release, '');
+    vault.child.kill('SIGKILL');
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // Released and gone already, or never started.
+    }
+  }
 });

@@ -1,0 +1,78 @@
+// The owner of a loopback peer, read from the kernel's real /proc/net/tcp and tcp6 for real
+// sockets: IPv4, IPv6 and an IPv4 peer on a dual-stack socket (another user's sockets are in
+// test/e2e: the hardening listener cases and the --gce endpoint).
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { endianness } from 'node:os';
+import { test } from 'node:test';
+
+import { peerUid, relayRefusal } from '../../../src/infra/peer-owner.js';
+
+/** A connection from `client` to a server on `listen`; resolves with both ends. */
+async function pair(listen: string, client: string): Promise<{ accepted: Socket; close(): Promise<void> }> {
+  const server = createServer();
+  server.listen(0, listen);
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const socket = connect((server.address() as AddressInfo).port, client);
+  await once(socket, 'connect');
+  const [end] = await accepted;
+  return {
+    accepted: end,
+    async close() {
+      socket.destroy();
+      end.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+function ownerOf(accepted: Socket): number | undefined {
+  return peerUid(
+    { address: accepted.remoteAddress!, port: accepted.remotePort! },
+    { address: accepted.localAddress!, port: accepted.localPort! },
+  );
+}
+
+for (const [what, listen, client] of [
+  ['IPv4', '127.0.0.1', '127.0.0.1'],
+  ['IPv6', '::1', '::1'],
+  ['an IPv4 peer on a dual-stack listener', '::', '::ffff:127.0.0.1'],
+] as const) {
+  test(`${what}: the peer socket's owner is this process's uid`, { skip: process.platform !== 'linux' }, async () => {
+    const connection = await pair(listen, client);
+    try {
+      assert.equal(ownerOf(connection.accepted), process.getuid!());
+    } finally {
+      await connection.close();
+    }
+  });
+}
+
+test('the rows are matched on both ends, the uid from the 8th column', { skip: endianness() !== 'LE' }, () => {
+  const table = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    // The listener's accepted socket: local 127.0.0.1:8080, remote 127.0.0.1:40000 (not the peer's row).
+    '   0: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 1 1 0',
+    // The peer: local 127.0.0.1:40000, remote 127.0.0.1:8080, uid 1001.
+    '   1: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1001        0 2 1 0',
+    '',
+  ].join('\n');
+  const read = (file: string) => (file === '/proc/net/tcp' ? table : '');
+  const peer = { address: '127.0.0.1', port: 40000 };
+  const listener = { address: '127.0.0.1', port: 8080 };
+  assert.equal(peerUid(peer, listener, read), 1001);
+  assert.equal(peerUid(peer, { address: '127.0.0.1', port: 8081 }, read), undefined);
+  assert.equal(peerUid({ address: '127.0.0.1', port: 40001 }, listener, read), undefined);
+});
+
+test('relay headers: Via, Forwarded, any X-Forwarded-*, X-Real-IP', () => {
+  for (const name of ['via', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-anything', 'x-real-ip'])
+    assert.match(relayRefusal({ headers: { [name]: 'x' } }) ?? '', new RegExp(name));
+  assert.equal(
+    relayRefusal({ headers: { host: '127.0.0.1:1', 'metadata-flavor': 'Google', 'x-real': 'x' } }),
+    undefined,
+  );
+});
