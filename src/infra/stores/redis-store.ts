@@ -1,4 +1,4 @@
-import { StoreError } from '../../core/errors.js';
+import { StoreError, TemporaryError } from '../../core/errors.js';
 import type { Release, SecretStore, SetOptions, StoreEntry } from '../../ports.js';
 import { RESCUE_MS, RedisConnection, type RedisStoreOptions } from './redis-client.js';
 import { redisDetails } from './redis-details.js';
@@ -108,7 +108,10 @@ export class RedisStore implements SecretStore {
    * The COMMIT script's arguments for `entries`, fenced by `generation` when given. A cached access
    * token lives in Redis exactly as long as it is valid: one already expired is deleted.
    */
-  async #commit(entries: readonly StoreEntry[], fence?: { generation: number; critical: boolean }): Promise<boolean> {
+  async #commit(
+    entries: readonly StoreEntry[],
+    fence?: { generation: number; critical: boolean; leaseEnds: () => number },
+  ): Promise<boolean> {
     const sealer = await this.#seal();
     const keys = entries.map((e) => this.#key(e.key));
     const args: string[] = [fence ? String(fence.generation) : ''];
@@ -121,7 +124,17 @@ export class RedisStore implements SecretStore {
     }
     if (fence) keys.push(this.#internal(`seen:${entries[0]!.key}`));
     const script = ['EVAL', COMMIT, String(keys.length), ...keys, ...args];
-    const written = Number(fence?.critical ? await this.#redis.persist(script) : await this.command(script)) === 1;
+    let written: boolean;
+    try {
+      written =
+        Number(fence?.critical ? await this.#redis.persist(script, fence.leaseEnds) : await this.command(script)) === 1;
+    } catch (error) {
+      if (!fence?.critical || !(error instanceof TemporaryError)) throw error;
+      throw new TemporaryError(
+        `${error.message} — ${this.describe(entries[0]!.key)} did not take the rotated refresh token before the lease ended; the provider has already spent the old one, so once redis answers again, log in again if \`vault token\` says so`,
+        { cause: error },
+      );
+    }
     if (!written) {
       this.#o.debug(`store: ${entries[0]!.key} was written by a later lease holder; not overwriting it`);
       return false;
@@ -169,10 +182,12 @@ export class RedisStore implements SecretStore {
       fenceKey: this.#internal(`fence:${name}`),
       leaseMs: this.#o.leaseMs,
       criticalMs: CRITICAL_MS,
-      // A waiter outwaits a holder in the middle of a grant rather than fail.
-      waitMs: CRITICAL_MS,
+      // A waiter outwaits a holder in the middle of a grant (whose answer may take grantWaitMs, while
+      // its renewals keep the lease) and its rescue write rather than fail.
+      waitMs: Math.max(CRITICAL_MS, this.#o.grantWaitMs + RESCUE_MS),
       command: (args) => this.command(args),
-      fencedCommit: (generation, entries, critical) => this.#commit(entries, { generation, critical }),
+      fencedCommit: (generation, entries, critical, leaseEnds) =>
+        this.#commit(entries, { generation, critical, leaseEnds }),
       debug: this.#o.debug,
       ...(options.until && { until: options.until }),
     });
