@@ -61,7 +61,8 @@ export class RedisStore implements SecretStore {
   #seal(): Promise<Sealer> {
     this.#sealer ??= (async () => {
       const raw = rawKey(this.#o.storeKey);
-      if (raw) return sealer(raw);
+      const place = { prefix: this.#o.prefix, db: this.#o.target.db };
+      if (raw) return sealer(raw, place);
       // A passphrase is stretched with a salt kept beside the records, created by the first
       // machine and read by the others (SET NX): one key for the whole fleet.
       const kdfKey = this.#internal('kdf');
@@ -84,7 +85,7 @@ export class RedisStore implements SecretStore {
         throw new StoreError(
           `${kdfKey} in ${this.location} names a key derivation this vault does not know: upgrade vault`,
         );
-      return sealer(await deriveKey(this.#o.storeKey, Buffer.from(params.salt, 'base64')));
+      return sealer(await deriveKey(this.#o.storeKey, Buffer.from(params.salt, 'base64')), place);
     })();
     this.#sealer.catch(() => (this.#sealer = undefined));
     return this.#sealer;
@@ -93,7 +94,9 @@ export class RedisStore implements SecretStore {
   async get(key: string): Promise<string | null> {
     const sealed = await this.command(['GET', this.#key(key)]);
     if (sealed === null) return null;
-    return (await this.#seal()).open(key, String(sealed), this.describe(key));
+    const value = (await this.#seal()).open(key, String(sealed), this.describe(key));
+    this.#o.debug(`store: ${key} read`);
+    return value;
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
