@@ -19,8 +19,11 @@ const COMMIT =
   "else redis.call('SET', KEYS[i], value, 'PX', ttl) end end " +
   "if fenced then redis.call('SET', KEYS[#KEYS], ARGV[1]) end return 1";
 
-// The lease of a holder whose grant may be in flight: the grant with its retries, then the rescue.
-const CRITICAL_MS = RESCUE_MS + 60_000;
+// The lease of a holder whose grant may be in flight, in leases (VAULT_REDIS_LEASE; 120 s by
+// default). Renewals keep it for as long as the grant and the commit take; this much of it is what
+// a holder that cannot renew (starved of CPU, paused, or cut off from Redis by a restart or a
+// failover) keeps before the fleet may take over.
+const CRITICAL_LEASES = 12;
 
 /**
  * The fleet store: every record sealed (AES-256-GCM, see seal.ts) in one Redis shared by many
@@ -184,10 +187,10 @@ export class RedisStore implements SecretStore {
       lockKey: this.#internal(`lock:${name}`),
       fenceKey: this.#internal(`fence:${name}`),
       leaseMs: this.#o.leaseMs,
-      criticalMs: CRITICAL_MS,
+      criticalMs: CRITICAL_LEASES * this.#o.leaseMs,
       // A waiter outwaits a holder in the middle of a grant (whose answer may take grantWaitMs, while
       // its renewals keep the lease) and its rescue write rather than fail.
-      waitMs: Math.max(CRITICAL_MS, this.#o.grantWaitMs + RESCUE_MS),
+      waitMs: Math.max(CRITICAL_LEASES * this.#o.leaseMs, this.#o.grantWaitMs + RESCUE_MS),
       command: (args) => this.command(args),
       fencedCommit: (generation, entries, critical, leaseEnds) =>
         this.#commit(entries, { generation, critical, leaseEnds }),
