@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -166,4 +166,64 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   };
   await start();
   return server;
+}
+
+/** A TCP proxy in front of a redis-server that can black-hole a connection at a chosen write. */
+export interface RedisProxy {
+  /** redis://127.0.0.1:PORT/0: the server's database 0 through the proxy. */
+  url: string;
+  /**
+   * From now on, the first client write for which `when(bytes so far on that connection)` holds is
+   * not forwarded, and that connection goes silent both ways (never closed): a network path that
+   * drops everything, as a failed link or a stalled server looks from the client. Once per call.
+   */
+  blackHoleAt(when: (sent: string) => boolean): void;
+  /** Connections black-holed so far. */
+  blackHoled(): number;
+  close(): Promise<void>;
+}
+
+export async function startRedisProxy(redis: RedisServer): Promise<RedisProxy> {
+  const sockets = new Set<Socket>();
+  let trigger: ((sent: string) => boolean) | undefined;
+  let holes = 0;
+  const server = createServer((client) => {
+    const upstream = connect(redis.port, redis.host);
+    sockets.add(client).add(upstream);
+    let sent = '';
+    let silent = false;
+    client.on('data', (chunk: Buffer) => {
+      if (silent) return;
+      sent += chunk.toString('latin1');
+      if (trigger?.(sent)) {
+        trigger = undefined;
+        silent = true;
+        holes++;
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!silent) client.write(chunk);
+    });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    blackHoleAt(when) {
+      trigger = when;
+    },
+    blackHoled: () => holes,
+    async close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
 }

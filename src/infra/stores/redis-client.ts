@@ -17,6 +17,8 @@ export interface RedisStoreOptions {
   prefix: string;
   timeoutMs: number;
   leaseMs: number;
+  /** How long a sent grant's answer is awaited: max(VAULT_HTTP_TIMEOUT, 60 s). */
+  grantWaitMs: number;
   debug: (message: string) => void;
   warn: (message: string) => void;
 }
@@ -46,6 +48,7 @@ export function redisStoreOptions(
     prefix: env.VAULT_REDIS_PREFIX ?? 'vault:',
     timeoutMs: seconds(env, 'VAULT_REDIS_TIMEOUT', 5),
     leaseMs: seconds(env, 'VAULT_REDIS_LEASE', 10),
+    grantWaitMs: Math.max(60_000, 1000 * (Number(env.VAULT_HTTP_TIMEOUT) || 0)),
     debug,
     warn,
   };
@@ -61,6 +64,8 @@ export class RedisConnection {
   readonly location: string;
   #module: ClientModule | undefined;
   #client: Promise<Client> | undefined;
+  /** What #client resolved to, once it did. */
+  #ready: Client | undefined;
   #pending = 0;
 
   constructor(options: RedisStoreOptions) {
@@ -71,6 +76,7 @@ export class RedisConnection {
   #connect(): Promise<Client> {
     if (this.#client) return this.#client;
     const { target, timeoutMs } = this.#o;
+    let created: Client | undefined;
     const connecting = (async () => {
       const mod = (this.#module ??= await loadClient());
       const client = mod.createClient({
@@ -88,26 +94,64 @@ export class RedisConnection {
         ...(target.password !== undefined && { password: target.password }),
         database: target.db,
         disableOfflineQueue: true,
-        commandOptions: { timeout: timeoutMs },
       }) as unknown as Client;
+      created = client;
       // A dropped connection is not retried here: the command fails (exit 4), or a holder with a
       // rotated refresh token in hand reconnects (persist).
       client.on('error', (error: Error) =>
         this.#o.debug(`store: redis ${this.location}: ${error.message.split('\n')[0]}`),
       );
-      client.on('end', () => {
-        if (this.#client === connecting) this.#client = undefined;
-      });
-      await client.connect();
+      client.on('end', () => this.#drop(client));
+      // connectTimeout covers the TCP (and TLS) connect only, not the HELLO/AUTH/SELECT handshake
+      // that follows: a server that accepts and never answers is bounded here, by vault's own timer.
+      await this.#bounded(client.connect(), () => client, 'connecting');
       client.unref();
+      this.#ready = client;
       this.#o.debug(`store: connected to ${this.location}`);
       return client;
     })();
     this.#client = connecting;
     connecting.catch(() => {
       if (this.#client === connecting) this.#client = undefined;
+      created?.destroy();
     });
     return connecting;
+  }
+
+  /**
+   * `work` within VAULT_REDIS_TIMEOUT, by vault's own timer: @redis/client drops a command's
+   * timeout once the command is written to the socket, so a server (or a network path) that goes
+   * silent would hold the command forever. On timeout the connection is destroyed, never used
+   * again, and the next command connects afresh.
+   */
+  #bounded<T>(work: Promise<T>, client: () => Client | undefined, what: string): Promise<T> {
+    const { timeoutMs } = this.#o;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const c = client();
+        if (c) {
+          this.#drop(c);
+          c.destroy();
+        }
+        reject(
+          new TemporaryError(
+            `cannot reach redis at ${this.location}: no answer within ${timeoutMs / 1000}s (${what}); the connection was dropped`,
+          ),
+        );
+      }, timeoutMs);
+    });
+    // The losing side's outcome is of no interest once the race is decided.
+    work.catch(() => {});
+    return Promise.race([work, timedOut]).finally(() => clearTimeout(timer));
+  }
+
+  /** Forgets `client` (it is broken) if it is still this connection's: the next command connects afresh. */
+  #drop(client: Client): void {
+    if (this.#ready === client) {
+      this.#ready = undefined;
+      this.#client = undefined;
+    }
   }
 
   /** One command; the connection keeps the process alive only while commands are pending. */
@@ -116,11 +160,12 @@ export class RedisConnection {
     try {
       client = await this.#connect();
       if (this.#pending++ === 0) client.ref();
-      return await client.sendCommand(args);
+      const sent = client;
+      return await this.#bounded(sent.sendCommand(args), () => sent, args[0]!.toUpperCase());
     } catch (error) {
       const failure = this.#failure(error);
       // A connection that failed is not used again: the next command connects afresh.
-      if (failure instanceof TemporaryError && client && !client.isReady) this.#client = undefined;
+      if (failure instanceof TemporaryError && client && !client.isReady) this.#drop(client);
       throw failure;
     } finally {
       if (client && --this.#pending === 0) client.unref();
@@ -151,20 +196,23 @@ export class RedisConnection {
 
   /**
    * The refresh token was spent at the provider: its successor must reach Redis or the login is
-   * lost. Through a restart or a failover, reconnect and retry for up to RESCUE_MS (the lease,
-   * kept in the append-only file, still keeps the other machines out).
+   * lost. Through a silent connection, a restart or a failover, retry on fresh connections (each
+   * attempt bounded, see #bounded) until `until()` — when the holder's lease would end — and for
+   * at least RESCUE_MS (the lease, kept in the append-only file, still keeps the other machines
+   * out; a write after another holder's is refused by the fence). The last failure is thrown.
    */
-  async persist(args: string[]): Promise<unknown> {
-    const deadline = Date.now() + RESCUE_MS;
+  async persist(args: string[], until: () => number = () => 0): Promise<unknown> {
+    const rescueEnds = Date.now() + RESCUE_MS;
     let warned = false;
     for (;;) {
       try {
         return await this.command(args);
       } catch (error) {
+        const deadline = Math.max(rescueEnds, until());
         if (!(error instanceof TemporaryError) || Date.now() > deadline) throw error;
         if (!warned)
           this.#o.warn(
-            `${error.message}; holding the rotated refresh token until redis is back (up to ${RESCUE_MS / 1000}s)`,
+            `${error.message}; holding the rotated refresh token until redis is back, retrying on new connections (up to ${Math.ceil((deadline - Date.now()) / 1000)}s, while the lease keeps the fleet out)`,
           );
         warned = true;
         await new Promise((resolve) => setTimeout(resolve, 250));

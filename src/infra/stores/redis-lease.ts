@@ -33,9 +33,15 @@ export interface LeaseOptions {
   command(args: string[]): Promise<unknown>;
   /**
    * Commits `entries` unless a holder with a later generation already wrote the first one;
-   * `critical` once the grant may have been sent, when the write must outlast a short outage.
+   * `critical` once the grant may have been sent, when the write must outlast a short outage:
+   * then it is retried until `leaseEnds()` (ms since the epoch) at least.
    */
-  fencedCommit(generation: number, entries: readonly StoreEntry[], critical: boolean): Promise<boolean>;
+  fencedCommit(
+    generation: number,
+    entries: readonly StoreEntry[],
+    critical: boolean,
+    leaseEnds: () => number,
+  ): Promise<boolean>;
   debug(message: string): void;
   /** Ends the wait early when true (see SecretStore.lock). */
   until?: () => Promise<boolean>;
@@ -64,7 +70,11 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
   let pause = FIRST_POLL_MS;
   let holder = 0;
   let waitingSince = started;
+  // When the lease ends unless renewed: from when the last successful SET or PEXPIRE was sent.
+  let endsAt = 0;
   for (;;) {
+    const sent = Date.now();
+    endsAt = sent + o.leaseMs;
     generation = Number(await o.command(['EVAL', ACQUIRE, '2', o.lockKey, o.fenceKey, owner, String(o.leaseMs)]));
     if (generation > 0) break;
     // The wait bounds one holder's work, not the queue's: when a holder fails (a starved machine's
@@ -90,13 +100,25 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
   o.debug(`lock ${o.name}: lease acquired (generation ${generation}) after ${Date.now() - started}ms`);
   let lost = false;
   let critical = false;
+  /** PEXPIRE of our own lease for `ms` from now; false when it is no longer ours. */
+  const renew = async (ms: number) => {
+    const sent = Date.now();
+    const renewed = Number(await o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(ms)])) !== 0;
+    if (renewed) endsAt = Math.max(endsAt, sent + ms);
+    return renewed;
+  };
+  // Renewed for as long as the holder works: before the grant, through the grant however long its
+  // answer takes, and through the commit of what it returned. Once the grant may have been sent
+  // (held()) every renewal stretches the lease to criticalMs, so a holder starved of CPU or cut
+  // off from Redis keeps the fleet out while it still has the rotated refresh token to store.
   const renewal = setInterval(
     () => {
-      o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(critical ? o.criticalMs : o.leaseMs)]).then(
+      renew(critical ? o.criticalMs : o.leaseMs).then(
         (renewed) => {
-          if (Number(renewed) === 0) lost = true;
+          if (!renewed) lost = true;
         },
-        // An unreachable server is not a lost lease: the next renewal or held() decides.
+        // A renewal that fails (unreachable, timed out) is not a lost lease yet: the lease runs on
+        // until endsAt, and past it the fence refuses this holder's writes once another wrote.
         () => {},
       );
     },
@@ -122,11 +144,11 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
      * on it. A holder that dies in this phase costs the others criticalMs of waiting.
      */
     async held() {
-      if (!lost) lost = Number(await o.command(['EVAL', RENEW, '1', o.lockKey, owner, String(o.criticalMs)])) === 0;
+      if (!lost) lost = !(await renew(o.criticalMs));
       critical ||= !lost;
       return !lost;
     },
-    fencedSet: (key: string, value: string) => o.fencedCommit(generation, [{ key, value }], critical),
-    fencedCommit: (entries: readonly StoreEntry[]) => o.fencedCommit(generation, entries, critical),
+    fencedSet: (key: string, value: string) => o.fencedCommit(generation, [{ key, value }], critical, () => endsAt),
+    fencedCommit: (entries: readonly StoreEntry[]) => o.fencedCommit(generation, entries, critical, () => endsAt),
   });
 }

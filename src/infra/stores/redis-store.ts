@@ -1,4 +1,4 @@
-import { StoreError } from '../../core/errors.js';
+import { StoreError, TemporaryError } from '../../core/errors.js';
 import type { Release, SecretStore, SetOptions, StoreEntry } from '../../ports.js';
 import { RESCUE_MS, RedisConnection, type RedisStoreOptions } from './redis-client.js';
 import { redisDetails } from './redis-details.js';
@@ -19,8 +19,11 @@ const COMMIT =
   "else redis.call('SET', KEYS[i], value, 'PX', ttl) end end " +
   "if fenced then redis.call('SET', KEYS[#KEYS], ARGV[1]) end return 1";
 
-// The lease of a holder whose grant may be in flight: the grant with its retries, then the rescue.
-const CRITICAL_MS = RESCUE_MS + 60_000;
+// The lease of a holder whose grant may be in flight, in leases (VAULT_REDIS_LEASE; 120 s by
+// default). Renewals keep it for as long as the grant and the commit take; this much of it is what
+// a holder that cannot renew (starved of CPU, paused, or cut off from Redis by a restart or a
+// failover) keeps before the fleet may take over.
+const CRITICAL_LEASES = 12;
 
 /**
  * The fleet store: every record sealed (AES-256-GCM, see seal.ts) in one Redis shared by many
@@ -61,7 +64,8 @@ export class RedisStore implements SecretStore {
   #seal(): Promise<Sealer> {
     this.#sealer ??= (async () => {
       const raw = rawKey(this.#o.storeKey);
-      if (raw) return sealer(raw);
+      const place = { prefix: this.#o.prefix, db: this.#o.target.db };
+      if (raw) return sealer(raw, place);
       // A passphrase is stretched with a salt kept beside the records, created by the first
       // machine and read by the others (SET NX): one key for the whole fleet.
       const kdfKey = this.#internal('kdf');
@@ -84,7 +88,7 @@ export class RedisStore implements SecretStore {
         throw new StoreError(
           `${kdfKey} in ${this.location} names a key derivation this vault does not know: upgrade vault`,
         );
-      return sealer(await deriveKey(this.#o.storeKey, Buffer.from(params.salt, 'base64')));
+      return sealer(await deriveKey(this.#o.storeKey, Buffer.from(params.salt, 'base64')), place);
     })();
     this.#sealer.catch(() => (this.#sealer = undefined));
     return this.#sealer;
@@ -93,7 +97,9 @@ export class RedisStore implements SecretStore {
   async get(key: string): Promise<string | null> {
     const sealed = await this.command(['GET', this.#key(key)]);
     if (sealed === null) return null;
-    return (await this.#seal()).open(key, String(sealed), this.describe(key));
+    const value = (await this.#seal()).open(key, String(sealed), this.describe(key));
+    this.#o.debug(`store: ${key} read`);
+    return value;
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
@@ -108,7 +114,10 @@ export class RedisStore implements SecretStore {
    * The COMMIT script's arguments for `entries`, fenced by `generation` when given. A cached access
    * token lives in Redis exactly as long as it is valid: one already expired is deleted.
    */
-  async #commit(entries: readonly StoreEntry[], fence?: { generation: number; critical: boolean }): Promise<boolean> {
+  async #commit(
+    entries: readonly StoreEntry[],
+    fence?: { generation: number; critical: boolean; leaseEnds: () => number },
+  ): Promise<boolean> {
     const sealer = await this.#seal();
     const keys = entries.map((e) => this.#key(e.key));
     const args: string[] = [fence ? String(fence.generation) : ''];
@@ -121,7 +130,17 @@ export class RedisStore implements SecretStore {
     }
     if (fence) keys.push(this.#internal(`seen:${entries[0]!.key}`));
     const script = ['EVAL', COMMIT, String(keys.length), ...keys, ...args];
-    const written = Number(fence?.critical ? await this.#redis.persist(script) : await this.command(script)) === 1;
+    let written: boolean;
+    try {
+      written =
+        Number(fence?.critical ? await this.#redis.persist(script, fence.leaseEnds) : await this.command(script)) === 1;
+    } catch (error) {
+      if (!fence?.critical || !(error instanceof TemporaryError)) throw error;
+      throw new TemporaryError(
+        `${error.message} — ${this.describe(entries[0]!.key)} did not take the rotated refresh token before the lease ended; the provider has already spent the old one, so once redis answers again, log in again if \`vault token\` says so`,
+        { cause: error },
+      );
+    }
     if (!written) {
       this.#o.debug(`store: ${entries[0]!.key} was written by a later lease holder; not overwriting it`);
       return false;
@@ -168,11 +187,13 @@ export class RedisStore implements SecretStore {
       lockKey: this.#internal(`lock:${name}`),
       fenceKey: this.#internal(`fence:${name}`),
       leaseMs: this.#o.leaseMs,
-      criticalMs: CRITICAL_MS,
-      // A waiter outwaits a holder in the middle of a grant rather than fail.
-      waitMs: CRITICAL_MS,
+      criticalMs: CRITICAL_LEASES * this.#o.leaseMs,
+      // A waiter outwaits a holder in the middle of a grant (whose answer may take grantWaitMs, while
+      // its renewals keep the lease) and its rescue write rather than fail.
+      waitMs: Math.max(CRITICAL_LEASES * this.#o.leaseMs, this.#o.grantWaitMs + RESCUE_MS),
       command: (args) => this.command(args),
-      fencedCommit: (generation, entries, critical) => this.#commit(entries, { generation, critical }),
+      fencedCommit: (generation, entries, critical, leaseEnds) =>
+        this.#commit(entries, { generation, critical, leaseEnds }),
       debug: this.#o.debug,
       ...(options.until && { until: options.until }),
     });
