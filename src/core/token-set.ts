@@ -1,4 +1,5 @@
 import type { AccessRecord } from './credentials.js';
+import { VaultError } from './errors.js';
 
 /** A token endpoint response (login or refresh) reduced to what vault stores. */
 export interface TokenResult {
@@ -10,6 +11,29 @@ export interface TokenResult {
   scope?: string;
   /** email, else sub, from the ID token when there is one. */
   identity?: string;
+  /**
+   * When the request was sent (ms since the epoch), taken before it was written: the server began
+   * the token's lifetime no earlier, so expires_at is counted from here, and so is its lifetime.
+   */
+  issued_at?: number;
+}
+
+/**
+ * Whether `value` may be a token: RFC 6749 Appendix A.12 and A.17 allow only VSCHAR (0x20-0x7E)
+ * in access and refresh tokens, and RFC 6750 §2.1's b64token has no space either. Anything else
+ * (line breaks that forge a second header line, escape sequences for the terminal, NUL) is not
+ * handed to a header, a terminal or a program.
+ */
+export function isTokenText(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value);
+}
+
+/** The error for a token whose text is not a token's (see isTokenText): a server error, exit 1. */
+export function invalidTokenError(what: 'access token' | 'refresh token'): VaultError {
+  return new VaultError(
+    `the server sent an invalid ${what} (characters outside visible ASCII); it was not used or stored`,
+    'failure',
+  );
 }
 
 /**

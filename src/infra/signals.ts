@@ -22,8 +22,9 @@ const onSignal = (signal: Held) => {
  * a closed terminal) that arrive meanwhile are held until it ends, then honoured by throwing a
  * VaultError with the usual exit code (130, 143, 129) that says `done` happened first. With
  * rotation, a server spends the old refresh token the moment it answers (RFC 9700 §4.14.2): dying
- * between that answer and the store write would lose the login. The wait is bounded by the HTTP
- * timeout. A failure of `fn` itself is reported as such: it says what became of the login.
+ * between that answer and the store write would lose the login. The wait is bounded: a grant's
+ * answer is awaited for max(VAULT_HTTP_TIMEOUT, 60 s) once its request is written (see makeFetch),
+ * so a signal is honoured at most that long after it came. A failure of `fn` itself is reported as such: it says what became of the login.
  * Sections may nest; the outermost one honours the signal.
  */
 export async function holdSignals<T>(done: string, fn: () => Promise<T>, debug: (message: string) => void): Promise<T> {

@@ -6,8 +6,12 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Fault =
-  /** Answer with this status, headers and body; the server never sees the request. */
-  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  /**
+   * Answer with this status, headers and body; the server never sees the request, unless
+   * `forwarded`: then the server gets it first and its answer is dropped (a gateway that timed out
+   * or failed after the server processed the request).
+   */
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; forwarded?: boolean }
   /** Drop the connection as soon as the request arrives (socket.destroy()). */
   | { kind: 'reset' }
   /** Accept the request and never answer. */
@@ -20,6 +24,10 @@ export type Fault =
   | { kind: 'hold-response' }
   /** Forward the request, then change the server's JSON answer before it goes back. */
   | { kind: 'rewrite'; change: (body: Record<string, unknown>) => void }
+  /** Forward the request, then send the server's answer `ms` later. */
+  | { kind: 'delay-response'; ms: number }
+  /** Forward the request, then send the server's status, headers and half its body, and drop the connection. */
+  | { kind: 'cut-answer' }
   /** Answer with this status and a body that never ends, until the client hangs up. */
   | { kind: 'flood'; status: number };
 
@@ -50,6 +58,10 @@ export interface FaultProxy {
   flooded(): number;
   /** Lets held requests and responses go on. */
   release(): void;
+  /** Stops listening (connections to the proxy's port are refused) until accept(). */
+  refuse(): Promise<void>;
+  /** Listens again on the same port after refuse(). */
+  accept(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +90,7 @@ export async function startFaultProxy(upstream: string, port = 0): Promise<Fault
     const body = await readBody(req);
     switch (fault?.kind) {
       case 'status':
+        if (fault.forwarded) break;
         res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers });
         res.end(fault.body ?? '');
         return;
@@ -110,10 +123,24 @@ export async function startFaultProxy(upstream: string, port = 0): Promise<Fault
         break;
       case 'hold-response':
       case 'rewrite':
+      case 'delay-response':
+      case 'cut-answer':
       case undefined:
         break;
     }
     const answer = await forward(target, req, body);
+    if (fault?.kind === 'status') {
+      // `forwarded`: the server has processed the request; the client gets the gateway's error instead.
+      res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers });
+      res.end(fault.body ?? '');
+      return;
+    }
+    if (fault?.kind === 'cut-answer') {
+      res.writeHead(answer.status, answer.headers);
+      res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)), () => res.socket?.destroy());
+      return;
+    }
+    if (fault?.kind === 'delay-response') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     if (fault?.kind === 'rewrite') {
       const json = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
       fault.change(json);
@@ -135,9 +162,10 @@ export async function startFaultProxy(upstream: string, port = 0): Promise<Fault
   });
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
+  const bound = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${bound}`,
     set(path, fault, times) {
       if (fault) faults.set(path, fault);
       else faults.delete(path);
@@ -152,8 +180,19 @@ export async function startFaultProxy(upstream: string, port = 0): Promise<Fault
       released = new Promise<void>((resolve) => (releaseHeld = resolve));
       heldNow = new Promise<void>((resolve) => (markHeld = resolve));
     },
+    async refuse() {
+      const closed = once(server, 'close');
+      server.close();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    async accept() {
+      server.listen(bound, '127.0.0.1');
+      await once(server, 'listening');
+    },
     async close() {
       releaseHeld();
+      if (!server.listening) return;
       const closed = once(server, 'close');
       server.close();
       for (const s of sockets) s.destroy();

@@ -28,6 +28,12 @@ export interface ProviderConfig {
    * default), the new login shares the grant and would die with it.
    */
   revoke_replaced?: boolean;
+  /**
+   * Seconds the provider keeps honouring a refresh token it has just rotated (Okta's "grace
+   * period", Auth0's "reuse interval"): inside that window one refresh whose answer was lost may
+   * be sent again. Without it, a refresh grant that may have reached the server is never re-sent.
+   */
+  rotation_grace?: number;
 }
 
 export interface Provider extends ProviderConfig {
@@ -51,7 +57,9 @@ const URL_KEYS = ['issuer', ...ENDPOINT_KEYS] as const;
 const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username', 'registry_username'] as const;
 const LIST_KEYS = ['scopes', 'env_names', 'git_hosts', 'registry_hosts'] as const;
 const BOOLEAN_KEYS = ['revoke_replaced'] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, ...BOOLEAN_KEYS, 'params']);
+/** Seconds, from 0 to a day. */
+const SECONDS_KEYS = ['rotation_grace'] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, ...BOOLEAN_KEYS, ...SECONDS_KEYS, 'params']);
 
 /** 127.0.0.0/8, [::1] and localhost: the only hosts where plain http is acceptable (RFC 8252 §8.3). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -100,6 +108,11 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
   for (const key of BOOLEAN_KEYS) {
     if (key in table && typeof table[key] !== 'boolean')
       throw new UsageError(`${where}.${key}: expected true or false`);
+  }
+  for (const key of SECONDS_KEYS) {
+    const v = table[key];
+    if (key in table && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 86_400))
+      throw new UsageError(`${where}.${key}: expected a number of seconds from 0 to 86400`);
   }
   if (table.params !== undefined) {
     const p = table.params;

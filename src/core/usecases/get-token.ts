@@ -1,7 +1,15 @@
-import { LoginRequiredError, RefreshRejectedError, StoreError, UsageError, loginCommand } from '../errors.js';
+import {
+  LoginRequiredError,
+  RefreshRejectedError,
+  StoreError,
+  TemporaryError,
+  UsageError,
+  VaultError,
+  loginCommand,
+} from '../errors.js';
 import { serverText } from '../server-text.js';
 import type { Provider } from '../config/providers.js';
-import { isFresh, type TokenResult } from '../token-set.js';
+import { invalidTokenError, isFresh, isTokenText, type TokenResult } from '../token-set.js';
 import {
   accessKey,
   ciLogin,
@@ -153,6 +161,11 @@ async function refreshLocked(
  * Stores what a refresh grant returned: a rotated refresh token and the new access token in one
  * commit, so the rotated token is stored before any access token is handed out. Undefined: a later
  * holder of the lock wrote the login meanwhile; the caller starts over.
+ *
+ * An access token that cannot be handed out is neither cached nor returned, but a rotated refresh
+ * token in the same answer is still stored (the old one is spent): one whose text is not a token's
+ * (exit 1), and one already expired when it arrives, its lifetime counted from when the request
+ * was sent (exit 4: a slow answer; the next call refreshes again).
  */
 async function storeRefreshed(
   req: TokenRequest,
@@ -163,17 +176,26 @@ async function storeRefreshed(
   lock: Release,
 ): Promise<AccessRecord | undefined> {
   const { store, clock, provider } = { ...deps, provider: req.provider };
+  const arrived = clock.now();
   const record: AccessRecord = {
     v: 1,
     access_token: result.access_token,
     token_type: result.token_type,
     expires_at: result.expires_at,
-    issued_at: clock.now(),
+    issued_at: Math.min(result.issued_at ?? arrived, arrived),
     scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
   };
-  const access: StoreEntry = { key, value: JSON.stringify(record), expiresAt: record.expires_at };
+  const unusable: VaultError | undefined = !isTokenText(result.access_token)
+    ? invalidTokenError('access token')
+    : record.expires_at !== null && record.expires_at <= arrived
+      ? new TemporaryError(
+          `the access token from ${provider.name} had expired when it arrived: it was valid for ${Math.round((record.expires_at - record.issued_at) / 1000)}s from the request, and the answer took ${Math.round((arrived - record.issued_at) / 1000)}s (temporary; try again)`,
+        )
+      : undefined;
+  const access: StoreEntry[] = unusable ? [] : [{ key, value: JSON.stringify(record), expiresAt: record.expires_at }];
   if (!result.refresh_token || result.refresh_token === login.refresh_token) {
-    await store.commit([access]);
+    if (unusable) throw unusable;
+    await store.commit(access);
     deps.debug(`store: access token cached as ${key}`);
     return record;
   }
@@ -182,7 +204,7 @@ async function storeRefreshed(
   delete next.from_env;
   delete next.rejected_at;
   try {
-    const entries = [{ key: loginKey(provider.name, req.account), value: JSON.stringify(next) }, access];
+    const entries = [{ key: loginKey(provider.name, req.account), value: JSON.stringify(next) }, ...access];
     if (!(await commitUnderLock(store, lock, entries))) return undefined;
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
@@ -200,6 +222,7 @@ async function storeRefreshed(
       `the refresh token in ${ciVariable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\` and \`vault export ${provider.name}\`, or share one login through a fleet store (VAULT_STORE=redis://…).`,
     );
   }
+  if (unusable) throw unusable;
   deps.debug(`store: access token cached as ${key}`);
   return record;
 }

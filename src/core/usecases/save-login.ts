@@ -51,7 +51,7 @@ export async function saveLogin(
     access_token: result.access_token,
     token_type: result.token_type,
     expires_at: result.expires_at,
-    issued_at: now,
+    issued_at: Math.min(result.issued_at ?? now, now),
     scope,
   };
   const replaced = await withRefreshLock(deps, provider.name, account, async (lock) => {

@@ -3,7 +3,7 @@ import { TemporaryError, UsageError } from '../../core/errors.js';
 import { isLoopbackHost, type Provider } from '../../core/config/providers.js';
 import { tenantIssuer } from '../../core/config/issuer.js';
 import { classify, describe, isTemporary } from './errors.js';
-import { httpOptionsFromEnv, makeFetch } from './http.js';
+import { httpOptionsFromEnv, isConfigurationFault, makeFetch } from './http.js';
 import { tenantGrant, type SharedEndpoint } from './tenant-grant.js';
 
 export type Configuration = oidc.Configuration;
@@ -13,9 +13,29 @@ export interface OAuthDeps {
   debug: (message: string) => void;
 }
 
-function fetchFor(deps: OAuthDeps) {
-  const f = makeFetch(httpOptionsFromEnv(deps.env, deps.debug));
+/** When the last grant request of a configuration's fetch was sent (ms since the epoch). */
+interface SendClock {
+  lastGrantSentAt?: number;
+}
+
+function fetchFor(deps: OAuthDeps, provider?: Provider, clock?: SendClock) {
+  const f = makeFetch({
+    ...httpOptionsFromEnv(deps.env, deps.debug),
+    ...(provider?.rotation_grace && { rotationGraceMs: provider.rotation_grace * 1000 }),
+    onGrantSent: (at) => clock && (clock.lastGrantSentAt = at),
+  });
   return ((url: string, options: RequestInit) => f(url, options)) as unknown as oidc.CustomFetch;
+}
+
+const sendClocks = new WeakMap<oidc.Configuration, SendClock>();
+
+/**
+ * When the request behind the last grant answer of `config` was sent, taken just before it was
+ * written: tokens are dated from then (expires_at = sent_at + expires_in), since the server
+ * started their lifetime no later than it read the request.
+ */
+export function grantSentAt(config: oidc.Configuration): number | undefined {
+  return sendClocks.get(config)?.lastGrantSentAt;
 }
 
 function insecureAllowed(url: string): boolean {
@@ -33,6 +53,9 @@ export async function discoverMetadata(issuer: string, deps: OAuthDeps): Promise
     });
     return config.serverMetadata();
   } catch (error) {
+    if (isConfigurationFault(error)) {
+      throw new UsageError(`cannot reach ${issuer} for discovery: ${describe(error)}`, { cause: error });
+    }
     if (isTemporary(error)) {
       throw new TemporaryError(`cannot reach ${issuer} for discovery: ${describe(error)}`, { cause: error });
     }
@@ -63,9 +86,14 @@ export async function configure(
   clientSecret: string | undefined,
   deps: OAuthDeps,
 ): Promise<oidc.Configuration> {
-  const customFetch = fetchFor(deps);
+  const clock: SendClock = {};
+  const customFetch = fetchFor(deps, provider, clock);
   const finish = (config: oidc.Configuration, f: oidc.CustomFetch) => {
     config[oidc.customFetch] = f;
+    // Our fetch bounds every attempt itself (and waits longer for a grant's answer once its request
+    // is written); openid-client's own 30 s deadline per call would cut that wait short.
+    config.timeout = 0;
+    sendClocks.set(config, clock);
     const m = config.serverMetadata();
     if ([m.token_endpoint, m.authorization_endpoint, m.issuer].some((u) => u && insecureAllowed(u)))
       oidc.allowInsecureRequests(config);

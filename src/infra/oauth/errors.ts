@@ -1,11 +1,12 @@
 import * as oidc from 'openid-client';
-import { RefreshRejectedError, TemporaryError, VaultError, loginCommand } from '../../core/errors.js';
+import { RefreshRejectedError, TemporaryError, UsageError, VaultError, loginCommand } from '../../core/errors.js';
 import type { Provider } from '../../core/config/providers.js';
 import { serverText } from '../../core/server-text.js';
-import { describeNetworkError } from './http.js';
+import { GrantOutcomeUnknown, describeNetworkError, isConfigurationFault } from './http.js';
 
 export function isTemporary(error: unknown): boolean {
   if (error instanceof TemporaryError) return true;
+  if (isConfigurationFault(error)) return false;
   const e = error as { name?: string; status?: number; cause?: unknown; code?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
   if (error instanceof TypeError && /fetch failed/i.test(error.message)) return true;
@@ -59,11 +60,13 @@ export function describe(error: unknown): string {
 
 /** Maps an openid-client failure to a VaultError with the right exit code (SPEC.md "Exit codes"). */
 export function classify(error: unknown, provider: Provider, action: string, account: string): VaultError {
+  const what = `${action} for ${provider.name}`;
   // Our own fetch's refusals (a body over the size limit) come back wrapped by openid-client.
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof GrantOutcomeUnknown) return outcomeUnknown(e, provider, what, action, account);
     if (e instanceof VaultError) return e;
   }
-  const what = `${action} for ${provider.name}`;
+  if (isConfigurationFault(error)) return new UsageError(`${what} failed: ${describe(error)}`, { cause: error });
   if (isTemporary(error))
     return new TemporaryError(`${what} failed: ${describe(error)} (temporary; try again)`, { cause: error });
   if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant' && action === 'refresh') {
@@ -91,4 +94,27 @@ function isInvalidClient(error: unknown): boolean {
   if (error instanceof oidc.WWWAuthenticateChallengeError)
     return error.status === 401 || error.cause.some((c) => c.parameters.error === 'invalid_client');
   return false;
+}
+
+/**
+ * A grant that may have reached the server without its answer reaching vault. With rotation the
+ * server may have spent the refresh token (or the code) it carried; sending it again would be
+ * reuse, which revokes the whole grant (RFC 9700 §4.14.2). The stored login is left as it was:
+ * if the server did not process the request, the next call refreshes normally; if it did, the
+ * next call's refresh is refused and asks for a login.
+ */
+function outcomeUnknown(
+  error: GrantOutcomeUnknown,
+  provider: Provider,
+  what: string,
+  action: string,
+  account: string,
+): TemporaryError {
+  const p = provider.name;
+  const login = loginCommand(p, account);
+  const next =
+    action === 'refresh'
+      ? `${p} may have rotated the refresh token: run \`${account === 'default' ? `vault token ${p}` : `vault token ${p} -a ${account}`}\` again, and if it then says a login is needed, \`${login}\``
+      : `${p} may have redeemed the code: run \`${login}\` again`;
+  return new TemporaryError(`${what} failed: ${error.message} — ${next}`, { cause: error });
 }

@@ -3,7 +3,7 @@ import { VaultError } from '../../core/errors.js';
 import type { Provider } from '../../core/config/providers.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { serverText } from '../../core/server-text.js';
-import { grant, sharedEndpointOf } from './configure.js';
+import { grant, grantSentAt, sharedEndpointOf } from './configure.js';
 import { classify } from './errors.js';
 import { toTokenResult } from './token-result.js';
 
@@ -19,8 +19,9 @@ export async function refreshGrant(
   const params: Record<string, string> = {};
   if (scopes?.length) params.scope = scopes.join(' ');
   try {
+    const started = now();
     const response = await grant(config, null, (c) => oidc.refreshTokenGrant(c, refreshToken, params));
-    return toTokenResult(response, now(), true);
+    return toTokenResult(response, grantSentAt(config) ?? started, true, true);
   } catch (error) {
     throw classify(error, provider, 'refresh', account);
   }
@@ -79,6 +80,7 @@ export async function exchangeCode(
         'failure',
       );
     }
+    const started = now();
     const response = await grant(config, iss, (c) =>
       oidc.authorizationCodeGrant(c, callbackUrl, {
         pkceCodeVerifier: checks.verifier,
@@ -87,7 +89,7 @@ export async function exchangeCode(
         idTokenExpected: checks.idTokenExpected,
       }),
     );
-    return await loginResult(config, response, now());
+    return await loginResult(config, response, grantSentAt(config) ?? started);
   } catch (error) {
     throw classify(error, provider, 'login', 'default');
   }
@@ -102,9 +104,9 @@ export async function exchangeCode(
 async function loginResult(
   config: oidc.Configuration,
   response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
-  now: number,
+  sentAt: number,
 ): Promise<TokenResult> {
-  const result = toTokenResult(response, now);
+  const result = toTokenResult(response, sentAt);
   const claims = response.id_token ? response.claims() : undefined;
   const granted = (result.scope ?? '').split(' ');
   if (
@@ -150,10 +152,12 @@ export async function pollDevice(
   now: () => number,
 ): Promise<TokenResult> {
   try {
+    const started = now();
     const response = await grant(config, null, (c) =>
       oidc.pollDeviceAuthorizationGrant(c, device, undefined, { signal }),
     );
-    return await loginResult(config, response, now());
+    // The last poll's sending, not the first one's: the user approved in between.
+    return await loginResult(config, response, grantSentAt(config) ?? started);
   } catch (error) {
     if (error instanceof oidc.ResponseBodyError && error.error === 'expired_token') {
       throw new VaultError(

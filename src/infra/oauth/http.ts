@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { TemporaryError, UsageError, VaultError } from '../../core/errors.js';
 import { redactUrl } from '../debug.js';
 import { describeProxies, proxiedFetch, proxyFor, proxyFromEnv, proxyRefusal, type ProxySettings } from './proxy.js';
@@ -13,6 +14,13 @@ export interface HttpOptions {
   sleep?: (ms: number) => Promise<void>;
   /** HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or lower case), when a proxy is set. */
   proxy?: ProxySettings;
+  /**
+   * The provider's `rotation_grace` in ms: how long it keeps honouring a refresh token it has just
+   * rotated. Inside it, a grant whose outcome is unknown may be sent once more.
+   */
+  rotationGraceMs?: number;
+  /** Called with the time (ms since the epoch) just before each grant request is sent. */
+  onGrantSent?: (at: number) => void;
 }
 
 /** The longest wait a Node timer holds (2^31-1 ms, about 24.8 days); a longer one would fire at once. */
@@ -108,8 +116,125 @@ async function buffered(response: Response, url: string): Promise<{ response: Re
 }
 
 /**
+ * Grants whose request must not be sent twice blindly: a refresh token that the server rotated on
+ * the first request, or a code (authorization or device) it redeemed, is spent, and presenting it
+ * again is reuse (RFC 9700 §4.14.2, RFC 6749 §4.1.2): the server may revoke the whole grant.
+ */
+const ONE_SHOT_GRANTS = new Set([
+  'refresh_token',
+  'authorization_code',
+  'urn:ietf:params:oauth:grant-type:device_code',
+]);
+
+/** The grant type of a token request that must not be re-sent blindly, else undefined. */
+function oneShotGrant(init: RequestInit): string | undefined {
+  if ((init.method ?? 'GET').toUpperCase() !== 'POST') return undefined;
+  const body = init.body;
+  const form =
+    body instanceof URLSearchParams ? body : typeof body === 'string' ? new URLSearchParams(body) : undefined;
+  const type = form?.get('grant_type');
+  return type && ONE_SHOT_GRANTS.has(type) ? type : undefined;
+}
+
+/**
+ * Once a grant request is written, its answer is awaited at least this long, whatever
+ * VAULT_HTTP_TIMEOUT says: it carries the only copy of the rotated refresh token.
+ */
+export const GRANT_ANSWER_WAIT_MS = 60_000;
+
+/**
+ * The outcome of a grant is unknown: its request may have reached the server (written, then no
+ * complete answer, or a 5xx other than 503), so the refresh token or code it carried may be spent.
+ * The caller says what that means for the login.
+ */
+export class GrantOutcomeUnknown extends TemporaryError {
+  constructor(
+    /** What happened, without the URL's secrets: "timed out", "HTTP 502 Bad Gateway", ... */
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${detail}, after the request was sent`, options);
+  }
+}
+
+// Requests being written now, by path: undici reports each request it writes on this channel,
+// for Node's own fetch and for the undici package (the proxy's fetch) alike.
+const writing = new Map<number, { path: string; written: () => void }>();
+let nextWatch = 0;
+let subscribed = false;
+function onSendHeaders(message: unknown): void {
+  const request = (message as { request?: { method?: unknown; path?: unknown } } | undefined)?.request;
+  // Any POST to the same path counts: taking another request's write for ours only makes vault
+  // more careful, never less.
+  if (request?.method !== 'POST') return;
+  for (const watch of writing.values()) if (request.path === watch.path) watch.written();
+}
+
+/** Calls `written` when undici starts writing a POST to `url`'s path; the returned function stops watching. */
+function watchWrite(url: string, written: () => void): () => void {
+  if (!subscribed) {
+    subscribe('undici:client:sendHeaders', onSendHeaders);
+    subscribed = true;
+  }
+  const u = new URL(url);
+  const id = nextWatch++;
+  writing.set(id, { path: `${u.pathname}${u.search}`, written });
+  return () => writing.delete(id);
+}
+
+/** The error codes along a failure's chain of causes. */
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (typeof e.code === 'string') codes.push(e.code);
+    if (e.cause === e) break;
+    e = e.cause as typeof e;
+  }
+  return codes;
+}
+
+/** Failures that happen before any byte of a request is written: no connection, no name, no trusted TLS peer. */
+const BEFORE_SENDING = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
+const TLS_REFUSAL =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
+
+/**
+ * Whether a failed grant attempt provably never reached the server: undici never started writing
+ * it, and the failure is one that happens before writing (our own timeout while connecting, a
+ * refused or unreachable connection, a failed name lookup, a TLS handshake refused, a proxy that
+ * refused the tunnel). Anything else is an unknown outcome.
+ */
+function notSent(failure: unknown, written: boolean): boolean {
+  if (written) return false;
+  const e = failure as { name?: string };
+  if (e?.name === 'TimeoutError') return true;
+  if (proxyRefusal(failure)) return true;
+  return codesOf(failure).some((code) => BEFORE_SENDING.has(code) || TLS_REFUSAL.test(code));
+}
+
+function timeoutReason(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
+
+/**
  * A fetch with a timeout per attempt, bounded retries with exponential backoff and Retry-After,
  * and debug lines that never carry a secret (URLs redacted, no bodies, no headers).
+ *
+ * A one-shot grant (refresh, code exchange, device code) is retried only when the server provably
+ * did not process it: a failure before its request was written, or 429 / 503 (refused before
+ * processing, RFC 9110 §15.6.4). Once written, its answer is awaited for
+ * max(timeout, GRANT_ANSWER_WAIT_MS). A timeout after that, a connection cut before the answer
+ * was complete, or another 5xx is an unknown outcome: GrantOutcomeUnknown, with no second request
+ * carrying the same token, except once inside the provider's rotation grace.
  */
 export function makeFetch(options: HttpOptions): (url: string, init?: RequestInit) => Promise<Response> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -125,11 +250,25 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
   };
   return async (url: string, init: RequestInit = {}) => {
     const method = init.method ?? 'GET';
+    const grant = oneShotGrant(init);
+    let graceLeft = grant !== undefined && (options.rotationGraceMs ?? 0) > 0;
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
-      const signal = init.signal
-        ? AbortSignal.any([init.signal, AbortSignal.timeout(options.timeoutMs)])
-        : AbortSignal.timeout(options.timeoutMs);
+      const timer = new AbortController();
+      let timeout = setTimeout(() => timer.abort(timeoutReason()), options.timeoutMs);
+      const signal = init.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
+      let written = false;
+      const unwatch = grant
+        ? watchWrite(url, () => {
+            if (written) return;
+            written = true;
+            // From here the server may act on it: its answer is worth the wait.
+            clearTimeout(timeout);
+            timeout = setTimeout(() => timer.abort(timeoutReason()), Math.max(options.timeoutMs, GRANT_ANSWER_WAIT_MS));
+          })
+        : () => {};
+      const sentAt = Date.now();
+      if (grant) options.onGrantSent?.(sentAt);
       let response: Response | undefined;
       let failure: unknown;
       try {
@@ -150,8 +289,30 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
         options.debug(
           `HTTP ${method} ${redactUrl(url)} → ${describeNetworkError(failure)} (${Math.round(performance.now() - started)}ms)`,
         );
+      } finally {
+        clearTimeout(timeout);
+        unwatch();
       }
       if (response && !RETRYABLE_STATUS(response.status)) return response;
+      if (!response && isConfigurationFault(failure)) throw failure;
+      if (grant) {
+        const unknown = response
+          ? response.status !== 429 && response.status !== 503
+          : !notSent(failure, written || failure instanceof TemporaryError);
+        if (unknown) {
+          const detail = response
+            ? `HTTP ${response.status} ${response.statusText}`.trim()
+            : describeNetworkError(failure);
+          const withinGrace = graceLeft && Date.now() - sentAt < options.rotationGraceMs!;
+          graceLeft = false;
+          if (!withinGrace) {
+            options.debug(`HTTP ${method} ${redactUrl(url)}: outcome unknown (${detail}); not sent again`);
+            throw new GrantOutcomeUnknown(detail, { cause: failure ?? response });
+          }
+          options.debug(`HTTP retry inside the provider's rotation grace (${options.rotationGraceMs! / 1000}s)`);
+          continue;
+        }
+      }
       if (attempt >= options.retries) {
         if (response) return response;
         throw failure;
@@ -166,6 +327,18 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
       await sleep(delay);
     }
   };
+}
+
+/**
+ * Failures that no retry fixes, and that the user fixes in the configuration (SPEC "Exit codes": 2):
+ * a host name that does not exist (ENOTFOUND; a temporary lookup failure is EAI_AGAIN) and a proxy
+ * that wants other credentials (407, or 401 from proxies such as tinyproxy).
+ */
+export function isConfigurationFault(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof VaultError) return false;
+  const refusal = proxyRefusal(error);
+  if (refusal) return /^HTTP 40[17]\b/.test(refusal);
+  return codesOf(error).includes('ENOTFOUND');
 }
 
 /**

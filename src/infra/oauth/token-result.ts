@@ -1,6 +1,12 @@
 import type * as oidc from 'openid-client';
 import { VaultError } from '../../core/errors.js';
-import { MAX_LIFETIME_MS, tokenTypeOf, type TokenResult } from '../../core/token-set.js';
+import {
+  MAX_LIFETIME_MS,
+  invalidTokenError,
+  isTokenText,
+  tokenTypeOf,
+  type TokenResult,
+} from '../../core/token-set.js';
 
 /**
  * Expiry from expires_in (RFC 6749 §5.1), else a JWT access token's exp, at most MAX_LIFETIME_MS
@@ -36,15 +42,27 @@ function scopeString(scope: string): string {
   return /\s/.test(scope) ? scope : scope.split(',').filter(Boolean).join(' ');
 }
 
-/** `refreshable`: a refresh token stands behind this access token (sent now, or stored from before). */
+/**
+ * `sentAt`: when the request was sent (RFC 6749 §5.1's expires_in counts from the response, which
+ * the server made after it read the request: counting from the sending errs on the safe side).
+ * `refreshable`: a refresh token stands behind this access token (sent now, or stored from before).
+ * A refresh token that is not token text is refused here; so is such an access token, unless
+ * `accessCheckedLater` (a refresh: its rotated refresh token must be stored before the access token
+ * is refused, or the login is lost).
+ */
 export function toTokenResult(
   response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
-  now: number,
+  sentAt: number,
   refreshable = false,
+  accessCheckedLater = false,
 ): TokenResult {
   if (typeof response.access_token !== 'string' || response.access_token === '') {
     throw new VaultError('the token endpoint answered without an access_token', 'failure');
   }
+  if (typeof response.refresh_token === 'string' && response.refresh_token && !isTokenText(response.refresh_token))
+    throw invalidTokenError('refresh token');
+  if (!accessCheckedLater && !isTokenText(response.access_token)) throw invalidTokenError('access token');
+  const now = sentAt;
   const claims = response.id_token ? response.claims() : undefined;
   const identity = claims ? (typeof claims.email === 'string' ? claims.email : claims.sub) : undefined;
   return {
@@ -59,5 +77,6 @@ export function toTokenResult(
     ),
     ...(typeof response.scope === 'string' && { scope: scopeString(response.scope) }),
     ...(identity && { identity }),
+    issued_at: sentAt,
   };
 }

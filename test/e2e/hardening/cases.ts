@@ -7,16 +7,30 @@ const json = { 'content-type': 'application/json' };
 
 export interface ServerFaultCase {
   name: string;
-  fault: Fault;
+  /** `refused`: the proxy stops listening, so every connection to it is refused. */
+  fault: Fault | 'refused';
   /** SPEC "Exit codes": 4 for network, timeout, 5xx and 429 after retries; 1 for an answer that is not OAuth. */
   exit: 1 | 4;
-  /** Requests that reach the proxy: 3 when retried (1 + VAULT's 2 retries), 1 when retrying cannot help. */
+  /**
+   * Requests sent to the token endpoint: 3 when retried (1 + VAULT's 2 retries); 1 when retrying
+   * cannot help, or when the request may have reached the server (`unknown`).
+   */
   attempts: 1 | 3;
   /** Expected in the one-line error message. */
   message: RegExp;
   /** Smallest gap between two attempts, when the case promises one (Retry-After). */
   minGapMs?: number;
+  /**
+   * The request was written and no complete answer came (or a 5xx other than 503): the server may
+   * have rotated the refresh token, so it is not sent again, and the message says what to do.
+   */
+  unknown?: true;
+  /** VAULT_HTTP_TIMEOUT for the case (default 1). */
+  httpTimeout?: number;
 }
+
+/** A grant request once written is awaited this long at least (GRANT_ANSWER_WAIT_MS in src/infra/oauth/http.ts). */
+export const GRANT_ANSWER_WAIT_S = 60;
 
 export const SERVER_FAULTS: ServerFaultCase[] = [
   {
@@ -53,31 +67,51 @@ export const SERVER_FAULTS: ServerFaultCase[] = [
     name: '500 with an OAuth error body (a 5xx is temporary whatever it says)',
     fault: { kind: 'status', status: 500, headers: json, body: '{"error":"invalid_grant"}' },
     exit: 4,
-    attempts: 3,
+    attempts: 1,
     message: /HTTP 500/,
+    unknown: true,
   },
   {
     name: '502 from a gateway, HTML body',
     fault: { kind: 'status', status: 502, headers: { 'content-type': 'text/html' }, body: '<h1>Bad Gateway</h1>' },
     exit: 4,
-    attempts: 3,
+    attempts: 1,
     message: /HTTP 502/,
+    unknown: true,
   },
-  { name: 'connection reset on arrival', fault: { kind: 'reset' }, exit: 4, attempts: 3, message: /connection closed/ },
   {
-    name: 'no answer at all (VAULT_HTTP_TIMEOUT=1)',
+    name: '504 from a gateway',
+    fault: { kind: 'status', status: 504, body: 'upstream timed out' },
+    exit: 4,
+    attempts: 1,
+    message: /HTTP 504/,
+    unknown: true,
+  },
+  {
+    name: 'connection reset once the request arrived',
+    fault: { kind: 'reset' },
+    exit: 4,
+    attempts: 1,
+    message: /connection closed/,
+    unknown: true,
+  },
+  {
+    name: `no answer at all (VAULT_HTTP_TIMEOUT=1: waited ${GRANT_ANSWER_WAIT_S} s once sent)`,
     fault: { kind: 'hang' },
     exit: 4,
-    attempts: 3,
+    attempts: 1,
     message: /timed out/,
+    unknown: true,
   },
   {
     name: 'connection dropped in the middle of the body',
     fault: { kind: 'cut', length: 400, body: '{"access_token":"partial' },
     exit: 4,
-    attempts: 3,
+    attempts: 1,
     message: /connection closed/,
+    unknown: true,
   },
+  { name: 'connection refused', fault: 'refused', exit: 4, attempts: 3, message: /connection refused/ },
   {
     name: '200 with a truncated JSON body (complete HTTP message)',
     fault: { kind: 'status', status: 200, headers: json, body: '{"access_token":"partial' },
@@ -105,6 +139,78 @@ export const SERVER_FAULTS: ServerFaultCase[] = [
     exit: 1,
     attempts: 1,
     message: /not a valid OAuth response/,
+  },
+];
+
+/**
+ * A refresh grant that reached the server, which rotated the refresh token, with its answer late,
+ * cut or replaced on the way back; and a provider's declared rotation grace.
+ */
+export interface SentGrantCase {
+  name: string;
+  fault: Fault;
+  /** Only the first `times` requests get the fault. */
+  times?: number;
+  /** VAULT_HTTP_TIMEOUT for the case (default 3). */
+  httpTimeout?: number;
+  /** `rotation_grace` of the provider, in seconds. */
+  rotationGrace?: number;
+  exit: 0 | 4;
+  /** Requests sent to the token endpoint. */
+  attempts: 1 | 2;
+  /** Refresh grants the server performed. */
+  refreshes: 0 | 1;
+  /**
+   * The next `vault token --force-refresh`: 0, the login was kept; 3, the server rotated and the
+   * new refresh token never arrived, so the stored one is spent: log in again.
+   */
+  next: 0 | 3;
+}
+
+export const SENT_GRANT_CASES: SentGrantCase[] = [
+  {
+    name: 'answer 6 s late with VAULT_HTTP_TIMEOUT=3: awaited, the rotated token stored',
+    fault: { kind: 'delay-response', ms: 6000 },
+    httpTimeout: 3,
+    exit: 0,
+    attempts: 1,
+    refreshes: 1,
+    next: 0,
+  },
+  {
+    name: 'answer cut after the server rotated',
+    fault: { kind: 'cut-answer' },
+    exit: 4,
+    attempts: 1,
+    refreshes: 1,
+    next: 3,
+  },
+  {
+    name: '502 from a gateway after the server rotated',
+    fault: { kind: 'status', status: 502, body: 'Bad Gateway', forwarded: true },
+    exit: 4,
+    attempts: 1,
+    refreshes: 1,
+    next: 3,
+  },
+  {
+    name: 'rotation_grace = 30: a 502 before the server, then one retry that succeeds',
+    fault: { kind: 'status', status: 502, body: 'Bad Gateway' },
+    times: 1,
+    rotationGrace: 30,
+    exit: 0,
+    attempts: 2,
+    refreshes: 1,
+    next: 0,
+  },
+  {
+    name: 'rotation_grace = 30: a 502 every time, one retry only',
+    fault: { kind: 'status', status: 502, body: 'Bad Gateway' },
+    rotationGrace: 30,
+    exit: 4,
+    attempts: 2,
+    refreshes: 0,
+    next: 0,
   },
 ];
 
@@ -318,6 +424,7 @@ export const HOSTILE_ANSWERS = [
 
 export const RELIABILITY_COUNTS: Record<string, number> = {
   'Token endpoint faults': SERVER_FAULTS.length,
+  'Refresh answers late or lost after the server rotated': SENT_GRANT_CASES.length,
   'SIGKILL during a refresh': CRASH_RUNS.length,
   'SIGINT, SIGTERM, SIGHUP during a refresh, login or logout': SIGNAL_CASES.length,
   'Storage faults': STORAGE_FAULTS.length,
@@ -330,6 +437,7 @@ export const RELIABILITY_COUNTS: Record<string, number> = {
   // Every end-to-end case above checks argv and files (and stderr where it runs with --debug).
   'Secret-leak checks':
     SERVER_FAULTS.length +
+    SENT_GRANT_CASES.length +
     CRASH_RUNS.length +
     SIGNAL_CASES.length +
     STORAGE_FAULTS.length +

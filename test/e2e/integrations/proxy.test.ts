@@ -103,7 +103,8 @@ test('proxy credentials work and are never printed, not even with --debug or whe
   const refused = await runVault(add, {
     env: box({ HTTP_PROXY: `http://vaultuser:${wrong}@127.0.0.1:${guarded.port}` }).env,
   });
-  assert.equal(refused.code, 4, refused.stderr);
+  // Wrong proxy credentials do not fix themselves: a configuration error (exit 2), not a temporary one.
+  assert.equal(refused.code, 2, refused.stderr);
   assert.match(
     refused.stderr,
     /error: cannot reach http:\/\/127\.0\.0\.1:\d+ for discovery: proxy http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/ \(HTTP_PROXY\) refused the connection: HTTP 40[17] \(check the user and password in the proxy URL\)\n/,

@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { VAULT_BIN } from '../../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../../support/fault-proxy.js';
-import { expire, loggedIn, login, type Vault, tokenVia } from '../../support/vault-sandbox.js';
+import { expire, loggedIn, login, type Vault, tokenVia, vaultSandbox } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
 before(async () => {
@@ -146,13 +148,6 @@ describe('temporary failures at the token endpoint', () => {
     await recovers();
   });
 
-  test('a token request that is never answered times out (VAULT_HTTP_TIMEOUT): exit 4', async () => {
-    tokenFault({ kind: 'hang' });
-    await failsTemporarily(/timed out/, { VAULT_HTTP_TIMEOUT: '1' });
-    pass();
-    await recovers();
-  });
-
   test('503 with Retry-After: 1 once, then success: the retry waited as told', async () => {
     tokenFault(unavailable(503, '1'), 1);
     await expire(v);
@@ -189,6 +184,48 @@ describe('temporary failures at the token endpoint', () => {
     assert.equal((await v.readLogin())!.refresh_token, stored);
     // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.
     await recovers();
+  });
+});
+
+describe('a host that does not exist (ENOTFOUND) is a configuration error, not a temporary one', () => {
+  test('discovery: exit 2, naming the host', async () => {
+    const v = vaultSandbox('file');
+    try {
+      const r = await v.run([
+        'provider',
+        'add',
+        'typo',
+        '--issuer',
+        'https://login.nohost.invalid',
+        '--client-id',
+        'c',
+      ]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error: cannot reach https:\/\/login\.nohost\.invalid for discovery: host not found \(ENOTFOUND\) at login\.nohost\.invalid:443\n$/,
+      );
+    } finally {
+      v.cleanup();
+    }
+  });
+
+  test('refresh: exit 2 after one attempt, the stored refresh token kept', async () => {
+    const v = await loggedIn(server, { provider: { endpoints: tokenVia(server, server.issuer) } });
+    try {
+      const file = join(v.env.VAULT_CONFIG_DIR!, 'config.toml');
+      const config = readFileSync(file, 'utf8');
+      assert.ok(config.includes(`"${server.issuer}/token"`), config);
+      writeFileSync(file, config.replace(`"${server.issuer}/token"`, '"https://nohost.invalid/token"'));
+      const stored = (await v.readLogin())!.refresh_token;
+      const r = await v.run(['token', 'acme', '--force-refresh', '--debug']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^error: refresh for acme failed: host not found \(ENOTFOUND\) at nohost\.invalid:443$/m);
+      assert.equal([...r.stderr.matchAll(/HTTP POST \S+ → host not found/g)].length, 1, 'retried');
+      assert.equal((await v.readLogin())!.refresh_token, stored);
+    } finally {
+      v.cleanup();
+    }
   });
 });
 
