@@ -20,6 +20,8 @@ export interface ProviderFlags {
   gitUsername?: string;
   registryHost?: string[];
   registryUsername?: string;
+  /** `true` or `false` (commander checks the choice). */
+  rotatesRefreshTokens?: string;
   offline?: boolean;
 }
 
@@ -40,6 +42,12 @@ function parseParams(values: string[]): Record<string, string> {
     params[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return params;
+}
+
+function yesNo(value: string): boolean {
+  if (value !== 'true' && value !== 'false')
+    throw new UsageError(`--rotates-refresh-tokens expects true or false, got ${JSON.stringify(value)}`);
+  return value === 'true';
 }
 
 function presetFields(name: string): Partial<ProviderConfig> {
@@ -75,6 +83,7 @@ function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergePar
     ...(opts.gitUsername !== undefined && { git_username: opts.gitUsername }),
     ...(opts.registryHost?.length && { registry_hosts: opts.registryHost.map(checkRegistryHost) }),
     ...(opts.registryUsername !== undefined && { registry_username: opts.registryUsername }),
+    ...(opts.rotatesRefreshTokens !== undefined && { rotates_refresh_tokens: yesNo(opts.rotatesRefreshTokens) }),
   });
   if (opts.param?.length) cfg.params = { ...(mergeParams ? base.params : {}), ...parseParams(opts.param) };
   if (cfg.params !== undefined && !Object.keys(cfg.params as object).length) delete cfg.params;
