@@ -58,13 +58,14 @@ function presetFields(name: string): Partial<ProviderConfig> {
 
 /**
  * Applies the flags to `base`: each flag given replaces that field (a repeatable flag replaces the
- * whole list, and `--param` the whole table unless `mergeParams`, for a preset's table), everything else stays. `--issuer` without explicit
- * endpoints drops the endpoints `base` had (from a preset or an older issuer): they are then taken
- * from the issuer's discovery document, and a preset keeps only its scopes, params and names.
+ * whole list, and `--param` the whole table unless `mergeParams`, for a preset's table), everything else stays. `--issuer`
+ * drops the endpoints `base` had (from a preset or an older issuer): only the endpoint flags given
+ * with it are kept, the others are taken from the issuer's discovery document (explicit ones win over
+ * it, see configuredEndpoints), and a preset keeps only its scopes, params and names.
  */
 function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergeParams: boolean): Record<string, unknown> {
   const cfg: Record<string, unknown> = { ...base };
-  if (opts.issuer !== undefined && opts.authorizationEndpoint === undefined && opts.tokenEndpoint === undefined) {
+  if (opts.issuer !== undefined) {
     for (const key of ENDPOINT_KEYS) delete cfg[key];
   }
   const scopes = scopeList(opts.scope);
