@@ -20,6 +20,8 @@ export interface ProviderFlags {
   gitUsername?: string;
   registryHost?: string[];
   registryUsername?: string;
+  /** `true` or `false` (commander checks the choice). */
+  rotatesRefreshTokens?: string;
   offline?: boolean;
 }
 
@@ -42,6 +44,12 @@ function parseParams(values: string[]): Record<string, string> {
   return params;
 }
 
+function yesNo(value: string): boolean {
+  if (value !== 'true' && value !== 'false')
+    throw new UsageError(`--rotates-refresh-tokens expects true or false, got ${JSON.stringify(value)}`);
+  return value === 'true';
+}
+
 function presetFields(name: string): Partial<ProviderConfig> {
   const preset = PRESETS[name];
   if (!preset) throw new UsageError(`unknown preset "${name}": use one of ${Object.keys(PRESETS).join(', ')}`);
@@ -50,13 +58,14 @@ function presetFields(name: string): Partial<ProviderConfig> {
 
 /**
  * Applies the flags to `base`: each flag given replaces that field (a repeatable flag replaces the
- * whole list, and `--param` the whole table unless `mergeParams`, for a preset's table), everything else stays. `--issuer` without explicit
- * endpoints drops the endpoints `base` had (from a preset or an older issuer): they are then taken
- * from the issuer's discovery document, and a preset keeps only its scopes, params and names.
+ * whole list, and `--param` the whole table unless `mergeParams`, for a preset's table), everything else stays. `--issuer`
+ * drops the endpoints `base` had (from a preset or an older issuer): only the endpoint flags given
+ * with it are kept, the others are taken from the issuer's discovery document (explicit ones win over
+ * it, see configuredEndpoints), and a preset keeps only its scopes, params and names.
  */
 function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergeParams: boolean): Record<string, unknown> {
   const cfg: Record<string, unknown> = { ...base };
-  if (opts.issuer !== undefined && opts.authorizationEndpoint === undefined && opts.tokenEndpoint === undefined) {
+  if (opts.issuer !== undefined) {
     for (const key of ENDPOINT_KEYS) delete cfg[key];
   }
   const scopes = scopeList(opts.scope);
@@ -75,6 +84,7 @@ function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergePar
     ...(opts.gitUsername !== undefined && { git_username: opts.gitUsername }),
     ...(opts.registryHost?.length && { registry_hosts: opts.registryHost.map(checkRegistryHost) }),
     ...(opts.registryUsername !== undefined && { registry_username: opts.registryUsername }),
+    ...(opts.rotatesRefreshTokens !== undefined && { rotates_refresh_tokens: yesNo(opts.rotatesRefreshTokens) }),
   });
   if (opts.param?.length) cfg.params = { ...(mergeParams ? base.params : {}), ...parseParams(opts.param) };
   if (cfg.params !== undefined && !Object.keys(cfg.params as object).length) delete cfg.params;

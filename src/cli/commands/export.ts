@@ -5,6 +5,7 @@ import { accountOption } from '../options.js';
 export interface ExportOptions {
   provider?: string;
   account?: string;
+  keep?: boolean;
   force?: boolean;
 }
 
@@ -14,18 +15,23 @@ export function exportCommand(
 ) {
   return new Command('export')
     .argument('[provider]')
-    .description('print the refresh token, for a CI secret (VAULT_<NAME>_REFRESH_TOKEN)')
+    .description('move the login out as its refresh token, for a CI secret (VAULT_<NAME>_REFRESH_TOKEN)')
     .addOption(accountOption())
-    .option('--force', 'export even though the provider rotates refresh tokens (see below)')
+    .option('--keep', 'keep the login here too (a rotating provider also needs --force)')
+    .option('--force', 'with --keep: keep both copies even though the provider rotates refresh tokens')
     .addHelpText(
       'after',
       `
-Prints the refresh token alone on stdout; it then lives in two places. Once the provider has been seen
-rotating refresh tokens, export refuses without --force: prefer a fleet store (\`vault store migrate\`).
+Prints the refresh token alone on stdout, then removes the login here: a provider that rotates refresh
+tokens lets only one copy live (the first refresh on either side spends the other, and using the spent
+one revokes the login). A provider with rotates_refresh_tokens = false (the google preset) keeps the
+login here as well. --keep --force keeps both copies anyway; to share one login between machines, use
+a fleet store (\`vault store migrate --to redis://HOST\`).
 
 Examples:
   vault export acme | gh secret set ACME_REFRESH_TOKEN
-  vault export acme -a ci | glab variable set ACME_REFRESH_TOKEN --masked`,
+  vault export acme -a ci | glab variable set ACME_REFRESH_TOKEN --masked
+  vault export google | gh secret set GOOGLE_REFRESH_TOKEN   # kept here too: Google does not rotate`,
     )
     .action(async (provider: string | undefined, flags: Omit<ExportOptions, 'provider'>) => {
       await ctx.ready();
@@ -34,11 +40,43 @@ Examples:
 }
 
 export async function exportRun(ctx: Context, opts: ExportOptions): Promise<Outcome> {
-  const { exportRefreshToken } = await import('../../core/usecases/export.js');
-  const p = ctx.provider(opts.provider).name;
+  const { exportLogin } = await import('../../core/usecases/export.js');
+  const { ciVariable } = await import('../../core/credentials.js');
+  const { loginCommand } = await import('../../core/errors.js');
+  const { holdSignals } = await import('../../infra/signals.js');
+  const { lockDir } = await import('../../infra/paths.js');
+  const { fileLocks } = await import('../../infra/adapters.js');
+  const provider = ctx.provider(opts.provider);
+  const p = provider.name;
   const account = ctx.account(opts.account);
-  ctx.io.stdout.write(`${await exportRefreshToken(ctx.store(), p, account, Boolean(opts.force))}\n`);
-  ctx.io.stderr.write(
-    `warning: the refresh token of ${p} now lives in two places, here and wherever you put it. If ${p} rotates refresh tokens, the first refresh on either side spends the other copy: \`vault logout ${p} --no-revoke\` here leaves the exported one the only one.\n`,
+  const store = ctx.store();
+  const outcome = await exportLogin(
+    {
+      store,
+      locks: fileLocks(lockDir(ctx.env), ctx.debug),
+      debug: ctx.debug,
+      // The login is removed only once stdout took the token: a reader that went away keeps it here.
+      print: (token) =>
+        new Promise<void>((resolve, reject) =>
+          ctx.io.stdout.write(`${token}\n`, (error) => (error ? reject(error) : resolve())),
+        ),
+      critical: (done, fn) => holdSignals(done, fn, ctx.debug),
+    },
+    { provider, account, keep: Boolean(opts.keep), force: Boolean(opts.force) },
   );
+  const say = (line: string) => ctx.io.stderr.write(`${line}\n`);
+  const a = account === 'default' ? '' : ` -a ${account}`;
+  if (!outcome.kept) {
+    say(
+      `Moved the login to ${p}${account === 'default' ? '' : ` (account ${account})`} out of ${store.location}: the printed refresh token is now its only copy (${p} rotates refresh tokens, so two copies would spend each other). Put it in the CI secret ${ciVariable(p)}. To use ${p} here again: \`${loginCommand(p, account)}\`; to keep both copies next time: \`vault export ${p}${a} --keep --force\`; to share one login: \`vault store migrate --to redis://HOST ${p}${a}\`.`,
+    );
+  } else if (outcome.rotating) {
+    say(
+      `warning: the refresh token of ${p} now lives in two places, here and wherever you put it, and ${p} rotates refresh tokens: the first refresh on either side spends the other copy, and using the spent one revokes the login. \`vault logout ${p}${a} --no-revoke\` here leaves the exported one the only one.`,
+    );
+  } else {
+    say(
+      `note: ${p} does not rotate refresh tokens (rotates_refresh_tokens = false), so the login stays here and the exported copy works beside it; \`vault logout ${p}${a}\` revokes both.`,
+    );
+  }
 }

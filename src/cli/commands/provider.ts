@@ -71,6 +71,12 @@ Examples:
       ).argParser(collect),
     )
     .option('--registry-username <name>', 'username given to docker and skopeo (default oauth2)')
+    .addOption(
+      new Option(
+        '--rotates-refresh-tokens <bool>',
+        'false: the provider keeps its refresh token across refreshes, so `vault export` leaves the login here (google preset)',
+      ).choices(['true', 'false']),
+    )
     .option('--offline', 'skip the discovery check')
     .addHelpText(
       'after',
@@ -231,12 +237,13 @@ function showValue(value: unknown): string {
 
 export async function providerShowRun(ctx: Context, opts: ProviderViewOptions): Promise<Outcome> {
   const { secretStored } = await import('../../core/usecases/provider.js');
-  const { envNames, getProvider } = await import('../../core/config/providers.js');
+  const { envNames, getProvider, rotatesRefreshTokens } = await import('../../core/config/providers.js');
   const provider = getProvider(ctx.config(), opts.name!, ctx.configFile);
   const shown = {
     ...provider,
     env_names: envNames(provider),
     git_username: provider.git_username ?? 'oauth2',
+    rotates_refresh_tokens: rotatesRefreshTokens(provider),
     client_secret_stored: await secretStored(ctx.store(), provider.name, (m) => ctx.io.stderr.write(`warning: ${m}\n`)),
   };
   if (opts.json) {

@@ -1,5 +1,5 @@
 import { PRESETS } from './presets.js';
-import type { Provider } from './providers.js';
+import { ENDPOINT_KEYS, type Provider, type ProviderConfig } from './providers.js';
 
 /** A tenant id as it may appear in an issuer's path: no `/`, `?`, `#` or anything else to escape. */
 const TENANT = /^[A-Za-z0-9._-]{1,128}$/;
@@ -48,4 +48,16 @@ export function tenantIssuer(provider: Provider): TenantIssuer | undefined {
       );
     },
   };
+}
+
+/**
+ * The endpoints configured beside an issuer that discovery runs for (one without both an
+ * authorization and a token endpoint): they win over the discovery document's (a proxy in front of
+ * the token endpoint, a revocation endpoint the document leaves out), and discovery fills the rest.
+ * The document's issuer is still checked against the configured one (RFC 8414 §3.3).
+ */
+export function configuredEndpoints(provider: ProviderConfig): Partial<Record<(typeof ENDPOINT_KEYS)[number], string>> {
+  const endpoints: Partial<Record<(typeof ENDPOINT_KEYS)[number], string>> = {};
+  for (const key of ENDPOINT_KEYS) if (provider[key] !== undefined) endpoints[key] = provider[key];
+  return endpoints;
 }

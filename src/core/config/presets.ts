@@ -44,6 +44,9 @@ export const PRESETS: Record<string, Preset> = {
     // fixed user name: https://cloud.google.com/artifact-registry/docs/docker/authentication#token
     registry_hosts: ['gcr.io', '*.gcr.io', '*-docker.pkg.dev'],
     registry_username: 'oauth2accesstoken',
+    // Google keeps the refresh token across refreshes (no rotation): an exported copy can live
+    // beside the local one. https://developers.google.com/identity/protocols/oauth2#expiration
+    rotates_refresh_tokens: false,
   },
   // OAuth apps and GitHub Apps: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
   github: {

@@ -34,6 +34,11 @@ export interface ProviderConfig {
    * be sent again. Without it, a refresh grant that may have reached the server is never re-sent.
    */
   rotation_grace?: number;
+  /**
+   * False when the server keeps the same refresh token across refreshes (Google): then an exported
+   * copy and the local one can both live. Unset: assumed to rotate (RFC 9700 §4.14.2 recommends it).
+   */
+  rotates_refresh_tokens?: boolean;
 }
 
 export interface Provider extends ProviderConfig {
@@ -56,7 +61,7 @@ export const ENDPOINT_KEYS = [
 const URL_KEYS = ['issuer', ...ENDPOINT_KEYS] as const;
 const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username', 'registry_username'] as const;
 const LIST_KEYS = ['scopes', 'env_names', 'git_hosts', 'registry_hosts'] as const;
-const BOOLEAN_KEYS = ['revoke_replaced'] as const;
+const BOOLEAN_KEYS = ['revoke_replaced', 'rotates_refresh_tokens'] as const;
 /** Seconds, from 0 to a day. */
 const SECONDS_KEYS = ['rotation_grace'] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, ...BOOLEAN_KEYS, ...SECONDS_KEYS, 'params']);
@@ -234,4 +239,9 @@ function unknownProvider(config: Config, name: string, file: string): UsageError
 /** The env names a provider's token is exported as: configured, else `<NAME>_ACCESS_TOKEN`. */
 export function envNames(provider: Provider): string[] {
   return provider.env_names?.length ? provider.env_names : [`${envStem(provider.name)}_ACCESS_TOKEN`];
+}
+
+/** Whether the provider rotates refresh tokens: as configured, else as its preset says, else yes. */
+export function rotatesRefreshTokens(provider: ProviderConfig): boolean {
+  return provider.rotates_refresh_tokens ?? PRESETS[provider.preset ?? '']?.rotates_refresh_tokens ?? true;
 }

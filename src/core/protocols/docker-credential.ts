@@ -12,17 +12,26 @@ export const NOT_FOUND = 'credentials not found in native keychain';
 /** The user name a registry gets with the token when the provider names none. */
 export const DEFAULT_REGISTRY_USERNAME = 'oauth2';
 
-/** `https://eu.gcr.io/v2/` → `eu.gcr.io`; `127.0.0.1:5000` stays; undefined for what is no host. */
+/** A registry host as configured (see checkRegistryHost): ASCII letters, digits, `.` and `-`, an optional port. */
+const HOST = /^[a-z0-9]([a-z0-9.-]{0,252})(:[0-9]{1,5})?$/;
+
+/**
+ * `https://eu.gcr.io/v2/` → `eu.gcr.io`; `127.0.0.1:5000` stays; undefined for what is no host.
+ * The host is taken as docker sent it, only lower-cased (DNS names are case-insensitive), with no
+ * WHATWG URL normalisation: that would turn `ｇｃｒ.io` (fullwidth, IDNA-mapped) or `gcr%2eio`
+ * (percent-decoded) into `gcr.io`, and drop a scheme's default port, so a server URL docker never
+ * uses for gcr.io would get gcr.io's token. Only `https://` and `http://` prefixes are taken off.
+ */
 export function registryHostOf(serverUrl: string): string | undefined {
   const text = serverUrl.trim();
-  if (text === '' || /\s/.test(text)) return undefined;
-  try {
-    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`);
-    if (url.username || url.password) return undefined;
-    return url.host.toLowerCase();
-  } catch {
-    return undefined;
-  }
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0];
+  if (scheme !== undefined && !/^https?:\/\/$/i.test(scheme)) return undefined;
+  const rest = text.slice(scheme?.length ?? 0);
+  const slash = rest.indexOf('/');
+  const host = (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
+  // Docker sends a host and at most a path: a query, fragment or white space makes it something else.
+  if (!HOST.test(host) || /[\s?#]/.test(rest)) return undefined;
+  return host;
 }
 
 /**

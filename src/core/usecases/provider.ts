@@ -33,8 +33,9 @@ export interface SetResult {
   stale?: StaleLogins;
 }
 
+/** Discovery runs at every use unless both endpoints are given (explicit ones win over it, see configuredEndpoints). */
 async function checkIssuer(deps: ProviderDeps, cfg: ProviderConfig, flags: ProviderFlags): Promise<void> {
-  if (flags.issuer === undefined || cfg.token_endpoint || flags.offline) return;
+  if (flags.issuer === undefined || (cfg.token_endpoint && cfg.authorization_endpoint) || flags.offline) return;
   await deps.discover(flags.issuer);
 }
 

@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { TemporaryError, UsageError } from '../../core/errors.js';
 import { isLoopbackHost, type Provider } from '../../core/config/providers.js';
-import { tenantIssuer } from '../../core/config/issuer.js';
+import { configuredEndpoints, tenantIssuer } from '../../core/config/issuer.js';
 import { classify, describe, isTemporary } from './errors.js';
 import { httpOptionsFromEnv, isConfigurationFault, makeFetch } from './http.js';
 import { tenantGrant, type SharedEndpoint } from './tenant-grant.js';
@@ -134,7 +134,9 @@ export async function configure(
       [oidc.customFetch]: customFetch,
       execute: insecureAllowed(issuer) ? [oidc.allowInsecureRequests] : [],
     });
-    const metadata = discovered.serverMetadata();
+    // Endpoints given beside the issuer win; discovery fills the rest.
+    const { supportsPKCE: _, ...found } = discovered.serverMetadata();
+    const metadata: oidc.ServerMetadata = { ...found, ...configuredEndpoints(provider) };
     // Tokens are judged by our clock against the server's expiry; no tolerance hides a stale token.
     return finish(
       new oidc.Configuration(metadata, provider.client_id, undefined, clientAuth(metadata, clientSecret)),

@@ -98,6 +98,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
         env_names: ['ACME_TOKEN', 'API_TOKEN'],
         git_hosts: ['git.acme.test'],
         git_username: 'bot',
+        rotates_refresh_tokens: true,
         client_secret_stored: false,
       });
       // The file itself is the SPEC's shape, readable by the parser the CLI uses.
@@ -105,7 +106,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       assert.deepEqual(plain(parsed.providers.acme?.params), { audience: 'https://api.acme.test' });
     }));
 
-  test('a minimal provider shows the defaults: env name <NAME>_ACCESS_TOKEN and git username oauth2', () =>
+  test('a minimal provider shows the defaults: env name <NAME>_ACCESS_TOKEN, git username oauth2, rotating refresh tokens', () =>
     inSandbox(async (box) => {
       await ok(box, ['provider', 'add', 'acme', '--issuer', ISSUER, '--client-id', 'x', '--offline']);
       assert.deepEqual(await showJson(box, 'acme'), {
@@ -114,6 +115,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
         client_id: 'x',
         env_names: ['ACME_ACCESS_TOKEN'],
         git_username: 'oauth2',
+        rotates_refresh_tokens: true,
         client_secret_stored: false,
       });
     }));
@@ -137,6 +139,30 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       assert.deepEqual(shown.env_names, ['GOOGLE_OAUTH_ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN']);
       assert.equal(shown.token_endpoint, 'https://oauth2.googleapis.com/token');
       assert.equal(shown.authorization_endpoint, 'https://accounts.google.com/o/oauth2/v2/auth');
+      assert.equal(shown.rotates_refresh_tokens, false, 'Google does not rotate refresh tokens');
+      assert.match(readFileSync(configToml(box), 'utf8'), /^rotates_refresh_tokens = false$/m);
+    }));
+
+  test('rotates_refresh_tokens: set by `provider add` and `provider set`, shown by show --json, anything but true or false refused', () =>
+    inSandbox(async (box) => {
+      await ok(
+        box,
+        words(`provider add acme --issuer ${ISSUER} --client-id x --offline --rotates-refresh-tokens false`),
+      );
+      assert.equal((await showJson(box, 'acme')).rotates_refresh_tokens, false);
+      const set = await vault(box, words('provider set acme --rotates-refresh-tokens true'));
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stderr, /Updated provider acme.*: rotates_refresh_tokens\./);
+      assert.equal((await showJson(box, 'acme')).rotates_refresh_tokens, true);
+      assert.match(readFileSync(configToml(box), 'utf8'), /^rotates_refresh_tokens = true$/m);
+      const before = readFileSync(configToml(box), 'utf8');
+      const bad = await vault(box, words('provider set acme --rotates-refresh-tokens no'));
+      assert.equal(bad.code, 2);
+      assert.match(
+        bad.stderr,
+        /^error: option '--rotates-refresh-tokens <bool>' argument 'no' is invalid.*true, false/,
+      );
+      assert.equal(readFileSync(configToml(box), 'utf8'), before);
     }));
 
   test('--preset github fills env names GH_TOKEN GITHUB_TOKEN and git host github.com', () =>
@@ -647,6 +673,10 @@ describe('parseConfig / validateProvider messages', () => {
     );
     refuses(`${VALID_ACME}params = { a = 1 }\n`, `${file}: providers.acme.params: expected a table of strings`);
     refuses(`${VALID_ACME}params = ["a"]\n`, `${file}: providers.acme.params: expected a table of strings`);
+    refuses(
+      `${VALID_ACME}rotates_refresh_tokens = "no"\n`,
+      `${file}: providers.acme.rotates_refresh_tokens: expected true or false`,
+    );
     refuses(
       '[providers.acme]\nissuer = "https://a.test"\nclient_id = ""\n',
       `${file}: providers.acme.client_id: expected a non-empty string`,

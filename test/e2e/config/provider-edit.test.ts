@@ -10,6 +10,7 @@ import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { sandbox, type Sandbox, vault } from '../../support/cli.js';
 import { addProvider, login, providerAddArgs } from '../../support/vault-sandbox.js';
 import { ok, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 
 let server: TestServer;
 before(async () => {
@@ -119,6 +120,46 @@ test("--preset with --issuer takes the endpoints from discovery and keeps the pr
     }
   } finally {
     sb.cleanup();
+  }
+});
+
+test('endpoint flags given with --issuer win over discovery, which fills the rest: add and set', async () => {
+  // The explicit endpoints are a proxy in front of the issuer: what reaches it went where the flag said.
+  const proxy = await startFaultProxy(server.issuer);
+  const sb = sandbox({ VAULT_STORE: 'file' });
+  try {
+    await addProvider(sb, server, { ...LIFECYCLE_PROVIDER, extra: ['--token-endpoint', `${proxy.url}/token`] });
+    const shown = await show(sb);
+    assert.equal(shown.token_endpoint, `${proxy.url}/token`);
+    assert.equal(shown.authorization_endpoint, undefined, 'the authorization endpoint comes from discovery');
+    const tokenPosts = () => proxy.attempts.filter((a) => a.method === 'POST' && a.path === '/token').length;
+    await login(sb);
+    assert.equal(tokenPosts(), 1, 'the code exchange went to the explicit token endpoint');
+    ok(await vault(sb, ['token', 'acme', '--force-refresh']), 'refresh');
+    assert.equal(tokenPosts(), 2, 'and so did the refresh');
+
+    ok(await vault(sb, ['provider', 'set', 'acme', '--revocation-endpoint', `${proxy.url}/token/revocation`]), 'set');
+    const out = ok(await vault(sb, ['logout', 'acme']), 'logout');
+    assert.match(out.stderr, /Revoked the refresh token/);
+    assert.equal(
+      proxy.attempts.filter((a) => a.path === '/token/revocation').length,
+      1,
+      'the revocation went to the endpoint set',
+    );
+
+    // --issuer drops the endpoints the provider had (here a preset's): only those given with it stay.
+    ok(await vault(sb, ['provider', 'add', 'g', '--preset', 'google', '--client-id', 'x']), 'add g');
+    ok(
+      await vault(sb, ['provider', 'set', 'g', '--issuer', server.issuer, '--token-endpoint', `${proxy.url}/token`]),
+      'set g',
+    );
+    const g = await show(sb, 'g');
+    assert.equal(g.token_endpoint, `${proxy.url}/token`);
+    assert.equal(g.authorization_endpoint, undefined, "Google's authorization endpoint is gone");
+    assert.equal(g.revocation_endpoint, undefined);
+  } finally {
+    sb.cleanup();
+    await proxy.close();
   }
 });
 

@@ -132,6 +132,12 @@ test('get: exact hosts and one-label wildcards; anything else is "credentials no
     'https://user:pw@eu.registry.test',
     'index.docker.io',
     '',
+    // No WHATWG normalisation: fullwidth letters, percent-encoding and another scheme are not the host.
+    'ｅｕ.registry.test',
+    'eu%2eregistry.test',
+    'https://eu.registry%2Etest/v2/',
+    `ftp://${registry.host}`,
+    'ftp://eu.registry.test:21',
   ]) {
     const missed = await runVault(['docker-credential', 'get'], { env: box.env, input: url });
     assert.equal(missed.code, 1, url);
@@ -186,12 +192,20 @@ test('presets: google serves gcr.io, *.gcr.io and *-docker.pkg.dev as oauth2acce
     for (const [url, username, secret] of [
       ['gcr.io', 'oauth2accesstoken', 'google-ci-token'],
       ['https://eu.gcr.io', 'oauth2accesstoken', 'google-ci-token'],
+      ['https://gcr.io', 'oauth2accesstoken', 'google-ci-token'],
       ['us-central1-docker.pkg.dev', 'oauth2accesstoken', 'google-ci-token'],
+      ['https://us-docker.pkg.dev/my-project/images', 'oauth2accesstoken', 'google-ci-token'],
       ['ghcr.io', 'oauth2', 'github-ci-token'],
     ]) {
       const got = await runVault(['docker-credential', 'get'], { env, input: url });
       assert.equal(got.code, 0, `${url}: ${got.stderr}`);
       assert.deepEqual(JSON.parse(got.stdout), { ServerURL: url, Username: username, Secret: secret });
+    }
+    // What a WHATWG URL parser would turn into gcr.io is not gcr.io as docker sends it.
+    for (const url of ['ｇｃｒ.io', 'gcr%2eio', 'ftp://gcr.io:21', 'https://ｇｃｒ.io/v2/']) {
+      const missed = await runVault(['docker-credential', 'get'], { env, input: url });
+      assert.equal(missed.code, 1, `${url}: ${missed.stdout}`);
+      assert.equal(missed.stdout, 'credentials not found in native keychain\n', url);
     }
     // README's recipe: the registries used, by name, then setup-docker.
     const dockerEnv = { ...presets.env, DOCKER_CONFIG: join(presets.dir, 'docker') };

@@ -1,4 +1,5 @@
-// `vault export` hands the refresh token to a CI secret, and the CI side of it: a rejected
+// `vault export` hands the refresh token to a CI secret, and the CI side of it: the login moves
+// unless the provider is declared not to rotate (or --keep --force); a rejected
 // VAULT_<NAME>_REFRESH_TOKEN says which variable to replace and how; a rejected stored token
 // shows in `status`.
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { runCommand } from '../../support/cli.js';
-import { addProvider, loggedIn, vaultSandbox } from '../../support/vault-sandbox.js';
+import { addProvider, loggedIn, login, vaultSandbox, withProvider } from '../../support/vault-sandbox.js';
 
 let rotating: TestServer;
 let steady: TestServer;
@@ -20,14 +21,14 @@ before(async () => {
 });
 after(() => Promise.all([rotating.close(), steady.close()]));
 
-test('README recipe: export into a CI secret, then the job gets an access token from it', async () => {
-  const v = await loggedIn(steady);
+test('README recipe: a provider declared not to rotate keeps the login here, and the CI job gets an access token from the export', async () => {
+  const v = await loggedIn(steady, { provider: { extra: ['--rotates-refresh-tokens', 'false'] } });
   const ci = vaultSandbox('file');
   try {
     const exported = await v.run(['export', 'acme']);
     assert.equal(exported.code, 0, exported.stderr);
     assert.equal(exported.stdout, `${(await v.readLogin())!.refresh_token}\n`, 'the refresh token alone on stdout');
-    assert.match(exported.stderr, /^warning: the refresh token of acme now lives in two places/);
+    assert.match(exported.stderr, /^note: acme does not rotate refresh tokens .*the login stays here/);
     assert.ok(!exported.stderr.includes(exported.stdout.trim()));
 
     // The CI secret as a masked variable holds what the pipe carried (`gh secret set` reads stdin).
@@ -46,25 +47,80 @@ test('README recipe: export into a CI secret, then the job gets an access token 
     assert.equal(job.code, 0, job.stderr);
     const token = /ACME_ACCESS_TOKEN<<(\S+)\n(.*)\n\1\n/.exec(readFileSync(githubEnv, 'utf8'))?.[2];
     assert.ok(token && (await steady.introspect(token)).active, 'the job got a live access token');
+    const here = await v.run(['token', 'acme', '--force-refresh']);
+    assert.equal(here.code, 0, `the login here still works: ${here.stderr}`);
   } finally {
     v.cleanup();
     ci.cleanup();
   }
 });
 
-test('once the login has seen its refresh token rotate, export refuses without --force and points to a fleet store', async () => {
+test('export right after login of a rotating provider moves the login: printed, removed here, and it works in CI', async () => {
+  // The keychain store: its access tokens sit in the runtime-dir cache the cached-token path answers from.
+  const v = await loggedIn(rotating, { store: 'keychain' });
+  const ci = vaultSandbox('file');
+  try {
+    const stored = (await v.readLogin())!.refresh_token!;
+    assert.equal((await v.readLogin())!.rotated, undefined, 'no refresh has shown the rotation yet');
+    assert.equal((await v.run(['token', 'acme'])).code, 0, 'an access token is cached');
+    const moved = await v.run(['export', 'acme']);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(moved.stdout, `${stored}\n`);
+    assert.match(moved.stderr, /^Moved the login to acme out of .*: the printed refresh token is now its only copy/);
+    assert.match(moved.stderr, /VAULT_ACME_REFRESH_TOKEN.*`vault login acme`.*`vault export acme --keep --force`/);
+    assert.ok(!moved.stderr.includes(stored));
+
+    assert.equal(await v.readLogin(), undefined, 'the local login is gone');
+    const token = await v.run(['token', 'acme']);
+    assert.equal(token.code, 3, `no cached access token answers for the moved login: ${token.stdout}${token.stderr}`);
+    assert.equal(token.stdout, '');
+    const status = await v.run(['status', '--json']);
+    assert.deepEqual(JSON.parse(status.stdout).accounts, [], status.stderr);
+
+    await addProvider(ci, rotating);
+    for (let i = 0; i < 2; i++) {
+      const job = await ci.run(['token', 'acme', '--force-refresh'], { VAULT_ACME_REFRESH_TOKEN: moved.stdout });
+      assert.equal(job.code, 0, job.stderr);
+      assert.ok((await rotating.introspect(job.stdout.trim())).active, 'the CI side refreshes with the moved token');
+    }
+  } finally {
+    v.cleanup();
+    ci.cleanup();
+  }
+});
+
+test('an account other than default: the moved-login advice names it', async () => {
+  const v = await withProvider(rotating);
+  try {
+    await login(v, 'ci');
+    const moved = await v.run(['export', 'acme', '-a', 'ci']);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(
+      moved.stderr,
+      /out of .*`vault login acme -a ci`.*`vault export acme -a ci --keep --force`.*`vault store migrate --to redis:\/\/HOST acme -a ci`/,
+    );
+    assert.equal(await v.readLogin('ci'), undefined);
+  } finally {
+    v.cleanup();
+  }
+});
+
+test('--keep on a rotating provider is refused (exit 2) naming --keep --force and a fleet store; --keep --force keeps both with a warning', async () => {
   const v = await loggedIn(rotating);
   try {
-    assert.equal((await v.run(['token', 'acme', '--force-refresh'])).code, 0);
-    assert.equal((await v.readLogin())!.rotated, true, 'the rotation is recorded');
-    const refused = await v.run(['export', 'acme']);
+    const refused = await v.run(['export', 'acme', '--keep']);
     assert.equal(refused.code, 2, refused.stderr);
     assert.equal(refused.stdout, '');
-    assert.match(refused.stderr, /^error: acme rotates refresh tokens.*`vault store migrate --to redis:\/\/.*--force/);
-    const forced = await v.run(['export', 'acme', '--force']);
-    assert.equal(forced.code, 0, forced.stderr);
-    assert.equal(forced.stdout, `${(await v.readLogin())!.refresh_token}\n`);
-    assert.match(forced.stderr, /two places/);
+    assert.match(
+      refused.stderr,
+      /^error: acme rotates refresh tokens.*`vault store migrate --to redis:\/\/.*`--keep --force`/,
+    );
+    assert.ok(await v.readLogin(), 'the refused export removed nothing');
+    const kept = await v.run(['export', 'acme', '--keep', '--force']);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(kept.stdout, `${(await v.readLogin())!.refresh_token}\n`);
+    assert.match(kept.stderr, /^warning: the refresh token of acme now lives in two places.*rotates refresh tokens/);
+    assert.equal((await v.run(['token', 'acme'])).code, 0, 'the login is still here');
   } finally {
     v.cleanup();
   }

@@ -30,6 +30,26 @@ test('registry patterns cover one DNS label, never deeper or a look-alike suffix
   assert.equal(registryHostOf('127.0.0.1:5000'), '127.0.0.1:5000');
   assert.equal(registryHostOf('https://u:p@gcr.io'), undefined);
   assert.equal(registryHostOf('gcr.io evil'), undefined);
+  assert.equal(registryHostOf('gcr.io'), 'gcr.io');
+  assert.equal(registryHostOf('https://gcr.io'), 'gcr.io');
+  assert.equal(registryHostOf('https://us-docker.pkg.dev/project/repo/image'), 'us-docker.pkg.dev');
+  assert.equal(registryHostOf('http://127.0.0.1:5000/v2/'), '127.0.0.1:5000');
+  // The host as docker sends it: no WHATWG mapping of fullwidth letters, percent-decoding, or
+  // dropping a default port, and no scheme but https and http.
+  for (const url of [
+    'ｇｃｒ.io',
+    'https://ｇｃｒ.io',
+    'gcr%2eio',
+    'https://gcr%2Eio/v2/',
+    'ftp://gcr.io:21',
+    'ftp://gcr.io',
+    'https://gcr.io:443x',
+    'https://gcr.io?x=1',
+    'https://gcr.io#a',
+    'gcr.io\\evil.test',
+  ])
+    assert.equal(registryHostOf(url), undefined, url);
+  assert.equal(registryHostOf('https://gcr.io:443'), 'gcr.io:443', 'a port given stays: gcr.io:443 is not gcr.io');
   const p = (name: string, registry_hosts: string[]) => ({ name, client_id: 'x', registry_hosts }) as Provider;
   // An exact entry wins over an earlier provider's wildcard.
   assert.equal(providerForRegistry([p('wide', ['*.gcr.io']), p('exact', ['eu.gcr.io'])], 'eu.gcr.io')?.name, 'exact');
