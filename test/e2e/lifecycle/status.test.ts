@@ -75,7 +75,7 @@ test('logged in: identity, scopes, expiry, refresh token and store, in the table
   assert.match(
     lines[1]!,
     new RegExp(
-      `^acme\\s+default\\s+(${ACCOUNT.email}|${ACCOUNT.sub})\\s+.*openid.*\\s+expires in \\d+s\\s+yes\\s+file$`,
+      `^acme\\s+default\\s+(${ACCOUNT.email}|${ACCOUNT.sub})\\s+.*openid.*\\s+expires in \\d+[smh]\\s+yes\\s+file$`,
     ),
   );
 
@@ -144,7 +144,7 @@ test('a damaged cached token is reported with its location, and the account is s
   ok(await vault(sb, ['token', 'acme', '-a', 'work']), 'token -a work');
   const after = ok(await status([]), 'status');
   assert.equal(after.stderr, `Stores consulted: file store ${file}, environment (VAULT_<NAME>_REFRESH_TOKEN).\n`);
-  assert.match(after.stdout, /^acme\s+work\s.*\sexpires in \d+s\s+yes\s+file$/m);
+  assert.match(after.stdout, /^acme\s+work\s.*\sexpires in \d+[smh]\s+yes\s+file$/m);
 });
 
 test('after logout the account is gone from the list, and naming it exits 3', async () => {
