@@ -40,7 +40,7 @@ export async function startKeyringSession(): Promise<KeyringSession> {
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`keyring session did not start in 15 s: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`keyring session did not start in 60 s: ${stderr}`)), 60_000);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const nl = out.indexOf('\n');
@@ -55,7 +55,26 @@ export async function startKeyringSession(): Promise<KeyringSession> {
     });
   });
   if (!address) throw new Error(`keyring session has no bus address: ${stderr}`);
+  // Its own bus, daemon and XDG directories (with-keyring.sh makes them afresh): locking it must never
+  // lock the keyring the other test files use beside it.
+  if (address === process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('the keyring session shares the suite bus');
   const busEnv = { PATH: process.env.PATH, DBUS_SESSION_BUS_ADDRESS: address };
+  const lockedOn = async (env: NodeJS.ProcessEnv) =>
+    (
+      await runCommand(
+        'dbus-send',
+        [
+          '--session',
+          '--print-reply',
+          '--dest=org.freedesktop.secrets',
+          LOGIN,
+          'org.freedesktop.DBus.Properties.Get',
+          'string:org.freedesktop.Secret.Collection',
+          'string:Locked',
+        ],
+        { env },
+      )
+    ).stdout;
 
   return {
     address,
@@ -73,21 +92,16 @@ export async function startKeyringSession(): Promise<KeyringSession> {
         { env: busEnv },
       );
       if (locked.code !== 0) throw new Error(`locking the keyring failed: ${locked.stderr}`);
-      const state = await runCommand(
-        'dbus-send',
-        [
-          '--session',
-          '--print-reply',
-          '--dest=org.freedesktop.secrets',
-          LOGIN,
-          'org.freedesktop.DBus.Properties.Get',
-          'string:org.freedesktop.Secret.Collection',
-          'string:Locked',
-        ],
-        { env: busEnv },
-      );
-      if (!/boolean true/.test(state.stdout))
-        throw new Error(`the login collection is not locked after Lock: ${state.stdout}${state.stderr}`);
+      const state = await lockedOn(busEnv);
+      if (!/boolean true/.test(state)) throw new Error(`the login collection is not locked after Lock: ${state}`);
+      // The suite's own keyring, which other files use at the same time, stays unlocked.
+      if (process.env.DBUS_SESSION_BUS_ADDRESS) {
+        const suite = await lockedOn({
+          PATH: process.env.PATH,
+          DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS,
+        });
+        if (!/boolean false/.test(suite)) throw new Error(`locking the session's keyring locked the suite's: ${suite}`);
+      }
     },
     async stop() {
       child.stdin.end();

@@ -6,7 +6,14 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 
 import { childEnv, exitCodeOf } from '../../../src/core/protocols/exec-env.js';
-import { groupsKilledAfterEach, runVault, startVaultUntil, VAULT_BIN, type Sandbox } from '../../support/cli.js';
+import {
+  groupsKilledAfterEach,
+  runVault,
+  startVaultUntil,
+  VAULT_BIN,
+  within,
+  type Sandbox,
+} from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { addProvider, loggedIn } from '../../support/vault-sandbox.js';
 import { assertSameSecret } from '../../support/integrations.js';
@@ -155,7 +162,7 @@ test('Ctrl-C in a terminal reaches the child once, not again through vault', asy
     script.stdin.write('\x03');
   });
   script.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const [exitCode] = await once(script, 'exit');
+  const [exitCode] = await within(60_000, 'script(1) to end after ^C', once(script, 'exit'));
   assert.equal(exitCode, 1, `the child saw ${String(exitCode)} interrupts: ${output}`);
 });
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { groupsKilledAfterEach, runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
+import { groupsKilledAfterEach, runVault, VAULT_BIN, within, type Sandbox } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { loggedIn } from '../../support/vault-sandbox.js';
 import { gcloudEnv } from '../../support/integrations.js';
@@ -77,15 +77,19 @@ async function startWithFile(script: string) {
   );
   groups.add(child);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const path = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.split('\n')[0]!);
-    });
-    child.once('exit', () => reject(new Error('exited before printing the path')));
-  });
-  return { child, exited, path };
+  const path = await within(
+    60_000,
+    'vault exec to print the token file path',
+    new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.once('exit', () => reject(new Error('exited before printing the path')));
+    }),
+  );
+  return { child, exited: within(60_000, 'vault exec to end', exited), path };
 }
 
 test('vault ending on SIGTERM removes the file after its command', async () => {

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { VAULT_BIN, runCommand, runVault, sandbox, type Sandbox } from '../../support/cli.js';
+import { VAULT_BIN, runCommand, runVault, sandbox, within, type Sandbox } from '../../support/cli.js';
 import { addOfflineProvider, offlineProviderArgs } from '../../support/cli-setup.js';
 import { closedPort } from '../../support/vault-sandbox.js';
 
@@ -29,7 +29,8 @@ test('a closed stdout ends quietly: `vault --help | head -1`, and a reader that 
       child.stdout.destroy();
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      const code = await within(30_000, 'vault --help to end', closed).finally(() => child.kill('SIGKILL'));
       assert.equal(stderr, '', 'nothing on stderr');
       assert.equal(code, 0);
     }

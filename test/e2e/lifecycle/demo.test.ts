@@ -7,22 +7,33 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { ROOT } from '../../support/cli.js';
+import { killGroup, ROOT, within } from '../../support/cli.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
 
 test('the demo runs every step green and cleans up after itself', { timeout: 120_000 }, async () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VAULT_')));
+  // In a process group of its own: the demo's server and vault processes end with it, whatever the outcome.
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'demo.ts')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  let code: number | null;
+  try {
+    code = await within(
+      110_000,
+      'the demo to end',
+      new Promise<number | null>((resolve) => child.on('close', resolve)),
+    );
+  } finally {
+    killGroup(child);
+  }
 
   const steps = [...output.matchAll(/^\$ vault (.*)$/gm)].map((m) => m[1]!.split(' ').slice(0, 2).join(' '));
   assert.deepEqual(steps, [

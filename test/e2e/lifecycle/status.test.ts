@@ -7,7 +7,7 @@ import { ACCOUNT, startTestServer, type TestServer } from '../../support/oidc-se
 import { sandbox, type RunResult, type Sandbox, vault } from '../../support/cli.js';
 import { plantEntry } from '../../support/cli-setup.js';
 import { addProvider, login } from '../../support/vault-sandbox.js';
-import { assertNoSecret, fileEntries, ok, sleep, storedTokens, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
+import { assertNoSecret, fileEntries, ok, storedTokens, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
 let server: TestServer;
 let sb: Sandbox;
@@ -32,7 +32,9 @@ interface StatusJson {
 }
 
 before(async () => {
-  server = await startTestServer({ accessTokenTtl: 4 });
+  // Tokens that outlive the file on any machine: "expires in" never races the clock, and the
+  // expiry test ages the cached tokens in the store instead of waiting for them.
+  server = await startTestServer({ accessTokenTtl: 3600 });
   sb = sandbox({ VAULT_STORE: 'file' });
 });
 after(async () => {
@@ -73,7 +75,7 @@ test('logged in: identity, scopes, expiry, refresh token and store, in the table
   assert.match(
     lines[1]!,
     new RegExp(
-      `^acme\\s+default\\s+(${ACCOUNT.email}|${ACCOUNT.sub})\\s+.*openid.*\\s+expires in \\d+s\\s+yes\\s+file$`,
+      `^acme\\s+default\\s+(${ACCOUNT.email}|${ACCOUNT.sub})\\s+.*openid.*\\s+expires in \\d+[smh]\\s+yes\\s+file$`,
     ),
   );
 
@@ -116,9 +118,10 @@ test('logged in: identity, scopes, expiry, refresh token and store, in the table
 });
 
 test('after the access token\'s lifetime: "expired", and status neither refreshes nor calls the server', async () => {
-  const { accounts } = JSON.parse(ok(await status(['--json']), 'status --json').stdout) as StatusJson;
-  const latest = Math.max(...accounts.map((a) => Date.parse(a.expires_at!)));
-  await sleep(latest - Date.now() + 100);
+  // Past its lifetime as vault reads it: issued an hour ago, expired a second ago.
+  const now = Date.now();
+  for (const [key, record] of Object.entries(fileEntries(sb)).filter(([k]) => k.startsWith('at:')))
+    plantEntry(sb, key, JSON.stringify({ ...record, issued_at: now - 3_600_000, expires_at: now - 1000 }));
   const refreshes = server.counts.refresh;
   const table = ok(await status(['--debug']), 'status --debug');
   assert.match(table.stdout, /^acme\s+default\s.*\sexpired\s+yes\s+file$/m);
@@ -141,7 +144,7 @@ test('a damaged cached token is reported with its location, and the account is s
   ok(await vault(sb, ['token', 'acme', '-a', 'work']), 'token -a work');
   const after = ok(await status([]), 'status');
   assert.equal(after.stderr, `Stores consulted: file store ${file}, environment (VAULT_<NAME>_REFRESH_TOKEN).\n`);
-  assert.match(after.stdout, /^acme\s+work\s.*\sexpires in \d+s\s+yes\s+file$/m);
+  assert.match(after.stdout, /^acme\s+work\s.*\sexpires in \d+[smh]\s+yes\s+file$/m);
 });
 
 test('after logout the account is gone from the list, and naming it exits 3', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { VAULT_BIN } from '../../support/cli.js';
+import { VAULT_BIN, within } from '../../support/cli.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../../support/fault-proxy.js';
 import { expire, loggedIn, login, type Vault, tokenVia, vaultSandbox } from '../../support/vault-sandbox.js';
 
@@ -177,9 +177,12 @@ describe('temporary failures at the token endpoint', () => {
     const held = proxy.held();
     const child = spawn(process.execPath, [VAULT_BIN, 'token', 'acme'], { env: v.env, stdio: 'ignore' });
     const exited = once(child, 'exit');
-    await held;
-    child.kill('SIGKILL');
-    await exited;
+    try {
+      await within(60_000, 'the refresh to reach the proxy', held);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await within(30_000, 'the killed vault to exit', exited);
     pass();
     assert.equal((await v.readLogin())!.refresh_token, stored);
     // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.

@@ -31,6 +31,7 @@ test('writeAllSync delivers 1 MiB through a non-blocking FIFO whose reader start
         } catch (error) {
           // ENXIO until the reader has the FIFO open.
           if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+          if (reader.exitCode !== null) throw new Error('the reader ended before opening the FIFO');
           await new Promise((r) => setTimeout(r, 5));
         }
       }
