@@ -44,7 +44,9 @@ function terminalView(ctx: Context): LoginView {
         `  ${device.userCode}`,
         '',
       ];
-      if (device.verificationUriComplete) lines.push(`(or open ${device.verificationUriComplete})`, '');
+      // On a line of its own: a terminal that turns URLs into links would take any punctuation after it along.
+      if (device.verificationUriComplete)
+        lines.push('Or open this link, which carries the code:', '', `  ${device.verificationUriComplete}`, '');
       ctx.io.stderr.write(`${lines.join('\n')}\n`);
       if (device.verificationUriComplete) await showQrCode(ctx, device.verificationUriComplete);
     },

@@ -1,3 +1,4 @@
+import { suggest } from '../../core/suggest.js';
 import { Command } from 'commander';
 import type { Context, Outcome } from '../context.js';
 import { accountOption } from '../options.js';
@@ -39,6 +40,6 @@ export async function exportRun(ctx: Context, opts: ExportOptions): Promise<Outc
   const account = ctx.account(opts.account);
   ctx.io.stdout.write(`${await exportRefreshToken(ctx.store(), p, account, Boolean(opts.force))}\n`);
   ctx.io.stderr.write(
-    `warning: the refresh token of ${p} now lives in two places, here and wherever you put it. If ${p} rotates refresh tokens, the first refresh on either side spends the other copy: \`vault logout ${p} --no-revoke\` here leaves the exported one the only one.\n`,
+    `warning: the refresh token of ${p} now lives in two places, here and wherever you put it. If ${p} rotates refresh tokens, the first refresh on either side spends the other copy: \`${suggest(['logout', p, '--no-revoke'], { account })}\` here leaves the exported one the only one.\n`,
   );
 }

@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { TemporaryError, UsageError } from '../../core/errors.js';
 import { isLoopbackHost, type Provider } from '../../core/config/providers.js';
 import { tenantIssuer } from '../../core/config/issuer.js';
-import { classify, describe, isTemporary } from './errors.js';
+import { classify, describe, isTemporary, noteClientSecret } from './errors.js';
 import { httpOptionsFromEnv, makeFetch } from './http.js';
 import { tenantGrant, type SharedEndpoint } from './tenant-grant.js';
 
@@ -64,6 +64,7 @@ export async function configure(
   deps: OAuthDeps,
 ): Promise<oidc.Configuration> {
   const customFetch = fetchFor(deps);
+  noteClientSecret(provider, Boolean(clientSecret));
   const finish = (config: oidc.Configuration, f: oidc.CustomFetch) => {
     config[oidc.customFetch] = f;
     const m = config.serverMetadata();
