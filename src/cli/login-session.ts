@@ -57,7 +57,7 @@ function terminalView(ctx: Context): LoginView {
 /** The configured provider; for an unconfigured preset, the first-run walk-through. */
 async function providerFor(ctx: Context, name: string | undefined, opts: LoginOptions): Promise<Provider> {
   if (name !== undefined && !ctx.config().providers[name] && hasGuide(name))
-    return firstRun(ctx, name, { device: opts.device });
+    return firstRun(ctx, name, { device: opts.device, account: ctx.account(opts.account) });
   return ctx.provider(name);
 }
 
