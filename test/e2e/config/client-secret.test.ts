@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { sandbox, type Sandbox, vault } from '../../support/cli.js';
 import { FETCH_BROWSER } from '../../support/fetch-browser.js';
+import { onTerminal } from '../../support/login.js';
 import { addProvider, login, providerAddArgs } from '../../support/vault-sandbox.js';
 import { assertNoSecret, confidentialProvider, fileEntries, ok, LIFECYCLE_PROVIDER } from '../../support/lifecycle.js';
 
@@ -133,4 +134,13 @@ test('logout with a wrong secret: revocation fails with the fix, the local login
     [],
     'the login is gone from the store',
   );
+});
+
+test('provider add names the next step (vault login) on a terminal only', async () => {
+  const sb = box();
+  const piped = ok(await vault(sb, providerAddArgs(server, LIFECYCLE_PROVIDER)), 'add, piped');
+  assert.doesNotMatch(piped.stderr, /Next:/);
+  const terminal = onTerminal([...providerAddArgs(server, { ...LIFECYCLE_PROVIDER, name: 'corp' })], sb.env);
+  assert.equal(await terminal.exited, 0, terminal.screen());
+  assert.match(terminal.screen(), /Added provider corp in .*config\.toml\. Next: vault login corp\n/);
 });
