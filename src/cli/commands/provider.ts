@@ -164,7 +164,7 @@ function secretSource(ctx: Context, flags: ProviderFlags & { name: string }) {
     const secret = (await readStdin(ctx.io.stdin)).replace(/\r?\n$/, '');
     if (!secret)
       throw new UsageError(
-        `--client-secret-stdin: standard input was empty (to remove a stored client secret: \`vault provider set ${flags.name} --no-client-secret\`)`,
+        `--client-secret-stdin: standard input was empty (to remove a stored client secret: \`${suggest(['provider', 'set', flags.name, '--no-client-secret'])}\`)`,
       );
     read.from = 'standard input';
     return secret;

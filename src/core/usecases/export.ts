@@ -32,7 +32,7 @@ export async function exportRefreshToken(
   }
   if (login.rotated && !force) {
     throw new UsageError(
-      `${p} rotates refresh tokens: an exported copy and this one would spend each other, and the server revokes the login when the spent one is used. For CI runners that share a login, move it to a fleet store: \`${suggest(['store', 'migrate', p, '--to', 'redis://HOST'], { account })}\`. --force exports anyway`,
+      `${p} rotates refresh tokens: an exported copy and this one would spend each other, and the server revokes the login when the spent one is used. For CI runners that share a login, move it to a fleet store: \`${suggest(['store', 'migrate', '--to', 'redis://HOST', p], { account })}\`. --force exports anyway`,
     );
   }
   return login.refresh_token;

@@ -14,8 +14,8 @@ test('suggest adds -a ACCOUNT before the first flag, and nothing for the default
   assert.equal(suggest(['login', 'acme'], { account: 'work' }), 'vault login acme -a work');
   assert.equal(suggest(['login', 'acme']), 'vault login acme');
   assert.equal(
-    suggest(['store', 'migrate', 'acme', '--to', 'redis://HOST'], { account: 'ci' }),
-    'vault store migrate acme -a ci --to redis://HOST',
+    suggest(['store', 'migrate', '--to', 'redis://HOST', 'acme'], { account: 'ci' }),
+    'vault store migrate -a ci --to redis://HOST acme',
   );
 });
 
