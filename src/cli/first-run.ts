@@ -4,6 +4,6 @@ import { Prompter } from '../infra/prompt.js';
 import type { Context } from './context.js';
 
 /** The first-run walk-through of `vault login <preset>` (see core/usecases/first-run.ts) on this process's terminal. */
-export function firstRun(ctx: Context, name: string, opts: { device?: boolean }): Promise<Provider> {
+export function firstRun(ctx: Context, name: string, opts: { device?: boolean; account?: string }): Promise<Provider> {
   return walkThrough({ ...ctx, prompt: () => new Prompter(ctx.io.stdin, ctx.io.stderr) }, name, opts);
 }

@@ -44,7 +44,9 @@ function terminalView(ctx: Context): LoginView {
         `  ${device.userCode}`,
         '',
       ];
-      if (device.verificationUriComplete) lines.push(`(or open ${device.verificationUriComplete})`, '');
+      // On a line of its own: a terminal that turns URLs into links would take any punctuation after it along.
+      if (device.verificationUriComplete)
+        lines.push('Or open this link, which carries the code:', '', `  ${device.verificationUriComplete}`, '');
       ctx.io.stderr.write(`${lines.join('\n')}\n`);
       if (device.verificationUriComplete) await showQrCode(ctx, device.verificationUriComplete);
     },
@@ -55,7 +57,7 @@ function terminalView(ctx: Context): LoginView {
 /** The configured provider; for an unconfigured preset, the first-run walk-through. */
 async function providerFor(ctx: Context, name: string | undefined, opts: LoginOptions): Promise<Provider> {
   if (name !== undefined && !ctx.config().providers[name] && hasGuide(name))
-    return firstRun(ctx, name, { device: opts.device });
+    return firstRun(ctx, name, { device: opts.device, account: ctx.account(opts.account) });
   return ctx.provider(name);
 }
 

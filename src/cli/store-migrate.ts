@@ -1,3 +1,4 @@
+import { suggest } from '../core/suggest.js';
 import { UsageError } from '../core/errors.js';
 import { migrateLogins } from '../core/migrate.js';
 import { checkAccountName, checkProviderName } from '../core/config/names.js';
@@ -37,6 +38,7 @@ export async function migrate(ctx: Context, opts: MigrateOptions): Promise<void>
     keep: Boolean(opts.keep),
     lock: (store, p, a) => refreshLock({ store, locks: fileLocks(lockDir(ctx.env), ctx.debug) }, p, a),
     debug: ctx.debug,
+    now: () => ctx.clock.now(),
   });
   if (result.logins.length === 0) {
     ctx.io.stderr.write(`No logins in ${from.location}: nothing to migrate.\n`);
@@ -50,7 +52,7 @@ export async function migrate(ctx: Context, opts: MigrateOptions): Promise<void>
     ctx.io.stderr.write(`Client secret of ${result.clientSecrets.join(', ')} copied to ${to.location}.\n`);
   if (opts.keep) {
     ctx.io.stderr.write(
-      `warning: these logins now live in two places, ${from.location} and ${to.location}. If the provider rotates refresh tokens, the first refresh on either side spends the other copy: \`vault logout <provider> --no-revoke\` with one of them leaves the other the only one.\n`,
+      `warning: these logins now live in two places, ${from.location} and ${to.location}. If the provider rotates refresh tokens, the first refresh on either side spends the other copy: \`${suggest(['logout', provider ?? '<provider>', '--no-revoke'], { account: opts.account })}\` with one of them leaves the other the only one.\n`,
     );
   } else {
     ctx.io.stderr.write(

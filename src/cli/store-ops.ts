@@ -1,6 +1,7 @@
 import { UsageError, VaultError, type ErrorKind } from '../core/errors.js';
 import { listLogins } from '../core/credentials.js';
 import { fileStore } from '../infra/stores/index.js';
+import { skipPlainFileWarning } from '../infra/stores/file-store.js';
 import type { Context } from './context.js';
 
 /**
@@ -70,6 +71,7 @@ async function fileStoreInUse(ctx: Context, verb: string) {
 export async function encryptStore(ctx: Context): Promise<void> {
   if (!ctx.env.VAULT_FILE_PASSPHRASE)
     throw new UsageError('set VAULT_FILE_PASSPHRASE to the passphrase to encrypt the file store with');
+  skipPlainFileWarning();
   const file = await fileStoreInUse(ctx, 'encrypt');
   if (await file.convert(true)) {
     ctx.io.stderr.write(`Encrypted ${file.location}. Every command now needs VAULT_FILE_PASSPHRASE.\n`);

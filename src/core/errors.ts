@@ -1,3 +1,5 @@
+import { suggest } from './suggest.js';
+
 /**
  * What went wrong, as the command-line contract sorts it (SPEC.md, "Exit codes"). The CLI maps
  * each kind to its exit code in one table (cli/root.ts, exitCodeFor); nothing else chooses one.
@@ -45,6 +47,16 @@ export class LoginRequiredError extends VaultError {
 /** The server refused the refresh token (`invalid_grant`, RFC 6749 §5.2): revoked, expired or spent. */
 export class RefreshRejectedError extends LoginRequiredError {}
 
+/**
+ * The server refused a requested scope (`invalid_scope`, RFC 6749 §5.2): on a refresh, the login
+ * was not granted it, and only a login asking for it can help.
+ */
+export class ScopeRejectedError extends VaultError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'failure', options);
+  }
+}
+
 /** Network trouble, timeouts, 5xx and 429 after retries: exit 4, scripts may retry. */
 export class TemporaryError extends VaultError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -64,5 +76,5 @@ export class KeychainUnavailableError extends StoreError {}
 
 /** The `vault login ...` command a user should run, with `-a` when not the default account. */
 export function loginCommand(provider: string, account: string): string {
-  return account === 'default' ? `vault login ${provider}` : `vault login ${provider} -a ${account}`;
+  return suggest(['login', provider], { account });
 }

@@ -1,5 +1,13 @@
 import { LoginRequiredError, StoreError, UsageError } from './errors.js';
-import { accessPrefix, clientSecretKey, listLogins, loginKey, parseRecord, type LoginRecord } from './credentials.js';
+import {
+  accessPrefix,
+  clientSecretKey,
+  listLogins,
+  loginKey,
+  parseRecord,
+  readAccess,
+  type LoginRecord,
+} from './credentials.js';
 import type { Release, SecretStore } from '../ports.js';
 
 export interface MigrateRequest {
@@ -13,6 +21,8 @@ export interface MigrateRequest {
   /** The refresh lock of (provider, account) in `store` (core/usecases/refresh-lock.ts). */
   lock(store: SecretStore, provider: string, account: string): Promise<Release>;
   debug(message: string): void;
+  /** The clock that judges which cached access tokens are still valid (default: the system's). */
+  now?: () => number;
 }
 
 export interface MigrateResult {
@@ -26,6 +36,21 @@ async function copyConfirmed(from: SecretStore, to: SecretStore, key: string, va
   await to.set(key, value);
   if ((await to.get(key)) !== value) {
     throw new StoreError(`${to.describe(key)} did not read back as written; nothing was removed from ${from.location}`);
+  }
+}
+
+/**
+ * The cached access tokens still valid go along with the login: without them the first call in the
+ * target store would spend a refresh (and, with rotation, a refresh token) for nothing. An expired
+ * or damaged one is left behind, as the next call would replace it anyway.
+ */
+async function carryAccessTokens(req: MigrateRequest, provider: string, account: string): Promise<void> {
+  const now = (req.now ?? Date.now)();
+  for (const k of await req.from.keys(accessPrefix(provider, account))) {
+    const access = await readAccess(req.from, k, (m) => req.debug(`store: not carried over: ${m}`));
+    if (!access || (access.expires_at !== null && access.expires_at <= now)) continue;
+    await req.to.set(k, JSON.stringify(access), { expiresAt: access.expires_at });
+    req.debug(`store: ${k} (still valid) copied to ${req.to.location}`);
   }
 }
 
@@ -64,6 +89,7 @@ export async function migrateLogins(req: MigrateRequest): Promise<MigrateResult>
         }
         await copyConfirmed(from, to, key, raw);
         req.debug(`store: ${key} copied to ${to.location} and read back`);
+        await carryAccessTokens(req, provider, account);
         if (!req.keep) {
           for (const k of [key, ...(await from.keys(accessPrefix(provider, account)))]) await from.delete(k);
           req.debug(`store: ${key} and its cached access tokens removed from ${from.location}`);

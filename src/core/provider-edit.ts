@@ -13,6 +13,8 @@ export interface ProviderFlags {
   deviceAuthorizationEndpoint?: string;
   clientId?: string;
   clientSecretStdin?: boolean;
+  /** false with `--no-client-secret` (provider set): remove the stored client secret. */
+  clientSecret?: boolean;
   scope?: string[];
   param?: string[];
   envName?: string[];

@@ -1,3 +1,4 @@
+import { suggest } from '../../core/suggest.js';
 import { Command } from 'commander';
 import type { Context, Outcome } from '../context.js';
 import { accountOption } from '../options.js';
@@ -65,18 +66,17 @@ export async function exportRun(ctx: Context, opts: ExportOptions): Promise<Outc
     { provider, account, keep: Boolean(opts.keep), force: Boolean(opts.force) },
   );
   const say = (line: string) => ctx.io.stderr.write(`${line}\n`);
-  const a = account === 'default' ? '' : ` -a ${account}`;
   if (!outcome.kept) {
     say(
-      `Moved the login to ${p}${account === 'default' ? '' : ` (account ${account})`} out of ${store.location}: the printed refresh token is now its only copy (${p} rotates refresh tokens, so two copies would spend each other). Put it in the CI secret ${ciVariable(p)}. To use ${p} here again: \`${loginCommand(p, account)}\`; to keep both copies next time: \`vault export ${p}${a} --keep --force\`; to share one login: \`vault store migrate --to redis://HOST ${p}${a}\`.`,
+      `Moved the login to ${p}${account === 'default' ? '' : ` (account ${account})`} out of ${store.location}: the printed refresh token is now its only copy (${p} rotates refresh tokens, so two copies would spend each other). Put it in the CI secret ${ciVariable(p)}. To use ${p} here again: \`${loginCommand(p, account)}\`; to keep both copies next time: \`${suggest(['export', p, '--keep', '--force'], { account })}\`; to share one login: \`${suggest(['store', 'migrate', '--to', 'redis://HOST', p], { account })}\`.`,
     );
   } else if (outcome.rotating) {
     say(
-      `warning: the refresh token of ${p} now lives in two places, here and wherever you put it, and ${p} rotates refresh tokens: the first refresh on either side spends the other copy, and using the spent one revokes the login. \`vault logout ${p}${a} --no-revoke\` here leaves the exported one the only one.`,
+      `warning: the refresh token of ${p} now lives in two places, here and wherever you put it, and ${p} rotates refresh tokens: the first refresh on either side spends the other copy, and using the spent one revokes the login. \`${suggest(['logout', p, '--no-revoke'], { account })}\` here leaves the exported one the only one.`,
     );
   } else {
     say(
-      `note: ${p} does not rotate refresh tokens (rotates_refresh_tokens = false), so the login stays here and the exported copy works beside it; \`vault logout ${p}${a}\` revokes both.`,
+      `note: ${p} does not rotate refresh tokens (rotates_refresh_tokens = false), so the login stays here and the exported copy works beside it; \`${suggest(['logout', p], { account })}\` revokes both.`,
     );
   }
 }

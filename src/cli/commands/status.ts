@@ -75,8 +75,11 @@ export function formatJson(rows: AccountStatus[]): string {
       identity: r.identity,
       scopes: r.scopes,
       expires_at: r.expires_at === null ? null : isoTime(r.expires_at),
+      // Stored, even when the server rejected it: `state` says whether it still works.
       refresh_token_stored: r.refresh_token_stored,
+      refresh_token_rejected: r.refresh_token_rejected,
       store: r.store,
+      state: r.state,
       ...(r.fix && { corrupt: true, fix: r.fix }),
     })),
   })}\n`;
@@ -94,6 +97,7 @@ export async function statusRun(ctx: Context, opts: StatusOptions): Promise<Outc
       configFile: ctx.configFile,
       config: () => ctx.config(),
       debug: ctx.debug,
+      now: () => ctx.clock.now(),
       warn: (m) => ctx.io.stderr.write(`warning: ${m}\n`),
     },
     opts.provider,

@@ -93,12 +93,18 @@ const NAME_LISTS = [
   ['registry_hosts', checkRegistryHost],
 ] as const;
 
+/** ", did you mean X?" for the known key nearest to a typo (`scope`, `client-id`), else nothing. */
+function didYouMean(key: string, known: string[]): string {
+  const near = closestName(key, known) ?? closestName(key.replace(/-/g, '_'), known);
+  return near ? ` (did you mean ${near}?)` : '';
+}
+
 /** Validates one provider table; `where` names the file and key for messages. */
 export function validateProvider(name: string, raw: unknown, where: string): ProviderConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where}: expected a table`);
   const table = raw as Record<string, unknown>;
   for (const key of Object.keys(table)) {
-    if (!KNOWN_KEYS.has(key)) throw new UsageError(`${where}.${key}: unknown key`);
+    if (!KNOWN_KEYS.has(key)) throw new UsageError(`${where}.${key}: unknown key${didYouMean(key, [...KNOWN_KEYS])}`);
   }
   for (const key of STRING_KEYS) {
     if (key in table && (typeof table[key] !== 'string' || table[key] === ''))
@@ -171,7 +177,7 @@ export function parseConfig(text: string, file: string): Config {
     throw new UsageError(`${file}: malformed TOML${at}: ${first}`, { cause: error });
   }
   for (const key of Object.keys(doc)) {
-    if (key !== 'providers') throw new UsageError(`${file}: ${key}: unknown key`);
+    if (key !== 'providers') throw new UsageError(`${file}: ${key}: unknown key${didYouMean(key, ['providers'])}`);
   }
   const providers = doc.providers ?? {};
   if (typeof providers !== 'object' || providers === null || Array.isArray(providers)) {

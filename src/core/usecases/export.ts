@@ -1,3 +1,4 @@
+import { suggest } from '../suggest.js';
 import { LoginRequiredError, StoreError, UsageError, loginCommand } from '../errors.js';
 import { accessPrefix, loginKey, readLogin } from '../credentials.js';
 import { rotatesRefreshTokens, type Provider } from '../config/providers.js';
@@ -58,7 +59,7 @@ export async function exportLogin(deps: ExportDeps, req: ExportRequest): Promise
     const rotating = login.rotated === true || rotatesRefreshTokens(req.provider);
     if (rotating && req.keep && !req.force) {
       throw new UsageError(
-        `${p} rotates refresh tokens: a copy kept here and the exported one would spend each other, and ${p} revokes the login when the spent one is used. Without --keep, export moves the login (this copy is removed); for CI runners that share a login, use a fleet store: \`vault store migrate --to redis://HOST ${p}\`. \`--keep --force\` keeps both anyway`,
+        `${p} rotates refresh tokens: a copy kept here and the exported one would spend each other, and ${p} revokes the login when the spent one is used. Without --keep, export moves the login (this copy is removed); for CI runners that share a login, use a fleet store: \`${suggest(['store', 'migrate', '--to', 'redis://HOST', p], { account })}\`. \`--keep --force\` keeps both anyway`,
       );
     }
     await deps.print(login.refresh_token);
@@ -74,7 +75,7 @@ export async function exportLogin(deps: ExportDeps, req: ExportRequest): Promise
       } catch (error) {
         if (!(error instanceof StoreError)) throw error;
         throw new StoreError(
-          `${error.message} — the refresh token was printed but the local login is still in ${deps.store.location}: remove it with \`vault logout ${p}${account === 'default' ? '' : ` -a ${account}`} --no-revoke\`, or the two copies will spend each other`,
+          `${error.message} — the refresh token was printed but the local login is still in ${deps.store.location}: remove it with \`${suggest(['logout', p, '--no-revoke'], { account })}\`, or the two copies will spend each other`,
           { cause: error },
         );
       }

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { suggest } from '../suggest.js';
 import type { Provider } from '../config/providers.js';
 import { GUIDES, addCommand } from '../config/guides.js';
 import { buildProviderConfig } from '../provider-edit.js';
@@ -30,12 +31,16 @@ async function askNonEmpty(ask: () => Promise<string>, what: string): Promise<st
  * `provider add --preset` would, so the login can go on. Anywhere else it cannot ask: exit 2 with
  * the command to run.
  */
-export async function firstRun(deps: FirstRunDeps, name: string, opts: { device?: boolean }): Promise<Provider> {
+export async function firstRun(
+  deps: FirstRunDeps,
+  name: string,
+  opts: { device?: boolean; account?: string },
+): Promise<Provider> {
   const guide = GUIDES[name]!;
   if (!deps.io.stdinIsTTY || !deps.io.stderrIsTTY) {
     const input = guide.secret === 'none' ? '' : ', with the client secret on standard input';
     throw new UsageError(
-      `provider "${name}" is not configured yet. Create ${guide.client} (run \`vault login ${name}\` in a terminal for a walk-through), then add it${input}:\n\n  ${addCommand(name)}\n`,
+      `provider "${name}" is not configured yet. Create ${guide.client} (run \`${suggest(['login', name], { account: opts.account })}\` in a terminal for a walk-through), then add it${input}:\n\n  ${addCommand(name)}\n`,
     );
   }
   const out = deps.io.stderr;

@@ -1,6 +1,8 @@
+import { suggest } from '../suggest.js';
 import {
   LoginRequiredError,
   RefreshRejectedError,
+  ScopeRejectedError,
   StoreError,
   TemporaryError,
   UsageError,
@@ -151,10 +153,28 @@ async function refreshLocked(
       result = await client.refresh(req.account, refreshToken, req.scopes);
     } catch (error) {
       if (error instanceof RefreshRejectedError) throw await rejected(login, req, deps, error);
+      if (error instanceof ScopeRejectedError && req.scopes?.length) throw scopeRejected(login, req, error);
       throw error;
     }
     return storeRefreshed(req, key, deps, { ...login, refresh_token: refreshToken }, result, lock);
   });
+}
+
+/**
+ * `--scope` asked for more than the login was granted (RFC 6749 §6: a refresh may only narrow the
+ * grant): names the scopes, and the login that asks for them too.
+ */
+function scopeRejected(login: LoginRecord, req: TokenRequest, error: ScopeRejectedError): VaultError {
+  const p = req.provider.name;
+  const granted = login.scope.split(/\s+/).filter(Boolean).map(serverText);
+  const missing = req.scopes!.filter((s) => !granted.includes(s));
+  const asked = missing.length ? missing : req.scopes!;
+  const all = [...new Set([...granted, ...asked])];
+  return new VaultError(
+    `${error.message}: the login to ${p} was not granted ${asked.join(' ')} (granted: ${granted.join(' ') || 'none'}); log in asking for it: \`${suggest(['login', p, ...all.flatMap((s) => ['--scope', s])], { account: req.account })}\``,
+    'failure',
+    { cause: error },
+  );
 }
 
 /**
@@ -219,7 +239,7 @@ async function storeRefreshed(
   deps.debug(`store: rotated refresh token written for ${provider.name}/${req.account}`);
   if (login.from_env) {
     deps.warn(
-      `the refresh token in ${ciVariable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\` and \`vault export ${provider.name}\`, or share one login through a fleet store (VAULT_STORE=redis://…).`,
+      `the refresh token in ${ciVariable(provider.name)} was rotated by ${provider.name} and is now spent; the new one is kept in ${store.location}. Update the CI secret from a fresh \`vault login\` and \`${suggest(['export', provider.name])}\`, or share one login through a fleet store (VAULT_STORE=redis://…).`,
     );
   }
   if (unusable) throw unusable;
@@ -250,7 +270,7 @@ async function rejected(
   const name = req.provider.name;
   if (login.from_env) {
     return new LoginRequiredError(
-      `${name} rejected the refresh token in ${ciVariable(name)} (invalid_grant: revoked, expired or already spent): replace that CI secret with a fresh one from \`vault export ${name}\` on a machine logged in to ${name}`,
+      `${name} rejected the refresh token in ${ciVariable(name)} (invalid_grant: revoked, expired or already spent): replace that CI secret with a fresh one from \`${suggest(['export', name])}\` on a machine logged in to ${name}`,
       { cause: error },
     );
   }

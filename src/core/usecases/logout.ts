@@ -89,9 +89,11 @@ async function removeLogin(deps: LogoutDeps, req: LogoutRequest, who: string, st
       outcome.failure instanceof VaultError && outcome.failure.cause !== undefined
         ? outcome.failure.cause
         : outcome.failure;
+    // A refusal that configuration can fix (invalid_client: the client secret) says how.
+    const fix = (outcome.failure as { fix?: unknown }).fix;
     // RFC 7009 §2.2.1: after a failed revocation (503 included) the token must be assumed to be still valid.
     throw new TemporaryError(
-      `revocation at ${req.name} failed: ${await deps.describe(failure)}; the local login is removed, but the refresh token may stay valid at ${req.name} until it expires (revoke it in the provider's account settings)`,
+      `revocation at ${req.name} failed: ${await deps.describe(failure)}${typeof fix === 'string' ? ` (${fix})` : ''}; the local login is removed, but the refresh token may stay valid at ${req.name} until it expires (revoke it in the provider's account settings)`,
       { cause: outcome.failure },
     );
   }

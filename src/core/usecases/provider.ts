@@ -1,3 +1,4 @@
+import { suggest } from '../suggest.js';
 import { StoreError, UsageError } from '../errors.js';
 import { checkProviderName } from '../config/names.js';
 import { getProvider, type ProviderConfig } from '../config/providers.js';
@@ -25,12 +26,16 @@ export interface StaleLogins {
 export interface AddResult {
   replaced: boolean;
   stale?: StaleLogins;
+  /** `--replace` without a new secret removed the one stored before. */
+  secretRemoved?: boolean;
 }
 
 export interface SetResult {
-  /** The fields that changed, plus `client secret` when one was given. */
+  /** The fields that changed, plus `client secret` when one was given or removed. */
   changed: string[];
   stale?: StaleLogins;
+  /** With `--no-client-secret`: whether a stored secret was removed (false: none was stored). */
+  secretRemoved?: boolean;
 }
 
 /** Discovery runs at every use unless both endpoints are given (explicit ones win over it, see configuredEndpoints). */
@@ -92,9 +97,21 @@ export async function addProvider(
   }
   const cfg = buildProviderConfig(name, flags);
   await checkIssuer(deps, cfg, flags);
-  await saveProvider(deps, name, () => cfg, await secret());
+  const newSecret = await secret();
+  await saveProvider(deps, name, () => cfg, newSecret);
+  // --replace replaces the provider whole: a client secret not given again goes too, or a public
+  // client would keep sending the old client's secret and fail with invalid_client.
+  const secretRemoved = existing !== undefined && newSecret === undefined && (await removeSecret(deps, name));
   const stale = existing ? await staleLogins(deps, name, identityChanges(existing, cfg)) : undefined;
-  return { replaced: existing !== undefined, ...(stale && { stale }) };
+  return { replaced: existing !== undefined, ...(stale && { stale }), ...(secretRemoved && { secretRemoved }) };
+}
+
+/** Deletes the provider's stored client secret; whether one was stored. */
+async function removeSecret(deps: Pick<ProviderDeps, 'store' | 'debug'>, name: string): Promise<boolean> {
+  const store = deps.store();
+  const removed = await store.delete(clientSecretKey(name));
+  deps.debug(`store: ${removed ? 'deleted' : 'no'} client secret for ${name} in ${store.kind}`);
+  return removed;
 }
 
 /** `provider set`: changes only the given fields; refuses when nothing would change. */
@@ -105,12 +122,15 @@ export async function setProvider(
   secret: SecretSource,
 ): Promise<SetResult> {
   const { name: _, ...before } = getProvider(deps.config(), name, deps.configFile);
-  const newSecret = await secret();
+  const remove = flags.clientSecret === false;
+  if (remove && flags.clientSecretStdin)
+    throw new UsageError('--client-secret-stdin stores a client secret and --no-client-secret removes it: give one');
+  const newSecret = remove ? undefined : await secret();
   const cfg = editProviderConfig(name, before, flags);
   const changed = (Object.keys({ ...before, ...cfg }) as (keyof ProviderConfig)[]).filter(
     (k) => JSON.stringify(before[k]) !== JSON.stringify(cfg[k]),
   );
-  if (!changed.length && newSecret === undefined) {
+  if (!changed.length && newSecret === undefined && !remove) {
     throw new UsageError(
       `nothing to change for ${name}: give the fields to change, with the flags of \`vault provider add\` (see \`vault provider set --help\`)`,
     );
@@ -118,8 +138,13 @@ export async function setProvider(
   await checkIssuer(deps, cfg, flags);
   // Applied again to the table read under the lock, so concurrent edits of other fields are kept.
   await saveProvider(deps, name, (current) => (current ? editProviderConfig(name, current, flags) : cfg), newSecret);
+  const secretRemoved = remove ? await removeSecret(deps, name) : undefined;
   const stale = await staleLogins(deps, name, identityChanges(before, cfg));
-  return { changed: [...changed, ...(newSecret === undefined ? [] : ['client secret'])], ...(stale && { stale }) };
+  return {
+    changed: [...changed, ...(newSecret !== undefined || secretRemoved ? ['client secret'] : [])],
+    ...(stale && { stale }),
+    ...(secretRemoved !== undefined && { secretRemoved }),
+  };
 }
 
 /** `provider remove`: refuses while logins are stored (they must be revoked first); removes the client secret too. */
@@ -129,7 +154,7 @@ export async function removeProvider(deps: ProviderDeps, name: string): Promise<
   const logins = await loginsOf(store, name);
   if (logins.length) {
     throw new UsageError(
-      `${name} still has stored logins (${logins.join(', ')}): run \`vault logout ${name}\` for each first, so they are revoked`,
+      `${name} still has stored logins (${logins.join(', ')}): run ${logins.map((account) => `\`${suggest(['logout', name], { account })}\``).join(', ')} first, so they are revoked`,
     );
   }
   await store.delete(clientSecretKey(name));

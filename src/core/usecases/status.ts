@@ -1,4 +1,5 @@
 import { serverText } from '../server-text.js';
+import { suggest } from '../suggest.js';
 import { LoginRequiredError, StoreError, loginCommand } from '../errors.js';
 import { checkAccountName } from '../config/names.js';
 import { getProvider } from '../config/providers.js';
@@ -19,6 +20,8 @@ export interface StatusDeps extends Pick<ConfigAccess, 'config' | 'configFile'> 
   /** Where the CI refresh tokens (`VAULT_<NAME>_REFRESH_TOKEN`) are read from. */
   env: NodeJS.ProcessEnv;
   debug(message: string): void;
+  /** The clock that judges whether a cached access token is still valid (`state`). */
+  now(): number;
   /** A damaged entry: reported, and the listing goes on. */
   warn(message: string): void;
 }
@@ -43,12 +46,31 @@ export interface AccountStatus {
   refresh_token_rejected: boolean;
   /** Where the login was found: a store, or `env` for a CI refresh token (core/credentials.ts ciLogin). */
   store: SecretStore['kind'] | 'env';
+  /** What the login can do now (see LoginState). */
+  state: LoginState;
   /** The entry cannot be read (corrupt, or from a newer vault): the command that removes it. */
   fix?: string;
 }
 
+/**
+ * What a login can do now, for scripts (`status --json` "state"); a small set that stays stable:
+ * - `valid`: a cached access token for the full grant is still valid (or never expires);
+ * - `refreshable`: no valid access token, but a refresh token the next call will use;
+ * - `rejected`: the server refused the stored refresh token (invalid_grant): log in again;
+ * - `login_required`: no valid access token and no refresh token: log in again;
+ * - `corrupt`: the entry cannot be read: `fix` names the command that removes it.
+ */
+export type LoginState = 'valid' | 'refreshable' | 'rejected' | 'login_required' | 'corrupt';
+
+function loginState(row: Omit<AccountStatus, 'state'>, now: number): LoginState {
+  if (row.fix) return 'corrupt';
+  if (row.refresh_token_rejected) return 'rejected';
+  if (row.access_cached && (row.expires_at === null || row.expires_at > now)) return 'valid';
+  return row.refresh_token_stored ? 'refreshable' : 'login_required';
+}
+
 function logoutCommand(provider: string, account: string): string {
-  return account === 'default' ? `vault logout ${provider}` : `vault logout ${provider} -a ${account}`;
+  return suggest(['logout', provider], { account });
 }
 
 /** The row of a login entry that cannot be read: one bad entry must not hide the others. */
@@ -63,6 +85,7 @@ function unreadableLogin(provider: string, account: string, store: SecretStore['
     refresh_token_stored: false,
     refresh_token_rejected: false,
     store,
+    state: 'corrupt',
     fix: logoutCommand(provider, account),
   };
 }
@@ -73,8 +96,9 @@ function describeLogin(
   login: LoginRecord,
   access: AccessRecord | undefined,
   store: AccountStatus['store'],
+  now: number,
 ): AccountStatus {
-  return {
+  const row = {
     provider,
     account,
     // Both came from the server: escaped and cut here, so no format can carry an escape sequence or a forged row.
@@ -86,6 +110,7 @@ function describeLogin(
     refresh_token_rejected: login.rejected_at !== undefined,
     store,
   };
+  return { ...row, state: loginState(row, now) };
 }
 
 /**
@@ -113,16 +138,16 @@ export async function collectStatus(deps: StatusDeps, filter: StatusFilter): Pro
       continue;
     }
     const access = await readAccess(store, accessKey(id.provider, id.account), (m) =>
-      deps.warn(`${m}; the next \`vault token ${id.provider}\` replaces it`),
+      deps.warn(`${m}; the next \`${suggest(['token', id.provider], { account: id.account })}\` replaces it`),
     );
-    rows.push(describeLogin(id.provider, id.account, login, access, store.kind));
+    rows.push(describeLogin(id.provider, id.account, login, access, store.kind, deps.now()));
   }
   if (filter.account === undefined || filter.account === 'default') {
     const providers = filter.provider ? [filter.provider] : Object.keys(deps.config().providers);
     for (const provider of providers) {
       if (rows.some((r) => r.provider === provider && r.account === 'default')) continue;
       const login = ciLogin(deps.env, provider);
-      if (login) rows.push(describeLogin(provider, 'default', login, undefined, 'env'));
+      if (login) rows.push(describeLogin(provider, 'default', login, undefined, 'env', deps.now()));
     }
   }
   return rows.sort((a, b) => a.provider.localeCompare(b.provider) || a.account.localeCompare(b.account));

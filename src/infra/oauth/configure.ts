@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { TemporaryError, UsageError } from '../../core/errors.js';
 import { isLoopbackHost, type Provider } from '../../core/config/providers.js';
 import { configuredEndpoints, tenantIssuer } from '../../core/config/issuer.js';
-import { classify, describe, isTemporary } from './errors.js';
+import { classify, describe, isTemporary, noteClientSecret } from './errors.js';
 import { httpOptionsFromEnv, isConfigurationFault, makeFetch } from './http.js';
 import { tenantGrant, type SharedEndpoint } from './tenant-grant.js';
 
@@ -88,6 +88,7 @@ export async function configure(
 ): Promise<oidc.Configuration> {
   const clock: SendClock = {};
   const customFetch = fetchFor(deps, provider, clock);
+  noteClientSecret(provider, Boolean(clientSecret));
   const finish = (config: oidc.Configuration, f: oidc.CustomFetch) => {
     config[oidc.customFetch] = f;
     // Our fetch bounds every attempt itself (and waits longer for a grant's answer once its request

@@ -1,5 +1,13 @@
 import * as oidc from 'openid-client';
-import { RefreshRejectedError, TemporaryError, UsageError, VaultError, loginCommand } from '../../core/errors.js';
+import {
+  RefreshRejectedError,
+  ScopeRejectedError,
+  TemporaryError,
+  UsageError,
+  VaultError,
+  loginCommand,
+} from '../../core/errors.js';
+import { suggest } from '../../core/suggest.js';
 import type { Provider } from '../../core/config/providers.js';
 import { serverText } from '../../core/server-text.js';
 import { GrantOutcomeUnknown, describeNetworkError, isConfigurationFault } from './http.js';
@@ -80,13 +88,33 @@ export function classify(error: unknown, provider: Provider, action: string, acc
   if (isInvalidClient(error)) {
     // RFC 6749 §5.2: the client id is unknown, or its authentication (the secret) was wrong or missing.
     const p = provider.name;
-    return new VaultError(
-      `${what} failed: ${describe(error)} — ${p} does not accept this client: if it has a client secret, store it with \`vault provider set ${p} --client-secret-stdin\`; if its client id changed, \`vault provider set ${p} --client-id ID\` and log in again`,
-      'failure',
-      { cause: error },
+    const store = `store it with \`printf %s "$SECRET" | ${suggest(['provider', 'set', p, '--client-secret-stdin'])}\``;
+    const remove = `remove it with \`${suggest(['provider', 'set', p, '--no-client-secret'])}\``;
+    const secret =
+      secretSent.get(provider) === true
+        ? `a client secret was sent (stored for ${p}, or VAULT_CLIENT_SECRET): if it is wrong, ${store}; if the client is public, ${remove}`
+        : `no client secret was sent: if the client is confidential, ${store}`;
+    // `fix` is what logout repeats when revocation fails this way (core/usecases/logout.ts).
+    const fix = `${secret}; if its client id changed, \`${suggest(['provider', 'set', p, '--client-id', 'ID'])}\` and log in again`;
+    return Object.assign(
+      new VaultError(`${what} failed: ${describe(error)} — ${p} does not accept this client: ${fix}`, 'failure', {
+        cause: error,
+      }),
+      { fix },
     );
   }
+  if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_scope') {
+    // The caller knows which scopes were asked for and granted, and names them (get-token.ts).
+    return new ScopeRejectedError(`${what} failed: ${describe(error)}`, { cause: error });
+  }
   return new VaultError(`${what} failed: ${describe(error)}`, 'failure', { cause: error });
+}
+
+/** Whether a client secret was sent for a provider (configure.ts notes it), for the invalid_client hint. */
+const secretSent = new WeakMap<Provider, boolean>();
+
+export function noteClientSecret(provider: Provider, sent: boolean): void {
+  secretSent.set(provider, sent);
 }
 
 function isInvalidClient(error: unknown): boolean {

@@ -22,7 +22,9 @@ export function keyringFailure(error: unknown): StoreError {
   const message = error instanceof Error ? error.message : String(error);
   if (/locked|unlock|prompt/i.test(message)) {
     return new StoreError(
-      'the keychain is locked: unlock it (for example by logging in to the desktop), or use VAULT_STORE=file',
+      // Not VAULT_STORE=file: that store does not see the logins kept in the keychain, so it
+      // would start a second, separate login instead of using this one.
+      'the keychain is locked: unlock it first (log in to the desktop session, or unlock the "login" keyring in your keyring manager), then run the command again',
       { cause: error },
     );
   }

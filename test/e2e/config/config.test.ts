@@ -89,6 +89,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /Added provider acme/);
+      assert.doesNotMatch(r.stderr, /Next:/, 'the next step is for a terminal, not for CI logs');
       assert.deepEqual(await showJson(box, 'acme'), {
         name: 'acme',
         issuer: ISSUER,
@@ -351,6 +352,12 @@ const BAD_CASES: BadCase[] = [
     secret: 'pasted-secret-value',
   },
   {
+    name: 'unknown key near a known one: did you mean',
+    config: `${VALID_ACME}scope = ["openid"]\n`,
+    args: OTHER,
+    expect: [FILE, /providers\.acme\.scope: unknown key \(did you mean scopes\?\)/],
+  },
+  {
     name: 'unknown top-level table',
     config: `[settings]\ncolour = true\n${VALID_ACME}`,
     args: OTHER,
@@ -528,6 +535,7 @@ describe('the client secret is kept in the store, never in config.toml or any ou
       );
       assert.equal(r.code, 0, r.stderr);
       assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'the secret was printed');
+      assert.match(r.stderr, /^Stored a client secret for acme from VAULT_CLIENT_SECRET in OS keychain/m);
       assert.ok(!readFileSync(configToml(box), 'utf8').includes(secret), 'the secret is in config.toml');
       assert.ok(!existsSync(join(box.env.VAULT_DATA_DIR!, 'credentials.json')), 'the secret went to the file store');
       const keychain = new KeyringStore(box.env.VAULT_KEYRING_SERVICE!);
@@ -659,6 +667,16 @@ describe('parseConfig / validateProvider messages', () => {
       new RegExp(`^${file.replace(/[./]/g, '\\$&')}: providers\\.a;rm: invalid provider name "a;rm"`),
     );
     refuses(`${VALID_ACME}colour = "blue"\n`, `${file}: providers.acme.colour: unknown key`);
+    refuses(`${VALID_ACME}client-secret = "s"\n`, `${file}: providers.acme.client-secret: unknown key`);
+    refuses(
+      `${VALID_ACME}git_host = ["h"]\n`,
+      `${file}: providers.acme.git_host: unknown key (did you mean git_hosts?)`,
+    );
+    refuses(
+      `${VALID_ACME}token-endpoint = "https://a.test/t"\n`,
+      /token-endpoint: unknown key \(did you mean token_endpoint\?\)$/,
+    );
+    refuses('provider.acme.client_id = "x"\n', `${file}: provider: unknown key (did you mean providers?)`);
   });
 
   test('type errors name the key and the expected type', () => {

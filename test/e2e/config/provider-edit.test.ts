@@ -196,7 +196,7 @@ test('a client id changed under a login warns; the refused refresh (invalid_clie
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /^error: refresh for acme failed: invalid_client.*`vault provider set acme --client-secret-stdin`.*`vault provider set acme --client-id ID`/,
+      /^error: refresh for acme failed: invalid_client.*no client secret was sent.*`printf %s "\$SECRET" \| vault provider set acme --client-secret-stdin`.*`vault provider set acme --client-id ID`/,
     );
     assert.equal(r.stderr.trimEnd().split('\n').length, 1);
   } finally {

@@ -27,7 +27,9 @@ interface StatusJson {
     scopes: string[];
     expires_at: string | null;
     refresh_token_stored: boolean;
+    refresh_token_rejected: boolean;
     store: string;
+    state: string;
   }[];
 }
 
@@ -98,12 +100,16 @@ test('logged in: identity, scopes, expiry, refresh token and store, in the table
     'scopes',
     'expires_at',
     'refresh_token_stored',
+    'refresh_token_rejected',
     'store',
+    'state',
   ]);
   assert.equal(first!.provider, 'acme');
   assert.ok(first!.identity === ACCOUNT.email || first!.identity === ACCOUNT.sub, `identity ${first!.identity}`);
   assert.ok(first!.scopes.includes('openid') && first!.scopes.includes('email'), `scopes ${first!.scopes.join(' ')}`);
   assert.equal(first!.refresh_token_stored, true);
+  assert.equal(first!.refresh_token_rejected, false);
+  assert.equal(first!.state, 'valid');
   assert.equal(first!.store, 'file');
   assert.equal(first!.expires_at, token.expires_at, "status reports the cached token's expiry");
   assert.match(first!.expires_at!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -131,6 +137,11 @@ test('after the access token\'s lifetime: "expired", and status neither refreshe
   assert.match(table.stderr, /store: 2 login\(s\) found in file/);
   const json = JSON.parse(ok(await status(['--json']), 'status --json').stdout) as StatusJson;
   assert.ok(json.accounts.every((a) => a.expires_at !== null && Date.parse(a.expires_at) < Date.now()));
+  assert.deepEqual(
+    json.accounts.map((a) => a.state),
+    ['refreshable', 'refreshable'],
+    'an expired access token with a refresh token stored',
+  );
 });
 
 test('a damaged cached token is reported with its location, and the account is still listed', async () => {
@@ -139,7 +150,7 @@ test('a damaged cached token is reported with its location, and the account is s
   assert.match(table.stdout, /^acme\s+work\s.*\snone cached\s+yes\s+file$/m);
   assert.match(
     table.stderr,
-    /^warning: entry "at:acme:work:\*" of .*credentials\.json is corrupt \(not JSON\); the next `vault token acme` replaces it$/m,
+    /^warning: entry "at:acme:work:\*" of .*credentials\.json is corrupt \(not JSON\); the next `vault token acme -a work` replaces it$/m,
   );
   ok(await vault(sb, ['token', 'acme', '-a', 'work']), 'token -a work');
   const after = ok(await status([]), 'status');
@@ -175,7 +186,9 @@ test('a corrupt login entry gets a row saying so, with the command that removes 
     scopes: [],
     expires_at: null,
     refresh_token_stored: false,
+    refresh_token_rejected: false,
     store: 'file',
+    state: 'corrupt',
     corrupt: true,
     fix: 'vault logout acme -a broken',
   });
@@ -197,9 +210,25 @@ test('a CI refresh token from VAULT_<NAME>_REFRESH_TOKEN is listed with store "e
     scopes: [],
     expires_at: null,
     refresh_token_stored: true,
+    refresh_token_rejected: false,
     store: 'env',
+    state: 'refreshable',
   });
   assertNoSecret(outputs.map((o) => o.stdout + o.stderr).join('\n'), ['ci-refresh-token-value'], 'status output');
+});
+
+test('a refresh token the server rejected: stored, rejected, state "rejected" in JSON as in the table', async () => {
+  const refreshToken = fileEntries(sb)['rt:acme:work']!.refresh_token as string;
+  await server.revokeGrantOf(refreshToken);
+  const refused = await vault(sb, ['token', 'acme', '-a', 'work', '--force-refresh']);
+  assert.equal(refused.code, 3, refused.stderr);
+  const table = ok(await status(['acme', '-a', 'work']), 'status');
+  assert.match(table.stdout, /^acme\s+work\s.*\srejected\s+file$/m);
+  const json = JSON.parse(ok(await status(['acme', '-a', 'work', '--json']), 'status --json').stdout) as StatusJson;
+  assert.equal(json.accounts.length, 1);
+  assert.equal(json.accounts[0]!.refresh_token_stored, true);
+  assert.equal(json.accounts[0]!.refresh_token_rejected, true);
+  assert.equal(json.accounts[0]!.state, 'rejected');
 });
 
 test('no output of status carries a token the server issued or the store holds', () => {

@@ -2,12 +2,12 @@
 // the login is revoked, and nothing of vault is left in the keychain, git's or docker's config,
 // while the user's other git helper stays.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { runCommand, sandbox, type Sandbox, vault } from '../../support/cli.js';
+import { ROOT, runCommand, sandbox, type Sandbox, vault } from '../../support/cli.js';
 import { addProvider, login } from '../../support/vault-sandbox.js';
 import { confidentialProvider, ok } from '../../support/lifecycle.js';
 
@@ -27,6 +27,8 @@ before(async () => {
     }),
   );
   await login(sb);
+  // Answered from the cache: the hot path writes its compile cache under ~/.cache/vault.
+  for (let i = 0; i < 2; i++) ok(await vault(sb, ['token', 'acme']), 'token');
   ok(
     await runCommand('git', ['config', '--global', 'credential.helper', 'store'], { env: sb.env }),
     "the user's own helper",
@@ -57,4 +59,15 @@ test('uninstall: logout, provider remove, setup-git --remove, setup-docker --rem
   const helpers = await runCommand('git', ['config', '--global', '--get-regexp', '^credential\\.'], { env: sb.env });
   assert.equal(helpers.stdout, 'credential.helper store\n');
   assert.doesNotMatch(readFileSync(join(sb.env.DOCKER_CONFIG!, 'config.json'), 'utf8'), /vault/);
+});
+
+test("README's rm line, with ~ as this HOME, removes every directory vault wrote there", async () => {
+  const home = sb.env.HOME!;
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const line = /^rm -r (~\/.+?)\s+#/m.exec(readme);
+  assert.ok(line, 'README has the rm line');
+  const paths = line[1]!.split(/\s+/).map((p) => p.replace(/^~/, home));
+  assert.ok(existsSync(join(home, '.cache', 'vault')), 'vault wrote its cache under HOME');
+  ok(await runCommand('rm', ['-rf', ...paths], { env: sb.env }), 'rm');
+  assert.ok(!existsSync(join(home, '.cache', 'vault')), '~/.cache/vault is left behind');
 });

@@ -57,7 +57,7 @@ test('on a terminal: the complete verification URI as a QR code, and the login c
   });
   await approving;
   assert.equal(code, 0, output);
-  const complete = /\(or open (\S+)\)/.exec(output)?.[1];
+  const complete = /\nOr open this link, which carries the code:\n\n {2}(\S+)\n/.exec(output)?.[1];
   assert.ok(complete, output);
   assert.ok(
     output.includes(`Or scan this with a phone:\n\n${renderUnicodeCompact(complete, { border: 2 })}\n`),

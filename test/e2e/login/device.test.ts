@@ -29,7 +29,7 @@ async function loggedInBox(target: TestServer): Promise<Sandbox> {
 /** What the device flow printed: the verification URIs and the user code. */
 async function instructions(vault: LiveVault) {
   const [, uri, code] = await vault.waitForStderr(/To log in to acme, open (\S+) and enter the code:\n\n {2}(\S+)\n/);
-  const [, complete] = await vault.waitForStderr(/\(or open (\S+)\)/);
+  const [, complete] = await vault.waitForStderr(/\nOr open this link, which carries the code:\n\n {2}(\S+)\n/);
   return { uri: uri!, code: code!, complete: complete! };
 }
 

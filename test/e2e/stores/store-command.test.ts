@@ -7,6 +7,8 @@ import { test } from 'node:test';
 
 import { runVault, sandbox, type Sandbox } from '../../support/cli.js';
 import { addOfflineProvider } from '../../support/cli-setup.js';
+import { startTestServer } from '../../support/oidc-server.js';
+import { loggedIn } from '../../support/vault-sandbox.js';
 
 const SECRET = 'client-secret-kept-in-the-store';
 
@@ -47,6 +49,7 @@ test('VAULT_FILE_PASSPHRASE leaves a plaintext store plaintext (with a warning) 
 
     const encrypted = await vault(['store', 'encrypt'], pass);
     assert.equal(encrypted.code, 0, encrypted.stderr);
+    assert.doesNotMatch(encrypted.stderr, /warning/, 'store encrypt does not tell you to run store encrypt');
     const doc = fileDoc(sb);
     assert.equal(doc.cipher, 'aes-256-gcm');
     assert.ok(!JSON.stringify(doc).includes(SECRET));
@@ -84,5 +87,29 @@ test('store info names the keychain when it is the store in use, and conversions
     assert.match(encrypt.stderr, /^error: the store in use is the keychain/);
   } finally {
     sb.cleanup();
+  }
+});
+
+test('store migrate carries the still-valid access token: the next call in the target store spends no refresh', async () => {
+  const server = await startTestServer({ accessTokenTtl: 600 });
+  const v = await loggedIn(server, { store: 'file' }).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
+  const keychain = { VAULT_STORE: 'keychain' };
+  try {
+    const first = await v.run(['token', 'acme']);
+    assert.equal(first.code, 0, first.stderr);
+    const moved = await v.run(['store', 'migrate', '--to', 'keychain']);
+    assert.equal(moved.code, 0, moved.stderr);
+    const refreshes = server.counts.refresh;
+    const next = await v.run(['token', 'acme'], keychain);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(next.stdout, first.stdout, 'the same access token, from the target store');
+    assert.equal(server.counts.refresh, refreshes, 'a refresh was spent for nothing');
+  } finally {
+    await v.run(['logout', 'acme', '--no-revoke'], keychain);
+    v.cleanup();
+    await server.close();
   }
 });

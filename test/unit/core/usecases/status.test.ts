@@ -26,6 +26,7 @@ async function deps(entries: Record<string, string>, env: NodeJS.ProcessEnv = {}
     configFile: '/home/u/.config/vault/config.toml',
     config: () => CONFIG,
     debug: () => {},
+    now: () => clock.now(),
     warn: (m) => void warnings.push(m),
   };
   return { d, warnings };
