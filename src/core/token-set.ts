@@ -20,7 +20,8 @@ export interface TokenResult {
 
 /**
  * Whether `value` may be a token: RFC 6749 Appendix A.12 and A.17 allow only VSCHAR (0x20-0x7E)
- * in access and refresh tokens, and RFC 6750 §2.1's b64token has no space either. Anything else
+ * in access and refresh tokens, and an access token goes into a header as RFC 6750 §2.1's
+ * b64token, which has no space: so 0x21-0x7E. Anything else
  * (line breaks that forge a second header line, escape sequences for the terminal, NUL) is not
  * handed to a header, a terminal or a program.
  */

@@ -100,7 +100,9 @@ async function buffered(response: Response, url: string): Promise<{ response: Re
       size += chunk.byteLength;
       if (size > MAX_BODY_BYTES) {
         const message = `the answer from ${redactUrl(url)} (HTTP ${response.status}) is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB; not read`;
-        throw RETRYABLE_STATUS(response.status) ? new TemporaryError(message) : new VaultError(message, 'failure');
+        throw RETRYABLE_STATUS(response.status)
+          ? Object.assign(new TemporaryError(message), { status: response.status })
+          : new VaultError(message, 'failure');
       }
       chunks.push(chunk);
     }
@@ -296,9 +298,9 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
       if (response && !RETRYABLE_STATUS(response.status)) return response;
       if (!response && isConfigurationFault(failure)) throw failure;
       if (grant) {
-        const unknown = response
-          ? response.status !== 429 && response.status !== 503
-          : !notSent(failure, written || failure instanceof TemporaryError);
+        // A status whose body was too large to read (see buffered) is judged by the status.
+        const status = response?.status ?? (failure as { status?: unknown } | undefined)?.status;
+        const unknown = typeof status === 'number' ? status !== 429 && status !== 503 : !notSent(failure, written);
         if (unknown) {
           const detail = response
             ? `HTTP ${response.status} ${response.statusText}`.trim()

@@ -62,7 +62,6 @@ export function toTokenResult(
   if (typeof response.refresh_token === 'string' && response.refresh_token && !isTokenText(response.refresh_token))
     throw invalidTokenError('refresh token');
   if (!accessCheckedLater && !isTokenText(response.access_token)) throw invalidTokenError('access token');
-  const now = sentAt;
   const claims = response.id_token ? response.claims() : undefined;
   const identity = claims ? (typeof claims.email === 'string' ? claims.email : claims.sub) : undefined;
   return {
@@ -72,7 +71,7 @@ export function toTokenResult(
       response.refresh_token && { refresh_token: response.refresh_token }),
     expires_at: expiryOf(
       response,
-      now,
+      sentAt,
       refreshable || (typeof response.refresh_token === 'string' && response.refresh_token !== ''),
     ),
     ...(typeof response.scope === 'string' && { scope: scopeString(response.scope) }),

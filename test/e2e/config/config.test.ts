@@ -345,6 +345,12 @@ const BAD_CASES: BadCase[] = [
     expect: [FILE, /providers\.acme\.params/],
   },
   {
+    name: 'wrong value: rotation_grace = -5',
+    config: `${VALID_ACME}rotation_grace = -5\n`,
+    args: OTHER,
+    expect: [FILE, /providers\.acme\.rotation_grace: expected a number of seconds from 0 to 86400/],
+  },
+  {
     name: 'unknown key (a client secret pasted into the config is named, not echoed)',
     config: `${VALID_ACME}client_secret = "pasted-secret-value"\n`,
     args: OTHER,

@@ -164,4 +164,28 @@ describe('refresh grants the server performed, with the answer late or lost', { 
   }
 });
 
+test('a code exchange answered 502 by a gateway: sent once, exit 4, the previous login kept', async () => {
+  const world = await startWorld({ accessTokenTtl: 300 });
+  const box = await loggedInVia(world);
+  try {
+    const store = readFileSync(credentialsFile(box));
+    const seen = world.proxy.attempts.length;
+    world.proxy.set(TOKEN_PATH, { kind: 'status', status: 502, body: 'Bad Gateway' });
+    const r = await vault(box, ['login', PROVIDER]);
+    world.proxy.set(TOKEN_PATH, undefined);
+    assert.equal(r.code, 4, r.stderr);
+    assert.equal(world.proxy.attempts.slice(seen).filter((a) => a.path === TOKEN_PATH).length, 1, 'code sent twice');
+    assert.match(
+      r.stderr,
+      /^error: login for acme failed: HTTP 502 Bad Gateway, after the request was sent — acme may have redeemed the code: run `vault login acme` again$/m,
+    );
+    assert.deepEqual(readFileSync(credentialsFile(box)), store, 'the store changed');
+    await assertLoginIntact(world, box, storedRefreshToken(box));
+  } finally {
+    argv.track(world.server);
+    box.cleanup();
+    await world.close();
+  }
+});
+
 test('no issued token or code was ever in the argv of any process while the faults ran', () => argv.check());

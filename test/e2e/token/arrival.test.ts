@@ -102,7 +102,7 @@ describe('token text is checked on arrival', { concurrency: 2 }, () => {
       assert.ok(!r.stderr.includes('forged'));
       assert.deepEqual(readFileSync(credentialsFile(box)), store, 'the store changed');
       // The server did rotate: the stored refresh token is spent, and the next refresh says so.
-      const next = await vault(box, ['token', PROVIDER]);
+      const next = await vault(box, ['token', PROVIDER, '--force-refresh']);
       assert.equal(next.code, 3, next.stderr);
       assert.match(next.stderr, /run `vault login acme`/);
     }));
@@ -112,6 +112,7 @@ describe('tokens are dated from when the request was sent', () => {
   test('a 3 s token answered 3.5 s late is not handed out (exit 4); the rotated refresh token is kept', () =>
     withWorld(3, async (world, box) => {
       const before = storedRefreshToken(box);
+      const cached = cachedAccessTokens(box);
       const refreshes = world.server.counts.refresh;
       world.proxy.set(TOKEN_PATH, { kind: 'delay-response', ms: 3500 }, 1);
       const r = await vault(box, ['token', PROVIDER, '--force-refresh']);
@@ -124,9 +125,14 @@ describe('tokens are dated from when the request was sent', () => {
       );
       assert.notEqual(storedRefreshToken(box), before, 'the rotated refresh token was not kept');
       assert.equal(world.server.counts.grantRevoked, 0);
-      // Nothing stale is cached either: the next call refreshes and gets a live token.
-      const next = await vault(box, ['token', PROVIDER]);
+      // Nothing stale is cached either, and the login goes on with the rotated refresh token.
+      assert.deepEqual(
+        cachedAccessTokens(box).filter((t) => !cached.includes(t)),
+        [],
+        'the expired token was cached',
+      );
+      const next = await vault(box, ['token', PROVIDER, '--force-refresh']);
       assert.equal(next.code, 0, next.stderr);
-      assert.equal((await world.server.introspect(next.stdout.trim())).active, true);
+      assert.equal(world.server.counts.grantRevoked, 0);
     }));
 });

@@ -1,6 +1,6 @@
 // What `vault token` does when the refresh cannot happen: a revoked login (exit 3 with the
-// command to run), an unreachable or failing server (exit 4, stored refresh token kept),
-// Retry-After, and a process killed while it held the refresh lock.
+// command to run), an unreachable or failing server (exit 4, stored refresh token kept), a host
+// that does not exist (exit 2), Retry-After, and a process killed while it held the refresh lock.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
