@@ -1,9 +1,8 @@
 // The keychain store's access-token cache in $XDG_RUNTIME_DIR/vault/access: what lands where
 // (keychain or runtime files, with which modes), when the runtime directory is not trusted, and
 // what a refresh, a logout, a damaged or foreign file, a cache directory open to others and the
-// opt-out do to it. Real keychain,
-// real server; the suite runs as root, so a foreign owner is made with chown (vault compares
-// owners itself).
+// opt-out do to it. Real keychain, real server; the suite runs as root, so a foreign owner is made
+// with chown (vault compares owners itself).
 import assert from 'node:assert/strict';
 import {
   chmodSync,
