@@ -12,7 +12,6 @@ const {
   readdirSync,
   readFileSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeFileSync,
 } = require('node:fs');
@@ -51,18 +50,26 @@ function readPrivate(file) {
  * code cache (vm.Script cachedData, as the v8-compile-cache package does): the functions this path
  * runs are then deserialized instead of parsed and compiled on every call. The cache is written
  * once, after a call that answered, so it holds those functions. V8 checks its own version and
- * flags and only the source's length, so the file name also carries the bundle's identity.
+ * flags but of the source only its length: cached code of another build of the same size would run
+ * in its place. So the cache file holds the source it was compiled from (a 32-bit length, the
+ * source, then V8's data) and is used only when that equals the bundle read now, byte for byte. A
+ * comparison of the bytes already read costs about 0.1 ms; a hash would need node:crypto, whose
+ * loading alone costs several ms on this path. Size and mtime are no identity: a rebuild can keep
+ * both.
  */
 function loadWithCodeCache(dir) {
   const vm = require('node:vm');
-  const st = statSync(BUNDLE);
-  const name = `${installPrefix()}${process.version}-${process.arch}-${st.size}-${Math.round(st.mtimeMs)}.v8`;
-  const cachedData = readPrivate(join(dir, name));
-  const source = readFileSync(BUNDLE, 'utf8');
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: BUNDLE,
-    cachedData,
-  });
+  const name = `${installPrefix()}${process.version}-${process.arch}.v8`;
+  const bytes = readFileSync(BUNDLE);
+  const saved = readPrivate(join(dir, name));
+  const cachedData = saved && builtFrom(saved, bytes) ? saved.subarray(4 + bytes.length) : undefined;
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`,
+    {
+      filename: BUNDLE,
+      cachedData,
+    },
+  );
   const module = { exports: {} };
   // This file's require() resolves packages from the same node_modules as the bundle's would.
   script.runInThisContext()(module.exports, require, module, BUNDLE, dirname(BUNDLE));
@@ -70,10 +77,20 @@ function loadWithCodeCache(dir) {
   return {
     printCachedToken: (argv) =>
       module.exports.printCachedToken(argv).then((done) => {
-        if (done === true) saveCodeCache(dir, name, script.createCachedData());
+        if (done === true) {
+          const length = Buffer.alloc(4);
+          length.writeUInt32LE(bytes.length);
+          saveCodeCache(dir, name, Buffer.concat([length, bytes, script.createCachedData()]));
+        }
         return done;
       }),
   };
+}
+
+/** Whether a saved code cache was compiled from `source`: its length prefix and copy of the source match. */
+function builtFrom(saved, source) {
+  if (saved.length <= 4 + source.length || saved.readUInt32LE(0) !== source.length) return false;
+  return source.equals(saved.subarray(4, 4 + source.length));
 }
 
 /** Makes `dir` (0700) if needed; true when it is a directory of this user nobody else can write. */

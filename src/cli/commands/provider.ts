@@ -75,7 +75,7 @@ Examples:
     .addOption(
       new Option(
         '--rotates-refresh-tokens <bool>',
-        'false: the provider keeps its refresh token across refreshes, so `vault export` leaves the login here (google preset)',
+        'whether the provider rotates refresh tokens (default true; false, as in the google preset: `vault export` keeps the login here)',
       ).choices(['true', 'false']),
     )
     .option('--offline', 'skip the discovery check')

@@ -1,8 +1,8 @@
 // The keychain store's access-token cache in $XDG_RUNTIME_DIR/vault/access: what lands where
 // (keychain or runtime files, with which modes), when the runtime directory is not trusted, and
-// what a refresh, a logout, a damaged or foreign file and the opt-out do to it. Real keychain,
-// real server; the suite runs as root, so a foreign owner is made with chown (vault compares
-// owners itself).
+// what a refresh, a logout, a damaged or foreign file, a cache directory open to others and the
+// opt-out do to it. Real keychain, real server; the suite runs as root, so a foreign owner is made
+// with chown (vault compares owners itself).
 import assert from 'node:assert/strict';
 import {
   chmodSync,
@@ -150,6 +150,39 @@ describe('keychain store with a private runtime directory', () => {
       v.cleanup();
     }
   });
+});
+
+describe('a cache directory open to others', () => {
+  for (const [name, dir] of [
+    ['$XDG_RUNTIME_DIR/vault/access', accessDir],
+    ['$XDG_RUNTIME_DIR/vault', (v: Vault) => join(v.env.XDG_RUNTIME_DIR!, 'vault')],
+  ] as const) {
+    test(`${name} at 0755 is refused (exit 5, naming it): no token is written there, and the login survives`, async () => {
+      const v = await loggedIn(server, { store: 'keychain' });
+      try {
+        await expire(v);
+        const stale = readFileSync(fileOf(v), 'utf8');
+        chmodSync(dir(v), 0o755);
+        const r = await v.run(['token', 'acme']);
+        assert.equal(r.code, 5, r.stderr);
+        assert.equal(r.stdout, '');
+        assert.equal(
+          r.stderr,
+          `error: ${dir(v)} is not a private directory of this user (mode 755, uid ${process.getuid!()}): remove it\n`,
+        );
+        assert.equal(readFileSync(fileOf(v), 'utf8'), stale, 'no token was written into the open directory');
+        assert.equal(mode(dir(v)), 0o755);
+
+        // Removed as told, the cache is made again, private, and the (rotated) login still works.
+        rmSync(join(v.env.XDG_RUNTIME_DIR!, 'vault'), { recursive: true });
+        const t = await tokenWithGrants(v, 1);
+        assert.equal(mode(accessDir(v)), 0o700);
+        assert.ok(readFileSync(fileOf(v), 'utf8').includes(t));
+      } finally {
+        v.cleanup();
+      }
+    });
+  }
 });
 
 describe('no file cache: access tokens stay in the keychain', () => {

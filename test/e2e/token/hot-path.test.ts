@@ -14,6 +14,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { ROOT, runVault } from '../../support/cli.js';
+import { ROOT, runCommand, runVault } from '../../support/cli.js';
 import { expire, loggedIn, type StoreKind } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
@@ -126,5 +127,38 @@ test('the code cache: one 0600 file in a private 0700 directory, written after a
     assert.deepEqual(cacheFiles(), []);
   } finally {
     v.cleanup();
+  }
+});
+
+// V8 checks a code cache against the source's length only: a cache keyed on size and mtime ran the
+// old build's code after a rebuild that kept both. The cache is used only for the very source it
+// was made from.
+test('the code cache of an earlier build never runs in place of a rebuilt bundle of the same size and mtime', async () => {
+  const install = mkdtempSync(join(tmpdir(), 'vault-rebuild-'));
+  try {
+    mkdirSync(join(install, 'bin'));
+    mkdirSync(join(install, 'dist'));
+    cpSync(join(ROOT, 'bin', 'vault.js'), join(install, 'bin', 'vault.js'));
+    cpSync(join(ROOT, 'bin', 'package.json'), join(install, 'bin', 'package.json'));
+    const bundle = join(install, 'dist', 'cached-token.cjs');
+    const build = (says: string) => {
+      writeFileSync(bundle, `exports.printCachedToken = async () => (process.stdout.write('${says}\\n'), true);\n`);
+      utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+    };
+    const env = { PATH: process.env.PATH, HOME: install, XDG_CACHE_HOME: join(install, 'cache') };
+    const run = async () => {
+      const r = await runCommand(process.execPath, [join(install, 'bin', 'vault.js'), 'token'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    build('first build');
+    assert.equal(await run(), 'first build\n');
+    assert.equal(readdirSync(join(install, 'cache', 'vault')).length, 1, 'the code cache was written');
+    assert.equal(await run(), 'first build\n');
+    build('other build');
+    assert.equal(await run(), 'other build\n', "the first build's cached code ran");
+    assert.equal(await run(), 'other build\n');
+  } finally {
+    rmSync(install, { recursive: true, force: true });
   }
 });
