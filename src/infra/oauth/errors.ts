@@ -142,7 +142,7 @@ function outcomeUnknown(
   const login = loginCommand(p, account);
   const next =
     action === 'refresh'
-      ? `${p} may have rotated the refresh token: run \`${account === 'default' ? `vault token ${p}` : `vault token ${p} -a ${account}`}\` again, and if it then says a login is needed, \`${login}\``
+      ? `${p} may have rotated the refresh token: run \`${suggest(['token', p], { account })}\` again, and if it then says a login is needed, \`${login}\``
       : `${p} may have redeemed the code: run \`${login}\` again`;
   return new TemporaryError(`${what} failed: ${error.message} — ${next}`, { cause: error });
 }
