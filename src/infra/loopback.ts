@@ -54,10 +54,7 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
   let launch: { path: string; target: string } | undefined;
 
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (req: IncomingMessage, res: ServerResponse) => {
-    guard.refusal(req).then(
-      (refused) => answer(req, res, refused),
-      () => res.destroy(),
-    );
+    answer(req, res, guard.refusal(req));
   });
   const answer = (req: IncomingMessage, res: ServerResponse, refused: string | undefined): void => {
     if (refused) {
