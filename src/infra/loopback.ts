@@ -54,7 +54,10 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
   let launch: { path: string; target: string } | undefined;
 
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (req: IncomingMessage, res: ServerResponse) => {
-    answer(req, res, guard.refusal(req));
+    guard.refusal(req).then(
+      (refused) => answer(req, res, refused),
+      () => res.destroy(),
+    );
   });
   const answer = (req: IncomingMessage, res: ServerResponse, refused: string | undefined): void => {
     if (refused) {
@@ -113,6 +116,9 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
     }
   };
   const guard = guardLoopback(server, options.debug);
+  // A request is answered once its connection's owner is known (a moment later): a client that
+  // half-closes after sending its request must still get the answer, not a closed socket.
+  (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // Slow or idle clients must not hold the listener (or the process) open.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;

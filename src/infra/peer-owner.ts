@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -16,76 +17,90 @@ import type { Socket } from 'node:net';
  * - a request that carries a relay header (`Via`, `Forwarded`, `X-Forwarded-*`, `X-Real-IP`) came
  *   through a proxy, whose own socket may well be the user's while the client behind it is not.
  * The owner is looked up once per connection, when it is accepted, not per request; connections
- * accepted in the same turn of the event loop share one read of each table (the kernel walks
- * every socket to print it). The verdict is ready before the request is parsed: an answer that
- * waited for it could be cut off by a client that half-closes after sending its request.
+ * accepted together share one read of the table (the kernel walks every socket to print it).
  */
 export interface LoopbackGuard {
   /** Why this request must not be served (said in --debug, never to the client), or undefined. */
-  refusal(req: IncomingMessage): string | undefined;
+  refusal(req: IncomingMessage): Promise<string | undefined>;
 }
 
 /** Hooks `server`'s connections; call before it listens. */
 export function guardLoopback(server: Server, debug: (message: string) => void = () => {}): LoopbackGuard {
-  const verdicts = new WeakMap<Socket, string | undefined>();
+  const verdicts = new WeakMap<Socket, Promise<string | undefined>>();
   const myUid = process.getuid?.();
-  const owner = ownerLookup();
+  const owner = batchedOwnerLookup();
   server.on('connection', (socket: Socket) => {
-    const why = ownerRefusal(socket, myUid, owner);
-    if (why) debug(`loopback: connection from port ${socket.remotePort} refused: ${why}`);
-    verdicts.set(socket, why);
+    const verdict = ownerRefusal(socket, myUid, owner).then((why) => {
+      if (why) debug(`loopback: connection from port ${socket.remotePort} refused: ${why}`);
+      return why;
+    });
+    verdicts.set(socket, verdict);
   });
   return {
-    refusal(req) {
+    async refusal(req) {
       // A socket never seen on 'connection' has no verdict: refused like an unknown owner.
-      const why = verdicts.has(req.socket) ? verdicts.get(req.socket) : 'connection not checked';
+      const verdict = verdicts.get(req.socket);
+      const why = verdict ? await verdict : 'connection not checked';
       return why ?? relayRefusal(req);
     },
   };
 }
 
-function ownerRefusal(socket: Socket, myUid: number | undefined, owner: OwnerLookup): string | undefined {
+async function ownerRefusal(
+  socket: Socket,
+  myUid: number | undefined,
+  owner: OwnerLookup,
+): Promise<string | undefined> {
   if (process.platform !== 'linux' || myUid === undefined) return undefined;
   const { remoteAddress, remotePort, localAddress, localPort } = socket;
   if (!remoteAddress || !remotePort || !localAddress || !localPort) return 'the peer has no address';
-  const uid = owner({ address: remoteAddress, port: remotePort }, { address: localAddress, port: localPort });
+  const uid = await owner({ address: remoteAddress, port: remotePort }, { address: localAddress, port: localPort });
   if (uid === undefined) return 'the owner of the peer socket cannot be found';
   if (uid !== myUid) return `the peer socket belongs to uid ${uid}`;
   return undefined;
 }
 
-export type OwnerLookup = (peer: Endpoint, us: Endpoint) => number | undefined;
+export type OwnerLookup = (peer: Endpoint, us: Endpoint) => Promise<number | undefined>;
 
 /**
- * peerUid with each table read at most once per turn of the event loop: a burst of connections
- * (accepted together) is answered from one read. A peer missing from a table read earlier in the
- * turn may have connected since: the table is read afresh once before the peer counts as unknown.
+ * Owner lookups answered in batches: the first waits for the current turn of the event loop to
+ * end, so a burst of connections is answered from one read of each table; lookups asked meanwhile
+ * wait for the next read (their sockets may be newer than the one in progress).
  */
-export function ownerLookup(read: (file: string) => string = readProc): OwnerLookup {
-  let texts = new Map<string, string>();
-  let clearing = false;
-  const fresh = (file: string) => {
-    const text = read(file);
-    texts.set(file, text);
-    if (!clearing) {
-      clearing = true;
-      setImmediate(() => {
-        texts = new Map();
-        clearing = false;
-      });
+export function batchedOwnerLookup(
+  readTable: (file: string) => Promise<string> = (file) => readFile(file, 'latin1'),
+): OwnerLookup {
+  let queue: { peer: Endpoint; us: Endpoint; resolve: (uid: number | undefined) => void }[] = [];
+  let running = false;
+  const drain = async () => {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      const texts = new Map<string, Promise<string>>();
+      const read = (file: string) => {
+        let text = texts.get(file);
+        if (!text) texts.set(file, (text = readTable(file).catch(() => '')));
+        return text;
+      };
+      for (const ask of batch) {
+        let uid: number | undefined;
+        for (const table of TABLES) {
+          const key = rowKey(table, ask.peer, ask.us);
+          if (key && (uid = uidIn(await read(table.file), key)) !== undefined) break;
+        }
+        ask.resolve(uid);
+      }
     }
-    return text;
+    running = false;
   };
-  return (peer, us) => {
-    for (const table of TABLES) {
-      const key = rowKey(table, peer, us);
-      if (!key) continue;
-      const cached = texts.get(table.file);
-      const uid = (cached === undefined ? undefined : uidIn(cached, key)) ?? uidIn(fresh(table.file), key);
-      if (uid !== undefined) return uid;
-    }
-    return undefined;
-  };
+  return (peer, us) =>
+    new Promise((resolve) => {
+      queue.push({ peer, us, resolve });
+      if (!running) {
+        running = true;
+        setImmediate(() => void drain());
+      }
+    });
 }
 
 /** The header names a proxy adds when it relays a request (RFC 9110 §7.6.3 Via, RFC 7239 Forwarded, the de-facto rest). */

@@ -3,12 +3,13 @@
 // test/e2e: the hardening listener cases and the --gce endpoint).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { test } from 'node:test';
 
-import { ownerLookup, peerUid, relayRefusal } from '../../../src/infra/peer-owner.js';
+import { readFile } from 'node:fs/promises';
+
+import { batchedOwnerLookup, peerUid, relayRefusal } from '../../../src/infra/peer-owner.js';
 
 /** A connection from `client` to a server on `listen`; resolves with both ends. */
 async function pair(listen: string, client: string): Promise<{ accepted: Socket; close(): Promise<void> }> {
@@ -67,18 +68,19 @@ test(
       await Promise.all(clients.map((c) => once(c, 'connect')));
       while (accepted.length < clients.length) await new Promise((r) => setImmediate(r));
       const reads: string[] = [];
-      const owner = ownerLookup((file) => {
+      const owner = batchedOwnerLookup(async (file) => {
         reads.push(file);
-        return readFileSync(file, 'latin1');
+        return readFile(file, 'latin1');
       });
-      const uids = accepted.map((s) =>
-        owner({ address: s.remoteAddress!, port: s.remotePort! }, { address: s.localAddress!, port: s.localPort! }),
+      const uids = await Promise.all(
+        accepted.map((s) =>
+          owner({ address: s.remoteAddress!, port: s.remotePort! }, { address: s.localAddress!, port: s.localPort! }),
+        ),
       );
       assert.deepEqual(new Set(uids), new Set([process.getuid!()]));
       assert.deepEqual(reads, ['/proc/net/tcp']);
-      // In a later turn, a port no socket has: each table is read afresh, and there is no owner (refused).
-      await new Promise((r) => setImmediate(r));
-      assert.equal(owner({ address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port }), undefined);
+      // A port no socket has: the IPv6 table is read too, and there is no owner (the listener refuses).
+      assert.equal(await owner({ address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port: port }), undefined);
       assert.deepEqual(reads, ['/proc/net/tcp', '/proc/net/tcp', '/proc/net/tcp6']);
     } finally {
       for (const c of clients) c.destroy();
