@@ -54,7 +54,12 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
   let launch: { path: string; target: string } | undefined;
 
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (req: IncomingMessage, res: ServerResponse) => {
-    const refused = guard.refusal(req);
+    guard.refusal(req).then(
+      (refused) => answer(req, res, refused),
+      () => res.destroy(),
+    );
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse, refused: string | undefined): void => {
     if (refused) {
       options.debug(`listener: refused a request: ${refused}`);
       return page(res, 403, 'Forbidden', 'This address only serves the user who started the login.');
@@ -83,7 +88,8 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
         'Referrer-Policy': 'no-referrer',
         Connection: 'close',
       });
-      return res.end();
+      res.end();
+      return;
     }
     if (req.method !== 'GET' || url.pathname !== '/callback') {
       options.debug(`listener: 404 for ${req.method} ${url.pathname.slice(0, 100)}`);
@@ -108,8 +114,11 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
     } else {
       page(res, 200, 'Logged in', 'You can close this tab and return to the terminal.');
     }
-  });
+  };
   const guard = guardLoopback(server, options.debug);
+  // A request is answered once its connection's owner is known (a moment later): a client that
+  // half-closes after sending its request must still get the answer, not a closed socket.
+  (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // Slow or idle clients must not hold the listener (or the process) open.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;

@@ -76,7 +76,7 @@ async function answer(
   // GCE marks every answer, refusals included; clients check it to know they reached a metadata server.
   res.setHeader('Metadata-Flavor', FLAVOR);
   res.setHeader('cache-control', 'no-store');
-  const refused = guard.refusal(req);
+  const refused = await guard.refusal(req);
   // The reason helps the user's own tools (a proxy in the way); it tells another user nothing new.
   if (refused) return send(res, 403, `refused: ${refused}; this endpoint serves only the user who started it\n`);
   const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,43 +16,91 @@ import type { Socket } from 'node:net';
  *   (README, "Loopback trust").
  * - a request that carries a relay header (`Via`, `Forwarded`, `X-Forwarded-*`, `X-Real-IP`) came
  *   through a proxy, whose own socket may well be the user's while the client behind it is not.
- * The uid is looked up once per connection, when it is accepted, not per request.
+ * The owner is looked up once per connection, when it is accepted, not per request; connections
+ * accepted together share one read of the table (the kernel walks every socket to print it).
  */
 export interface LoopbackGuard {
   /** Why this request must not be served (said in --debug, never to the client), or undefined. */
-  refusal(req: IncomingMessage): string | undefined;
+  refusal(req: IncomingMessage): Promise<string | undefined>;
 }
-
-/** Sockets accepted by a guarded server → why they are refused (undefined: owned by us). */
-type Verdicts = WeakMap<Socket, string | undefined>;
 
 /** Hooks `server`'s connections; call before it listens. */
 export function guardLoopback(server: Server, debug: (message: string) => void = () => {}): LoopbackGuard {
-  const verdicts: Verdicts = new WeakMap();
+  const verdicts = new WeakMap<Socket, Promise<string | undefined>>();
   const myUid = process.getuid?.();
+  const owner = batchedOwnerLookup();
   server.on('connection', (socket: Socket) => {
-    const why = ownerRefusal(socket, myUid);
-    if (why) debug(`loopback: connection from port ${socket.remotePort} refused: ${why}`);
-    verdicts.set(socket, why);
+    const verdict = ownerRefusal(socket, myUid, owner).then((why) => {
+      if (why) debug(`loopback: connection from port ${socket.remotePort} refused: ${why}`);
+      return why;
+    });
+    verdicts.set(socket, verdict);
   });
   return {
-    refusal(req) {
+    async refusal(req) {
       // A socket never seen on 'connection' has no verdict: refused like an unknown owner.
-      const socket = req.socket;
-      const why = verdicts.has(socket) ? verdicts.get(socket) : 'connection not checked';
+      const verdict = verdicts.get(req.socket);
+      const why = verdict ? await verdict : 'connection not checked';
       return why ?? relayRefusal(req);
     },
   };
 }
 
-function ownerRefusal(socket: Socket, myUid: number | undefined): string | undefined {
+async function ownerRefusal(
+  socket: Socket,
+  myUid: number | undefined,
+  owner: OwnerLookup,
+): Promise<string | undefined> {
   if (process.platform !== 'linux' || myUid === undefined) return undefined;
   const { remoteAddress, remotePort, localAddress, localPort } = socket;
   if (!remoteAddress || !remotePort || !localAddress || !localPort) return 'the peer has no address';
-  const uid = peerUid({ address: remoteAddress, port: remotePort }, { address: localAddress, port: localPort });
+  const uid = await owner({ address: remoteAddress, port: remotePort }, { address: localAddress, port: localPort });
   if (uid === undefined) return 'the owner of the peer socket cannot be found';
   if (uid !== myUid) return `the peer socket belongs to uid ${uid}`;
   return undefined;
+}
+
+export type OwnerLookup = (peer: Endpoint, us: Endpoint) => Promise<number | undefined>;
+
+/**
+ * Owner lookups answered in batches: the first waits for the current turn of the event loop to
+ * end, so a burst of connections is answered from one read of each table; lookups asked meanwhile
+ * wait for the next read (their sockets may be newer than the one in progress).
+ */
+export function batchedOwnerLookup(
+  readTable: (file: string) => Promise<string> = (file) => readFile(file, 'latin1'),
+): OwnerLookup {
+  let queue: { peer: Endpoint; us: Endpoint; resolve: (uid: number | undefined) => void }[] = [];
+  let running = false;
+  const drain = async () => {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      const texts = new Map<string, Promise<string>>();
+      const read = (file: string) => {
+        let text = texts.get(file);
+        if (!text) texts.set(file, (text = readTable(file).catch(() => '')));
+        return text;
+      };
+      for (const ask of batch) {
+        let uid: number | undefined;
+        for (const table of TABLES) {
+          const key = rowKey(table, ask.peer, ask.us);
+          if (key && (uid = uidIn(await read(table.file), key)) !== undefined) break;
+        }
+        ask.resolve(uid);
+      }
+    }
+    running = false;
+  };
+  return (peer, us) =>
+    new Promise((resolve) => {
+      queue.push({ peer, us, resolve });
+      if (!running) {
+        running = true;
+        setImmediate(() => void drain());
+      }
+    });
 }
 
 /** The header names a proxy adds when it relays a request (RFC 9110 §7.6.3 Via, RFC 7239 Forwarded, the de-facto rest). */
@@ -63,40 +112,55 @@ export function relayRefusal(req: Pick<IncomingMessage, 'headers'>): string | un
   return undefined;
 }
 
-interface Endpoint {
+export interface Endpoint {
   address: string;
   port: number;
 }
 
+interface Table {
+  file: string;
+  hex: (address: string) => string | undefined;
+}
+
+/** IPv4 sockets; IPv6 ones, and IPv4 peers on dual-stack sockets (as ::ffff:a.b.c.d). */
+const TABLES: Table[] = [
+  { file: '/proc/net/tcp', hex: (address) => hexIPv4(address) },
+  { file: '/proc/net/tcp6', hex: (address) => hexIPv6(address) },
+];
+
+/** The local and remote address columns the peer's row has in `table`, if the addresses fit it. */
+function rowKey(table: Table, peer: Endpoint, us: Endpoint): { local: string; remote: string } | undefined {
+  const local = table.hex(peer.address);
+  const remote = table.hex(us.address);
+  if (local === undefined || remote === undefined) return undefined;
+  return { local: `${local}:${hexPort(peer.port)}`, remote: `${remote}:${hexPort(us.port)}` };
+}
+
+/** Columns (proc(5)): `sl local_address rem_address st … uid …`; the uid is the 8th. */
+function uidIn(text: string, key: { local: string; remote: string }): number | undefined {
+  for (let at = text.indexOf(key.local); at >= 0; at = text.indexOf(key.local, at + key.local.length)) {
+    const start = text.lastIndexOf('\n', at) + 1;
+    const end = text.indexOf('\n', at);
+    const fields = text
+      .slice(start, end < 0 ? undefined : end)
+      .trim()
+      .split(/\s+/);
+    if (fields[1] !== key.local || fields[2] !== key.remote) continue;
+    const uid = Number(fields[7]);
+    if (Number.isInteger(uid)) return uid;
+  }
+  return undefined;
+}
+
 /**
- * The uid owning the TCP socket whose local end is `peer` and remote end is `us`, from
- * /proc/net/tcp (IPv4) or /proc/net/tcp6 (IPv6, and IPv4 peers on dual-stack sockets); undefined
- * when there is no such row. Columns (proc(5)): `sl local_address rem_address st … uid …`,
- * addresses as hex 32-bit words in host byte order, ports as 4 hex digits.
+ * The uid owning the TCP socket whose local end is `peer` and remote end is `us`, or undefined
+ * when no table has such a row. Addresses are hex 32-bit words in host byte order, ports 4 hex digits.
  */
 export function peerUid(peer: Endpoint, us: Endpoint, read: (file: string) => string = readProc): number | undefined {
-  const tables: [string, (address: string) => string | undefined][] = [
-    ['/proc/net/tcp', hexIPv4],
-    ['/proc/net/tcp6', hexIPv6],
-  ];
-  for (const [file, hex] of tables) {
-    const local = hex(peer.address);
-    const remote = hex(us.address);
-    if (local === undefined || remote === undefined) continue;
-    const want = `${local}:${hexPort(peer.port)}`;
-    const from = `${remote}:${hexPort(us.port)}`;
-    const text = read(file);
-    for (let at = text.indexOf(want); at >= 0; at = text.indexOf(want, at + want.length)) {
-      const start = text.lastIndexOf('\n', at) + 1;
-      const end = text.indexOf('\n', at);
-      const fields = text
-        .slice(start, end < 0 ? undefined : end)
-        .trim()
-        .split(/\s+/);
-      if (fields[1] !== want || fields[2] !== from) continue;
-      const uid = Number(fields[7]);
-      if (Number.isInteger(uid)) return uid;
-    }
+  for (const table of TABLES) {
+    const key = rowKey(table, peer, us);
+    const uid = key && uidIn(read(table.file), key);
+    if (uid !== undefined) return uid;
   }
   return undefined;
 }

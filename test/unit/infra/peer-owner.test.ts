@@ -7,7 +7,9 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { test } from 'node:test';
 
-import { peerUid, relayRefusal } from '../../../src/infra/peer-owner.js';
+import { readFile } from 'node:fs/promises';
+
+import { batchedOwnerLookup, peerUid, relayRefusal } from '../../../src/infra/peer-owner.js';
 
 /** A connection from `client` to a server on `listen`; resolves with both ends. */
 async function pair(listen: string, client: string): Promise<{ accepted: Socket; close(): Promise<void> }> {
@@ -50,6 +52,43 @@ for (const [what, listen, client] of [
     }
   });
 }
+
+test(
+  'a burst of connections is answered from one read of the table, each with its owner',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const accepted: Socket[] = [];
+    server.on('connection', (s: Socket) => accepted.push(s));
+    const clients = Array.from({ length: 50 }, () => connect(port, '127.0.0.1'));
+    try {
+      await Promise.all(clients.map((c) => once(c, 'connect')));
+      while (accepted.length < clients.length) await new Promise((r) => setImmediate(r));
+      const reads: string[] = [];
+      const owner = batchedOwnerLookup(async (file) => {
+        reads.push(file);
+        return readFile(file, 'latin1');
+      });
+      const uids = await Promise.all(
+        accepted.map((s) =>
+          owner({ address: s.remoteAddress!, port: s.remotePort! }, { address: s.localAddress!, port: s.localPort! }),
+        ),
+      );
+      assert.deepEqual(new Set(uids), new Set([process.getuid!()]));
+      assert.deepEqual(reads, ['/proc/net/tcp']);
+      // A port no socket has: the IPv6 table is read too, and there is no owner (the listener refuses).
+      assert.equal(await owner({ address: '127.0.0.1', port: 1 }, { address: '127.0.0.1', port: port }), undefined);
+      assert.deepEqual(reads, ['/proc/net/tcp', '/proc/net/tcp', '/proc/net/tcp6']);
+    } finally {
+      for (const c of clients) c.destroy();
+      server.close();
+      for (const s of accepted) s.destroy();
+    }
+  },
+);
 
 test('the rows are matched on both ends, the uid from the 8th column', { skip: endianness() !== 'LE' }, () => {
   const table = [

@@ -18,6 +18,7 @@ import {
 import { loopbackListener } from '../../../../src/infra/adapters.js';
 import type { Browser, LoginClient, Release, TerminationSignal } from '../../../../src/ports.js';
 import { MemoryStore, fakeClock } from '../../../support/fakes.js';
+import { launchedAt } from '../../../support/fetch-browser.js';
 
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };
 const TOKENS: TokenResult = {
@@ -57,9 +58,9 @@ interface World {
   heldDuringGrant: boolean[];
 }
 
-/** The user approves in the browser: the server redirects back with a code and the state. */
+/** The user approves in the browser (started on the listener's launch URL): the server redirects back with a code and the state. */
 const approve: Browser['open'] = async (url) => {
-  const target = new URL(url);
+  const target = new URL(await launchedAt(url));
   const callback = new URL(target.searchParams.get('redirect_uri')!);
   callback.search = new URLSearchParams({ code: 'code-1', state: target.searchParams.get('state')! }).toString();
   await fetch(callback);
@@ -286,7 +287,7 @@ test('a failed code exchange stores nothing, and the old login stays', async () 
 test('an error in the callback is the provider’s answer, escaped, and nothing is exchanged', async () => {
   const w = world({
     browser: async (url) => {
-      const target = new URL(url);
+      const target = new URL(await launchedAt(url));
       const callback = new URL(target.searchParams.get('redirect_uri')!);
       callback.search = `state=state-1&error=access_denied&error_description=${encodeURIComponent('no\x1b[2J')}`;
       await fetch(callback);
