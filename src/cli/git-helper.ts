@@ -19,7 +19,7 @@ import { accessTokenFor } from './access-token.js';
 import type { GitCredentialOptions } from './commands/git-credential.js';
 import type { Context, Outcome } from './context.js';
 
-/** git asks for a password valid at least this long (SPEC: git-credential). */
+/** git asks for a password valid at least this long (README, git). */
 const MIN_VALID_SEC = 60;
 
 /** Reads one message: up to a blank line or end of input, never more than LIMITS.maxBytes. */

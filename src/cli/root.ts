@@ -24,7 +24,7 @@ import { execArgv } from './exec-args.js';
 
 declare const VAULT_VERSION: string;
 
-/** Exit codes of the command-line contract (SPEC.md, "Exit codes"): the one place they are chosen. */
+/** Exit codes of the command-line contract (README, "Exit codes"): the one place they are chosen. */
 const EXIT_CODES: Record<ErrorKind, number> = {
   failure: 1,
   usage: 2,

@@ -1,7 +1,7 @@
 import { suggest } from './suggest.js';
 
 /**
- * What went wrong, as the command-line contract sorts it (SPEC.md, "Exit codes"). The CLI maps
+ * What went wrong, as the command-line contract sorts it (README, "Exit codes"). The CLI maps
  * each kind to its exit code in one table (cli/root.ts, exitCodeFor); nothing else chooses one.
  */
 export type ErrorKind =

@@ -289,7 +289,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const depth = issuerPath.split('/').length - 1;
   server.on('request', (req, res) => {
     if (depth > 0) {
-      // FACTS: a mounted oidc-provider reads its mount point from the difference between these two.
+      // Measured: a mounted oidc-provider reads its mount point from the difference between these two.
       // Any prefix of that depth counts as the issuer's own.
       const rest = `/${(req.url ?? '/')
         .split('/')

@@ -66,7 +66,7 @@ export function loggedInVia(world: World, extra: NodeJS.ProcessEnv = {}, adjust?
   return loggedIn(world.server, { store, env: extra, provider: proxiedProvider(world), adjust });
 }
 
-/** The data directory the sandbox's environment gives vault (SPEC "Files and environment"). */
+/** The data directory the sandbox's environment gives vault (README, "Files and environment"). */
 export function dataDirOf(box: Sandbox): string {
   return box.env.VAULT_DATA_DIR || join(box.env.XDG_DATA_HOME!, 'vault');
 }
@@ -192,7 +192,7 @@ export function assertNoSecretsInFiles(box: Sandbox, server: TestServer): void {
 
 /**
  * Samples the command lines of every process on the machine while it runs, so a test can check
- * afterwards that no secret was ever in argv (SPEC: "Output rules").
+ * afterwards that no secret was ever in argv (no secret in argv).
  */
 export function watchCommandLines(): { stop(): Set<string> } {
   const seen = new Set<string>();
@@ -356,7 +356,7 @@ function measuredSlowness(): number {
 }
 
 /**
- * Generous bound that only catches hangs (SPEC: bounded retries); never a performance claim. On a
+ * Generous bound that only catches hangs (retries are bounded); never a performance claim. On a
  * quiet machine it leaves room for a lock to go stale while a storm suite runs beside (seen at
  * 15.4 s), and stays below what an ignored VAULT_HTTP_TIMEOUT=1 would take (3 attempts at the
  * default 10 s); on a loaded one it grows with the measured slowness, so load alone never crosses it.

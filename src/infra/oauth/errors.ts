@@ -66,7 +66,7 @@ export function describe(error: unknown): string {
   return oneLine(e?.message ?? String(error));
 }
 
-/** Maps an openid-client failure to a VaultError with the right exit code (SPEC.md "Exit codes"). */
+/** Maps an openid-client failure to a VaultError with the right exit code (README, "Exit codes"). */
 export function classify(error: unknown, provider: Provider, action: string, account: string): VaultError {
   const what = `${action} for ${provider.name}`;
   // Our own fetch's refusals (a body over the size limit) come back wrapped by openid-client.

@@ -82,7 +82,7 @@ function normaliseErrorIn200(response: Response, body: Buffer): Response {
 // Statuses whose responses carry no body (RFC 9110 §6.4.1); `new Response` refuses one for them.
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
-/** The largest response body read (SPEC "Storage"): token responses are a few KiB. */
+/** The largest response body read (README, "Storage"): token responses are a few KiB. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
@@ -332,7 +332,7 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
 }
 
 /**
- * Failures that no retry fixes, and that the user fixes in the configuration (SPEC "Exit codes": 2):
+ * Failures that no retry fixes, and that the user fixes in the configuration (exit 2, README "Exit codes"):
  * a host name that does not exist (ENOTFOUND; a temporary lookup failure is EAI_AGAIN) and a proxy
  * that wants other credentials (407, or 401 from proxies such as tinyproxy).
  */

@@ -102,7 +102,7 @@ describe('provider add / show / list / remove', { concurrency: 4 }, () => {
         rotates_refresh_tokens: true,
         client_secret_stored: false,
       });
-      // The file itself is the SPEC's shape, readable by the parser the CLI uses.
+      // The file itself is README's documented shape, readable by the parser the CLI uses.
       const parsed = parseConfig(readFileSync(configToml(box), 'utf8'), configToml(box));
       assert.deepEqual(plain(parsed.providers.acme?.params), { audience: 'https://api.acme.test' });
     }));

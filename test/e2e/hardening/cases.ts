@@ -9,7 +9,7 @@ export interface ServerFaultCase {
   name: string;
   /** `refused`: the proxy stops listening, so every connection to it is refused. */
   fault: Fault | 'refused';
-  /** SPEC "Exit codes": 4 for network, timeout, 5xx and 429 after retries; 1 for an answer that is not OAuth. */
+  /** README "Exit codes": 4 for network, timeout, 5xx and 429 after retries; 1 for an answer that is not OAuth. */
   exit: 1 | 4;
   /**
    * Requests sent to the token endpoint: 3 when retried (1 + VAULT's 2 retries); 1 when retrying

@@ -1,5 +1,5 @@
 // Faults at the authorization server, through the fault proxy in front of the real oidc-provider:
-// for each, the exit code SPEC.md prescribes after bounded retries, a one-line message, the store
+// for each, the exit code README prescribes after bounded retries, a one-line message, the store
 // untouched byte for byte, the refresh token still honoured and usable afterwards, no secret in
 // stderr (with --debug), in files or in any process's argv, and no hang. Then refresh grants the
 // server did perform, with the answer late or lost on the way back: never sent twice.
