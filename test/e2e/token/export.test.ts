@@ -97,7 +97,7 @@ test('an account other than default: the moved-login advice names it', async () 
     assert.equal(moved.code, 0, moved.stderr);
     assert.match(
       moved.stderr,
-      /out of .*`vault login acme -a ci`.*`vault export acme -a ci --keep --force`.*`vault store migrate --to redis:\/\/HOST acme -a ci`/,
+      /out of .*`vault login acme -a ci`.*`vault export acme -a ci --keep --force`.*`vault store migrate -a ci --to redis:\/\/HOST acme`/,
     );
     assert.equal(await v.readLogin('ci'), undefined);
   } finally {
