@@ -47,7 +47,10 @@ export interface Deps {
  */
 export interface Lock {
   release(): Promise<void>;
-  /** Whether the lock is still this holder's, with no side effect (a lock file's identity check). */
+  /**
+   * Whether the lock is still this holder's, with no side effect: a lock file checks its identity,
+   * a lease answers what its renewals found.
+   */
   stillOurs(): Promise<boolean>;
   /**
    * Asked right before the refresh grant is sent: proves the lock is still ours and commits it to
