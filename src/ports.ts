@@ -41,20 +41,39 @@ export interface Deps {
 }
 
 /**
- * Releases the lock; `held()` tells whether it is still ours (see acquireLock; a network store's
- * lock asks its server). A network store's lock also carries `fencedSet`: a write of `key` that
- * the store refuses (false) when a later holder of the same lock has written it since, so a
- * holder that was paused past its lease cannot put back a spent refresh token.
+ * A cross-process lock this process holds (see acquireLock). Before a refresh grant a holder may
+ * have lost it unawares: paused (Ctrl-Z, a debugger, a suspended laptop) or starved of CPU past
+ * what its lock tolerates, after which another process takes it.
  */
-export type Release = (() => Promise<void>) & {
-  /** Whether the lock is still ours; true also commits it to a grant (see INFLIGHT_MS, or the lease's stretch). */
-  held(): boolean | Promise<boolean>;
-  /** A lock file's check alone, with no commitment: for writes before the grant that no fence guards. */
-  stillHeld?(): boolean;
-  fencedSet?(key: string, value: string): Promise<boolean>;
-  /** `fencedSet` of the first entry, committed with the others in the same write (see SecretStore.commit). */
-  fencedCommit?(entries: readonly StoreEntry[]): Promise<boolean>;
-};
+export interface Lock {
+  release(): Promise<void>;
+  /**
+   * Whether the lock is still this holder's, with no side effect: a lock file checks its identity,
+   * a lease answers what its renewals found.
+   */
+  stillOurs(): Promise<boolean>;
+  /**
+   * Asked right before the refresh grant is sent: proves the lock is still ours and commits it to
+   * the grant, so that no other process takes it over while the grant may be in flight (a lock
+   * file writes its in-flight marker, see INFLIGHT_MS; a lease is stretched, see acquireLease).
+   * False: the lock was lost, and the holder starts over from the store.
+   */
+  commitToGrant(): Promise<boolean>;
+}
+
+/**
+ * The refresh lock of one login (see core/usecases/refresh-lock.ts): whoever writes the login
+ * writes it through `commit`, so a holder that lost the lock cannot put back a refresh token that
+ * a later holder has rotated since.
+ */
+export interface RefreshLock extends Lock {
+  /**
+   * Commits `entries`, the first being the login record (see SecretStore.commit). Under a lock
+   * file, the store's own write; under a network store's lease, a fenced write that the store
+   * refuses when a later holder of the same lock wrote first. False: refused, nothing was written.
+   */
+  commit(entries: readonly StoreEntry[]): Promise<boolean>;
+}
 
 export interface LockOptions {
   /** How long to wait for another process before giving up, in ms. */
@@ -106,16 +125,17 @@ export interface SecretStore {
    * using this store sees it. When a store has one, refreshes and logins take it instead of the
    * per-user lock file, which only serialises the processes of one machine. `until`, asked between
    * attempts while another process holds the lock, ends the wait early when it answers true (the
-   * holder's work is done): the Release then holds nothing (`held()` false, fenced writes refused).
+   * holder's work is done): the lock then holds nothing (every question answers false, commits are
+   * refused).
    */
-  lock?(name: string, options?: { until?: () => Promise<boolean> }): Promise<Release>;
+  lock?(name: string, options?: { until?: () => Promise<boolean> }): Promise<RefreshLock>;
   /** Optional: facts about the store's server for `vault store info` (label, value), never a secret. */
   details?(): Promise<[string, string][]>;
 }
 
 /** Named cross-process locks (infra/lock.ts: lock files beside the store). */
 export interface Locks {
-  acquire(name: string): Promise<Release>;
+  acquire(name: string): Promise<Lock>;
 }
 
 /** Critical sections that termination signals wait for (infra/signals.ts). */

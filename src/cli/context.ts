@@ -3,7 +3,7 @@ import type { ErrorKind } from '../core/errors.js';
 import type { TokenDeps } from '../core/usecases/get-token.js';
 import { debugLogger } from '../infra/debug.js';
 import { configFile, lockDir } from '../infra/paths.js';
-import type { Browser, ConfigAccess, Deps, Io, Release, SecretStore } from '../ports.js';
+import type { Browser, ConfigAccess, Deps, Io, Lock, SecretStore } from '../ports.js';
 
 type OAuth = typeof import('../infra/oauth/index.js');
 
@@ -51,7 +51,7 @@ export interface Context extends Deps, ConfigAccess {
   /** What the token use case needs, around this context's store. */
   tokenDeps(): TokenDeps;
   /** A per-user lock file beside the store (`config`, a refresh lock, ...). */
-  lock(name: string): Promise<Release>;
+  lock(name: string): Promise<Lock>;
   /** The OAuth client, loaded on first use: never on the cached-token path. */
   oauth(): Promise<OAuth>;
   browser: Browser;
@@ -91,14 +91,14 @@ export function createContext(deps: Deps): Context {
     async updateConfig(change) {
       const { renderConfig } = await import('../core/config/render.js');
       const { loadConfig, writeConfigAtomically } = loaded();
-      const release = await ctx.lock('config');
+      const lock = await ctx.lock('config');
       try {
         const fresh = loadConfig(file);
         change(fresh);
         writeConfigAtomically(file, renderConfig(fresh));
         config = fresh;
       } finally {
-        await release();
+        await lock.release();
       }
     },
     provider: (name) => loaded().resolveProvider(ctx.config(), name, ctx.env, file),

@@ -8,7 +8,7 @@ import {
   readAccess,
   type LoginRecord,
 } from './credentials.js';
-import type { Release, SecretStore } from '../ports.js';
+import type { RefreshLock, SecretStore } from '../ports.js';
 
 export interface MigrateRequest {
   from: SecretStore;
@@ -19,7 +19,7 @@ export interface MigrateRequest {
   /** Copy instead of move: the login then lives in both stores. */
   keep: boolean;
   /** The refresh lock of (provider, account) in `store` (core/usecases/refresh-lock.ts). */
-  lock(store: SecretStore, provider: string, account: string): Promise<Release>;
+  lock(store: SecretStore, provider: string, account: string): Promise<RefreshLock>;
   debug(message: string): void;
   /** The clock that judges which cached access tokens are still valid (default: the system's). */
   now?: () => number;
@@ -74,9 +74,9 @@ export async function migrateLogins(req: MigrateRequest): Promise<MigrateResult>
   const result: MigrateResult = { logins: [], clientSecrets: [] };
   for (const { provider, account } of found) {
     const key = loginKey(provider, account);
-    const release = await req.lock(from, provider, account);
+    const lock = await req.lock(from, provider, account);
     try {
-      const held = to.lock ? await req.lock(to, provider, account) : undefined;
+      const target = to.lock ? await req.lock(to, provider, account) : undefined;
       try {
         const raw = await from.get(key);
         if (raw === null) continue;
@@ -96,10 +96,10 @@ export async function migrateLogins(req: MigrateRequest): Promise<MigrateResult>
         }
         result.logins.push({ provider, account, ...(login.identity && { identity: login.identity }) });
       } finally {
-        await held?.();
+        await target?.release();
       }
     } finally {
-      await release();
+      await lock.release();
     }
   }
   for (const provider of new Set(result.logins.map((l) => l.provider))) {

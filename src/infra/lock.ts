@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StoreError, VaultError } from '../core/errors.js';
-import type { LockOptions, Release } from '../ports.js';
+import type { Lock, LockOptions } from '../ports.js';
 
 // A holder refreshes the lock's mtime every STALE_MS/2; a lock not refreshed for STALE_MS belongs
 // to a dead process (SIGKILL, power loss) and is taken over. proper-lockfile's minimum is 5 s.
@@ -18,9 +18,10 @@ export const STALE_MS = 5000;
 
 // Once a holder may have sent a refresh grant, taking its lock over would spend the same refresh
 // token twice, and a rotating server then revokes the login (RFC 9700 §4.14.2). A holder starved of
-// CPU (a storm of processes on a small machine) cannot refresh its lock's mtime, so from `held()`
-// on it marks the lock as committed; waiters then treat it as stale only after INFLIGHT_MS, or at
-// once when the marking process is gone. A grant and its retries end well within it.
+// CPU (a storm of processes on a small machine) cannot refresh its lock's mtime, so from
+// `commitToGrant()` on it marks the lock as committed (`<lock>.inflight`); waiters then treat it as
+// stale only after INFLIGHT_MS, or at once when the marking process is gone. A grant and its
+// retries end well within it.
 const INFLIGHT_MS = 120_000;
 
 /** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
@@ -118,7 +119,7 @@ function unlinkQuietly(path: string): void {
  * Takes the named cross-process lock in `dir`, waiting for its holder when needed.
  * Lock names must be safe file names (they are built from validated provider and account names).
  */
-export async function acquireLock(dir: string, name: string, options: LockOptions = {}): Promise<Release> {
+export async function acquireLock(dir: string, name: string, options: LockOptions = {}): Promise<Lock> {
   ensurePrivateDir(dir);
   const { lock } = (await import('proper-lockfile')).default;
   const file = join(dir, name);
@@ -127,7 +128,7 @@ export async function acquireLock(dir: string, name: string, options: LockOption
   options.debug?.(`lock ${name}: acquiring`);
   for (;;) {
     try {
-      const release = await lock(file, {
+      const unlock = await lock(file, {
         realpath: false,
         stale: staleFor(file),
         retries: { retries: 40, factor: 1.2, minTimeout: 10, maxTimeout: 100, randomize: true },
@@ -140,27 +141,26 @@ export async function acquireLock(dir: string, name: string, options: LockOption
       const identity = lockIdentity(`${file}.lock`);
       const marker = `${file}.inflight`;
       let marked = false;
-      return Object.assign(
-        async () => {
+      const ours = () => identity !== undefined && lockIdentity(`${file}.lock`) === identity;
+      return {
+        async release() {
           // Only our own marker: after INFLIGHT_MS another holder may have marked the lock anew.
           if (marked && readQuietly(marker).startsWith(`${process.pid} ${identity} `)) unlinkQuietly(marker);
           try {
-            await release();
+            await unlock();
           } catch {
             // Already released or taken over as stale: nothing of ours is left to clean up.
           }
           options.debug?.(`lock ${name}: released`);
         },
-        {
-          stillHeld: () => identity !== undefined && lockIdentity(`${file}.lock`) === identity,
-          held: () => {
-            if (identity === undefined || lockIdentity(`${file}.lock`) !== identity) return false;
-            writeFileSync(marker, `${process.pid} ${identity} ${Date.now() + INFLIGHT_MS}`, { mode: 0o600 });
-            marked = true;
-            return true;
-          },
+        stillOurs: async () => ours(),
+        async commitToGrant() {
+          if (!ours()) return false;
+          writeFileSync(marker, `${process.pid} ${identity} ${Date.now() + INFLIGHT_MS}`, { mode: 0o600 });
+          marked = true;
+          return true;
         },
-      );
+      };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ELOCKED') {

@@ -114,6 +114,26 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
 }
 
 /**
+ * Named locks held in-process, as the lock files hold them: `taken` lists each name as it is taken
+ * and `released <name>` as it is released; `ours(n)` tells whether the n-th lock taken (from 0) is
+ * still this holder's when asked (default: always).
+ */
+export function fakeLocks(options: { taken?: string[]; ours?: (n: number) => boolean } = {}): Locks {
+  let acquired = 0;
+  return {
+    acquire: async (name) => {
+      const ours = options.ours?.(acquired++) ?? true;
+      options.taken?.push(name);
+      return {
+        release: async () => void options.taken?.push(`released ${name}`),
+        stillOurs: async () => ours,
+        commitToGrant: async () => ours,
+      };
+    },
+  };
+}
+
+/**
  * The token use case's deps around `store`: every refresh grant is answered by `refresh` (the
  * OAuth client does nothing else), signals are not held, nothing is logged.
  */

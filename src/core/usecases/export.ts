@@ -39,7 +39,7 @@ export type ExportOutcome = { kept: false } | { kept: true; rotating: boolean };
 export async function exportLogin(deps: ExportDeps, req: ExportRequest): Promise<ExportOutcome> {
   const p = req.provider.name;
   const { account } = req;
-  const release = await refreshLock(deps, p, account);
+  const lock = await refreshLock(deps, p, account);
   try {
     const login = await readLogin(deps.store, p, account);
     const relogin = loginCommand(p, account);
@@ -82,6 +82,6 @@ export async function exportLogin(deps: ExportDeps, req: ExportRequest): Promise
     });
     return { kept: false };
   } finally {
-    await release();
+    await lock.release();
   }
 }

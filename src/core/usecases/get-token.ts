@@ -23,8 +23,8 @@ import {
   type LoginRecord,
 } from '../credentials.js';
 import { readClientSecret } from './client-secret.js';
-import { commitUnderLock, proveWritable, refreshLock } from './refresh-lock.js';
-import type { Clock, Locks, OAuth, Release, SecretStore, Signals, StoreEntry } from '../../ports.js';
+import { proveWritable, refreshLock } from './refresh-lock.js';
+import type { Clock, Locks, OAuth, RefreshLock, SecretStore, Signals, StoreEntry } from '../../ports.js';
 
 export interface TokenDeps {
   store: SecretStore;
@@ -79,7 +79,7 @@ export async function getAccessToken(request: TokenRequest, deps: TokenDeps): Pr
     // Waiting on a fleet's lease, a fresh token written by the holder ends the wait: dozens of
     // machines need not queue for the lease only to read it.
     const until = req.forceRefresh ? undefined : async () => (await cachedAccessToken(req, deps)) !== undefined;
-    const release = await refreshLock(deps, req.provider.name, req.account, until);
+    const lock = await refreshLock(deps, req.provider.name, req.account, until);
     try {
       if (!req.forceRefresh) {
         const cached = await readAccess(store, key, (m) => deps.warn(`${m}; refreshing to replace it`));
@@ -88,14 +88,14 @@ export async function getAccessToken(request: TokenRequest, deps: TokenDeps): Pr
           return cached;
         }
       }
-      const record = await refreshLocked(req, key, deps, release);
+      const record = await refreshLocked(req, key, deps, lock);
       if (record) return record;
       // The lock was lost while this process was paused: another process may have refreshed with
       // the same refresh token by now, so start over from the store instead of spending it again.
       deps.debug('lock: lost while paused; starting over');
       req = { ...req, forceRefresh: false };
     } finally {
-      await release();
+      await lock.release();
     }
   }
 }
@@ -104,7 +104,7 @@ async function refreshLocked(
   req: TokenRequest,
   key: string,
   deps: TokenDeps,
-  lock: Release,
+  lock: RefreshLock,
 ): Promise<AccessRecord | undefined> {
   const { store, provider } = { ...deps, provider: req.provider };
   let login = await readLogin(store, provider.name, req.account);
@@ -143,7 +143,7 @@ async function refreshLocked(
     return undefined;
   const secret = await readClientSecret(store, deps.env, provider.name);
   const client = await deps.oauth.client(provider, secret);
-  if (!(await lock.held())) return undefined;
+  if (!(await lock.commitToGrant())) return undefined;
   deps.debug(`refresh: ${provider.name}/${req.account}${req.scopes?.length ? ` scope=${req.scopes.join(' ')}` : ''}`);
   const refreshToken = login.refresh_token;
   // From the grant on, a signal waits until the new tokens are stored (see Signals).
@@ -193,7 +193,7 @@ async function storeRefreshed(
   deps: TokenDeps,
   login: LoginRecord & { refresh_token: string },
   result: TokenResult,
-  lock: Release,
+  lock: RefreshLock,
 ): Promise<AccessRecord | undefined> {
   const { store, clock, provider } = { ...deps, provider: req.provider };
   const arrived = clock.now();
@@ -225,7 +225,7 @@ async function storeRefreshed(
   delete next.rejected_at;
   try {
     const entries = [{ key: loginKey(provider.name, req.account), value: JSON.stringify(next) }, ...access];
-    if (!(await commitUnderLock(store, lock, entries))) return undefined;
+    if (!(await lock.commit(entries))) return undefined;
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     // A store that writes entry by entry (the keychain) may have kept the login and failed on the

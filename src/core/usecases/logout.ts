@@ -107,7 +107,7 @@ async function removeLogin(deps: LogoutDeps, req: LogoutRequest, who: string, st
 export async function logout(deps: LogoutDeps, req: LogoutRequest): Promise<boolean> {
   const { store } = deps;
   const who = req.account === 'default' ? req.name : `${req.name} (account ${req.account})`;
-  const release = await refreshLock(deps, req.name, req.account);
+  const lock = await refreshLock(deps, req.name, req.account);
   try {
     const key = loginKey(req.name, req.account);
     const stored = await readForLogout(store, key);
@@ -119,6 +119,6 @@ export async function logout(deps: LogoutDeps, req: LogoutRequest): Promise<bool
     await deps.critical(`the login to ${who} was removed`, () => removeLogin(deps, req, who, stored, [key, ...cached]));
     return true;
   } finally {
-    await release();
+    await lock.release();
   }
 }

@@ -1,4 +1,4 @@
-import type { Locks, Release, SecretStore, StoreEntry } from '../../ports.js';
+import type { Lock, Locks, RefreshLock, SecretStore } from '../../ports.js';
 
 /** What taking a refresh lock needs: the store (which may have its own lock) and the lock files. */
 export interface RefreshLockDeps {
@@ -19,14 +19,30 @@ export function lockName(provider: string, account: string): string {
  * across machines), else the per-user lock file beside the store. Whoever changes a login or its
  * cached access tokens takes it, so no refresh rotates the token in between.
  */
-export function refreshLock(
+export async function refreshLock(
   deps: RefreshLockDeps,
   provider: string,
   account: string,
   until?: () => Promise<boolean>,
-): Promise<Release> {
+): Promise<RefreshLock> {
   const name = lockName(provider, account);
-  return deps.store.lock ? deps.store.lock(name, { until }) : deps.locks.acquire(name);
+  return deps.store.lock ? deps.store.lock(name, { until }) : unfenced(await deps.locks.acquire(name), deps.store);
+}
+
+/**
+ * A lock file as a refresh lock. It has no fence: its commit is the store's own write, which is
+ * why a holder checks `stillOurs` before writing back what it read (see proveWritable).
+ */
+function unfenced(lock: Lock, store: SecretStore): RefreshLock {
+  return {
+    release: () => lock.release(),
+    stillOurs: () => lock.stillOurs(),
+    commitToGrant: () => lock.commitToGrant(),
+    async commit(entries) {
+      await store.commit(entries);
+      return true;
+    },
+  };
 }
 
 /** Runs `fn` under the refresh lock of (provider, account), released however `fn` ends. */
@@ -34,29 +50,14 @@ export async function withRefreshLock<T>(
   deps: RefreshLockDeps,
   provider: string,
   account: string,
-  fn: (lock: Release) => Promise<T>,
+  fn: (lock: RefreshLock) => Promise<T>,
 ): Promise<T> {
-  const release = await refreshLock(deps, provider, account);
+  const lock = await refreshLock(deps, provider, account);
   try {
-    return await fn(release);
+    return await fn(lock);
   } finally {
-    await release();
+    await lock.release();
   }
-}
-
-/**
- * Commits `entries`, the first being a login record, under its refresh lock: fenced when the lock
- * offers it, so a holder that lost the lock cannot overwrite what a later holder stored. False: a
- * later holder wrote first, and nothing was written.
- */
-export async function commitUnderLock(
-  store: SecretStore,
-  lock: Release,
-  entries: readonly StoreEntry[],
-): Promise<boolean> {
-  if (lock.fencedCommit) return lock.fencedCommit(entries);
-  await store.commit(entries);
-  return true;
 }
 
 /**
@@ -64,23 +65,24 @@ export async function commitUnderLock(
  * refresh token the moment it answers (RFC 9700 §4.14.2), so a store fault (disk full, read-only,
  * quota) must cost this call and not the login. `login` is the record as stored (`key`), written
  * back where the store has no cheaper proof. With `stored` false (a CI refresh token, which is not
- * in the store) a written probe is taken back at once. False: a later holder of the lock wrote it.
+ * in the store) a written probe is taken back at once. False: the lock was lost, or a later holder
+ * of the lock wrote the login.
  */
 export async function proveWritable(
   store: SecretStore,
-  lock: Release,
+  lock: RefreshLock,
   key: string,
   login: string,
   stored: boolean,
 ): Promise<boolean> {
-  // A lock file has no fence: a holder that lost it while paused must not write back a refresh
-  // token that a later holder may have rotated since.
-  if (stored && lock.stillHeld && !lock.stillHeld()) return false;
-  if (!lock.fencedCommit && store.probe) {
+  // A holder that lost the lock while paused must not write back a refresh token that a later
+  // holder may have rotated since (a lock file has no fence to refuse it).
+  if (stored && !(await lock.stillOurs())) return false;
+  if (store.probe) {
     await store.probe();
     return true;
   }
-  if (!(await commitUnderLock(store, lock, [{ key, value: login }]))) return false;
+  if (!(await lock.commit([{ key, value: login }]))) return false;
   if (!stored) await store.delete(key);
   return true;
 }

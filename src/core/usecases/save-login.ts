@@ -10,7 +10,7 @@ import {
   type AccessRecord,
   type LoginRecord,
 } from '../credentials.js';
-import { commitUnderLock, withRefreshLock, type RefreshLockDeps } from './refresh-lock.js';
+import { withRefreshLock, type RefreshLockDeps } from './refresh-lock.js';
 import type { Clock, StoreEntry } from '../../ports.js';
 
 export interface SaveLoginDeps extends RefreshLockDeps {
@@ -62,7 +62,7 @@ export async function saveLogin(
       ...(await store.keys(accessPrefix(provider.name, account))).map((key) => ({ key, value: null })),
       { key: accessKey(provider.name, account), value: JSON.stringify(access), expiresAt: access.expires_at },
     ];
-    if (!(await commitUnderLock(store, lock, entries))) {
+    if (!(await lock.commit(entries))) {
       throw new StoreError(
         `the login for ${provider.name} was replaced in ${store.location} while this one was being saved: run \`${loginCommand(provider.name, account)}\` again`,
       );

@@ -222,7 +222,7 @@ export class FileStore implements SecretStore {
     // Imported here: the cached-token path reads this store and never writes it.
     const { STALE_MS, acquireLock } = await import('../lock.js');
     // No '.' in the name: every refresh lock is `<provider>.<account>` (core/usecases/refresh-lock.ts).
-    const release = await acquireLock(this.#lockDir, 'file-store', { debug: this.#options.debug });
+    const lock = await acquireLock(this.#lockDir, 'file-store', { debug: this.#options.debug });
     try {
       removeLeftovers(dir, {
         of: basename(this.#file),
@@ -245,7 +245,7 @@ export class FileStore implements SecretStore {
       }
       this.#options.debug?.(`file store: wrote ${this.#file}`);
     } finally {
-      await release();
+      await lock.release();
     }
   }
 }

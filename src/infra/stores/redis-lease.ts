@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VaultError } from '../../core/errors.js';
-import type { Release, StoreEntry } from '../../ports.js';
+import type { RefreshLock, StoreEntry } from '../../ports.js';
 
 // Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
 // interleave with another client: the pattern of Redis's SET documentation ("Patterns").
@@ -48,12 +48,13 @@ export interface LeaseOptions {
 }
 
 /** What a wait ended by `until` resolves: a lock that holds nothing. */
-function nothingHeld(): Release {
-  return Object.assign(async () => {}, {
-    held: () => false,
-    fencedSet: async () => false,
-    fencedCommit: async () => false,
-  });
+function nothingHeld(): RefreshLock {
+  return {
+    release: async () => {},
+    stillOurs: async () => false,
+    commitToGrant: async () => false,
+    commit: async () => false,
+  };
 }
 
 /**
@@ -62,7 +63,7 @@ function nothingHeld(): Release {
  * fencing generation, which the store checks when the holder writes a rotated refresh token:
  * a holder that was paused past its lease cannot overwrite what a later holder stored.
  */
-export async function acquireLease(o: LeaseOptions): Promise<Release> {
+export async function acquireLease(o: LeaseOptions): Promise<RefreshLock> {
   const owner = randomBytes(16).toString('hex');
   const started = Date.now();
   o.debug(`lock ${o.name}: acquiring lease in ${o.where}`);
@@ -109,8 +110,8 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
   };
   // Renewed for as long as the holder works: before the grant, through the grant however long its
   // answer takes, and through the commit of what it returned. Once the grant may have been sent
-  // (held()) every renewal stretches the lease to criticalMs, so a holder starved of CPU or cut
-  // off from Redis keeps the fleet out while it still has the rotated refresh token to store.
+  // (commitToGrant()) every renewal stretches the lease to criticalMs, so a holder starved of CPU
+  // or cut off from Redis keeps the fleet out while it still has the rotated refresh token to store.
   const renewal = setInterval(
     () => {
       renew(critical ? o.criticalMs : o.leaseMs).then(
@@ -126,16 +127,18 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
   );
   // Renewal must not keep a finished process alive.
   renewal.unref();
-  const release = async () => {
-    clearInterval(renewal);
-    try {
-      await o.command(['EVAL', RELEASE, '1', o.lockKey, owner]);
-    } catch {
-      // Unreachable: the lease expires by itself, and the error that matters is reported elsewhere.
-    }
-    o.debug(`lock ${o.name}: lease released`);
-  };
-  return Object.assign(release, {
+  return {
+    async release() {
+      clearInterval(renewal);
+      try {
+        await o.command(['EVAL', RELEASE, '1', o.lockKey, owner]);
+      } catch {
+        // Unreachable: the lease expires by itself, and the error that matters is reported elsewhere.
+      }
+      o.debug(`lock ${o.name}: lease released`);
+    },
+    /** What the renewals found, without asking the server: a write's fence is what guards the store. */
+    stillOurs: async () => !lost,
     /**
      * Asked right before the refresh grant. A holder that lost its lease starts over. One that
      * still has it keeps it for criticalMs from now on: a process starved of CPU (or paused) past
@@ -143,12 +146,11 @@ export async function acquireLease(o: LeaseOptions): Promise<Release> {
      * refresh token, which no fencing at the store can undo — the provider is the one that acts
      * on it. A holder that dies in this phase costs the others criticalMs of waiting.
      */
-    async held() {
+    async commitToGrant() {
       if (!lost) lost = !(await renew(o.criticalMs));
       critical ||= !lost;
       return !lost;
     },
-    fencedSet: (key: string, value: string) => o.fencedCommit(generation, [{ key, value }], critical, () => endsAt),
-    fencedCommit: (entries: readonly StoreEntry[]) => o.fencedCommit(generation, entries, critical, () => endsAt),
-  });
+    commit: (entries: readonly StoreEntry[]) => o.fencedCommit(generation, entries, critical, () => endsAt),
+  };
 }

@@ -1,5 +1,5 @@
 import { StoreError, TemporaryError } from '../../core/errors.js';
-import type { Release, SecretStore, SetOptions, StoreEntry } from '../../ports.js';
+import type { RefreshLock, SecretStore, SetOptions, StoreEntry } from '../../ports.js';
 import { RESCUE_MS, RedisConnection, type RedisStoreOptions } from './redis-client.js';
 import { redisDetails } from './redis-details.js';
 import { SCRYPT, deriveKey, rawKey, sealer, type Sealer } from './seal.js';
@@ -179,7 +179,7 @@ export class RedisStore implements SecretStore {
     );
   }
 
-  async lock(name: string, options: { until?: () => Promise<boolean> } = {}): Promise<Release> {
+  async lock(name: string, options: { until?: () => Promise<boolean> } = {}): Promise<RefreshLock> {
     const { acquireLease } = await import('./redis-lease.js');
     return acquireLease({
       name,

@@ -201,7 +201,7 @@ test('logout waits while another process holds the refresh lock, so no refresh c
   await login(sb);
   const revocations = server.counts.revocations;
   // This process holds the lock as a refreshing `vault token` would (kept fresh while held).
-  const release = await acquireLock(join(sb.env.VAULT_DATA_DIR!, 'locks'), lockName('acme', 'default'));
+  const lock = await acquireLock(join(sb.env.VAULT_DATA_DIR!, 'locks'), lockName('acme', 'default'));
   let running: Running;
   try {
     running = start(['logout', 'acme'], { ...sb.env, VAULT_DEBUG: '1' });
@@ -213,7 +213,7 @@ test('logout waits while another process holds the refresh lock, so no refresh c
     assert.ok(fileEntries(sb)['rt:acme:default'], 'the login was removed while the lock was held');
     assert.equal(server.counts.revocations, revocations, 'the refresh token was revoked while the lock was held');
   } finally {
-    await release();
+    await lock.release();
   }
   const r = ok(await running.done, 'logout');
   assert.match(r.stderr, /Revoked the refresh token at acme\./);

@@ -7,7 +7,7 @@ import { accessKey, loginKey } from '../../../../src/core/credentials.js';
 import { VaultError } from '../../../../src/core/errors.js';
 import type { Provider } from '../../../../src/core/config/providers.js';
 import { exportLogin, type ExportRequest } from '../../../../src/core/usecases/export.js';
-import { memoryStore, type MemoryStore } from '../../../support/fakes.js';
+import { fakeLocks, memoryStore, type MemoryStore } from '../../../support/fakes.js';
 
 const record = (extra: object = {}) =>
   JSON.stringify({ v: 1, refresh_token: 'rt-1', scope: 'openid', obtained_at: 1, ...extra });
@@ -19,7 +19,7 @@ function run(store: MemoryStore, req: Partial<ExportRequest> & { account: string
   return exportLogin(
     {
       store,
-      locks: { acquire: async () => Object.assign(async () => {}, { held: () => true }) },
+      locks: fakeLocks(),
       debug: () => {},
       print: async (token) => void printed.push(token),
       critical: (_done, fn) => fn(),
@@ -46,7 +46,7 @@ test('a login is not removed when the output did not take the token', async () =
     exportLogin(
       {
         store,
-        locks: { acquire: async () => Object.assign(async () => {}, { held: () => true }) },
+        locks: fakeLocks(),
         debug: () => {},
         print: async () => {
           throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });

@@ -10,8 +10,8 @@ import type { Provider } from '../../../../src/core/config/providers.js';
 import type { TokenResult } from '../../../../src/core/token-set.js';
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../../../src/core/credentials.js';
 import { getAccessToken, type TokenDeps } from '../../../../src/core/usecases/get-token.js';
-import type { Release, StoreEntry } from '../../../../src/ports.js';
-import { MemoryStore, fakeClock, fakeTokenDeps, type FakeClock } from '../../../support/fakes.js';
+import type { StoreEntry } from '../../../../src/ports.js';
+import { MemoryStore, fakeClock, fakeLocks, fakeTokenDeps, type FakeClock } from '../../../support/fakes.js';
 
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };
 const LOGIN = loginKey('acme', 'default');
@@ -41,13 +41,12 @@ function world(answer: (refreshToken: string, now: number) => TokenResult): Worl
   const store = new RecordingStore();
   const clock = fakeClock();
   const w: World = { store, clock, grants: [], lockStates: [], acquired: 0, deps: undefined as unknown as TokenDeps };
-  const locks = {
-    acquire: async () => {
-      const ours = w.lockStates[w.acquired++] ?? true;
-      const release: Release = Object.assign(async () => {}, { held: () => ours, stillHeld: () => ours });
-      return release;
+  const locks = fakeLocks({
+    ours: (n) => {
+      w.acquired = n + 1;
+      return w.lockStates[n] ?? true;
     },
-  };
+  });
   w.deps = fakeTokenDeps(store, clock, locks, async (_account, refreshToken) => {
     w.grants.push(refreshToken);
     return answer(refreshToken, clock.now());

@@ -16,8 +16,8 @@ import {
   type LoginRequest,
 } from '../../../../src/core/usecases/login.js';
 import { loopbackListener } from '../../../../src/infra/adapters.js';
-import type { Browser, LoginClient, Release, TerminationSignal } from '../../../../src/ports.js';
-import { MemoryStore, fakeClock } from '../../../support/fakes.js';
+import type { Browser, LoginClient, TerminationSignal } from '../../../../src/ports.js';
+import { MemoryStore, fakeClock, fakeLocks } from '../../../support/fakes.js';
 import { launchedAt } from '../../../support/fetch-browser.js';
 
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };
@@ -127,9 +127,7 @@ function world(options: Options = {}): World {
   };
   w.deps = {
     store,
-    locks: {
-      acquire: async () => Object.assign(async () => {}, { held: () => true, stillHeld: () => true }) as Release,
-    },
+    locks: fakeLocks(),
     clock: fakeClock(),
     debug: () => {},
     warn: () => {},

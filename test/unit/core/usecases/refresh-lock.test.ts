@@ -2,7 +2,7 @@
 // (with the real lock files) that processes queued on the lock read the winner's token instead of
 // spending the rotated refresh token a second time (RFC 9700 §4.14.2).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,33 +10,28 @@ import { test } from 'node:test';
 import type { Provider } from '../../../../src/core/config/providers.js';
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../../../src/core/credentials.js';
 import { getAccessToken } from '../../../../src/core/usecases/get-token.js';
-import {
-  commitUnderLock,
-  lockName,
-  proveWritable,
-  refreshLock,
-  withRefreshLock,
-} from '../../../../src/core/usecases/refresh-lock.js';
+import { lockName, proveWritable, refreshLock, withRefreshLock } from '../../../../src/core/usecases/refresh-lock.js';
 import { fileLocks } from '../../../../src/infra/adapters.js';
-import type { Locks, Release, StoreEntry } from '../../../../src/ports.js';
-import { MemoryStore, fakeClock, fakeTokenDeps } from '../../../support/fakes.js';
+import type { Locks, RefreshLock } from '../../../../src/ports.js';
+import { MemoryStore, fakeClock, fakeLocks, fakeTokenDeps } from '../../../support/fakes.js';
 
 const HOUR = 3600_000;
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };
 const LOGIN = loginKey('acme', 'default');
 
-/** A lock that is always ours; `taken` lists the names asked for. */
-function recordingLocks(taken: string[], fenced?: (entries: readonly StoreEntry[]) => Promise<boolean>): Locks {
-  return {
-    acquire: async (name) => {
-      taken.push(name);
-      return Object.assign(async () => void taken.push(`released ${name}`), {
-        held: () => true,
-        stillHeld: () => true,
-        ...(fenced && { fencedCommit: fenced }),
-      }) as Release;
+/** A store shared across machines, with its own lock: `commit` is that lock's fenced write. */
+function sharedStore(taken: string[], commit: RefreshLock['commit'] = async () => true) {
+  return Object.assign(new MemoryStore(), {
+    lock: async (name: string): Promise<RefreshLock> => {
+      taken.push(`store ${name}`);
+      return {
+        release: async () => {},
+        stillOurs: async () => true,
+        commitToGrant: async () => true,
+        commit,
+      };
     },
-  };
+  });
 }
 
 test('a refresh lock is named <provider>.<account>, which no other lock name can be', () => {
@@ -47,26 +42,16 @@ test('a refresh lock is named <provider>.<account>, which no other lock name can
 test('the per-user lock file, unless the store is shared and brings its own lock', async () => {
   const taken: string[] = [];
   const store = new MemoryStore();
-  await (
-    await refreshLock({ store, locks: recordingLocks(taken) }, 'acme', 'work')
-  )();
+  await (await refreshLock({ store, locks: fakeLocks({ taken }) }, 'acme', 'work')).release();
   assert.deepEqual(taken, ['acme.work', 'released acme.work']);
 
-  const shared = Object.assign(new MemoryStore(), {
-    lock: async (name: string) => {
-      taken.push(`store ${name}`);
-      return Object.assign(async () => {}, { held: () => true }) as Release;
-    },
-  });
-  await (
-    await refreshLock({ store: shared, locks: recordingLocks(taken) }, 'acme', 'work')
-  )();
+  await (await refreshLock({ store: sharedStore(taken), locks: fakeLocks({ taken }) }, 'acme', 'work')).release();
   assert.deepEqual(taken.slice(2), ['store acme.work'], 'the lock file is not taken as well');
 });
 
 test('withRefreshLock releases the lock when the work fails', async () => {
   const taken: string[] = [];
-  const deps = { store: new MemoryStore(), locks: recordingLocks(taken) };
+  const deps = { store: new MemoryStore(), locks: fakeLocks({ taken }) };
   await assert.rejects(
     withRefreshLock(deps, 'acme', 'default', async () => {
       throw new Error('grant failed');
@@ -77,24 +62,41 @@ test('withRefreshLock releases the lock when the work fails', async () => {
 });
 
 test('a fenced lock refuses the commit of a holder that a later holder overtook: nothing is written', async () => {
+  const shared = sharedStore([], async () => false);
+  const fenced = await refreshLock({ store: shared, locks: fakeLocks() }, 'acme', 'default');
+  assert.equal(await fenced.commit([{ key: LOGIN, value: '{"v":1}' }]), false);
+  assert.deepEqual(await shared.keys(''), []);
   const store = new MemoryStore();
-  const lock = await recordingLocks([], async () => false).acquire('acme.default');
-  assert.equal(await commitUnderLock(store, lock, [{ key: LOGIN, value: '{"v":1}' }]), false);
-  assert.deepEqual(await store.keys(''), []);
-  const plain = await recordingLocks([]).acquire('acme.default');
-  assert.equal(await commitUnderLock(store, plain, [{ key: LOGIN, value: '{"v":1}' }]), true);
+  const plain = await refreshLock({ store, locks: fakeLocks() }, 'acme', 'default');
+  assert.equal(await plain.commit([{ key: LOGIN, value: '{"v":1}' }]), true, 'a lock file commits to the store');
   assert.equal(await store.get(LOGIN), '{"v":1}');
 });
 
 test('before a grant, a lost lock file writes nothing back; a CI login’s probe entry is taken back', async () => {
   const store = new MemoryStore();
-  const lost = Object.assign(async () => {}, { held: () => false, stillHeld: () => false }) as Release;
+  const lost = await refreshLock({ store, locks: fakeLocks({ ours: () => false }) }, 'acme', 'default');
   assert.equal(await proveWritable(store, lost, LOGIN, '{"v":1,"refresh_token":"rt-old"}', true), false);
   assert.deepEqual(await store.keys(''), []);
 
-  const ours = await recordingLocks([]).acquire('acme.default');
+  const ours = await refreshLock({ store, locks: fakeLocks() }, 'acme', 'default');
   assert.equal(await proveWritable(store, ours, LOGIN, '{"v":1}', false), true);
   assert.deepEqual(await store.keys(''), [], 'the CI variable stays the only copy of its refresh token');
+});
+
+test('a lock file is committed to a grant only when asked: whether it is still ours changes nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vault-locks-'));
+  const marker = join(dir, 'acme.default.inflight');
+  try {
+    const lock = await fileLocks(dir, () => {}).acquire('acme.default');
+    assert.equal(await lock.stillOurs(), true);
+    assert.equal(existsSync(marker), false, 'asking wrote the in-flight marker');
+    assert.equal(await lock.commitToGrant(), true);
+    assert.equal(existsSync(marker), true, 'waiters are not told that a grant may be in flight');
+    await lock.release();
+    assert.equal(existsSync(marker), false, 'the released lock left its marker behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** A store holding a login whose access token has expired, and deps whose grants are counted. */
@@ -148,7 +150,7 @@ test('a token another process stored while this one waited for the lock is read 
           scope: 'openid',
         };
         await world.store.set(accessKey('acme', 'default'), JSON.stringify(fresh));
-        return recordingLocks([]).acquire(name);
+        return fakeLocks().acquire(name);
       },
     },
     grants,

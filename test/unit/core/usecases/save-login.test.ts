@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import type { Provider } from '../../../../src/core/config/providers.js';
 import { accessKey, loginKey, type LoginRecord } from '../../../../src/core/credentials.js';
 import { saveLogin, type SaveLoginDeps } from '../../../../src/core/usecases/save-login.js';
-import type { Release } from '../../../../src/ports.js';
-import { MemoryStore, fakeClock } from '../../../support/fakes.js';
+import { MemoryStore, fakeClock, fakeLocks } from '../../../support/fakes.js';
 
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };
 const RESULT = {
@@ -25,9 +24,7 @@ async function relogin(provider: Provider, revoke: (token: string, store: Memory
   const warnings: string[] = [];
   const deps: SaveLoginDeps = {
     store,
-    locks: {
-      acquire: async () => Object.assign(async () => {}, { held: () => true, stillHeld: () => true }) as Release,
-    },
+    locks: fakeLocks(),
     clock: fakeClock(),
     debug: () => {},
     warn: (m) => warnings.push(m),
