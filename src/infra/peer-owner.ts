@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
  *   uid; the peer's socket is the row whose local address is the peer's address and port and whose
  *   remote address is ours. No row (the peer is already gone, or /proc is unreadable) is a refusal:
  *   a check that cannot be made fails closed. Elsewhere no such table exists and the check is skipped
- *   (README, "Loopback trust").
+ *   (docs/reliability.md, "Loopback trust").
  * - a request that carries a relay header (`Via`, `Forwarded`, `X-Forwarded-*`, `X-Real-IP`) came
  *   through a proxy, whose own socket may well be the user's while the client behind it is not.
  * The owner is looked up once per connection, when it is accepted, not per request; connections

@@ -82,7 +82,7 @@ function normaliseErrorIn200(response: Response, body: Buffer): Response {
 // Statuses whose responses carry no body (RFC 9110 §6.4.1); `new Response` refuses one for them.
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
-/** The largest response body read (README, "Storage"): token responses are a few KiB. */
+/** The largest response body read (docs/reliability.md, hostile answers): token responses are a few KiB. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**

@@ -1,5 +1,5 @@
 // The case tables of the hardening suites. The suites iterate over them, and
-// reliability-readme.test.ts checks that README's "Reliability" section counts exactly these, so
+// reliability-readme.test.ts checks that docs/reliability.md counts exactly these, so
 // the numbers there are always the ones the suite runs.
 import type { Fault } from '../../support/fault-proxy.js';
 
@@ -409,7 +409,7 @@ export const HOSTILE_NAMES = [
 /** Env names that must be refused (exit 2): not portable shell identifiers. */
 export const BAD_ENV_NAMES = ['A-B', '1TOKEN', 'A B', 'A;B', '$(touch PWNED)', 'A=B', 'TÖKEN', 'a.b'];
 
-/** The rows of README's "Reliability" table: fault class → cases the suite runs. */
+/** The rows of docs/reliability.md's table: fault class → cases the suite runs. */
 /** Broken or hostile answers from the server (hostile-server.test.ts runs one test per name). */
 export const HOSTILE_ANSWERS = [
   'a refreshable token without expires_in lives an hour',

@@ -56,7 +56,8 @@ test(
       for (const needed of ['bin/vault.js', 'bin/package.json', 'dist/main.js', 'dist/cached-token.cjs'])
         assert.ok(shipped.includes(needed), `${needed} is in the package`);
       // What a release publishes is this list (`npm pack --dry-run --json` prints the same): bin/ and
-      // dist/ plus the three files npm always adds; no sources, tests, scripts or local config.
+      // dist/ plus the three files npm always adds; no sources, tests, scripts, docs/ (contributors
+      // read it in the repository) or local config.
       const stray = shipped.filter(
         (path) => !/^(bin|dist)\//.test(path) && !['README.md', 'LICENSE', 'package.json'].includes(path),
       );
