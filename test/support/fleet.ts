@@ -3,9 +3,10 @@
 // sharing the one login in Redis; given a network, each runner is also its own network host.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 
-import type { TestServer } from './oidc-server.js';
+import { startTestServer, type TestServer } from './oidc-server.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { runVault, type RunResult } from './cli.js';
 import { startRedis, type RedisServer } from './redis.js';
 import { addProvider, expire, login, vaultSandbox, type Vault, tokenVia } from './vault-sandbox.js';
@@ -125,4 +126,36 @@ export async function stormAfterExpiry(fleet: Fleet, server: TestServer, perRunn
  */
 export async function pausedLeaseHolder(t: TestContext, server: TestServer, a: Runner, b: Runner): Promise<void> {
   await pausedHolderStartsOver(t, server, a, b, { VAULT_REDIS_LEASE: '1' });
+}
+
+/** A suite's server (300 s tokens), a fault proxy in front of its token endpoint, and a fleet behind it: started before the suite, closed after it. */
+export function fleetBehindProxy(options: { runners?: number } = {}): {
+  readonly server: TestServer;
+  readonly proxy: FaultProxy;
+  readonly fleet: Fleet;
+} {
+  let server: TestServer | undefined;
+  let proxy: FaultProxy | undefined;
+  let fleet: Fleet | undefined;
+  before(async () => {
+    server = await startTestServer({ accessTokenTtl: 300 });
+    proxy = await startFaultProxy(server.issuer);
+    fleet = await startFleet(server, { ...options, tokenBase: proxy.url });
+  });
+  after(async () => {
+    await fleet?.close();
+    await proxy?.close();
+    await server?.close();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get proxy() {
+      return proxy!;
+    },
+    get fleet() {
+      return fleet!;
+    },
+  };
 }

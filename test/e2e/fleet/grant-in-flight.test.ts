@@ -3,34 +3,21 @@
 // waits for the holder's result instead of taking the lease and spending the refresh token that
 // the provider has already rotated (which would revoke the login).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { runVault } from '../../support/cli.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { expire } from '../../support/vault-sandbox.js';
-import { startFleet, type Fleet } from '../../support/fleet.js';
+import { fleetBehindProxy } from '../../support/fleet.js';
 
 // Longer than the lease a holder takes when its grant may be sent (redis-store.ts CRITICAL_LEASES
 // of VAULT_REDIS_LEASE=1), shorter than a grant's answer is awaited.
 const HOLD_MS = 20_000;
 
-let server: TestServer;
-let proxy: FaultProxy;
-let fleet: Fleet;
-before(async () => {
-  server = await startTestServer({ accessTokenTtl: 300 });
-  proxy = await startFaultProxy(server.issuer);
-  fleet = await startFleet(server, { runners: 2, tokenBase: proxy.url });
-});
-after(async () => {
-  await fleet?.close();
-  await proxy?.close();
-  await server?.close();
-});
+const world = fleetBehindProxy({ runners: 2 });
 
 test('a grant answered after the lease’s stretch: the lease is renewed throughout, the second runner waits and spends nothing', async () => {
+  const { server, proxy, fleet } = world;
   const [a, b] = fleet.runners;
   await expire(a!);
   const counts = { ...server.counts };

@@ -2,29 +2,16 @@
 // then restarted from its append-only file: runners exit 4 while it is down, the holder keeps the
 // rotated refresh token until Redis is back and stores it, and nothing is lost or revoked.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { expire } from '../../support/vault-sandbox.js';
-import { startFleet, type Fleet } from '../../support/fleet.js';
+import { fleetBehindProxy } from '../../support/fleet.js';
 
-let server: TestServer;
-let proxy: FaultProxy;
-let fleet: Fleet;
-before(async () => {
-  server = await startTestServer({ accessTokenTtl: 300 });
-  proxy = await startFaultProxy(server.issuer);
-  fleet = await startFleet(server, { tokenBase: proxy.url });
-});
-after(async () => {
-  await fleet?.close();
-  await proxy?.close();
-  await server?.close();
-});
+const world = fleetBehindProxy();
 
 test('redis killed mid-storm and restarted from its AOF: exit 4 while down, one refresh grant, nothing lost', async () => {
+  const { server, proxy, fleet } = world;
   const [first, second] = fleet.runners;
   await expire(first!);
   const counts = { ...server.counts };
