@@ -39,7 +39,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  // The shape of the code (docs/design.md): core is pure logic behind the ports in src/ports.ts,
+  // The shape of the code (docs/design.md): core is pure logic behind the ports in src/core/ports.ts,
   // so it imports nothing from infra or cli, statically or lazily; commands share code through
   // core and cli modules, never through one another.
   {

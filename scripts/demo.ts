@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { readLogin } from '../src/core/credentials.js';
 import { openStore } from '../src/infra/stores/index.js';
 import { startTestServer, type TestServer } from '../test/support/oidc-server.js';
-import type { Deps } from '../src/ports.js';
+import type { Deps } from '../src/core/ports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VAULT = join(ROOT, 'bin', 'vault.js');

@@ -8,7 +8,7 @@ import { openLocalStore } from './infra/stores/local.js';
 import { processIo, writeAllSync } from './infra/io.js';
 import type { TokenOptions } from './cli/commands/token.js';
 import { tokenOutput } from './cli/token-output.js';
-import type { Deps, ProcessReads } from './ports.js';
+import type { Deps, ProcessReads } from './core/ports.js';
 
 /** A `vault token` call recognised without commander. */
 export interface FastToken {

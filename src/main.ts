@@ -1,7 +1,7 @@
 import { createContext, type Context } from './cli/context.js';
 import { exitCodeFor, run } from './cli/root.js';
 import { processIo } from './infra/io.js';
-import type { ProcessReads } from './ports.js';
+import type { ProcessReads } from './core/ports.js';
 
 /** The full CLI. `reads`: what the cached-token path read before it handed over (see ProcessReads). */
 export async function main(argv: string[], reads: ProcessReads = {}): Promise<void> {

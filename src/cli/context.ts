@@ -3,7 +3,7 @@ import type { ErrorKind } from '../core/errors.js';
 import type { TokenDeps } from '../core/usecases/get-token.js';
 import { debugLogger } from '../infra/debug.js';
 import { configFile, lockDir } from '../infra/paths.js';
-import type { Browser, ConfigAccess, Deps, Io, Lock, SecretStore } from '../ports.js';
+import type { Browser, ConfigAccess, Deps, Io, Lock, SecretStore } from '../core/ports.js';
 
 type OAuth = typeof import('../infra/oauth/index.js');
 

@@ -8,7 +8,7 @@ import type { Context } from './context.js';
  * options for exec's, and names the default provider (`VAULT_PROVIDER`, or the only one
  * configured) when none is given. Any other command line is returned as it is.
  */
-export async function execArgv(program: Command, argv: string[], ctx: Context): Promise<string[]> {
+export async function withExecSeparator(program: Command, argv: string[], ctx: Context): Promise<string[]> {
   // Global options come first and take no value.
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const exec = program.commands.find((c) => c.name() === 'exec');

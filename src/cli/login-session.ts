@@ -5,7 +5,7 @@ import { login, type LoginView, type StatusLine } from '../core/usecases/login.j
 import { scopeList } from '../core/provider-edit.js';
 import { lazyOAuth, loopbackListener, processInterrupts } from '../infra/adapters.js';
 import { checkTimerSeconds } from '../infra/oauth/http.js';
-import type { DeviceAuthorization } from '../ports.js';
+import type { DeviceAuthorization } from '../core/ports.js';
 import type { LoginOptions } from './commands/login.js';
 import type { Context } from './context.js';
 import { firstRun } from './first-run.js';

@@ -20,7 +20,7 @@ import { statusCommand } from './commands/status.js';
 import { storeCommand } from './commands/store.js';
 import { tokenCommand } from './commands/token.js';
 import type { Context, Outcome } from './context.js';
-import { execArgv } from './exec-args.js';
+import { withExecSeparator } from './exec-args.js';
 
 declare const VAULT_VERSION: string;
 
@@ -141,7 +141,7 @@ export async function run(argv: string[], ctx: Context): Promise<number> {
   ctx.outcome = undefined;
   const program = buildProgram(ctx);
   try {
-    await program.parseAsync(await execArgv(program, argv, ctx), { from: 'user' });
+    await program.parseAsync(await withExecSeparator(program, argv, ctx), { from: 'user' });
     return exitStatus(ctx.outcome);
   } catch (error) {
     if (error instanceof CommanderError) {

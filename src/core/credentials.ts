@@ -5,7 +5,7 @@
  */
 import { StoreError } from './errors.js';
 import { envStem } from './config/names.js';
-import type { SecretStore } from '../ports.js';
+import type { SecretStore } from './ports.js';
 
 /** Version of the stored records; a newer one is refused rather than misread. */
 const RECORD_VERSION = 1;

@@ -30,19 +30,23 @@ export class VaultError extends Error {
   }
 }
 
-/** Bad flags, bad names, malformed configuration: exit 2. */
-export class UsageError extends VaultError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'usage', options);
-  }
+/**
+ * A VaultError whose kind is fixed by its class, so `new UsageError(message)` needs no kind and
+ * `instanceof` still tells the cases apart.
+ */
+function ofKind(kind: ErrorKind) {
+  return class extends VaultError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(message, kind, options);
+    }
+  };
 }
 
+/** Bad flags, bad names, malformed configuration: exit 2. */
+export class UsageError extends ofKind('usage') {}
+
 /** Nothing stored, or the refresh token was rejected: exit 3 with the command to run. */
-export class LoginRequiredError extends VaultError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'loginRequired', options);
-  }
-}
+export class LoginRequiredError extends ofKind('loginRequired') {}
 
 /** The server refused the refresh token (`invalid_grant`, RFC 6749 §5.2): revoked, expired or spent. */
 export class RefreshRejectedError extends LoginRequiredError {}
@@ -51,25 +55,13 @@ export class RefreshRejectedError extends LoginRequiredError {}
  * The server refused a requested scope (`invalid_scope`, RFC 6749 §5.2): on a refresh, the login
  * was not granted it, and only a login asking for it can help.
  */
-export class ScopeRejectedError extends VaultError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'failure', options);
-  }
-}
+export class ScopeRejectedError extends ofKind('failure') {}
 
 /** Network trouble, timeouts, 5xx and 429 after retries: exit 4, scripts may retry. */
-export class TemporaryError extends VaultError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'temporary', options);
-  }
-}
+export class TemporaryError extends ofKind('temporary') {}
 
 /** The secure store cannot be used (no Secret Service, locked keychain, unreadable file): exit 5. */
-export class StoreError extends VaultError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'storeUnavailable', options);
-  }
-}
+export class StoreError extends ofKind('storeUnavailable') {}
 
 /** No OS keychain answers at all (as opposed to a locked one): the `auto` store falls back to the file. */
 export class KeychainUnavailableError extends StoreError {}

@@ -8,7 +8,7 @@ import {
   readAccess,
   type LoginRecord,
 } from './credentials.js';
-import type { RefreshLock, SecretStore } from '../ports.js';
+import type { RefreshLock, SecretStore } from './ports.js';
 
 export interface MigrateRequest {
   from: SecretStore;

@@ -1,6 +1,6 @@
 import { acquireLock } from './lock.js';
 import { holdSignals, watchSignals } from './signals.js';
-import type { Clock, Interrupts, Locks, Loopback, OAuthLogin, Signals } from '../ports.js';
+import type { Clock, Interrupts, Locks, Loopback, OAuthLogin, Signals } from '../core/ports.js';
 
 /** Lock files in `dir` (see acquireLock). */
 export function fileLocks(dir: string, debug: (message: string) => void): Locks {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError, VaultError } from '../core/errors.js';
 import { parseConfig, type Config } from '../core/config/providers.js';
-import type { ProcessReads } from '../ports.js';
+import type { ProcessReads } from '../core/ports.js';
 import { writeFileAtomically } from './atomic-write.js';
 
 /** config.toml's text once the directory and the file are trusted; undefined when there is none. */

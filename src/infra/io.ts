@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
-import type { Io } from '../ports.js';
+import type { Io } from '../core/ports.js';
 import { createRequire } from 'node:module';
 
 // node:tty loads net and the stream machinery, a millisecond or two of start-up: it is required

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StoreError, VaultError } from '../core/errors.js';
-import type { Lock, LockOptions } from '../ports.js';
+import type { Lock, LockOptions } from '../core/ports.js';
 
 // A holder refreshes the lock's mtime every STALE_MS/2; a lock not refreshed for STALE_MS belongs
 // to a dead process (SIGKILL, power loss) and is taken over. proper-lockfile's minimum is 5 s.

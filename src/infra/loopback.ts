@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { VaultError } from '../core/errors.js';
-import type { CallbackListener } from '../ports.js';
+import type { CallbackListener } from '../core/ports.js';
 import { guardLoopback } from './peer-owner.js';
 
 export interface ListenOptions {

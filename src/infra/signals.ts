@@ -1,5 +1,5 @@
 import { VaultError, type ErrorKind } from '../core/errors.js';
-import type { TerminationSignal } from '../ports.js';
+import type { TerminationSignal } from '../core/ports.js';
 
 // Each has its exit code (shell convention: 128 + the signal's number).
 const HELD: Record<TerminationSignal, ErrorKind> = {

@@ -5,7 +5,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 
 import { MemoryStore } from '../../src/infra/stores/memory-store.js';
 import type { TokenDeps } from '../../src/core/usecases/get-token.js';
-import type { Clock, Deps, Io, Locks, OAuthClient, SecretStore } from '../../src/ports.js';
+import type { Clock, Deps, Io, Locks, OAuthClient, SecretStore } from '../../src/core/ports.js';
 
 export { MemoryStore };
 

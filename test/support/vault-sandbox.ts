@@ -15,7 +15,7 @@ import { KeyringStore } from '../../src/infra/stores/keyring-store.js';
 import { RedisStore, redisStoreOptions } from '../../src/infra/stores/redis-store.js';
 import { runVault, sandbox, type RunResult, type Sandbox } from './cli.js';
 import { FETCH_BROWSER } from './fetch-browser.js';
-import type { SecretStore } from '../../src/ports.js';
+import type { SecretStore } from '../../src/core/ports.js';
 
 /** `redis`: the sandbox's extra environment names the server (VAULT_STORE, password, key). */
 export type StoreKind = 'file' | 'keychain' | 'redis';

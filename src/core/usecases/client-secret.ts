@@ -1,5 +1,5 @@
 import { clientSecretKey, parseRecord } from '../credentials.js';
-import type { SecretStore } from '../../ports.js';
+import type { SecretStore } from '../ports.js';
 
 /** The client secret of a confidential client: from the store, else VAULT_CLIENT_SECRET. */
 export async function readClientSecret(

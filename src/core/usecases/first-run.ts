@@ -4,7 +4,7 @@ import type { Provider } from '../config/providers.js';
 import { GUIDES, addCommand } from '../config/guides.js';
 import { buildProviderConfig } from '../provider-edit.js';
 import { saveProvider, type ProviderDeps } from './provider.js';
-import type { Io, Prompt } from '../../ports.js';
+import type { Io, Prompt } from '../ports.js';
 
 export interface FirstRunDeps extends Omit<ProviderDeps, 'discover'> {
   io: Io;

@@ -24,7 +24,7 @@ import {
 } from '../credentials.js';
 import { readClientSecret } from './client-secret.js';
 import { proveWritable, refreshLock } from './refresh-lock.js';
-import type { Clock, Locks, OAuth, RefreshLock, SecretStore, Signals, StoreEntry } from '../../ports.js';
+import type { Clock, Locks, OAuth, RefreshLock, SecretStore, Signals, StoreEntry } from '../ports.js';
 
 export interface TokenDeps {
   store: SecretStore;

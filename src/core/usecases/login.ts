@@ -14,7 +14,7 @@ import type {
   OAuthLogin,
   Signals,
   TerminationSignal,
-} from '../../ports.js';
+} from '../ports.js';
 
 /** A status line while the login waits; `note` prints a message above it. */
 export interface StatusLine {

@@ -3,7 +3,7 @@ import { TemporaryError, VaultError } from '../errors.js';
 import type { Provider } from '../config/providers.js';
 import { refreshLock } from './refresh-lock.js';
 import { accessPrefix, loginKey, parseRecord, type LoginRecord } from '../credentials.js';
-import type { Locks, SecretStore } from '../../ports.js';
+import type { Locks, SecretStore } from '../ports.js';
 
 export interface LogoutDeps {
   store: SecretStore;

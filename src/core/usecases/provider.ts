@@ -4,7 +4,7 @@ import { checkProviderName } from '../config/names.js';
 import { getProvider, type ProviderConfig } from '../config/providers.js';
 import { buildProviderConfig, editProviderConfig, identityChanges, type ProviderFlags } from '../provider-edit.js';
 import { clientSecretKey, loginKey } from '../credentials.js';
-import type { ConfigAccess, SecretStore } from '../../ports.js';
+import type { ConfigAccess, SecretStore } from '../ports.js';
 
 export interface ProviderDeps extends ConfigAccess {
   store(): SecretStore;

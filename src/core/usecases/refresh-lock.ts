@@ -1,4 +1,4 @@
-import type { Lock, Locks, RefreshLock, SecretStore } from '../../ports.js';
+import type { Lock, Locks, RefreshLock, SecretStore } from '../ports.js';
 
 /** What taking a refresh lock needs: the store (which may have its own lock) and the lock files. */
 export interface RefreshLockDeps {

@@ -11,7 +11,7 @@ import {
   type LoginRecord,
 } from '../credentials.js';
 import { withRefreshLock, type RefreshLockDeps } from './refresh-lock.js';
-import type { Clock, StoreEntry } from '../../ports.js';
+import type { Clock, StoreEntry } from '../ports.js';
 
 export interface SaveLoginDeps extends RefreshLockDeps {
   clock: Clock;

@@ -13,7 +13,7 @@ import {
   type AccessRecord,
   type LoginRecord,
 } from '../credentials.js';
-import type { ConfigAccess, SecretStore } from '../../ports.js';
+import type { ConfigAccess, SecretStore } from '../ports.js';
 
 export interface StatusDeps extends Pick<ConfigAccess, 'config' | 'configFile'> {
   store: SecretStore;

@@ -1,7 +1,7 @@
 import type { Configuration } from './configure.js';
 import { authorizationUrl, exchangeCode, loginSecrets, pollDevice, startDevice } from './grants.js';
 import type { Provider } from '../../core/config/providers.js';
-import type { AuthorizationRequest, DeviceAuthorization, LoginClient } from '../../ports.js';
+import type { AuthorizationRequest, DeviceAuthorization, LoginClient } from '../../core/ports.js';
 
 /** The login grants of the LoginClient port, for a configured `provider`. */
 export function loginGrants(

@@ -1,5 +1,5 @@
 import { AccessFileCache } from './access-cache.js';
-import type { SecretStore, StoreEntry } from '../../ports.js';
+import type { SecretStore, StoreEntry } from '../../core/ports.js';
 
 /**
  * The keychain store with its access tokens (`at:` keys) in files of the runtime directory

@@ -4,7 +4,7 @@ import { StoreError } from '../../core/errors.js';
 import { seal, unseal, type EncryptedFile } from './file-crypto.js';
 import { probeWrite, removeLeftovers, writeFileAtomically } from '../atomic-write.js';
 import { checkPrivateDir, ensurePrivateDir } from '../lock.js';
-import type { ProcessReads, SecretStore, StoreEntry } from '../../ports.js';
+import type { ProcessReads, SecretStore, StoreEntry } from '../../core/ports.js';
 
 interface PlainFile {
   v: 1;

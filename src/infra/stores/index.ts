@@ -1,6 +1,6 @@
 import { storeChoice } from './choice.js';
 import { openLocalStore } from './local.js';
-import type { Deps, SecretStore } from '../../ports.js';
+import type { Deps, SecretStore } from '../../core/ports.js';
 import { RedisStore, redisStoreOptions } from './redis-store.js';
 
 export { fileStore, keychainStore, keyringService } from './local.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { KeychainUnavailableError, StoreError } from '../../core/errors.js';
-import type { SecretStore, StoreEntry } from '../../ports.js';
+import type { SecretStore, StoreEntry } from '../../core/ports.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 type Entry = import('@napi-rs/keyring').Entry;

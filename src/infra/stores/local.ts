@@ -7,7 +7,7 @@ import { dataDir } from '../paths.js';
 import { FileStore } from './file-store.js';
 import { keychainUnreachable } from './keychain-reach.js';
 import { KeyringStore } from './keyring-store.js';
-import type { Deps, SecretStore, StoreEntry } from '../../ports.js';
+import type { Deps, SecretStore, StoreEntry } from '../../core/ports.js';
 
 export function keyringService(env: NodeJS.ProcessEnv): string {
   return env.VAULT_KEYRING_SERVICE || 'vault';

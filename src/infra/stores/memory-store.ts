@@ -1,4 +1,4 @@
-import type { SecretStore, StoreEntry } from '../../ports.js';
+import type { SecretStore, StoreEntry } from '../../core/ports.js';
 
 /** A store that lives as long as the process: for tests of the core, never for users. */
 export class MemoryStore implements SecretStore {

@@ -60,7 +60,7 @@ export function redisStoreOptions(
  * read-only is a temporary failure (exit 4), never "not logged in".
  */
 export class RedisConnection {
-  readonly #o: RedisStoreOptions;
+  readonly #options: RedisStoreOptions;
   readonly location: string;
   #module: ClientModule | undefined;
   #client: Promise<Client> | undefined;
@@ -69,13 +69,13 @@ export class RedisConnection {
   #pending = 0;
 
   constructor(options: RedisStoreOptions) {
-    this.#o = options;
+    this.#options = options;
     this.location = options.target.display;
   }
 
   #connect(): Promise<Client> {
     if (this.#client) return this.#client;
-    const { target, timeoutMs } = this.#o;
+    const { target, timeoutMs } = this.#options;
     let created: Client | undefined;
     const connecting = (async () => {
       const mod = (this.#module ??= await loadClient());
@@ -99,7 +99,7 @@ export class RedisConnection {
       // A dropped connection is not retried here: the command fails (exit 4), or a holder with a
       // rotated refresh token in hand reconnects (persist).
       client.on('error', (error: Error) =>
-        this.#o.debug(`store: redis ${this.location}: ${error.message.split('\n')[0]}`),
+        this.#options.debug(`store: redis ${this.location}: ${error.message.split('\n')[0]}`),
       );
       client.on('end', () => this.#drop(client));
       // connectTimeout covers the TCP (and TLS) connect only, not the HELLO/AUTH/SELECT handshake
@@ -107,7 +107,7 @@ export class RedisConnection {
       await this.#bounded(client.connect(), () => client, 'connecting');
       client.unref();
       this.#ready = client;
-      this.#o.debug(`store: connected to ${this.location}`);
+      this.#options.debug(`store: connected to ${this.location}`);
       return client;
     })();
     this.#client = connecting;
@@ -125,7 +125,7 @@ export class RedisConnection {
    * again, and the next command connects afresh.
    */
   #bounded<T>(work: Promise<T>, client: () => Client | undefined, what: string): Promise<T> {
-    const { timeoutMs } = this.#o;
+    const { timeoutMs } = this.#options;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -211,7 +211,7 @@ export class RedisConnection {
         const deadline = Math.max(rescueEnds, until());
         if (!(error instanceof TemporaryError) || Date.now() > deadline) throw error;
         if (!warned)
-          this.#o.warn(
+          this.#options.warn(
             `${error.message}; holding the rotated refresh token until redis is back, retrying on new connections (up to ${Math.ceil((deadline - Date.now()) / 1000)}s, while the lease keeps the fleet out)`,
           );
         warned = true;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VaultError } from '../../core/errors.js';
-import type { RefreshLock, StoreEntry } from '../../ports.js';
+import type { RefreshLock, StoreEntry } from '../../core/ports.js';
 
 // Scripts run atomically on the server (Redis EVAL), so "check the owner, then act" cannot
 // interleave with another client: the pattern of Redis's SET documentation ("Patterns").

@@ -1,5 +1,5 @@
 import { StoreError, TemporaryError } from '../../core/errors.js';
-import type { RefreshLock, SecretStore, SetOptions, StoreEntry } from '../../ports.js';
+import type { RefreshLock, SecretStore, SetOptions, StoreEntry } from '../../core/ports.js';
 import { RESCUE_MS, RedisConnection, type RedisStoreOptions } from './redis-client.js';
 import { redisDetails } from './redis-details.js';
 import { SCRYPT, deriveKey, rawKey, sealer, type Sealer } from './seal.js';
@@ -32,19 +32,19 @@ const CRITICAL_LEASES = 12;
 export class RedisStore implements SecretStore {
   readonly kind = 'redis' as const;
   readonly location: string;
-  readonly #o: RedisStoreOptions;
+  readonly #options: RedisStoreOptions;
   readonly #redis: RedisConnection;
   #sealer: Promise<Sealer> | undefined;
   #replicas: number | undefined;
 
   constructor(options: RedisStoreOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#redis = new RedisConnection(options);
     this.location = this.#redis.location;
   }
 
   describe(key: string): string {
-    return `entry "${this.#o.prefix}${key}" of ${this.location}`;
+    return `entry "${this.#options.prefix}${key}" of ${this.location}`;
   }
 
   /** One command (see RedisConnection.command). */
@@ -53,18 +53,18 @@ export class RedisStore implements SecretStore {
   }
 
   #key(key: string): string {
-    return `${this.#o.prefix}${key}`;
+    return `${this.#options.prefix}${key}`;
   }
 
   /** Internal keys (locks, fencing, key derivation) start with `_`, which no record key does. */
   #internal(name: string): string {
-    return `${this.#o.prefix}_${name}`;
+    return `${this.#options.prefix}_${name}`;
   }
 
   #seal(): Promise<Sealer> {
     this.#sealer ??= (async () => {
-      const raw = rawKey(this.#o.storeKey);
-      const place = { prefix: this.#o.prefix, db: this.#o.target.db };
+      const raw = rawKey(this.#options.storeKey);
+      const place = { prefix: this.#options.prefix, db: this.#options.target.db };
       if (raw) return sealer(raw, place);
       // A passphrase is stretched with a salt kept beside the records, created by the first
       // machine and read by the others (SET NX): one key for the whole fleet.
@@ -88,7 +88,7 @@ export class RedisStore implements SecretStore {
         throw new StoreError(
           `${kdfKey} in ${this.location} names a key derivation this vault does not know: upgrade vault`,
         );
-      return sealer(await deriveKey(this.#o.storeKey, Buffer.from(params.salt, 'base64')), place);
+      return sealer(await deriveKey(this.#options.storeKey, Buffer.from(params.salt, 'base64')), place);
     })();
     this.#sealer.catch(() => (this.#sealer = undefined));
     return this.#sealer;
@@ -98,7 +98,7 @@ export class RedisStore implements SecretStore {
     const sealed = await this.command(['GET', this.#key(key)]);
     if (sealed === null) return null;
     const value = (await this.#seal()).open(key, String(sealed), this.describe(key));
-    this.#o.debug(`store: ${key} read`);
+    this.#options.debug(`store: ${key} read`);
     return value;
   }
 
@@ -142,7 +142,7 @@ export class RedisStore implements SecretStore {
       );
     }
     if (!written) {
-      this.#o.debug(`store: ${entries[0]!.key} was written by a later lease holder; not overwriting it`);
+      this.#options.debug(`store: ${entries[0]!.key} was written by a later lease holder; not overwriting it`);
       return false;
     }
     for (const { key, value } of entries) if (value !== null) await this.#replicate(key);
@@ -164,7 +164,7 @@ export class RedisStore implements SecretStore {
       ];
       cursor = String(next);
       for (const k of batch) {
-        const key = String(k).slice(this.#o.prefix.length);
+        const key = String(k).slice(this.#options.prefix.length);
         if (!key.startsWith('_')) found.add(key);
       }
     } while (cursor !== '0');
@@ -174,7 +174,7 @@ export class RedisStore implements SecretStore {
   details(): Promise<[string, string][]> {
     return redisDetails(
       (args) => this.command(args),
-      this.#o.prefix,
+      this.#options.prefix,
       async () => (await this.#seal()).keyId,
     );
   }
@@ -186,15 +186,15 @@ export class RedisStore implements SecretStore {
       where: this.location,
       lockKey: this.#internal(`lock:${name}`),
       fenceKey: this.#internal(`fence:${name}`),
-      leaseMs: this.#o.leaseMs,
-      criticalMs: CRITICAL_LEASES * this.#o.leaseMs,
+      leaseMs: this.#options.leaseMs,
+      criticalMs: CRITICAL_LEASES * this.#options.leaseMs,
       // A waiter outwaits a holder in the middle of a grant (whose answer may take grantWaitMs, while
       // its renewals keep the lease) and its rescue write rather than fail.
-      waitMs: Math.max(CRITICAL_LEASES * this.#o.leaseMs, this.#o.grantWaitMs + RESCUE_MS),
+      waitMs: Math.max(CRITICAL_LEASES * this.#options.leaseMs, this.#options.grantWaitMs + RESCUE_MS),
       command: (args) => this.command(args),
       fencedCommit: (generation, entries, critical, leaseEnds) =>
         this.#commit(entries, { generation, critical, leaseEnds }),
-      debug: this.#o.debug,
+      debug: this.#options.debug,
       ...(options.until && { until: options.until }),
     });
   }
@@ -210,11 +210,11 @@ export class RedisStore implements SecretStore {
       this.#replicas = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
     }
     if (this.#replicas === 0) return;
-    const acked = Number(await this.command(['WAIT', '1', String(this.#o.timeoutMs)]));
-    this.#o.debug(`store: ${key} acknowledged by ${acked} replica(s)`);
+    const acked = Number(await this.command(['WAIT', '1', String(this.#options.timeoutMs)]));
+    this.#options.debug(`store: ${key} acknowledged by ${acked} replica(s)`);
     if (acked < 1)
-      this.#o.warn(
-        `no replica of ${this.location} confirmed ${key} within ${this.#o.timeoutMs}ms: a failover now would lose it`,
+      this.#options.warn(
+        `no replica of ${this.location} confirmed ${key} within ${this.#options.timeoutMs}ms: a failover now would lose it`,
       );
   }
 }

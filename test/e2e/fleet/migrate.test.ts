@@ -18,7 +18,7 @@ import { startRedis, VAULT_ACL, type RedisServer } from '../../support/redis.js'
 import { closedPort, loggedIn, type Vault } from '../../support/vault-sandbox.js';
 import { ROOT } from '../../support/cli.js';
 import { fleetEnv } from '../../support/fleet.js';
-import type { SecretStore } from '../../../src/ports.js';
+import type { SecretStore } from '../../../src/core/ports.js';
 import { exitCodeFor } from '../../../src/cli/root.js';
 import type { VaultError } from '../../../src/core/errors.js';
 

@@ -12,7 +12,7 @@ import { VaultError } from '../../../src/core/errors.js';
 import { Prompter } from '../../../src/infra/prompt.js';
 import { sandbox, type Sandbox } from '../../support/cli.js';
 import { fileStoreEntries } from '../../support/login.js';
-import type { Deps } from '../../../src/ports.js';
+import type { Deps } from '../../../src/core/ports.js';
 import { exitCodeFor } from '../../../src/cli/root.js';
 
 /** A stdin that claims to be a terminal and records raw-mode switches. */

@@ -10,7 +10,7 @@ import type { Provider } from '../../../../src/core/config/providers.js';
 import type { TokenResult } from '../../../../src/core/token-set.js';
 import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../../../src/core/credentials.js';
 import { getAccessToken, type TokenDeps } from '../../../../src/core/usecases/get-token.js';
-import type { StoreEntry } from '../../../../src/ports.js';
+import type { StoreEntry } from '../../../../src/core/ports.js';
 import { MemoryStore, fakeClock, fakeLocks, fakeTokenDeps, type FakeClock } from '../../../support/fakes.js';
 
 const PROVIDER: Provider = { name: 'acme', client_id: 'vault-public', issuer: 'https://issuer.test' };

@@ -16,7 +16,7 @@ import {
   type LoginRequest,
 } from '../../../../src/core/usecases/login.js';
 import { loopbackListener } from '../../../../src/infra/adapters.js';
-import type { Browser, LoginClient, TerminationSignal } from '../../../../src/ports.js';
+import type { Browser, LoginClient, TerminationSignal } from '../../../../src/core/ports.js';
 import { MemoryStore, fakeClock, fakeLocks } from '../../../support/fakes.js';
 import { launchedAt } from '../../../support/fetch-browser.js';
 

@@ -12,7 +12,7 @@ import { accessKey, loginKey, type AccessRecord, type LoginRecord } from '../../
 import { getAccessToken } from '../../../../src/core/usecases/get-token.js';
 import { lockName, proveWritable, refreshLock, withRefreshLock } from '../../../../src/core/usecases/refresh-lock.js';
 import { fileLocks } from '../../../../src/infra/adapters.js';
-import type { Locks, RefreshLock } from '../../../../src/ports.js';
+import type { Locks, RefreshLock } from '../../../../src/core/ports.js';
 import { MemoryStore, fakeClock, fakeLocks, fakeTokenDeps } from '../../../support/fakes.js';
 
 const HOUR = 3600_000;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MemoryStore } from '../../../../src/infra/stores/memory-store.js';
 import { FileStore } from '../../../../src/infra/stores/file-store.js';
 import { KeyringStore } from '../../../../src/infra/stores/keyring-store.js';
-import type { SecretStore } from '../../../../src/ports.js';
+import type { SecretStore } from '../../../../src/core/ports.js';
 
 interface Backing {
   /** A store over the backing. Called twice when `shared`: both must see the same data. */

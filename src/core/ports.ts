@@ -3,8 +3,8 @@
  * (stores, locks, streams); main.ts wires them; tests substitute in-memory ones.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Config, Provider } from './core/config/providers.js';
-import type { TokenResult } from './core/token-set.js';
+import type { Config, Provider } from './config/providers.js';
+import type { TokenResult } from './token-set.js';
 
 /** The process's streams, swappable in tests. */
 export interface Io {
