@@ -1,8 +1,7 @@
 import { checkEnvName } from '../core/config/names.js';
 import { envNames, type Provider } from '../core/config/providers.js';
-import type { AccessRecord } from '../core/credentials.js';
+import { passThroughToken, type AccessRecord } from '../core/credentials.js';
 import { getAccessToken } from '../core/usecases/get-token.js';
-import { passThroughToken } from './token-output.js';
 import type { Context } from './context.js';
 
 /**

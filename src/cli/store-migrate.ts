@@ -1,6 +1,6 @@
 import { suggest } from '../core/suggest.js';
 import { UsageError } from '../core/errors.js';
-import { migrateLogins } from '../core/migrate.js';
+import { migrateLogins } from '../core/usecases/migrate.js';
 import { checkAccountName, checkProviderName } from '../core/config/names.js';
 import { refreshLock } from '../core/usecases/refresh-lock.js';
 import { fileLocks } from '../infra/adapters.js';

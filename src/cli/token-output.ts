@@ -1,18 +1,9 @@
-import { envStem } from '../core/config/names.js';
 import { scopeList } from '../core/provider-edit.js';
 import { expiresIn, isoTime, tokenTypeOf } from '../core/token-set.js';
-import type { AccessRecord } from '../core/credentials.js';
+import { passThroughToken, type AccessRecord } from '../core/credentials.js';
 import type { TokenRequest } from '../core/usecases/get-token.js';
 import type { TokenOptions } from './commands/token.js';
 import type { Context } from './context.js';
-
-/** `VAULT_<NAME>_ACCESS_TOKEN`: a token handed in by CI, passed through as is (like GH_TOKEN). */
-export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: number): AccessRecord | undefined {
-  const token = env[`VAULT_${envStem(provider)}_ACCESS_TOKEN`];
-  return token
-    ? { v: 1, access_token: token, token_type: 'Bearer', expires_at: null, issued_at: now, scope: '' }
-    : undefined;
-}
 
 export function formatToken(
   record: AccessRecord,

@@ -1,7 +1,8 @@
 /**
  * What vault keeps in a secret store, and how: the typed keys, the versioned JSON records behind
  * them, and the listing of logins. The CI source (`VAULT_<NAME>_REFRESH_TOKEN`) is read here too,
- * as a login record of its own: it is where a login may come from, not a store anything is kept in.
+ * as a login record of its own: it is where a login may come from, not a store anything is kept in;
+ * so is its access-token pass-through (`VAULT_<NAME>_ACCESS_TOKEN`).
  */
 import { StoreError } from './errors.js';
 import { envStem } from './config/names.js';
@@ -165,4 +166,17 @@ export function ciLogin(env: NodeJS.ProcessEnv, provider: string): LoginRecord |
   // A CI secret pasted from `vault export` may keep the newline that ended the output.
   const value = env[ciVariable(provider)]?.trim();
   return value ? { v: 1, refresh_token: value, scope: '', obtained_at: 0, from_env: true } : undefined;
+}
+
+/** The variable CI (or an enclosing `vault exec`) hands a provider's access token in. */
+export function ciAccessVariable(provider: string): string {
+  return `VAULT_${envStem(provider)}_ACCESS_TOKEN`;
+}
+
+/** `VAULT_<NAME>_ACCESS_TOKEN`: a token handed in by CI, passed through as is (like GH_TOKEN). */
+export function passThroughToken(env: NodeJS.ProcessEnv, provider: string, now: number): AccessRecord | undefined {
+  const token = env[ciAccessVariable(provider)];
+  return token
+    ? { v: 1, access_token: token, token_type: 'Bearer', expires_at: null, issued_at: now, scope: '' }
+    : undefined;
 }

@@ -12,6 +12,19 @@ export interface IssuerTemplate {
   any_tenant: string[];
 }
 
+/**
+ * What to tell a user about a preset's server's own refresh-token rules, when a login or refresh
+ * goes wrong. Also used for a provider set up by hand that `recognised_by` matches.
+ */
+export interface RefreshTokenHints {
+  /** Why the server may have refused a refresh token (`invalid_grant`). */
+  rejected: string;
+  /** Why a login returned no refresh token. */
+  missing: string;
+  /** A token endpoint containing `token_host`, or a `param` set to its value, marks the same server. */
+  recognised_by: { token_host: string; param: [string, string] };
+}
+
 /** What a preset fills in for `vault provider add --preset`. Plain data: add a provider by adding a row. */
 export interface Preset extends Omit<
   ProviderConfig,
@@ -22,6 +35,8 @@ export interface Preset extends Omit<
   scopes: string[];
   /** Looked up by the preset's name when a login is checked; never copied into config.toml. */
   issuer_template?: IssuerTemplate;
+  /** Looked up by the preset's name when an error is explained; never copied into config.toml. */
+  refresh_token_hints?: RefreshTokenHints;
 }
 
 export const PRESETS: Record<string, Preset> = {
@@ -47,6 +62,12 @@ export const PRESETS: Record<string, Preset> = {
     // Google keeps the refresh token across refreshes (no rotation): an exported copy can live
     // beside the local one. https://developers.google.com/identity/protocols/oauth2#expiration
     rotates_refresh_tokens: false,
+    refresh_token_hints: {
+      // https://developers.google.com/identity/protocols/oauth2#expiration
+      rejected: 'Google expires refresh tokens after 7 days for apps in "Testing" status',
+      missing: "Google sends one only with access_type=offline and prompt=consent (check the provider's params)",
+      recognised_by: { token_host: 'googleapis.com', param: ['access_type', 'offline'] },
+    },
   },
   // OAuth apps and GitHub Apps: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
   github: {
@@ -94,7 +115,30 @@ export const PRESETS: Record<string, Preset> = {
 };
 
 /** The fields a preset writes into a provider's table of config.toml. */
-export function presetConfig(preset: Preset): Omit<Preset, 'issuer_template'> {
-  const { issuer_template: _template, ...fields } = structuredClone(preset);
+export function presetConfig(preset: Preset): Omit<Preset, 'issuer_template' | 'refresh_token_hints'> {
+  const { issuer_template: _template, refresh_token_hints: _hints, ...fields } = structuredClone(preset);
   return fields;
+}
+
+/**
+ * The refresh-token hints for a provider: its preset's, else those of a preset whose server it is
+ * recognised as, by its token endpoint (`by: 'token_host'`) or its params (`by: 'param'`).
+ */
+export function refreshTokenHints(
+  provider: Pick<ProviderConfig, 'preset' | 'token_endpoint' | 'params'>,
+  by: 'token_host' | 'param',
+): RefreshTokenHints | undefined {
+  const own = PRESETS[provider.preset ?? '']?.refresh_token_hints;
+  if (own) return own;
+  for (const preset of Object.values(PRESETS)) {
+    const hints = preset.refresh_token_hints;
+    if (!hints) continue;
+    const [name, value] = hints.recognised_by.param;
+    const match =
+      by === 'token_host'
+        ? provider.token_endpoint?.includes(hints.recognised_by.token_host)
+        : provider.params?.[name] === value;
+    if (match) return hints;
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { envStem } from '../config/names.js';
+import { ciAccessVariable } from '../credentials.js';
 
 /**
  * Set by `vault exec` in the child's environment: the providers whose tokens it was given,
@@ -52,7 +52,7 @@ export function childEnv(parent: NodeJS.ProcessEnv, request: ChildEnvRequest): N
   for (const name of request.names) env[name] = request.token;
   // Without the store's key a nested `vault token <same provider>` could not read the store: it
   // gets this access token through the CI pass-through instead (other providers need the key).
-  if (STORE_KEYS.some((k) => parent[k])) env[`VAULT_${envStem(request.provider)}_ACCESS_TOKEN`] = request.token;
+  if (STORE_KEYS.some((k) => parent[k])) env[ciAccessVariable(request.provider)] = request.token;
   Object.assign(env, request.set);
   const providers = execProviders(parent);
   if (!providers.includes(request.provider)) providers.push(request.provider);

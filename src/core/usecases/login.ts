@@ -1,6 +1,7 @@
 import { serverText } from '../server-text.js';
 import { VaultError, type ErrorKind } from '../errors.js';
 import { METADATA_PARAMS } from '../protocols/gce-metadata.js';
+import { refreshTokenHints } from '../config/presets.js';
 import type { Provider } from '../config/providers.js';
 import type { TokenResult } from '../token-set.js';
 import { readClientSecret } from './client-secret.js';
@@ -191,11 +192,10 @@ async function deviceLogin(req: LoginRequest, deps: LoginDeps, client: LoginClie
 
 function noRefreshToken(provider: Provider, scopes: readonly string[]): VaultError {
   const hint =
-    provider.params?.access_type === 'offline' || provider.preset === 'google'
-      ? "Google sends one only with access_type=offline and prompt=consent (check the provider's params)"
-      : scopes.includes('offline_access')
-        ? 'the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider'
-        : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider';
+    refreshTokenHints(provider, 'param')?.missing ??
+    (scopes.includes('offline_access')
+      ? 'the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider'
+      : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider');
   return new VaultError(
     `login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`,
     'failure',

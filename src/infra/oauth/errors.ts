@@ -8,6 +8,7 @@ import {
   loginCommand,
 } from '../../core/errors.js';
 import { suggest } from '../../core/suggest.js';
+import { refreshTokenHints } from '../../core/config/presets.js';
 import type { Provider } from '../../core/config/providers.js';
 import { serverText } from '../../core/server-text.js';
 import { GrantOutcomeUnknown, describeNetworkError, isConfigurationFault } from './http.js';
@@ -78,8 +79,8 @@ export function classify(error: unknown, provider: Provider, action: string, acc
   if (isTemporary(error))
     return new TemporaryError(`${what} failed: ${describe(error)} (temporary; try again)`, { cause: error });
   if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant' && action === 'refresh') {
-    const google = provider.preset === 'google' || provider.token_endpoint?.includes('googleapis.com');
-    const hint = google ? '; Google expires refresh tokens after 7 days for apps in "Testing" status' : '';
+    const rejected = refreshTokenHints(provider, 'token_host')?.rejected;
+    const hint = rejected ? `; ${rejected}` : '';
     return new RefreshRejectedError(
       `${what} failed: invalid_grant (refresh token revoked or expired${hint}) — run \`${loginCommand(provider.name, account)}\``,
       { cause: error },

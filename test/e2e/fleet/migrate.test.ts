@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { migrateLogins, type MigrateRequest } from '../../../src/core/migrate.js';
+import { migrateLogins, type MigrateRequest } from '../../../src/core/usecases/migrate.js';
 import { refreshLock } from '../../../src/core/usecases/refresh-lock.js';
 import { fileLocks } from '../../../src/infra/adapters.js';
 import { accessKey, clientSecretKey, loginKey } from '../../../src/core/credentials.js';

@@ -1,4 +1,4 @@
-import { LoginRequiredError, StoreError, UsageError } from './errors.js';
+import { LoginRequiredError, StoreError, UsageError } from '../errors.js';
 import {
   accessPrefix,
   clientSecretKey,
@@ -7,8 +7,8 @@ import {
   parseRecord,
   readAccess,
   type LoginRecord,
-} from './credentials.js';
-import type { RefreshLock, SecretStore } from './ports.js';
+} from '../credentials.js';
+import type { RefreshLock, SecretStore } from '../ports.js';
 
 export interface MigrateRequest {
   from: SecretStore;
