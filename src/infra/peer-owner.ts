@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import type { IncomingMessage, Server } from 'node:http';
@@ -82,14 +81,7 @@ export function batchedOwnerLookup(
         if (!text) texts.set(file, (text = readTable(file).catch(() => '')));
         return text;
       };
-      for (const ask of batch) {
-        let uid: number | undefined;
-        for (const table of TABLES) {
-          const key = rowKey(table, ask.peer, ask.us);
-          if (key && (uid = uidIn(await read(table.file), key)) !== undefined) break;
-        }
-        ask.resolve(uid);
-      }
+      for (const ask of batch) ask.resolve(await peerUid(ask.peer, ask.us, read));
     }
     running = false;
   };
@@ -156,21 +148,17 @@ function uidIn(text: string, key: { local: string; remote: string }): number | u
  * The uid owning the TCP socket whose local end is `peer` and remote end is `us`, or undefined
  * when no table has such a row. Addresses are hex 32-bit words in host byte order, ports 4 hex digits.
  */
-export function peerUid(peer: Endpoint, us: Endpoint, read: (file: string) => string = readProc): number | undefined {
+export async function peerUid(
+  peer: Endpoint,
+  us: Endpoint,
+  read: (file: string) => Promise<string>,
+): Promise<number | undefined> {
   for (const table of TABLES) {
     const key = rowKey(table, peer, us);
-    const uid = key && uidIn(read(table.file), key);
+    const uid = key && uidIn(await read(table.file), key);
     if (uid !== undefined) return uid;
   }
   return undefined;
-}
-
-function readProc(file: string): string {
-  try {
-    return readFileSync(file, 'latin1');
-  } catch {
-    return '';
-  }
 }
 
 const LITTLE = endianness() === 'LE';

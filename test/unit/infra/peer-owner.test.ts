@@ -31,10 +31,11 @@ async function pair(listen: string, client: string): Promise<{ accepted: Socket;
   };
 }
 
-function ownerOf(accepted: Socket): number | undefined {
+function ownerOf(accepted: Socket): Promise<number | undefined> {
   return peerUid(
     { address: accepted.remoteAddress!, port: accepted.remotePort! },
     { address: accepted.localAddress!, port: accepted.localPort! },
+    (file) => readFile(file, 'latin1'),
   );
 }
 
@@ -46,7 +47,7 @@ for (const [what, listen, client] of [
   test(`${what}: the peer socket's owner is this process's uid`, { skip: process.platform !== 'linux' }, async () => {
     const connection = await pair(listen, client);
     try {
-      assert.equal(ownerOf(connection.accepted), process.getuid!());
+      assert.equal(await ownerOf(connection.accepted), process.getuid!());
     } finally {
       await connection.close();
     }
@@ -90,7 +91,7 @@ test(
   },
 );
 
-test('the rows are matched on both ends, the uid from the 8th column', { skip: endianness() !== 'LE' }, () => {
+test('the rows are matched on both ends, the uid from the 8th column', { skip: endianness() !== 'LE' }, async () => {
   const table = [
     '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
     // The listener's accepted socket: local 127.0.0.1:8080, remote 127.0.0.1:40000 (not the peer's row).
@@ -99,12 +100,12 @@ test('the rows are matched on both ends, the uid from the 8th column', { skip: e
     '   1: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1001        0 2 1 0',
     '',
   ].join('\n');
-  const read = (file: string) => (file === '/proc/net/tcp' ? table : '');
+  const read = async (file: string) => (file === '/proc/net/tcp' ? table : '');
   const peer = { address: '127.0.0.1', port: 40000 };
   const listener = { address: '127.0.0.1', port: 8080 };
-  assert.equal(peerUid(peer, listener, read), 1001);
-  assert.equal(peerUid(peer, { address: '127.0.0.1', port: 8081 }, read), undefined);
-  assert.equal(peerUid({ address: '127.0.0.1', port: 40001 }, listener, read), undefined);
+  assert.equal(await peerUid(peer, listener, read), 1001);
+  assert.equal(await peerUid(peer, { address: '127.0.0.1', port: 8081 }, read), undefined);
+  assert.equal(await peerUid({ address: '127.0.0.1', port: 40001 }, listener, read), undefined);
 });
 
 test('relay headers: Via, Forwarded, any X-Forwarded-*, X-Real-IP', () => {
