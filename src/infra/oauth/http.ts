@@ -144,6 +144,11 @@ function oneShotGrant(init: RequestInit): string | undefined {
  */
 export const GRANT_ANSWER_WAIT_MS = 60_000;
 
+/** How long a written grant's answer is awaited, given the per-request timeout. */
+export function grantAnswerWaitMs(timeoutMs: number): number {
+  return Math.max(timeoutMs, GRANT_ANSWER_WAIT_MS);
+}
+
 /**
  * The outcome of a grant is unknown: its request may have reached the server (written, then no
  * complete answer, or a 5xx other than 503), so the refresh token or code it carried may be spent.
@@ -266,7 +271,7 @@ export function makeFetch(options: HttpOptions): (url: string, init?: RequestIni
             written = true;
             // From here the server may act on it: its answer is worth the wait.
             clearTimeout(timeout);
-            timeout = setTimeout(() => timer.abort(timeoutReason()), Math.max(options.timeoutMs, GRANT_ANSWER_WAIT_MS));
+            timeout = setTimeout(() => timer.abort(timeoutReason()), grantAnswerWaitMs(options.timeoutMs));
           })
         : () => {};
       const sentAt = Date.now();

@@ -1,5 +1,6 @@
 import { StoreError, TemporaryError, UsageError, VaultError } from '../../core/errors.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { grantAnswerWaitMs } from '../oauth/http.js';
 import { storeKeySetting } from './seal.js';
 
 type Client = import('@redis/client').RedisClientType;
@@ -48,7 +49,7 @@ export function redisStoreOptions(
     prefix: env.VAULT_REDIS_PREFIX ?? 'vault:',
     timeoutMs: seconds(env, 'VAULT_REDIS_TIMEOUT', 5),
     leaseMs: seconds(env, 'VAULT_REDIS_LEASE', 10),
-    grantWaitMs: Math.max(60_000, 1000 * (Number(env.VAULT_HTTP_TIMEOUT) || 0)),
+    grantWaitMs: grantAnswerWaitMs(1000 * (Number(env.VAULT_HTTP_TIMEOUT) || 0)),
     debug,
     warn,
   };
