@@ -3,7 +3,8 @@ import { TemporaryError, UsageError } from '../../core/errors.js';
 import { isLoopbackHost, type Provider } from '../../core/config/providers.js';
 import { configuredEndpoints, tenantIssuer } from '../../core/config/issuer.js';
 import { classify, describe, isTemporary, noteClientSecret } from './errors.js';
-import { httpOptionsFromEnv, isConfigurationFault, makeFetch } from './http.js';
+import { httpOptionsFromEnv, makeFetch } from './http.js';
+import { isConfigurationFault } from './net-errors.js';
 import { tenantGrant, type SharedEndpoint } from './tenant-grant.js';
 
 export type Configuration = oidc.Configuration;

@@ -11,7 +11,8 @@ import { suggest } from '../../core/suggest.js';
 import { refreshTokenHints } from '../../core/config/presets.js';
 import type { Provider } from '../../core/config/providers.js';
 import { serverText } from '../../core/server-text.js';
-import { GrantOutcomeUnknown, describeNetworkError, isConfigurationFault } from './http.js';
+import { describeNetworkError, isConfigurationFault } from './net-errors.js';
+import { GrantOutcomeUnknown } from './one-shot.js';
 
 export function isTemporary(error: unknown): boolean {
   if (error instanceof TemporaryError) return true;

@@ -1,6 +1,6 @@
 import { StoreError, TemporaryError, UsageError, VaultError } from '../../core/errors.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
-import { grantAnswerWaitMs } from '../oauth/http.js';
+import { grantAnswerWaitMs } from '../oauth/one-shot.js';
 import { storeKeySetting } from './seal.js';
 
 type Client = import('@redis/client').RedisClientType;

@@ -29,7 +29,7 @@ export interface ServerFaultCase {
   httpTimeout?: number;
 }
 
-/** A grant request once written is awaited this long at least (GRANT_ANSWER_WAIT_MS in src/infra/oauth/http.ts). */
+/** A grant request once written is awaited this long at least (GRANT_ANSWER_WAIT_MS in src/infra/oauth/one-shot.ts). */
 export const GRANT_ANSWER_WAIT_S = 60;
 
 export const SERVER_FAULTS: ServerFaultCase[] = [
