@@ -3,8 +3,7 @@ import { resolveProvider } from './core/config/providers.js';
 import { cachedAccessToken } from './core/usecases/get-token.js';
 import { loadConfig } from './infra/config-file.js';
 import { configFile } from './infra/paths.js';
-import { storeChoice } from './infra/stores/choice.js';
-import { openLocalStore } from './infra/stores/local.js';
+import { fastStore } from './infra/stores/choice.js';
 import { processIo, writeAllSync } from './infra/io.js';
 import type { TokenOptions } from './cli/commands/token.js';
 import { tokenOutput } from './cli/token-output.js';
@@ -92,10 +91,9 @@ export async function printCachedToken(
   const deps: Deps = { io: processIo(), env, clock: { now: () => Date.now() }, debug: () => {}, reads };
   let output: string | undefined;
   try {
-    // The fleet store (redis) is the full CLI's: its client is not part of this bundle.
-    const choice = storeChoice(env);
-    if (choice === 'redis') return reads;
-    const store = openLocalStore(deps, choice);
+    // A store without a light reader (see StoreKind.fast) is the full CLI's.
+    const store = fastStore(deps);
+    if (!store) return reads;
     const file = configFile(env);
     output = await tokenOutput(
       {

@@ -5,8 +5,8 @@ import { checkAccountName, checkProviderName } from '../core/config/names.js';
 import { refreshLock } from '../core/usecases/refresh-lock.js';
 import { fileLocks } from '../infra/adapters.js';
 import { lockDir } from '../infra/paths.js';
-import { storeChoice } from '../infra/stores/choice.js';
-import { openStore } from '../infra/stores/index.js';
+import { storeChoice, storeSyntaxes } from '../infra/stores/choice.js';
+import { openStore, vaultStoreValue } from '../infra/stores/index.js';
 import type { Context } from './context.js';
 
 export interface MigrateOptions {
@@ -26,8 +26,7 @@ export async function migrate(ctx: Context, opts: MigrateOptions): Promise<void>
   if (opts.account !== undefined && provider === undefined)
     throw new UsageError('-a names an account of a provider: give the provider too');
   const targetEnv = { ...ctx.env, VAULT_STORE: opts.to };
-  if (storeChoice(targetEnv) === 'auto')
-    throw new UsageError('--to names one store: keychain, file or redis://host:port/db');
+  if (storeChoice(targetEnv) === 'auto') throw new UsageError(`--to names one store: ${storeSyntaxes()}`);
   const from = ctx.store();
   const to = openStore({ ...ctx, env: targetEnv });
   const result = await migrateLogins({
@@ -55,8 +54,6 @@ export async function migrate(ctx: Context, opts: MigrateOptions): Promise<void>
       `warning: these logins now live in two places, ${from.location} and ${to.location}. If the provider rotates refresh tokens, the first refresh on either side spends the other copy: \`${suggest(['logout', provider ?? '<provider>', '--no-revoke'], { account: opts.account })}\` with one of them leaves the other the only one.\n`,
     );
   } else {
-    ctx.io.stderr.write(
-      `Use them with VAULT_STORE=${to.kind === 'redis' ? `${new URL(opts.to).username ? to.location.replace('://', `://${new URL(opts.to).username}@`) : to.location} (and the same VAULT_STORE_KEY)` : to.kind}.\n`,
-    );
+    ctx.io.stderr.write(`Use them with VAULT_STORE=${vaultStoreValue(to, opts.to)}.\n`);
   }
 }

@@ -1,23 +1,12 @@
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../../core/errors.js';
-import { seal, unseal, type EncryptedFile } from './file-crypto.js';
+import { decodeFile, encodeFile } from './file-format.js';
 import { probeWrite, removeLeftovers, writeFileAtomically } from '../atomic-write.js';
 import { checkPrivateDir, ensurePrivateDir } from '../lock.js';
 import type { ProcessReads, SecretStore, StoreEntry } from '../../core/ports.js';
 
-interface PlainFile {
-  v: 1;
-  entries: Record<string, string>;
-}
-
-/** Whether this process has said that a passphrase is set for a plaintext store (once is enough). */
-let warnedPlain = false;
-
-/** `vault store encrypt` is the conversion the plain-file warning asks for: it need not say so. */
-export function skipPlainFileWarning(): void {
-  warnedPlain = true;
-}
+export { skipPlainFileWarning } from './file-format.js';
 
 export interface FileStoreOptions {
   passphrase?: string;
@@ -87,7 +76,8 @@ export class FileStore implements SecretStore {
     } catch (error) {
       throw new StoreError(`${this.#file} is corrupt (not JSON): move it away and log in again`, { cause: error });
     }
-    const entries = await this.#decode(doc);
+    const { entries, encrypted } = await decodeFile(doc, this.#file, this.#options);
+    this.#encrypted = encrypted;
     this.#cache = { stamp, entries: { ...entries } };
     if (this.#options.reads)
       this.#options.reads.fileStore = { file: this.#file, stamp, entries: { ...entries }, encrypted: this.#encrypted };
@@ -104,50 +94,6 @@ export class FileStore implements SecretStore {
       chmodSync(this.#file, 0o600);
       this.#options.warn?.(`fixed permissions of ${this.#file}: was ${(st.mode & 0o777).toString(8)}, now 600`);
     }
-  }
-
-  async #decode(doc: unknown): Promise<Record<string, string>> {
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new StoreError(`${this.#file} is corrupt (not a credentials document): move it away and log in again`);
-    }
-    const d = doc as Record<string, unknown>;
-    if (d.v !== 1) {
-      throw new StoreError(
-        `${this.#file} has format version ${JSON.stringify(d.v)}, which this vault does not know: upgrade vault`,
-      );
-    }
-    if (d.cipher === undefined) {
-      this.#encrypted = false;
-      if (this.#options.passphrase && !warnedPlain) {
-        // A passphrase never converts a store by itself: everything without it would then fail.
-        warnedPlain = true;
-        this.#options.warn?.(
-          `VAULT_FILE_PASSPHRASE is set, but ${this.#file} is not encrypted: it stays so until \`vault store encrypt\``,
-        );
-      }
-      if (
-        typeof d.entries !== 'object' ||
-        d.entries === null ||
-        !Object.values(d.entries).every((v) => typeof v === 'string')
-      ) {
-        throw new StoreError(`${this.#file} is corrupt (bad "entries"): move it away and log in again`);
-      }
-      return { ...(d.entries as Record<string, string>) };
-    }
-    const passphrase = this.#options.passphrase;
-    if (!passphrase) {
-      throw new StoreError(`${this.#file} is encrypted: set VAULT_FILE_PASSPHRASE`);
-    }
-    this.#encrypted = true;
-    return (JSON.parse(await unseal(d as unknown as EncryptedFile, passphrase, this.#file)) as PlainFile).entries;
-  }
-
-  /** The file's text: encrypted when `encrypt`, which keeps an existing file's format unless a conversion asks otherwise. */
-  async #encode(entries: Record<string, string>, encrypt: boolean): Promise<string> {
-    const plain: PlainFile = { v: 1, entries };
-    const passphrase = this.#options.passphrase;
-    if (!encrypt || !passphrase) return `${JSON.stringify(plain, null, 2)}\n`;
-    return `${JSON.stringify(await seal(JSON.stringify(plain), passphrase), null, 2)}\n`;
   }
 
   async get(key: string): Promise<string | null> {
@@ -233,7 +179,8 @@ export class FileStore implements SecretStore {
       const entries = await this.#read();
       if (!change(entries, this.#encrypted)) return;
       // A new file is encrypted when a passphrase is set; an existing one keeps its format.
-      const text = await this.#encode(entries, encrypt ?? this.#encrypted ?? Boolean(this.#options.passphrase));
+      const encrypted = encrypt ?? this.#encrypted ?? Boolean(this.#options.passphrase);
+      const text = await encodeFile(entries, encrypted ? this.#options.passphrase : undefined);
       try {
         if (probe) return probeWrite(this.#file, text);
         writeFileAtomically(this.#file, text);

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { KeychainUnavailableError } from '../../core/errors.js';
+import { KeychainUnavailableError, UsageError } from '../../core/errors.js';
 import { AccessFileCache, runtimeAccessDir } from './access-cache.js';
 import { CachedKeychain } from './cached-keychain.js';
-import { accessCacheChoice, type StoreChoice } from './choice.js';
 import { dataDir } from '../paths.js';
 import { FileStore } from './file-store.js';
 import { keychainUnreachable } from './keychain-reach.js';
@@ -21,6 +20,17 @@ export function fileStore(deps: Deps): FileStore {
     debug: deps.debug,
     reads: deps.reads,
   });
+}
+
+/**
+ * `VAULT_ACCESS_CACHE`: where the keychain store keeps access tokens on Linux — `runtime` (the
+ * default: files in `$XDG_RUNTIME_DIR/vault/access` when that directory is safe) or `store`
+ * (the keychain itself).
+ */
+function accessCacheChoice(env: NodeJS.ProcessEnv): 'runtime' | 'store' {
+  const choice = env.VAULT_ACCESS_CACHE || 'runtime';
+  if (choice === 'runtime' || choice === 'store') return choice;
+  throw new UsageError(`invalid VAULT_ACCESS_CACHE ${JSON.stringify(choice)}: use runtime or store`);
 }
 
 /**
@@ -120,17 +130,7 @@ class AutoStore implements SecretStore {
   }
 }
 
-/**
- * A store of this machine (`auto`, `keychain` or `file`): what the cached-token path can open
- * without loading the fleet store's client.
- */
-export function openLocalStore(deps: Deps, choice: Exclude<StoreChoice, 'redis'>): SecretStore {
-  switch (choice) {
-    case 'auto':
-      return new AutoStore(deps);
-    case 'keychain':
-      return keychainStore(deps.env);
-    case 'file':
-      return fileStore(deps);
-  }
+/** `auto` (VAULT_STORE unset): the OS keychain when it answers, else the file store (see AutoStore). */
+export function autoStore(deps: Deps): SecretStore {
+  return new AutoStore(deps);
 }

@@ -1,6 +1,6 @@
 import { StoreError, TemporaryError } from '../../core/errors.js';
-import type { RefreshLock, SecretStore, SetOptions, StoreEntry } from '../../core/ports.js';
-import { RESCUE_MS, RedisConnection, type RedisStoreOptions } from './redis-client.js';
+import type { Deps, RefreshLock, SecretStore, SetOptions, StoreEntry } from '../../core/ports.js';
+import { RESCUE_MS, RedisConnection, redisStoreOptions, type RedisStoreOptions } from './redis-client.js';
 import { redisDetails } from './redis-details.js';
 import { SCRYPT, deriveKey, rawKey, sealer, type Sealer } from './seal.js';
 
@@ -217,4 +217,15 @@ export class RedisStore implements SecretStore {
         `no replica of ${this.location} confirmed ${key} within ${this.#options.timeoutMs}ms: a failover now would lose it`,
       );
   }
+}
+
+/** Opens the fleet store VAULT_STORE names (see registry.ts). */
+export function open(deps: Deps): RedisStore {
+  return new RedisStore(redisStoreOptions(deps.env, deps.debug, (m) => deps.io.stderr.write(`warning: ${m}\n`)));
+}
+
+/** VAULT_STORE for the fleet store: its URL with the user `value` gave (never the password), and the key. */
+export function useWith(store: SecretStore, value: string): string {
+  const user = new URL(value).username;
+  return `${user ? store.location.replace('://', `://${user}@`) : store.location} (and the same VAULT_STORE_KEY)`;
 }
