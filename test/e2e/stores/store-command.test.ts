@@ -102,6 +102,7 @@ test('store migrate carries the still-valid access token: the next call in the t
     assert.equal(first.code, 0, first.stderr);
     const moved = await v.run(['store', 'migrate', '--to', 'keychain']);
     assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stderr, /^Use them with VAULT_STORE=keychain\.$/m);
     const refreshes = server.counts.refresh;
     const next = await v.run(['token', 'acme'], keychain);
     assert.equal(next.code, 0, next.stderr);
@@ -111,5 +112,27 @@ test('store migrate carries the still-valid access token: the next call in the t
     await v.run(['logout', 'acme', '--no-revoke'], keychain);
     v.cleanup();
     await server.close();
+  }
+});
+
+test('VAULT_STORE and store migrate --to take one of the stores, and a wrong one is a usage error that lists them all', async () => {
+  const sb = sandbox({ VAULT_STORE: 'file' });
+  const stores = 'keychain, file or redis://host:port/db';
+  try {
+    for (const args of [['token', 'acme'], ['status']]) {
+      const typo = await runVault(args, { env: { ...sb.env, VAULT_STORE: 'fiel' } });
+      assert.equal(typo.code, 2, typo.stderr);
+      assert.equal(typo.stderr, `error: invalid VAULT_STORE "fiel": use auto, ${stores}\n`);
+    }
+    const auto = await runVault(['store', 'migrate', '--to', 'auto'], { env: sb.env });
+    assert.equal(auto.code, 2, auto.stderr);
+    assert.equal(auto.stderr, `error: --to names one store: ${stores}\n`);
+    // A malformed URL of a store is that store's error, and never repeats a password.
+    const target = await runVault(['store', 'migrate', '--to', 'redis://vault:hunter2@'], { env: sb.env });
+    assert.equal(target.code, 2, target.stderr);
+    assert.match(target.stderr, /^error: invalid VAULT_STORE: not a URL of the form redis:/);
+    assert.doesNotMatch(target.stderr, /hunter2/);
+  } finally {
+    sb.cleanup();
   }
 });
