@@ -53,6 +53,7 @@ export const STORES: readonly StoreKind[] = [
     name: 'redis',
     syntax: 'redis://host:port/db',
     chooses: (value, env) => isRedisUrl(value) && Boolean(parseRedisUrl(value, env)),
+    // No `fast`: its records are in Redis, which only the full CLI's client reaches.
     load: () => import('./redis-store.js'),
   },
 ];
