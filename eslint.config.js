@@ -8,6 +8,8 @@ import tseslint from 'typescript-eslint';
 const LAYER = /^\.\.?\/(?:\.\.\/)*(?:infra|cli)\/|(?:^|\/)(?:main|fast-path)\.js$/;
 // A relative import of a module beside a command: another command.
 const SIBLING = /^\.\/[^/]+$/;
+// A relative import that reaches into infra/, or the OAuth library itself.
+const INFRA = /^\.\.?\/(?:\.\.\/)*infra\/|^openid-client$/;
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bin/', 'bench/*.cjs'] },
@@ -59,17 +61,54 @@ export default tseslint.config(
       ],
     },
   },
+  // Commands and their run modules take every port from the Context (cli/context.ts), the one
+  // place that builds them: none imports infra or the OAuth library.
   {
     files: ['src/cli/commands/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: SIBLING.source, message: 'commands never import each other' }] },
+        {
+          patterns: [
+            { regex: SIBLING.source, message: 'commands never import each other' },
+            { regex: INFRA.source, message: 'commands take their ports from the Context, never from infra' },
+          ],
+        },
       ],
       'no-restricted-syntax': [
         'error',
         { selector: `ImportExpression[source.value=${SIBLING}]`, message: 'commands never import each other' },
         { selector: `TSImportType[argument.literal.value=${SIBLING}]`, message: 'commands never import each other' },
+        {
+          selector: `ImportExpression[source.value=${INFRA}]`,
+          message: 'commands take their ports from the Context, never from infra',
+        },
+        {
+          selector: `TSImportType[argument.literal.value=${INFRA}]`,
+          message: 'commands take their ports from the Context, never from infra',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/runs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ regex: INFRA.source, message: 'commands take their ports from the Context, never from infra' }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `ImportExpression[source.value=${INFRA}]`,
+          message: 'commands take their ports from the Context, never from infra',
+        },
+        {
+          selector: `TSImportType[argument.literal.value=${INFRA}]`,
+          message: 'commands take their ports from the Context, never from infra',
+        },
       ],
     },
   },

@@ -18,7 +18,7 @@ export async function accessTokenFor(
 ): Promise<AccessRecord> {
   return (
     passThroughToken(ctx.env, provider.name, ctx.clock.now()) ??
-    (await getAccessToken({ provider, account, minValid, scopes }, ctx.tokenDeps()))
+    (await getAccessToken({ provider, account, minValid, scopes }, ctx.ports()))
   );
 }
 

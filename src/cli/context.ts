@@ -1,25 +1,26 @@
+import type { Ports } from '../core/bundle.js';
 import type { Config, Provider } from '../core/config/providers.js';
 import type { ErrorKind } from '../core/errors.js';
-import type { TokenDeps } from '../core/usecases/get-token.js';
 import { debugLogger } from '../infra/debug.js';
 import { configFile, lockDir } from '../infra/paths.js';
-import type { Browser, ConfigAccess, Deps, Io, Lock, SecretStore } from '../core/ports.js';
-
-type OAuth = typeof import('../infra/oauth/index.js');
+import type { ConfigAccess, Deps, Io, SecretStore } from '../core/ports.js';
 
 /**
  * What a command's context works with, loaded by `ready()` before the command runs: help, version
  * and usage errors never load the configuration parser, the stores or the lock code.
  */
 async function loadParts() {
-  const [stores, configFile, providers, names, adapters] = await Promise.all([
+  const [stores, configFile, providers, names, adapters, io, prompt, keychain] = await Promise.all([
     import('../infra/stores/index.js'),
     import('../infra/config-file.js'),
     import('../core/config/providers.js'),
     import('../core/config/names.js'),
     import('../infra/adapters.js'),
+    import('../infra/io.js'),
+    import('../infra/prompt.js'),
+    import('../infra/stores/keychain-reach.js'),
   ]);
-  return { ...stores, ...configFile, ...providers, ...names, ...adapters };
+  return { ...stores, ...configFile, ...providers, ...names, ...adapters, ...io, ...prompt, ...keychain };
 }
 type Parts = Awaited<ReturnType<typeof loadParts>>;
 
@@ -29,10 +30,22 @@ type Parts = Awaited<ReturnType<typeof loadParts>>;
  */
 export type Outcome = void | ErrorKind | number;
 
+/** The ports, and what only the command line asks of this process's surroundings. */
+export interface CliPorts extends Ports {
+  /** The store that VAULT_STORE=`choice` would open (`store migrate --to`). */
+  storeAt(choice: string): SecretStore;
+  /** Standard input, whole (a client secret piped in). */
+  readStdin(): Promise<string>;
+  /** Replaces `file` with `text` atomically (a file of another program's, such as docker's config). */
+  writeFile(file: string, text: string): void;
+  /** Why the OS keychain could not be asked, when an earlier run found it unreachable. */
+  keychainNote(): string | undefined;
+}
+
 /**
  * Everything a command uses from outside itself, built once per process (main.ts): the streams,
- * clock and environment, and the configuration, store, locks and OAuth client, each made on first
- * use and then kept, so one command reads config.toml once and opens one store.
+ * clock and environment, the configuration, and the ports (the one factory: a command takes its
+ * store, locks, OAuth client and the rest from `ports()`, and builds none of them).
  */
 export interface Context extends Deps, ConfigAccess {
   /** Replaced once by `--quiet` (before any command runs). */
@@ -41,20 +54,15 @@ export interface Context extends Deps, ConfigAccess {
   provider(name: string | undefined): Provider;
   /** `-a`, else `VAULT_ACCOUNT`, else `default`. */
   account(flag: string | undefined): string;
-  /** The store in use, opened on first use. */
+  /** The store in use, opened on first use (`ports().store`). */
   store(): SecretStore;
   /**
-   * Loads what config(), provider(), account(), store() and tokenDeps() use: each command's action
-   * awaits it before it runs, so that `--help` and the like never load it.
+   * Loads what config(), provider(), account() and ports() use. The root's preAction hook awaits
+   * it before every command's action, so that `--help` and usage errors never load it.
    */
   ready(): Promise<void>;
-  /** What the token use case needs, around this context's store. */
-  tokenDeps(): TokenDeps;
-  /** A per-user lock file beside the store (`config`, a refresh lock, ...). */
-  lock(name: string): Promise<Lock>;
-  /** The OAuth client, loaded on first use: never on the cached-token path. */
-  oauth(): Promise<OAuth>;
-  browser: Browser;
+  /** Every port, each built on its first use and then kept. */
+  ports(): CliPorts;
   /** Turns `--debug` output on (the root's preAction hook). */
   enableDebug(): void;
   /** Set by the command that ran, for the root to turn into the exit status. */
@@ -68,12 +76,52 @@ export async function openContext(deps: Deps): Promise<Context> {
   return ctx;
 }
 
+/** Each getter's value, made on first use and then kept. */
+function lazily<T extends object>(makers: { [K in keyof T]: () => T[K] }): T {
+  const made = new Map<keyof T, unknown>();
+  const bundle = {} as T;
+  for (const key of Object.keys(makers) as (keyof T)[]) {
+    Object.defineProperty(bundle, key, {
+      enumerable: true,
+      get: () => {
+        if (!made.has(key)) made.set(key, makers[key]());
+        return made.get(key);
+      },
+    });
+  }
+  return bundle;
+}
+
+function buildPorts(ctx: Context, parts: Parts): CliPorts {
+  const debug = (message: string) => ctx.debug(message);
+  const signals = parts.processSignals(debug);
+  return lazily<CliPorts>({
+    env: () => ctx.env,
+    clock: () => ctx.clock,
+    debug: () => debug,
+    warn: () => (message: string) => ctx.io.stderr.write(`warning: ${message}\n`),
+    store: () => parts.openStore(ctx),
+    storeAt: () => (choice: string) => parts.openStore({ ...ctx, env: { ...ctx.env, VAULT_STORE: choice } }),
+    locks: () => parts.fileLocks(lockDir(ctx.env), debug),
+    signals: () => signals,
+    critical: () => signals.hold,
+    oauth: () => parts.lazyOAuth(ctx),
+    interrupts: () => parts.processInterrupts,
+    loopback: () => parts.loopbackListener(debug),
+    browser: () => ({
+      open: async (url, onFailure) => (await import('../infra/browser.js')).openBrowser(url, ctx, onFailure),
+    }),
+    prompt: () => () => new parts.Prompter(ctx.io.stdin, ctx.io.stderr),
+    readStdin: () => () => parts.readStdin(ctx.io.stdin),
+    writeFile: () => parts.writeConfigAtomically,
+    keychainNote: () => () => parts.unreachableKeychainNote(ctx.env),
+  });
+}
+
 export function createContext(deps: Deps): Context {
   let log = deps.debug;
   let config: Config | undefined;
-  let store: SecretStore | undefined;
-  let tokenDeps: TokenDeps | undefined;
-  let oauth: Promise<OAuth> | undefined;
+  let ports: CliPorts | undefined;
   let parts: Parts | undefined;
   const loaded = (): Parts => {
     if (!parts) throw new Error('the context is used before ready()');
@@ -91,7 +139,7 @@ export function createContext(deps: Deps): Context {
     async updateConfig(change) {
       const { renderConfig } = await import('../core/config/render.js');
       const { loadConfig, writeConfigAtomically } = loaded();
-      const lock = await ctx.lock('config');
+      const lock = await ctx.ports().locks.acquire('config');
       try {
         const fresh = loadConfig(file);
         change(fresh);
@@ -103,26 +151,11 @@ export function createContext(deps: Deps): Context {
     },
     provider: (name) => loaded().resolveProvider(ctx.config(), name, ctx.env, file),
     account: (flag) => loaded().chosenAccount(flag, ctx.env),
-    store: () => (store ??= loaded().openStore(ctx)),
+    store: () => ctx.ports().store,
     async ready() {
       parts ??= await loadParts();
     },
-    tokenDeps: () => {
-      const { fileLocks, lazyOAuth, processSignals } = loaded();
-      return (tokenDeps ??= {
-        store: ctx.store(),
-        env: ctx.env,
-        clock: ctx.clock,
-        debug: ctx.debug,
-        warn: (m) => ctx.io.stderr.write(`warning: ${m}\n`),
-        locks: fileLocks(lockDir(ctx.env), ctx.debug),
-        oauth: lazyOAuth(ctx),
-        signals: processSignals(ctx.debug),
-      });
-    },
-    lock: async (name) => (await import('../infra/lock.js')).acquireLock(lockDir(ctx.env), name, { debug: ctx.debug }),
-    oauth: () => (oauth ??= import('../infra/oauth/index.js')),
-    browser: { open: async (url, onFailure) => (await import('../infra/browser.js')).openBrowser(url, ctx, onFailure) },
+    ports: () => (ports ??= buildPorts(ctx, loaded())),
     enableDebug() {
       log = debugLogger(true, ctx.io.stderr);
     },

@@ -10,8 +10,11 @@ import {
 } from '../core/protocols/docker-credential.js';
 import type { Provider } from '../core/config/providers.js';
 import { accessTokenFor } from './access-token.js';
-import type { DockerCredentialOptions } from './commands/docker-credential.js';
 import type { Context, Outcome } from './context.js';
+
+export interface DockerCredentialOptions {
+  operation: string;
+}
 
 /** A registry gets a token valid at least this long, as git does: a pull or push then has a minute. */
 const MIN_VALID_SEC = 60;

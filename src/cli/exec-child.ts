@@ -6,9 +6,20 @@ import { childEnv, execProviders, exitCodeOf, EXEC_PROVIDERS_VAR } from '../core
 import { checkEnvName } from '../core/config/names.js';
 import { envNames } from '../core/config/providers.js';
 import { accessTokenFor, targetNames } from './access-token.js';
-import type { ExecOptions } from './commands/exec.js';
 import type { Context } from './context.js';
 import { keepTokenFile, startGceEndpoint, type Obtain, type Sidecar } from './long-job.js';
+
+export interface ExecOptions {
+  provider?: string;
+  /** The command and its arguments. */
+  command: string[];
+  account?: string;
+  name?: string[];
+  minValid: number;
+  allowNested?: boolean;
+  tokenFile?: string;
+  gce?: boolean;
+}
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 

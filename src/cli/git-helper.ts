@@ -16,8 +16,11 @@ import type { Provider } from '../core/config/providers.js';
 import type { AccessRecord } from '../core/credentials.js';
 import { forgetAccessToken } from '../core/usecases/save-login.js';
 import { accessTokenFor } from './access-token.js';
-import type { GitCredentialOptions } from './commands/git-credential.js';
 import type { Context, Outcome } from './context.js';
+
+export interface GitCredentialOptions {
+  operation: string;
+}
 
 /** git asks for a password valid at least this long (README, git). */
 const MIN_VALID_SEC = 60;
@@ -90,7 +93,7 @@ async function erase(ctx: Context, attributes: Attribute[]): Promise<void> {
   if (!request.password) return;
   const provider = providerFor(ctx, request);
   if (!provider) return;
-  await forgetAccessToken(provider.name, ctx.account(undefined), request.password, ctx.tokenDeps());
+  await forgetAccessToken(provider.name, ctx.account(undefined), request.password, ctx.ports());
 }
 
 /** `vault git-credential <operation>`: one request of git's credential helper protocol on stdin. */

@@ -3,12 +3,21 @@ import type { Provider } from '../core/config/providers.js';
 import { hasGuide } from '../core/usecases/first-run.js';
 import { login, type LoginView, type StatusLine } from '../core/usecases/login.js';
 import { scopeList } from '../core/provider-edit.js';
-import { lazyOAuth, loopbackListener, processInterrupts } from '../infra/adapters.js';
 import { checkTimerSeconds } from '../infra/oauth/http.js';
 import type { DeviceAuthorization } from '../core/ports.js';
-import type { LoginOptions } from './commands/login.js';
 import type { Context } from './context.js';
 import { firstRun } from './first-run.js';
+
+export interface LoginOptions {
+  provider?: string;
+  account?: string;
+  scope?: string[];
+  device?: boolean;
+  /** false with --no-browser */
+  browser: boolean;
+  port?: number;
+  timeout: number;
+}
 
 /** A single status line on a terminal's stderr; `note` prints a message above it. */
 function statusLine(ctx: Context, text: string): StatusLine {
@@ -76,14 +85,7 @@ export async function runLogin(ctx: Context, opts: LoginOptions): Promise<void> 
       port: opts.port ?? 0,
       timeoutSec,
     },
-    {
-      ...ctx.tokenDeps(),
-      oauth: lazyOAuth(ctx),
-      interrupts: processInterrupts,
-      browser: ctx.browser,
-      loopback: loopbackListener(ctx.debug),
-      view: terminalView(ctx),
-    },
+    { ...ctx.ports(), view: terminalView(ctx) },
   );
   const who = result.identity ? ` as ${serverText(result.identity)}` : '';
   ctx.io.stderr.write(`Logged in to ${provider.name}${who}${account === 'default' ? '' : ` (account ${account})`}.\n`);

@@ -66,12 +66,14 @@ export function buildProgram(ctx: Context): Command {
       ),
     )
     .option('-q, --quiet', 'nothing on stderr but errors')
-    .hook('preAction', (root) => {
+    .hook('preAction', async (root) => {
       // Debug output goes to the real stderr, even with --quiet.
       if (debugWanted(root, ctx.env)) ctx.enableDebug();
       if (root.opts<{ quiet?: boolean }>().quiet) ctx.io = quietIo(ctx.io);
       // A bad VAULT_STORE is a usage error before any command starts.
       storeChoice(ctx.env);
+      // Every action runs with the context loaded; help and usage errors never get here.
+      await ctx.ready();
     })
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({

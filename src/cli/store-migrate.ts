@@ -3,10 +3,8 @@ import { UsageError } from '../core/errors.js';
 import { migrateLogins } from '../core/usecases/migrate.js';
 import { checkAccountName, checkProviderName } from '../core/config/names.js';
 import { refreshLock } from '../core/usecases/refresh-lock.js';
-import { fileLocks } from '../infra/adapters.js';
-import { lockDir } from '../infra/paths.js';
 import { storeChoice, storeSyntaxes } from '../infra/stores/choice.js';
-import { openStore, vaultStoreValue } from '../infra/stores/index.js';
+import { vaultStoreValue } from '../infra/stores/index.js';
 import type { Context } from './context.js';
 
 export interface MigrateOptions {
@@ -27,15 +25,16 @@ export async function migrate(ctx: Context, opts: MigrateOptions): Promise<void>
     throw new UsageError('-a names an account of a provider: give the provider too');
   const targetEnv = { ...ctx.env, VAULT_STORE: opts.to };
   if (storeChoice(targetEnv) === 'auto') throw new UsageError(`--to names one store: ${storeSyntaxes()}`);
-  const from = ctx.store();
-  const to = openStore({ ...ctx, env: targetEnv });
+  const ports = ctx.ports();
+  const from = ports.store;
+  const to = ports.storeAt(opts.to);
   const result = await migrateLogins({
     from,
     to,
     ...(provider !== undefined && { provider: checkProviderName(provider) }),
     ...(opts.account !== undefined && { account: checkAccountName(opts.account) }),
     keep: Boolean(opts.keep),
-    lock: (store, p, a) => refreshLock({ store, locks: fileLocks(lockDir(ctx.env), ctx.debug) }, p, a),
+    lock: (store, p, a) => refreshLock({ store, locks: ports.locks }, p, a),
     debug: ctx.debug,
     now: () => ctx.clock.now(),
   });

@@ -2,13 +2,17 @@ import { UsageError, VaultError, type ErrorKind } from '../core/errors.js';
 import { listLogins } from '../core/credentials.js';
 import { fileStore } from '../infra/stores/index.js';
 import { skipPlainFileWarning } from '../infra/stores/file-store.js';
-import type { Context } from './context.js';
+import type { Context, Outcome } from './context.js';
+
+export interface StoreInfoOptions {
+  json?: boolean;
+}
 
 /**
  * `vault store info`: the store in use (for `auto`, the one that answered), where it is, and
  * whether it answers. The health check is a listing, which reads without changing anything.
  */
-export async function storeInfo(ctx: Context, opts: { json?: boolean }): Promise<ErrorKind | undefined> {
+export async function storeInfo(ctx: Context, opts: StoreInfoOptions): Promise<ErrorKind | undefined> {
   const store = ctx.store();
   let health = 'ok';
   let failed: ErrorKind | undefined;
@@ -68,7 +72,7 @@ async function fileStoreInUse(ctx: Context, verb: string) {
   return fileStore(ctx);
 }
 
-export async function encryptStore(ctx: Context): Promise<void> {
+export async function encryptStore(ctx: Context): Promise<Outcome> {
   if (!ctx.env.VAULT_FILE_PASSPHRASE)
     throw new UsageError('set VAULT_FILE_PASSPHRASE to the passphrase to encrypt the file store with');
   skipPlainFileWarning();
@@ -85,7 +89,7 @@ export async function encryptStore(ctx: Context): Promise<void> {
   }
 }
 
-export async function decryptStore(ctx: Context): Promise<void> {
+export async function decryptStore(ctx: Context): Promise<Outcome> {
   const file = await fileStoreInUse(ctx, 'decrypt');
   if (!(await file.convert(false))) {
     ctx.io.stderr.write(`${file.location} is not encrypted.\n`);

@@ -2,8 +2,17 @@ import { scopeList } from '../core/provider-edit.js';
 import { expiresIn, isoTime, tokenTypeOf } from '../core/token-set.js';
 import { passThroughToken, type AccessRecord } from '../core/credentials.js';
 import type { TokenRequest } from '../core/usecases/get-token.js';
-import type { TokenOptions } from './commands/token.js';
 import type { Context } from './context.js';
+
+export interface TokenOptions {
+  provider?: string;
+  account?: string;
+  scope?: string[];
+  minValid: number;
+  forceRefresh?: boolean;
+  json?: boolean;
+  header?: boolean;
+}
 
 export function formatToken(
   record: AccessRecord,

@@ -1,6 +1,7 @@
 import { acquireLock } from './lock.js';
 import { holdSignals, watchSignals } from './signals.js';
-import type { Clock, Interrupts, Locks, Loopback, OAuthLogin, Signals } from '../core/ports.js';
+import type { OAuthService } from '../core/bundle.js';
+import type { Clock, Interrupts, Locks, Loopback, Signals } from '../core/ports.js';
 
 /** Lock files in `dir` (see acquireLock). */
 export function fileLocks(dir: string, debug: (message: string) => void): Locks {
@@ -17,7 +18,7 @@ export function lazyOAuth(deps: {
   env: NodeJS.ProcessEnv;
   clock: Clock;
   debug: (message: string) => void;
-}): OAuthLogin {
+}): OAuthService {
   return {
     async client(provider, clientSecret) {
       const oauth = await import('./oauth/index.js');
@@ -30,6 +31,11 @@ export function lazyOAuth(deps: {
         ...oauth.loginGrants(config, provider, () => deps.clock.now()),
       };
     },
+    async discover(issuer) {
+      const metadata = await (await import('./oauth/index.js')).discoverMetadata(issuer, deps);
+      deps.debug(`discovery: ${metadata.issuer} token endpoint ${metadata.token_endpoint}`);
+    },
+    describe: async (failure) => (await import('./oauth/index.js')).describe(failure),
   };
 }
 

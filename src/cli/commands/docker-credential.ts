@@ -1,14 +1,8 @@
 import { Command } from 'commander';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 
-export interface DockerCredentialOptions {
-  operation: string;
-}
-
-export function dockerCredentialCommand(
-  ctx: Context,
-  runF: (opts: DockerCredentialOptions) => Promise<Outcome> = (o) => dockerCredentialRun(ctx, o),
-) {
+export function dockerCredentialCommand(ctx: Context) {
   return new Command('docker-credential')
     .argument('<operation>')
     .description('docker credential helper (get, store, erase, list); see `vault setup-docker`')
@@ -22,12 +16,11 @@ Examples:
   echo gcr.io | vault docker-credential get
   vault docker-credential list`,
     )
-    .action(async (operation: string) => {
-      await ctx.ready();
-      ctx.outcome = await runF({ operation });
-    });
-}
-
-export async function dockerCredentialRun(ctx: Context, opts: DockerCredentialOptions): Promise<Outcome> {
-  return (await import('../docker-helper.js')).answerDocker(ctx, opts);
+    .action(
+      act(
+        ctx,
+        async () => (await import('../docker-helper.js')).answerDocker,
+        (operation: string) => ({ operation }),
+      ),
+    );
 }

@@ -1,20 +1,9 @@
 import { Command } from 'commander';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 import { accountOption, minValidOption, nameOption } from '../options.js';
 
-export interface ExecOptions {
-  provider?: string;
-  /** The command and its arguments. */
-  command: string[];
-  account?: string;
-  name?: string[];
-  minValid: number;
-  allowNested?: boolean;
-  tokenFile?: string;
-  gce?: boolean;
-}
-
-export function execCommand(ctx: Context, runF: (opts: ExecOptions) => Promise<Outcome> = (o) => execRun(ctx, o)) {
+export function execCommand(ctx: Context) {
   return new Command('exec')
     .argument('[provider]')
     .usage('[options] [provider] [--] <command> [args...]')
@@ -46,15 +35,10 @@ Examples:
   vault exec google --gce -- terraform apply                                            # Google libraries refresh via vault`,
     )
     .action(
-      async (provider: string | undefined, command: string[], flags: Omit<ExecOptions, 'provider' | 'command'>) => {
-        await ctx.ready();
-        ctx.outcome = await runF({ ...flags, provider, command });
-      },
+      act(
+        ctx,
+        async () => (await import('../exec-child.js')).runWithToken,
+        (provider: string | undefined, command: string[], flags: object) => ({ ...flags, provider, command }),
+      ),
     );
-}
-
-/** Runs the command with the token (see exec-child.ts); its exit status is vault's. */
-export async function execRun(ctx: Context, opts: ExecOptions): Promise<Outcome> {
-  const { runWithToken } = await import('../exec-child.js');
-  return runWithToken(ctx, opts);
 }

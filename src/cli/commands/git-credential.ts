@@ -1,14 +1,8 @@
 import { Command } from 'commander';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 
-export interface GitCredentialOptions {
-  operation: string;
-}
-
-export function gitCredentialCommand(
-  ctx: Context,
-  runF: (opts: GitCredentialOptions) => Promise<Outcome> = (o) => gitCredentialRun(ctx, o),
-) {
+export function gitCredentialCommand(ctx: Context) {
   return new Command('git-credential')
     .argument('<operation>')
     .description('git credential helper (get, store, erase); see `vault setup-git`')
@@ -22,12 +16,11 @@ Examples:
   printf 'protocol=https\\nhost=github.com\\n\\n' | vault git-credential get
   GIT_TRACE=1 git fetch     # shows git calling the helper`,
     )
-    .action(async (operation: string) => {
-      await ctx.ready();
-      ctx.outcome = await runF({ operation });
-    });
-}
-
-export async function gitCredentialRun(ctx: Context, opts: GitCredentialOptions): Promise<Outcome> {
-  return (await import('../git-helper.js')).answerGit(ctx, opts);
+    .action(
+      act(
+        ctx,
+        async () => (await import('../git-helper.js')).answerGit,
+        (operation: string) => ({ operation }),
+      ),
+    );
 }

@@ -1,17 +1,9 @@
 import { Command } from 'commander';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 import { accountOption, minValidOption } from '../options.js';
 
-export interface KubeCredentialOptions {
-  provider?: string;
-  account?: string;
-  minValid: number;
-}
-
-export function kubeCredentialCommand(
-  ctx: Context,
-  runF: (opts: KubeCredentialOptions) => Promise<Outcome> = (o) => kubeCredentialRun(ctx, o),
-) {
+export function kubeCredentialCommand(ctx: Context) {
   return new Command('kube-credential')
     .argument('[provider]')
     .description('kubectl exec credential plugin: print an ExecCredential with a valid token')
@@ -27,17 +19,5 @@ Examples:
   users[].user.exec in ~/.kube/config: {apiVersion: client.authentication.k8s.io/v1, command: vault, args: [kube-credential, acme]}
   vault kube-credential acme -a work`,
     )
-    .action(async (provider: string | undefined, flags: Omit<KubeCredentialOptions, 'provider'>) => {
-      await ctx.ready();
-      ctx.outcome = await runF({ ...flags, provider });
-    });
-}
-
-export async function kubeCredentialRun(ctx: Context, opts: KubeCredentialOptions): Promise<Outcome> {
-  const { execCredential, requestedApiVersion } = await import('../../core/protocols/kube-credential.js');
-  const { accessTokenFor } = await import('../access-token.js');
-  const apiVersion = requestedApiVersion(ctx.env.KUBERNETES_EXEC_INFO);
-  const provider = ctx.provider(opts.provider);
-  const record = await accessTokenFor(ctx, provider, ctx.account(opts.account), opts.minValid);
-  ctx.io.stdout.write(execCredential(record, apiVersion));
+    .action(act(ctx, async () => (await import('../runs/kube-credential.js')).kubeCredentialRun));
 }

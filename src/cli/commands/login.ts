@@ -1,19 +1,9 @@
 import { Command } from 'commander';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 import { accountOption, portOption, scopeOption, secondsOption } from '../options.js';
 
-export interface LoginOptions {
-  provider?: string;
-  account?: string;
-  scope?: string[];
-  device?: boolean;
-  /** false with --no-browser */
-  browser: boolean;
-  port?: number;
-  timeout: number;
-}
-
-export function loginCommand(ctx: Context, runF: (opts: LoginOptions) => Promise<Outcome> = (o) => loginRun(ctx, o)) {
+export function loginCommand(ctx: Context) {
   return new Command('login')
     .argument('[provider]')
     .description('log in through the browser (RFC 8252 loopback + PKCE) or the device flow')
@@ -31,13 +21,5 @@ Examples:
   vault login github --device
   vault login acme -a work --no-browser`,
     )
-    .action(async (provider: string | undefined, flags: Omit<LoginOptions, 'provider'>) => {
-      await ctx.ready();
-      ctx.outcome = await runF({ ...flags, provider });
-    });
-}
-
-export async function loginRun(ctx: Context, opts: LoginOptions): Promise<Outcome> {
-  const { runLogin } = await import('../login-session.js');
-  await runLogin(ctx, opts);
+    .action(act(ctx, async () => (await import('../login-session.js')).runLogin));
 }

@@ -1,17 +1,9 @@
 import { Command } from 'commander';
-import { shQuote } from '../../core/protocols/shell.js';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 import { accountOption, minValidOption, portOption } from '../options.js';
 
-export interface ServeOptions {
-  provider?: string;
-  account?: string;
-  gce: boolean;
-  port?: number;
-  minValid: number;
-}
-
-export function serveCommand(ctx: Context, runF: (opts: ServeOptions) => Promise<Outcome> = (o) => serveRun(ctx, o)) {
+export function serveCommand(ctx: Context) {
   return new Command('serve')
     .argument('[provider]')
     .description('serve a local GCE metadata endpoint for the login until interrupted')
@@ -29,39 +21,5 @@ Examples:
   vault serve google --gce --port 8173 &   # then export GCE_METADATA_HOST=127.0.0.1:8173 (and _IP, _ROOT)
   vault exec google --gce -- ./job.sh      # the same, for one command's lifetime`,
     )
-    .action(async (provider: string | undefined, flags: Omit<ServeOptions, 'provider'>) => {
-      await ctx.ready();
-      ctx.outcome = await runF({ ...flags, provider });
-    });
-}
-
-/** `vault serve <provider> --gce`: the metadata endpoint of `exec --gce`, in the foreground, until SIGINT or SIGTERM. */
-export async function serveRun(ctx: Context, opts: ServeOptions): Promise<Outcome> {
-  const { accessTokenFor } = await import('../access-token.js');
-  const { startGceEndpoint } = await import('../long-job.js');
-  const provider = ctx.provider(opts.provider);
-  const account = ctx.account(opts.account);
-  const obtain = (scopes?: string[]) => accessTokenFor(ctx, provider, account, opts.minValid, scopes);
-  // Not logged in is said now (exit 3), not by every client request later.
-  await obtain();
-  const endpoint = await startGceEndpoint(ctx, provider, account, obtain, opts.port ?? 0);
-  // The handlers stay until the endpoint has closed: proper-lockfile's signal-exit re-raises a
-  // signal it finds no other listener for, which would end vault in the middle of a refresh.
-  let stop: (signal: NodeJS.Signals) => void = () => {};
-  const stopped = new Promise<NodeJS.Signals>((resolve) => (stop = resolve));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  let signal: NodeJS.Signals;
-  try {
-    for (const [name, value] of Object.entries(endpoint.env)) ctx.io.stdout.write(`export ${name}=${shQuote(value)}\n`);
-    ctx.io.stderr.write(
-      `Serving GCE metadata for ${provider.name} on ${endpoint.host} (unset GOOGLE_APPLICATION_CREDENTIALS where you use it); Ctrl-C stops it\n`,
-    );
-    signal = await stopped;
-    await endpoint.stop();
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
-  return signal === 'SIGINT' ? 'interrupted' : 'terminated';
+    .action(act(ctx, async () => (await import('../runs/serve.js')).serveRun));
 }

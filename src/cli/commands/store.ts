@@ -1,25 +1,11 @@
 import { Command } from 'commander';
-import type { MigrateOptions } from '../store-migrate.js';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 import { jsonOption } from '../options.js';
 
-export type { MigrateOptions };
-export interface StoreInfoOptions {
-  json?: boolean;
-}
-
-type Run<O> = (opts: O) => Promise<Outcome>;
-
 /** `vault store …`: what holds the secrets, and conversions between stores and formats. */
-export function storeCommand(
-  ctx: Context,
-  runs: {
-    info?: Run<StoreInfoOptions>;
-    migrate?: Run<MigrateOptions>;
-    encrypt?: Run<object>;
-    decrypt?: Run<object>;
-  } = {},
-) {
+export function storeCommand(ctx: Context) {
+  const ops = () => import('../store-ops.js');
   const group = new Command('store').description('the secret store in use: its health, and conversions').addHelpText(
     'after',
     `
@@ -32,10 +18,13 @@ Examples:
     .description('name the store in use, where it keeps secrets, and whether it answers')
     .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  vault store info\n  VAULT_STORE=file vault store info --json')
-    .action(async (flags: StoreInfoOptions) => {
-      await ctx.ready();
-      ctx.outcome = await (runs.info ?? ((o: StoreInfoOptions) => storeInfoRun(ctx, o)))(flags);
-    });
+    .action(
+      act(
+        ctx,
+        async () => (await ops()).storeInfo,
+        (flags: object) => flags,
+      ),
+    );
   group
     .command('migrate [provider]')
     .description('move logins (refresh token, client secret) from the store in use to another')
@@ -52,10 +41,7 @@ Examples:
   VAULT_STORE_KEY=… vault store migrate --to redis://redis.internal:6379/0 acme -a ci
   VAULT_STORE=redis://redis.internal:6379/0 vault store migrate --to keychain acme --keep`,
     )
-    .action(async (provider: string | undefined, flags: Omit<MigrateOptions, 'provider'>) => {
-      await ctx.ready();
-      ctx.outcome = await (runs.migrate ?? ((o: MigrateOptions) => storeMigrateRun(ctx, o)))({ ...flags, provider });
-    });
+    .action(act(ctx, async () => (await import('../store-migrate.js')).migrate));
   group
     .command('encrypt')
     .description('encrypt the file store with VAULT_FILE_PASSPHRASE (AES-256-GCM, scrypt key)')
@@ -63,10 +49,13 @@ Examples:
       'after',
       '\nA passphrase alone never converts an existing store: this does.\n\nExamples:\n  VAULT_STORE=file VAULT_FILE_PASSPHRASE="$(pass vault)" vault store encrypt\n  vault store info',
     )
-    .action(async () => {
-      await ctx.ready();
-      ctx.outcome = await (runs.encrypt ?? (() => storeEncryptRun(ctx)))({});
-    });
+    .action(
+      act(
+        ctx,
+        async () => (await ops()).encryptStore,
+        () => ({}),
+      ),
+    );
   group
     .command('decrypt')
     .description('turn an encrypted file store back into plain JSON (mode 0600)')
@@ -74,26 +63,12 @@ Examples:
       'after',
       '\nExamples:\n  VAULT_FILE_PASSPHRASE="$(pass vault)" vault store decrypt\n  vault store info',
     )
-    .action(async () => {
-      await ctx.ready();
-      ctx.outcome = await (runs.decrypt ?? (() => storeDecryptRun(ctx)))({});
-    });
+    .action(
+      act(
+        ctx,
+        async () => (await ops()).decryptStore,
+        () => ({}),
+      ),
+    );
   return group;
-}
-
-/** The health check is a listing, which reads without changing anything; a failure is its exit status. */
-export async function storeInfoRun(ctx: Context, opts: StoreInfoOptions): Promise<Outcome> {
-  return (await import('../store-ops.js')).storeInfo(ctx, opts);
-}
-
-export async function storeMigrateRun(ctx: Context, opts: MigrateOptions): Promise<Outcome> {
-  await (await import('../store-migrate.js')).migrate(ctx, opts);
-}
-
-export async function storeEncryptRun(ctx: Context): Promise<Outcome> {
-  await (await import('../store-ops.js')).encryptStore(ctx);
-}
-
-export async function storeDecryptRun(ctx: Context): Promise<Outcome> {
-  await (await import('../store-ops.js')).decryptStore(ctx);
 }

@@ -1,18 +1,12 @@
 import { Command, Option } from 'commander';
-import type { Context, Outcome } from '../context.js';
+import { act } from '../act.js';
+import type { Context } from '../context.js';
 import { accountOption, minValidOption, scopeOption } from '../options.js';
 
-export interface TokenOptions {
-  provider?: string;
-  account?: string;
-  scope?: string[];
-  minValid: number;
-  forceRefresh?: boolean;
-  json?: boolean;
-  header?: boolean;
-}
+/** The options the cached-token path reads too. */
+export type { TokenOptions } from '../token-output.js';
 
-export function tokenCommand(ctx: Context, runF: (opts: TokenOptions) => Promise<Outcome> = (o) => tokenRun(ctx, o)) {
+export function tokenCommand(ctx: Context) {
   return new Command('token')
     .argument('[provider]')
     .description('print a valid access token, refreshing it when needed')
@@ -30,14 +24,5 @@ Examples:
   vault token acme --scope api:read --min-valid 300
   vault token github --json`,
     )
-    .action(async (provider: string | undefined, flags: Omit<TokenOptions, 'provider'>) => {
-      await ctx.ready();
-      ctx.outcome = await runF({ ...flags, provider });
-    });
-}
-
-export async function tokenRun(ctx: Context, opts: TokenOptions): Promise<Outcome> {
-  const { getAccessToken } = await import('../../core/usecases/get-token.js');
-  const { tokenOutput } = await import('../token-output.js');
-  ctx.io.stdout.write((await tokenOutput(ctx, opts, (req) => getAccessToken(req, ctx.tokenDeps())))!);
+    .action(act(ctx, async () => (await import('../runs/token.js')).tokenRun));
 }

@@ -10,7 +10,9 @@ import { parseFastToken } from '../../../src/fast-path.js';
 import { fakeClock, fakeDeps } from '../../support/fakes.js';
 
 /** What commander makes of `argv` for `vault token`, or undefined when it refuses. */
-function viaCommander(argv: string[]): { provider: string; options: Record<string, unknown> } | undefined {
+async function viaCommander(
+  argv: string[],
+): Promise<{ provider: string; options: Record<string, unknown> } | undefined> {
   const program = buildProgram(createContext(fakeDeps({ clock: fakeClock(0) }).deps));
   const token = program.commands.find((c) => c.name() === 'token')!;
   let seen: { provider: string; options: Record<string, unknown> } | undefined;
@@ -18,7 +20,7 @@ function viaCommander(argv: string[]): { provider: string; options: Record<strin
     seen = { provider, options: { ...options } };
   });
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch {
     return undefined;
   }
@@ -39,10 +41,10 @@ describe('parseFastToken', () => {
     ['token', '-a', 'me@example.test', 'google', '--header', '--min-valid', '120'],
   ];
   for (const argv of accepted) {
-    test(`takes ${argv.join(' ')} exactly as commander does`, () => {
+    test(`takes ${argv.join(' ')} exactly as commander does`, async () => {
       const fast = parseFastToken(argv);
       assert.ok(fast, 'recognised');
-      assert.deepEqual(fast, viaCommander(argv));
+      assert.deepEqual(fast, await viaCommander(argv));
     });
   }
 
@@ -71,7 +73,7 @@ describe('parseFastToken', () => {
     });
   }
 
-  test('anything it accepts, commander reads the same way (property)', () => {
+  test('anything it accepts, commander reads the same way (property)', async () => {
     const word = fc.constantFrom(
       'acme',
       'google',
@@ -96,11 +98,11 @@ describe('parseFastToken', () => {
       '-x',
       '',
     );
-    fc.assert(
-      fc.property(fc.array(word, { maxLength: 7 }), (rest) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(word, { maxLength: 7 }), async (rest) => {
         const argv = ['token', ...rest];
         const fast = parseFastToken(argv);
-        if (fast) assert.deepEqual(fast, viaCommander(argv));
+        if (fast) assert.deepEqual(fast, await viaCommander(argv));
       }),
       { numRuns: 2000 },
     );

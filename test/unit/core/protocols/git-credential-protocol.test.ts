@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 
-import { gitCredentialRun } from '../../../../src/cli/commands/git-credential.js';
+import { answerGit } from '../../../../src/cli/git-helper.js';
 import { openContext } from '../../../../src/cli/context.js';
 import { exitStatus } from '../../../../src/cli/root.js';
 import {
@@ -43,7 +43,7 @@ const ENV: NodeJS.ProcessEnv = {
 /** Runs `vault git-credential <operation>` in-process with `input` on stdin. */
 async function helper(operation: string, input: string, env: NodeJS.ProcessEnv = ENV) {
   const { deps, stdout, stderr } = fakeDeps({ input, env, clock: systemClock });
-  const code = exitStatus(await gitCredentialRun(await openContext(deps), { operation }));
+  const code = exitStatus(await answerGit(await openContext(deps), { operation }));
   return { code, stdout: stdout(), stderr: stderr() };
 }
 
