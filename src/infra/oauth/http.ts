@@ -102,7 +102,7 @@ async function buffered(response: Response, url: string): Promise<{ response: Re
         const message = `the answer from ${redactUrl(url)} (HTTP ${response.status}) is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB; not read`;
         throw RETRYABLE_STATUS(response.status)
           ? Object.assign(new TemporaryError(message), { status: response.status })
-          : new VaultError(message, 'failure');
+          : new VaultError('failure', message);
       }
       chunks.push(chunk);
     }
@@ -154,13 +154,13 @@ export function grantAnswerWaitMs(timeoutMs: number): number {
  * complete answer, or a 5xx other than 503), so the refresh token or code it carried may be spent.
  * The caller says what that means for the login.
  */
-export class GrantOutcomeUnknown extends TemporaryError {
+export class GrantOutcomeUnknown extends VaultError {
   constructor(
     /** What happened, without the URL's secrets: "timed out", "HTTP 502 Bad Gateway", ... */
     readonly detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${detail}, after the request was sent`, options);
+    super('temporary', `${detail}, after the request was sent`, options);
   }
 }
 
