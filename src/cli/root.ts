@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help, Option } from 'commander';
-import { LoginRequiredError, VaultError, type ErrorKind } from '../core/errors.js';
+import { exitCodeFor, LoginRequiredError, VaultError } from '../core/errors.js';
 import { quietIo } from '../infra/io.js';
 import { storeChoice } from '../infra/stores/choice.js';
 import { unreachableKeychainNote } from '../infra/stores/keychain-reach.js';
@@ -24,22 +24,7 @@ import { withExecSeparator } from './exec-args.js';
 
 declare const VAULT_VERSION: string;
 
-/** Exit codes of the command-line contract (README, "Exit codes"): the one place they are chosen. */
-const EXIT_CODES: Record<ErrorKind, number> = {
-  failure: 1,
-  usage: 2,
-  loginRequired: 3,
-  temporary: 4,
-  storeUnavailable: 5,
-  // 128 + the signal's number, the shell's convention.
-  hangup: 129,
-  interrupted: 130,
-  terminated: 143,
-};
-
-export function exitCodeFor(kind: ErrorKind): number {
-  return EXIT_CODES[kind];
-}
+export { exitCodeFor };
 
 /** The exit status of a command that ended without an error (see Outcome). */
 export function exitStatus(outcome: Outcome): number {
@@ -160,7 +145,7 @@ export async function run(argv: string[], ctx: Context): Promise<number> {
       const note = error instanceof LoginRequiredError ? unreachableKeychainNote(ctx.env) : undefined;
       ctx.io.stderr.write(`${await colourError(ctx, `error: ${error.message}${note ? `. But ${note}` : ''}`)}\n`);
       if (error.cause) ctx.debug(`cause: ${describeCause(error.cause)}`);
-      return exitCodeFor(error.kind);
+      return error.exitCode;
     }
     ctx.io.stderr.write(
       `${await colourError(ctx, `error: unexpected failure: ${String((error as Error)?.message ?? error).split('\n')[0]}`)}\n`,

@@ -32,8 +32,8 @@ export function isTokenText(value: string): boolean {
 /** The error for a token whose text is not a token's (see isTokenText): a server error, exit 1. */
 export function invalidTokenError(what: 'access token' | 'refresh token'): VaultError {
   return new VaultError(
-    `the server sent an invalid ${what} (characters outside visible ASCII); it was not used or stored`,
     'failure',
+    `the server sent an invalid ${what} (characters outside visible ASCII); it was not used or stored`,
   );
 }
 

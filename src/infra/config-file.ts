@@ -65,7 +65,7 @@ export function writeConfigAtomically(file: string, text: string): void {
   try {
     writeFileAtomically(file, text);
   } catch (error) {
-    throw new VaultError(`cannot write ${file}: ${(error as Error).message}`, 'failure', {
+    throw new VaultError('failure', `cannot write ${file}: ${(error as Error).message}`, {
       cause: error,
     });
   }

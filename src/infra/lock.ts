@@ -168,8 +168,8 @@ export async function acquireLock(dir: string, name: string, options: LockOption
       }
       if (Date.now() - started > waitMs) {
         throw new VaultError(
-          `timed out after ${Math.round(waitMs / 1000)}s waiting for another vault process holding ${file}`,
           'temporary',
+          `timed out after ${Math.round(waitMs / 1000)}s waiting for another vault process holding ${file}`,
         );
       }
     }

@@ -129,14 +129,14 @@ export async function listenForCallback(options: ListenOptions): Promise<Callbac
       if (error.code === 'EADDRINUSE') {
         reject(
           new VaultError(
-            `port ${options.port} on 127.0.0.1 is already in use: choose another --port, or omit it to use any free port`,
             'failure',
+            `port ${options.port} on 127.0.0.1 is already in use: choose another --port, or omit it to use any free port`,
           ),
         );
       } else if (error.code === 'EACCES') {
-        reject(new VaultError(`cannot listen on port ${options.port} on 127.0.0.1: permission denied`, 'failure'));
+        reject(new VaultError('failure', `cannot listen on port ${options.port} on 127.0.0.1: permission denied`));
       } else {
-        reject(new VaultError(`cannot start the login listener: ${error.message}`, 'failure'));
+        reject(new VaultError('failure', `cannot start the login listener: ${error.message}`));
       }
     });
     server.listen(options.port, '127.0.0.1', () => resolve());

@@ -49,7 +49,7 @@ export async function startMetadataServer(
         error.code === 'EADDRINUSE'
           ? 'it is already in use: choose another --port, or omit it to use any free port'
           : error.message;
-      reject(new VaultError(`cannot listen on port ${port} on 127.0.0.1: ${why}`, 'failure'));
+      reject(new VaultError('failure', `cannot listen on port ${port} on 127.0.0.1: ${why}`));
     });
     server.once('listening', resolve);
   });

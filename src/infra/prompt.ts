@@ -7,7 +7,7 @@ interface RawCapable {
   setRawMode?: (mode: boolean) => unknown;
 }
 
-const interrupted = () => new VaultError('cancelled', 'interrupted');
+const interrupted = () => new VaultError('interrupted', 'cancelled');
 
 /**
  * Questions on a terminal: the question on stderr, the answer from stdin, one line each. Input

@@ -42,7 +42,7 @@ export async function holdSignals<T>(done: string, fn: () => Promise<T>, debug: 
     }
   }
   if (depth === 0 && received) {
-    throw new VaultError(`stopped by ${received} once ${done}`, HELD[received]);
+    throw new VaultError(HELD[received], `stopped by ${received} once ${done}`);
   }
   return result;
 }

@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
 import { ENV_FORMATS } from '../../core/protocols/env-format.js';
-import { act } from '../act.js';
+import { act, type Run } from '../act.js';
 import type { Context } from '../context.js';
 import { accountOption, minValidOption, nameOption } from '../options.js';
+import type { EnvOptions } from '../runs/env.js';
 
-export function envCommand(ctx: Context) {
+/** `run` stands in for the command's run function in flag-parsing tests. */
+export function envCommand(ctx: Context, run?: Run<EnvOptions>) {
   return new Command('env')
     .argument('[provider]')
     .description("print environment assignments for the provider's token")
@@ -20,5 +22,5 @@ Examples:
   vault env google --format fish | source
   vault env acme --format github-actions`,
     )
-    .action(act(ctx, async () => (await import('../runs/env.js')).envRun));
+    .action(act(ctx, async () => run ?? (await import('../runs/env.js')).envRun));
 }

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
-import { act } from '../act.js';
+import { act, type Run } from '../act.js';
 import type { Context } from '../context.js';
+import type { ExecOptions } from '../exec-child.js';
 import { accountOption, minValidOption, nameOption } from '../options.js';
 
-export function execCommand(ctx: Context) {
+/** `run` stands in for the command's run function in flag-parsing tests. */
+export function execCommand(ctx: Context, run?: Run<ExecOptions>) {
   return new Command('exec')
     .argument('[provider]')
     .usage('[options] [provider] [--] <command> [args...]')
@@ -37,7 +39,7 @@ Examples:
     .action(
       act(
         ctx,
-        async () => (await import('../exec-child.js')).runWithToken,
+        async () => run ?? (await import('../exec-child.js')).runWithToken,
         (provider: string | undefined, command: string[], flags: object) => ({ ...flags, provider, command }),
       ),
     );

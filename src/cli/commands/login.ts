@@ -1,9 +1,11 @@
 import { Command } from 'commander';
-import { act } from '../act.js';
+import { act, type Run } from '../act.js';
 import type { Context } from '../context.js';
+import type { LoginOptions } from '../login-session.js';
 import { accountOption, portOption, scopeOption, secondsOption } from '../options.js';
 
-export function loginCommand(ctx: Context) {
+/** `run` stands in for the command's run function in flag-parsing tests. */
+export function loginCommand(ctx: Context, run?: Run<LoginOptions>) {
   return new Command('login')
     .argument('[provider]')
     .description('log in through the browser (RFC 8252 loopback + PKCE) or the device flow')
@@ -21,5 +23,5 @@ Examples:
   vault login github --device
   vault login acme -a work --no-browser`,
     )
-    .action(act(ctx, async () => (await import('../login-session.js')).runLogin));
+    .action(act(ctx, async () => run ?? (await import('../login-session.js')).runLogin));
 }

@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander';
-import { act } from '../act.js';
+import { act, type Run } from '../act.js';
 import type { Context } from '../context.js';
 import { accountOption, minValidOption, scopeOption } from '../options.js';
+import type { TokenOptions } from '../token-output.js';
 
 /** The options the cached-token path reads too. */
 export type { TokenOptions } from '../token-output.js';
 
-export function tokenCommand(ctx: Context) {
+/** `run` stands in for the command's run function in flag-parsing tests. */
+export function tokenCommand(ctx: Context, run?: Run<TokenOptions>) {
   return new Command('token')
     .argument('[provider]')
     .description('print a valid access token, refreshing it when needed')
@@ -24,5 +26,5 @@ Examples:
   vault token acme --scope api:read --min-valid 300
   vault token github --json`,
     )
-    .action(act(ctx, async () => (await import('../runs/token.js')).tokenRun));
+    .action(act(ctx, async () => run ?? (await import('../runs/token.js')).tokenRun));
 }

@@ -46,7 +46,7 @@ export async function envRun(ctx: Context, opts: EnvOptions): Promise<Outcome> {
   try {
     appendFileSync(githubEnv, lines, { encoding: 'utf8' });
   } catch (error) {
-    throw new VaultError(`cannot append to GITHUB_ENV (${githubEnv}): ${(error as Error).message}`, 'failure', {
+    throw new VaultError('failure', `cannot append to GITHUB_ENV (${githubEnv}): ${(error as Error).message}`, {
       cause: error,
     });
   }

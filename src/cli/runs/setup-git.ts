@@ -25,7 +25,7 @@ async function git(ctx: Context, args: string[]): Promise<GitResult> {
       const code: unknown = error.code;
       if (typeof code === 'number') return resolvePromise({ code, stdout, stderr });
       const why = code === 'ENOENT' ? 'git is not installed (or not on PATH)' : `cannot run git: ${error.message}`;
-      reject(new VaultError(why, 'failure', { cause: error }));
+      reject(new VaultError('failure', why, { cause: error }));
     });
   });
 }
@@ -34,8 +34,8 @@ async function gitOk(ctx: Context, args: string[]): Promise<void> {
   const result = await git(ctx, args);
   if (result.code !== 0) {
     throw new VaultError(
-      `\`git ${args.join(' ')}\` failed: ${result.stderr.trim() || `exit ${result.code}`}`,
       'failure',
+      `\`git ${args.join(' ')}\` failed: ${result.stderr.trim() || `exit ${result.code}`}`,
     );
   }
 }
@@ -55,7 +55,7 @@ async function configure(ctx: Context, url: string, helper: string): Promise<'ad
   const current = await git(ctx, ['config', '--global', '--get-all', key]);
   // Exit 1: the key is not set; anything else is a real failure (say, a broken config file).
   if (current.code !== 0 && current.code !== 1) {
-    throw new VaultError(`cannot read the global git config: ${current.stderr.trim()}`, 'failure');
+    throw new VaultError('failure', `cannot read the global git config: ${current.stderr.trim()}`);
   }
   const values = current.code === 0 ? current.stdout.split('\n').filter((v) => v !== '') : [];
   if (values.includes(helper)) return 'present';
@@ -75,7 +75,7 @@ async function configure(ctx: Context, url: string, helper: string): Promise<'ad
 async function remove(ctx: Context, urls: string[] | undefined, script: string): Promise<void> {
   const listed = await git(ctx, ['config', '--global', '--get-regexp', '^credential\\..*\\.helper$']);
   if (listed.code !== 0 && listed.code !== 1) {
-    throw new VaultError(`cannot read the global git config: ${listed.stderr.trim()}`, 'failure');
+    throw new VaultError('failure', `cannot read the global git config: ${listed.stderr.trim()}`);
   }
   const keys = urls?.map((url) => `credential.${url}.helper`.toLowerCase());
   let removed = 0;

@@ -24,8 +24,8 @@ export function formatAssignments(
     case 'dotenv':
       if (!DOTENV_SAFE.test(token)) {
         throw new VaultError(
-          'the token contains characters a .env file cannot carry unquoted; use --format sh or json',
           'failure',
+          'the token contains characters a .env file cannot carry unquoted; use --format sh or json',
         );
       }
       return names.map((n) => `${n}=${token}\n`).join('');
@@ -55,10 +55,10 @@ export function githubMaskCommands(token: string): string {
  */
 export function githubEnvFileLines(names: readonly string[], token: string, delimiter: string): string {
   if (token.includes('\r')) {
-    throw new VaultError('the token contains a carriage return, which $GITHUB_ENV cannot carry', 'failure');
+    throw new VaultError('failure', 'the token contains a carriage return, which $GITHUB_ENV cannot carry');
   }
   if (token.includes(delimiter)) {
-    throw new VaultError('the token contains the $GITHUB_ENV delimiter; run the command again', 'failure');
+    throw new VaultError('failure', 'the token contains the $GITHUB_ENV delimiter; run the command again');
   }
   return names.map((n) => `${n}<<${delimiter}\n${token}\n${delimiter}\n`).join('');
 }

@@ -171,8 +171,8 @@ function scopeRejected(login: LoginRecord, req: TokenRequest, error: ScopeReject
   const asked = missing.length ? missing : req.scopes!;
   const all = [...new Set([...granted, ...asked])];
   return new VaultError(
-    `${error.message}: the login to ${p} was not granted ${asked.join(' ')} (granted: ${granted.join(' ') || 'none'}); log in asking for it: \`${suggest(['login', p, ...all.flatMap((s) => ['--scope', s])], { account: req.account })}\``,
     'failure',
+    `${error.message}: the login to ${p} was not granted ${asked.join(' ')} (granted: ${granted.join(' ') || 'none'}); log in asking for it: \`${suggest(['login', p, ...all.flatMap((s) => ['--scope', s])], { account: req.account })}\``,
     { cause: error },
   );
 }

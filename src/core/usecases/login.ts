@@ -84,10 +84,10 @@ export function authorizationParams(provider: Provider, scopes: readonly string[
 }
 
 // Each ends the login with its exit code (shell convention: 128 + the signal's number).
-const CANCELLED: Record<TerminationSignal, [string, ErrorKind]> = {
-  SIGINT: ['login cancelled', 'interrupted'],
-  SIGTERM: ['login terminated', 'terminated'],
-  SIGHUP: ['login cancelled: the terminal hung up', 'hangup'],
+const CANCELLED: Record<TerminationSignal, [ErrorKind, string]> = {
+  SIGINT: ['interrupted', 'login cancelled'],
+  SIGTERM: ['terminated', 'login terminated'],
+  SIGHUP: ['hangup', 'login cancelled: the terminal hung up'],
 };
 
 /**
@@ -98,7 +98,7 @@ function interruptions(interrupts: Interrupts, seconds: number, expired: string)
   let cancel!: (error: VaultError) => void;
   const promise = new Promise<never>((_, reject) => (cancel = reject));
   const stopWatching = interrupts.watch((signal) => cancel(new VaultError(...CANCELLED[signal])));
-  const timer = setTimeout(() => cancel(new VaultError(expired, 'failure')), seconds * 1000);
+  const timer = setTimeout(() => cancel(new VaultError('failure', expired)), seconds * 1000);
   const controller = new AbortController();
   promise.catch(() => controller.abort());
   return {
@@ -146,7 +146,7 @@ async function loopbackLogin(req: LoginRequest, deps: LoginDeps, client: LoginCl
     if (error) {
       const description = callbackUrl.searchParams.get('error_description');
       const text = `${serverText(error)}${description ? ` (${serverText(description)})` : ''}`;
-      throw new VaultError(`login to ${provider.name} failed: the provider answered ${text}`, 'failure');
+      throw new VaultError('failure', `login to ${provider.name} failed: the provider answered ${text}`);
     }
     const exchange: Exchange = () => authorization.exchange(callbackUrl);
     return exchange;
@@ -197,8 +197,8 @@ function noRefreshToken(provider: Provider, scopes: readonly string[]): VaultErr
       ? 'the server did not grant `offline_access`; allow the refresh_token grant for this client at the provider'
       : 'ask for the `offline_access` scope (--scope offline_access), or allow the refresh_token grant for this client at the provider');
   return new VaultError(
-    `login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`,
     'failure',
+    `login to ${provider.name} returned no refresh token, and its access token expires: ${hint}`,
   );
 }
 

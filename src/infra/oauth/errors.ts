@@ -99,7 +99,7 @@ export function classify(error: unknown, provider: Provider, action: string, acc
     // `fix` is what logout repeats when revocation fails this way (core/usecases/logout.ts).
     const fix = `${secret}; if its client id changed, \`${suggest(['provider', 'set', p, '--client-id', 'ID'])}\` and log in again`;
     return Object.assign(
-      new VaultError(`${what} failed: ${describe(error)} — ${p} does not accept this client: ${fix}`, 'failure', {
+      new VaultError('failure', `${what} failed: ${describe(error)} — ${p} does not accept this client: ${fix}`, {
         cause: error,
       }),
       { fix },
@@ -109,7 +109,7 @@ export function classify(error: unknown, provider: Provider, action: string, acc
     // The caller knows which scopes were asked for and granted, and names them (get-token.ts).
     return new ScopeRejectedError(`${what} failed: ${describe(error)}`, { cause: error });
   }
-  return new VaultError(`${what} failed: ${describe(error)}`, 'failure', { cause: error });
+  return new VaultError('failure', `${what} failed: ${describe(error)}`, { cause: error });
 }
 
 /** Whether a client secret was sent for a provider (configure.ts notes it), for the invalid_client hint. */

@@ -76,8 +76,8 @@ export async function exchangeCode(
     const shared = sharedEndpointOf(config);
     if (shared && iss !== null && !shared.issuer.fits(iss)) {
       throw new VaultError(
-        `login to ${provider.name} failed: the callback names issuer ${serverText(iss)}, not one of ${provider.name}'s`,
         'failure',
+        `login to ${provider.name} failed: the callback names issuer ${serverText(iss)}, not one of ${provider.name}'s`,
       );
     }
     const started = now();
@@ -134,7 +134,7 @@ export async function startDevice(
   params: Record<string, string>,
 ): Promise<DeviceAuthorization> {
   if (!config.serverMetadata().device_authorization_endpoint) {
-    throw new VaultError(`${provider.name} has no device authorization endpoint: log in without --device`, 'usage');
+    throw new VaultError('usage', `${provider.name} has no device authorization endpoint: log in without --device`);
   }
   try {
     return await oidc.initiateDeviceAuthorization(config, params);
@@ -161,8 +161,8 @@ export async function pollDevice(
   } catch (error) {
     if (error instanceof oidc.ResponseBodyError && error.error === 'expired_token') {
       throw new VaultError(
-        `the device code for ${provider.name} expired before the login was approved: run the login again`,
         'failure',
+        `the device code for ${provider.name} expired before the login was approved: run the login again`,
         { cause: error },
       );
     }

@@ -1,5 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { TemporaryError } from '../../core/errors.js';
+import { VaultError } from '../../core/errors.js';
 import { BEFORE_SENDING, TLS_REFUSAL, codesOf } from './net-errors.js';
 import { proxyRefusal } from './proxy.js';
 
@@ -43,13 +43,13 @@ export function grantAnswerWaitMs(timeoutMs: number): number {
  * complete answer, or a 5xx other than 503), so the refresh token or code it carried may be spent.
  * The caller says what that means for the login.
  */
-export class GrantOutcomeUnknown extends TemporaryError {
+export class GrantOutcomeUnknown extends VaultError {
   constructor(
     /** What happened, without the URL's secrets: "timed out", "HTTP 502 Bad Gateway", ... */
     readonly detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${detail}, after the request was sent`, options);
+    super('temporary', `${detail}, after the request was sent`, options);
   }
 }
 

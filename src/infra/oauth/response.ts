@@ -50,7 +50,7 @@ export async function buffered(response: Response, url: string): Promise<{ respo
         const message = `the answer from ${redactUrl(url)} (HTTP ${response.status}) is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB; not read`;
         throw RETRYABLE_STATUS(response.status)
           ? Object.assign(new TemporaryError(message), { status: response.status })
-          : new VaultError(message, 'failure');
+          : new VaultError('failure', message);
       }
       chunks.push(chunk);
     }

@@ -61,8 +61,8 @@ export async function tenantGrant<T>(
   const issuer = claims === undefined ? shared.issuer.placeholder : shared.issuer.fromClaims(claims);
   if (!issuer)
     throw new VaultError(
-      `the ID token names no tenant (no valid "${shared.issuer.claim}" claim), so its issuer cannot be checked`,
       'failure',
+      `the ID token names no tenant (no valid "${shared.issuer.claim}" claim), so its issuer cannot be checked`,
     );
   let replayed = false;
   const replay: CustomFetch = async (url, options) => {

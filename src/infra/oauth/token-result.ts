@@ -57,7 +57,7 @@ export function toTokenResult(
   accessCheckedLater = false,
 ): TokenResult {
   if (typeof response.access_token !== 'string' || response.access_token === '') {
-    throw new VaultError('the token endpoint answered without an access_token', 'failure');
+    throw new VaultError('failure', 'the token endpoint answered without an access_token');
   }
   if (typeof response.refresh_token === 'string' && response.refresh_token && !isTokenText(response.refresh_token))
     throw invalidTokenError('refresh token');

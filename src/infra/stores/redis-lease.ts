@@ -86,8 +86,8 @@ export async function acquireLease(o: LeaseOptions): Promise<RefreshLock> {
     }
     if (Date.now() - waitingSince > o.waitMs) {
       throw new VaultError(
-        `timed out after ${Math.round(o.waitMs / 1000)}s waiting for the lease ${o.name} in ${o.where}, held by another vault process`,
         'temporary',
+        `timed out after ${Math.round(o.waitMs / 1000)}s waiting for the lease ${o.name} in ${o.where}, held by another vault process`,
       );
     }
     if (await o.until?.()) {

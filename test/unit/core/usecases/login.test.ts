@@ -272,7 +272,7 @@ test('a device code that expires before the timeout ends the wait when it expire
 test('a failed code exchange stores nothing, and the old login stays', async () => {
   const w = world({
     grant: async () => {
-      throw new VaultError('login to acme failed: invalid_grant', 'failure');
+      throw new VaultError('failure', 'login to acme failed: invalid_grant');
     },
   });
   const old: LoginRecord = { v: 1, refresh_token: 'rt-old', scope: 'openid', obtained_at: 0 };
