@@ -39,6 +39,8 @@ export interface ProviderConfig {
    * copy and the local one can both live. Unset: assumed to rotate (RFC 9700 §4.14.2 recommends it).
    */
   rotates_refresh_tokens?: boolean;
+  /** Azure resource → scopes (space-separated) for `--azure`; the microsoft preset needs none. */
+  azure_resources?: Record<string, string>;
 }
 
 export interface Provider extends ProviderConfig {
@@ -65,6 +67,9 @@ const BOOLEAN_KEYS = ['revoke_replaced', 'rotates_refresh_tokens'] as const;
 /** Seconds, from 0 to a day. */
 const SECONDS_KEYS = ['rotation_grace'] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, ...BOOLEAN_KEYS, ...SECONDS_KEYS, 'params']);
+/** Tables of strings besides `params`. */
+const STRING_TABLE_KEYS = ['azure_resources'] as const;
+for (const key of STRING_TABLE_KEYS) KNOWN_KEYS.add(key);
 
 /** 127.0.0.0/8, [::1] and localhost: the only hosts where plain http is acceptable (RFC 8252 §8.3). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -135,6 +140,10 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
     ) {
       throw new UsageError(`${where}.params: expected a table of strings`);
     }
+  }
+  for (const key of STRING_TABLE_KEYS) {
+    const t = table[key];
+    if (t !== undefined && !isStringTable(t)) throw new UsageError(`${where}.${key}: expected a table of strings`);
   }
   const cfg = table as unknown as ProviderConfig;
   if (!cfg.client_id)
@@ -250,4 +259,13 @@ export function envNames(provider: Provider): string[] {
 /** Whether the provider rotates refresh tokens: as configured, else as its preset says, else yes. */
 export function rotatesRefreshTokens(provider: ProviderConfig): boolean {
   return provider.rotates_refresh_tokens ?? PRESETS[provider.preset ?? '']?.rotates_refresh_tokens ?? true;
+}
+
+function isStringTable(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((s) => typeof s === 'string' && s !== '')
+  );
 }
