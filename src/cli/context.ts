@@ -118,6 +118,7 @@ export function createContext(deps: Deps): Context {
         locks: fileLocks(lockDir(ctx.env), ctx.debug),
         oauth: lazyOAuth(ctx),
         signals: processSignals(ctx.debug),
+        provider: (name) => loaded().getProvider(ctx.config(), name, file),
       });
     },
     lock: async (name) => (await import('../infra/lock.js')).acquireLock(lockDir(ctx.env), name, { debug: ctx.debug }),

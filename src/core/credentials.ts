@@ -42,6 +42,8 @@ export interface AccessRecord {
   /** ms since the epoch: with expires_at, the token's lifetime. */
   issued_at: number;
   scope: string;
+  /** The ID token that came with it, if any (see TokenResult.id_token). */
+  id_token?: string;
 }
 
 /** A login's identity in the store: provider and account names never contain `:` (config/names.ts). */

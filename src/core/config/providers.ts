@@ -41,6 +41,23 @@ export interface ProviderConfig {
   rotates_refresh_tokens?: boolean;
   /** Azure resource → scopes (space-separated) for `--azure`; the microsoft preset needs none. */
   azure_resources?: Record<string, string>;
+  /**
+   * Token exchange: this provider has no login of its own; its tokens come from exchanging the
+   * login to `exchange_from` at that provider's token endpoint, with that provider's client.
+   */
+  exchange_from?: string;
+  /** Auth0 Token Vault's federated-connection exchange, or RFC 8693 token exchange. */
+  exchange?: 'token-vault' | 'rfc8693';
+  /** Token Vault: the federated connection (`google-oauth2`) whose token is asked for. */
+  connection?: string;
+  /** Token Vault: which of the user's accounts at the connection. */
+  login_hint?: string;
+  /** RFC 8693 §2.1 `audience`. */
+  audience?: string;
+  /** RFC 8693 §2.1 / RFC 8707 `resource`. */
+  resource?: string;
+  /** RFC 8693: the source login's access token (default) or ID token as the subject token. */
+  subject_token?: 'access' | 'id';
 }
 
 export interface Provider extends ProviderConfig {
@@ -70,6 +87,17 @@ const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, ...BOOLEAN_KEY
 /** Tables of strings besides `params`. */
 const STRING_TABLE_KEYS = ['azure_resources'] as const;
 for (const key of STRING_TABLE_KEYS) KNOWN_KEYS.add(key);
+/** The keys of a provider whose tokens come by token exchange (validateExchanged). */
+const EXCHANGE_KEYS = [
+  'exchange_from',
+  'exchange',
+  'connection',
+  'login_hint',
+  'audience',
+  'resource',
+  'subject_token',
+];
+for (const key of EXCHANGE_KEYS) KNOWN_KEYS.add(key);
 
 /** 127.0.0.0/8, [::1] and localhost: the only hosts where plain http is acceptable (RFC 8252 §8.3). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -146,6 +174,7 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
     if (t !== undefined && !isStringTable(t)) throw new UsageError(`${where}.${key}: expected a table of strings`);
   }
   const cfg = table as unknown as ProviderConfig;
+  if (cfg.exchange_from !== undefined) return validateExchanged(name, cfg, where);
   if (!cfg.client_id)
     throw new UsageError(`${where}.client_id: missing (every provider needs the client id registered there)`);
   for (const key of URL_KEYS) {
@@ -268,4 +297,52 @@ function isStringTable(value: unknown): value is Record<string, string> {
     !Array.isArray(value) &&
     Object.values(value).every((s) => typeof s === 'string' && s !== '')
   );
+}
+
+/** The keys that make no sense beside `exchange_from`: the source provider's server and client are used. */
+const NOT_WITH_EXCHANGE = ['issuer', 'client_id', 'preset', ...ENDPOINT_KEYS, 'params'] as const;
+
+/**
+ * A provider whose tokens come by exchange: `exchange` says which, with its own keys; it talks to
+ * the server of `exchange_from` with that provider's client, so it has neither of its own.
+ */
+function validateExchanged(name: string, cfg: ProviderConfig, where: string): ProviderConfig {
+  for (const key of EXCHANGE_KEYS) {
+    const v = (cfg as unknown as Record<string, unknown>)[key];
+    if (v !== undefined && (typeof v !== 'string' || v === ''))
+      throw new UsageError(`${where}.${key}: expected a non-empty string`);
+  }
+  for (const key of NOT_WITH_EXCHANGE) {
+    if (cfg[key] !== undefined)
+      throw new UsageError(
+        `${where}.${key}: not used with exchange_from (the server and client of ${cfg.exchange_from} are used)`,
+      );
+  }
+  checkProviderName(cfg.exchange_from!);
+  if (cfg.exchange_from === name)
+    throw new UsageError(`${where}.exchange_from: a provider cannot exchange its own login`);
+  if (cfg.exchange === 'token-vault') {
+    if (!cfg.connection)
+      throw new UsageError(`${where}.connection: missing (the Token Vault exchange names a connection)`);
+    for (const key of ['audience', 'resource', 'subject_token'] as const)
+      if (cfg[key] !== undefined) throw new UsageError(`${where}.${key}: only for exchange = "rfc8693"`);
+  } else if (cfg.exchange === 'rfc8693') {
+    for (const key of ['connection', 'login_hint'] as const)
+      if (cfg[key] !== undefined) throw new UsageError(`${where}.${key}: only for exchange = "token-vault"`);
+    if (cfg.subject_token !== undefined && cfg.subject_token !== 'access' && cfg.subject_token !== 'id')
+      throw new UsageError(`${where}.subject_token: expected "access" or "id"`);
+  } else {
+    throw new UsageError(`${where}.exchange: expected "token-vault" or "rfc8693"`);
+  }
+  for (const [key, check] of NAME_LISTS) {
+    for (const value of cfg[key] ?? []) {
+      try {
+        check(value);
+      } catch (e) {
+        throw new UsageError(`${where}.${key}: ${(e as Error).message}`);
+      }
+    }
+  }
+  checkProviderName(name);
+  return cfg;
 }

@@ -23,6 +23,7 @@ import {
   type LoginRecord,
 } from '../credentials.js';
 import { readClientSecret } from './client-secret.js';
+import { getExchangedToken } from './exchange.js';
 import { proveWritable, refreshLock } from './refresh-lock.js';
 import type { Clock, Locks, OAuth, RefreshLock, SecretStore, Signals, StoreEntry } from '../ports.js';
 
@@ -35,6 +36,8 @@ export interface TokenDeps {
   clock: Clock;
   debug: (message: string) => void;
   warn: (message: string) => void;
+  /** The configured provider of that name: the source of an exchanged provider (exchange.ts). */
+  provider?: (name: string) => Provider;
 }
 
 export interface TokenRequest {
@@ -67,6 +70,8 @@ export async function cachedAccessToken(
  * rotated refresh token would revoke the whole login.
  */
 export async function getAccessToken(request: TokenRequest, deps: TokenDeps): Promise<AccessRecord> {
+  if (request.provider.exchange_from !== undefined)
+    return getExchangedToken(request, deps, (req) => getAccessToken(req, deps));
   let req = request;
   const { store, clock } = deps;
   const key = accessKey(req.provider.name, req.account, req.scopes);
@@ -204,6 +209,7 @@ async function storeRefreshed(
     expires_at: result.expires_at,
     issued_at: Math.min(result.issued_at ?? arrived, arrived),
     scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
+    ...(result.id_token && { id_token: result.id_token }),
   };
   const unusable: VaultError | undefined = !isTokenText(result.access_token)
     ? invalidTokenError('access token')
