@@ -89,7 +89,14 @@ export function metadataEnv(host: string): Record<string, string> {
 /** The token source an endpoint serves, around this context's store (see metadataEndpoint). */
 function endpointSource(ctx: Context, provider: Provider, account: string, obtain: Obtain) {
   const warn = (message: string) => ctx.io.stderr.write(`warning: ${message}\n`);
-  return metadataEndpoint({ store: ctx.store(), env: ctx.env, clock: ctx.clock, warn }, provider, account, obtain);
+  const deps = {
+    store: ctx.store(),
+    env: ctx.env,
+    clock: ctx.clock,
+    warn,
+    provider: (name: string) => ctx.provider(name),
+  };
+  return metadataEndpoint(deps, provider, account, obtain);
 }
 
 /** A GCE metadata endpoint for the login (provider, account): the tokens are vault's, through `obtain`. */

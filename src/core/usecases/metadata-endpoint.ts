@@ -32,6 +32,8 @@ export interface MetadataEndpoint {
 
 export interface MetadataEndpointDeps {
   store: SecretStore;
+  /** The configured provider of that name: the source of an exchanged provider. */
+  provider(name: string): Provider;
   env: NodeJS.ProcessEnv;
   clock: Clock;
   warn(message: string): void;
@@ -52,13 +54,17 @@ export function metadataEndpoint(
   obtain: Obtain,
 ): MetadataEndpoint {
   const inFlight = new Map<string, Promise<AccessRecord>>();
+  // An exchanged provider has no login or client of its own: the user and client are its source's,
+  // the scopes those it asks the exchange for.
+  const source = provider.exchange_from === undefined ? provider : deps.provider(provider.exchange_from);
   return {
-    clientId: provider.client_id,
+    clientId: source.client_id,
     async identity() {
-      const login = (await readLogin(deps.store, provider.name, account)) ?? ciLogin(deps.env, provider.name);
+      const login = (await readLogin(deps.store, source.name, account)) ?? ciLogin(deps.env, source.name);
+      const scope = source === provider ? (login?.scope ?? '') : (provider.scopes ?? []).join(' ');
       return {
         name: serviceAccountName(login?.identity, account),
-        scopes: (login?.scope ?? '').split(' ').filter(Boolean),
+        scopes: scope.split(' ').filter(Boolean),
         projectId: provider.params?.project_id ?? (deps.env.GOOGLE_CLOUD_PROJECT || undefined),
         projectNumber: provider.params?.project_number,
       };

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { runVault } from '../../support/cli.js';
+import { join } from 'node:path';
+
+import { ROOT, runVault } from '../../support/cli.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { expire, loggedIn, type Vault } from '../../support/vault-sandbox.js';
 import { accessKey } from '../../../src/core/credentials.js';
@@ -116,6 +118,28 @@ test('every integration works on an exchanged provider: exec and env', async () 
   assert.equal(exec.stdout, token);
   const env = await box.run(['env', 'gvault', '--format', 'dotenv']);
   assert.equal(env.stdout.trim(), `GVAULT_ACCESS_TOKEN=${token}`);
+});
+
+test('Azure SDKs under `exec --azure` and Google libraries under `exec --gce` get the exchanged token', async () => {
+  const token = (await box.run(['token', 'gvault'])).stdout.trim();
+  const azure = join(ROOT, 'test', 'support', 'azure-identity-client.mjs');
+  const a = await box.run([
+    'exec',
+    'gvault',
+    '--azure',
+    '--',
+    process.execPath,
+    azure,
+    'managed',
+    'api://x/.default',
+    '0',
+  ]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.deepEqual(a.stdout.trim().split('\n'), [token, token]);
+  const google = join(ROOT, 'test', 'support', 'google-auth-client.mjs');
+  const g = await box.run(['exec', 'gvault', '--gce', '--', process.execPath, google, '0']);
+  assert.equal(g.code, 0, g.stderr);
+  assert.equal(g.stdout.trim().split('\n')[1], token);
 });
 
 test('an exchanged provider has no login of its own: `vault login` says which to log in to', async () => {
