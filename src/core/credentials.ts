@@ -42,7 +42,7 @@ export interface AccessRecord {
   /** ms since the epoch: with expires_at, the token's lifetime. */
   issued_at: number;
   scope: string;
-  /** The ID token that came with it, if any (see TokenResult.id_token). */
+  /** The ID token of the refresh that just issued it, handed to the caller only: never stored. */
   id_token?: string;
 }
 

@@ -140,12 +140,10 @@ async function exchangeLocked(
     const kind = provider.subject_token ?? 'access';
     let subject: string | undefined;
     try {
-      const record = await sourceToken({ provider: source, account, minValid: 60 });
+      // An ID token comes only from a refresh (with openid in scope) and is not cached: an ID token
+      // subject costs a refresh of the source, single-flight as any other.
+      const record = await sourceToken({ provider: source, account, minValid: 60, forceRefresh: kind === 'id' });
       subject = kind === 'id' ? record.id_token : record.access_token;
-      // An ID token comes with a refresh that has openid in scope; a token cached by an older
-      // version of vault has none kept beside it.
-      if (subject === undefined)
-        subject = (await sourceToken({ provider: source, account, minValid: 60, forceRefresh: true })).id_token;
     } catch (error) {
       throw sourceFailed(provider, source, error);
     }

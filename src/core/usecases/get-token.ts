@@ -209,8 +209,10 @@ async function storeRefreshed(
     expires_at: result.expires_at,
     issued_at: Math.min(result.issued_at ?? arrived, arrived),
     scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
-    ...(result.id_token && { id_token: result.id_token }),
   };
+  // Handed to this process's caller (an RFC 8693 exchange with an ID token subject), never stored:
+  // the cache entry must stay small (a Windows credential holds 2560 bytes).
+  const handed = result.id_token ? { ...record, id_token: result.id_token } : record;
   const unusable: VaultError | undefined = !isTokenText(result.access_token)
     ? invalidTokenError('access token')
     : record.expires_at !== null && record.expires_at <= arrived
@@ -223,7 +225,7 @@ async function storeRefreshed(
     if (unusable) throw unusable;
     await store.commit(access);
     deps.debug(`store: access token cached as ${key}`);
-    return record;
+    return handed;
   }
   // The old refresh token is spent: losing the new one would cost a login.
   const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now(), rotated: true };
@@ -250,7 +252,7 @@ async function storeRefreshed(
   }
   if (unusable) throw unusable;
   deps.debug(`store: access token cached as ${key}`);
-  return record;
+  return handed;
 }
 
 /** Whether the store holds `refreshToken` for the login: false also when it cannot be read. */

@@ -53,7 +53,6 @@ export async function saveLogin(
     expires_at: result.expires_at,
     issued_at: Math.min(result.issued_at ?? now, now),
     scope,
-    ...(result.id_token && { id_token: result.id_token }),
   };
   const replaced = await withRefreshLock(deps, provider.name, account, async (lock) => {
     // A damaged old entry is what a new login repairs: it replaces nothing worth revoking.
