@@ -181,7 +181,12 @@ export async function secretStored(
 
 /** The provider whose login an exchanged provider uses must exist and have a login of its own. */
 function checkExchangeSource(deps: Pick<ProviderDeps, 'config' | 'configFile'>, name: string, source: string): void {
-  const cfg = getProvider(deps.config(), source, deps.configFile);
+  let cfg: ProviderConfig;
+  try {
+    cfg = getProvider(deps.config(), source, deps.configFile);
+  } catch (error) {
+    throw new UsageError(`--exchange-from ${source}: ${(error as Error).message}`, { cause: error });
+  }
   if (cfg.exchange_from !== undefined)
     throw new UsageError(
       `--exchange-from ${source}: ${source} gets its own tokens by exchange; exchange from the provider you log in to (${cfg.exchange_from})`,
