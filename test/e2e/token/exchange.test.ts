@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { ROOT, runVault } from '../../support/cli.js';
@@ -111,11 +114,46 @@ for (const name of ['gvault', 'api']) {
   });
 }
 
+/**
+ * A resource server on 127.0.0.1: a request with a bearer token the authorization server calls
+ * active (RFC 7662) gets 200 and the token's scope, anything else 401.
+ */
+async function startResourceServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const api = createServer((req, res) => {
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    void (token ? server.introspect(token) : Promise.resolve({ active: false, scope: '' })).then((info) => {
+      res.writeHead(info.active ? 200 : 401).end(info.active ? String(info.scope) : 'invalid token');
+    });
+  });
+  api.listen(0, '127.0.0.1');
+  await once(api, 'listening');
+  return {
+    url: `http://127.0.0.1:${(api.address() as AddressInfo).port}/`,
+    close: async () => {
+      api.close();
+      api.closeAllConnections();
+      await once(api, 'close');
+    },
+  };
+}
+
 test('every integration works on an exchanged provider: exec and env', async () => {
+  const api = await startResourceServer();
+  try {
+    for (const [name, scope] of [
+      ['gvault', `federated:${CONNECTION}`],
+      ['api', 'api:read'],
+    ]) {
+      const variable = `${name.toUpperCase()}_ACCESS_TOKEN`;
+      const script = `curl -s --noproxy '*' -H "Authorization: Bearer $${variable}" ${api.url}`;
+      const exec = await box.run(['exec', name, '--', 'sh', '-c', script]);
+      assert.equal(exec.code, 0, exec.stderr);
+      assert.equal(exec.stdout, scope, `${name}: the resource server accepts the exchanged token`);
+    }
+  } finally {
+    await api.close();
+  }
   const token = (await box.run(['token', 'gvault'])).stdout.trim();
-  const exec = await box.run(['exec', 'gvault', '--', 'sh', '-c', 'printf %s "$GVAULT_ACCESS_TOKEN"']);
-  assert.equal(exec.code, 0, exec.stderr);
-  assert.equal(exec.stdout, token);
   const env = await box.run(['env', 'gvault', '--format', 'dotenv']);
   assert.equal(env.stdout.trim(), `GVAULT_ACCESS_TOKEN=${token}`);
 });
