@@ -147,7 +147,7 @@ export async function startAzureEndpoint(
 ): Promise<Sidecar & { host: string }> {
   const { startAzureServer } = await import('../infra/azure-server.js');
   const source = endpointSource(ctx, provider, account, obtain);
-  const server = await startAzureServer(source, provider, port, ctx.debug);
+  const server = await startAzureServer(source, port, ctx.debug);
   ctx.debug(`azure: managed-identity endpoint on ${server.host}`);
   return {
     host: server.host,

@@ -1,7 +1,6 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { azureError, azureRoute, azureScopes, azureTokenBody, AZURE_PATH } from '../core/protocols/azure-identity.js';
-import type { Provider } from '../core/config/providers.js';
+import { azureError, azureRoute, azureTokenBody, AZURE_PATH } from '../core/protocols/azure-identity.js';
 import type { MetadataEndpoint } from '../core/usecases/metadata-endpoint.js';
 import { startLoopbackServer, type MetadataServer } from './metadata-server.js';
 import type { LoopbackGuard } from './peer-owner.js';
@@ -19,7 +18,6 @@ export interface AzureServer extends MetadataServer {
  */
 export async function startAzureServer(
   source: MetadataEndpoint,
-  provider: Provider,
   port = 0,
   debug: (message: string) => void = () => {},
 ): Promise<AzureServer> {
@@ -29,7 +27,7 @@ export async function startAzureServer(
   const expected = digest(secret);
   const matches = (value: string | undefined) => value !== undefined && timingSafeEqual(digest(value), expected);
   const server = await startLoopbackServer(
-    (req, res, host, guard) => answer(req, res, host, guard, source, provider, matches),
+    (req, res, host, guard) => answer(req, res, host, guard, source, matches),
     port,
     debug,
   );
@@ -42,7 +40,6 @@ async function answer(
   host: string,
   guard: LoopbackGuard,
   source: MetadataEndpoint,
-  provider: Provider,
   matches: (value: string | undefined) => boolean,
 ): Promise<void> {
   res.setHeader('cache-control', 'no-store');
@@ -53,7 +50,7 @@ async function answer(
   if (result.kind === 'reply') return send(res, result);
   let token;
   try {
-    token = await source.token(azureScopes(provider, result.resource));
+    token = await source.token(source.azureScopes(result.resource));
   } catch (error) {
     source.report(
       `azure endpoint: no token for resource ${JSON.stringify(result.resource).slice(0, 200)}: ${(error as Error).message}`,

@@ -7,6 +7,7 @@
 import type { Provider } from '../config/providers.js';
 import { ciLogin, readLogin, type AccessRecord } from '../credentials.js';
 import { serviceAccountName, type MetadataIdentity } from '../protocols/gce-metadata.js';
+import { azureScopes } from '../protocols/azure-identity.js';
 import type { Clock, SecretStore } from '../ports.js';
 
 /** Obtains a token valid for the job's margin (through the one single-flight refresh path); `scopes` narrows it. */
@@ -24,6 +25,8 @@ export interface MetadataEndpoint {
   readonly clientId: string;
   /** The login as the GCE metadata paths describe it. */
   identity(): Promise<MetadataIdentity>;
+  /** The scopes a token for an Azure resource is asked for (see azureScopes); undefined: the login's own token. */
+  azureScopes(resource: string): string[] | undefined;
   /** A token for `scopes` (undefined: the login's own token); concurrent asks for one scope set share one. */
   token(scopes?: string[]): Promise<EndpointToken>;
   /** A request that could not be answered (a failed refresh), for stderr. */
@@ -59,6 +62,7 @@ export function metadataEndpoint(
   const source = provider.exchange_from === undefined ? provider : deps.provider(provider.exchange_from);
   return {
     clientId: source.client_id,
+    azureScopes: (resource) => azureScopes(provider, resource),
     async identity() {
       const login = (await readLogin(deps.store, source.name, account)) ?? ciLogin(deps.env, source.name);
       const scope = source === provider ? (login?.scope ?? '') : (provider.scopes ?? []).join(' ');
