@@ -106,6 +106,7 @@ function buildPorts(ctx: Context, parts: Parts): CliPorts {
     signals: () => signals,
     critical: () => signals.hold,
     oauth: () => parts.lazyOAuth(ctx),
+    provider: () => (name: string) => parts.getProvider(ctx.config(), name, ctx.configFile),
     interrupts: () => parts.processInterrupts,
     loopback: () => parts.loopbackListener(debug),
     browser: () => ({

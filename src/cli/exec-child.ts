@@ -7,7 +7,7 @@ import { checkEnvName } from '../core/config/names.js';
 import { envNames } from '../core/config/providers.js';
 import { accessTokenFor, targetNames } from './access-token.js';
 import type { Context } from './context.js';
-import { keepTokenFile, startGceEndpoint, type Obtain, type Sidecar } from './long-job.js';
+import { keepTokenFile, startAzureEndpoint, startGceEndpoint, type Obtain, type Sidecar } from './long-job.js';
 
 export interface ExecOptions {
   provider?: string;
@@ -19,6 +19,7 @@ export interface ExecOptions {
   allowNested?: boolean;
   tokenFile?: string;
   gce?: boolean;
+  azure?: boolean;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -49,7 +50,7 @@ export async function runWithToken(ctx: Context, opts: ExecOptions): Promise<num
   const provider = ctx.provider(opts.provider);
   const account = ctx.account(opts.account);
   const tokenFileVar = opts.tokenFile === undefined ? undefined : checkEnvName(opts.tokenFile);
-  const refreshing = tokenFileVar !== undefined || Boolean(opts.gce);
+  const refreshing = tokenFileVar !== undefined || Boolean(opts.gce) || Boolean(opts.azure);
   // With a route that refreshes, a snapshot of the token under the provider's env names would
   // shadow it (gcloud prefers CLOUDSDK_AUTH_ACCESS_TOKEN to its token file, Terraform
   // GOOGLE_OAUTH_ACCESS_TOKEN to the metadata server) and expire mid-job: set only the names asked for.
@@ -79,6 +80,7 @@ export async function runWithToken(ctx: Context, opts: ExecOptions): Promise<num
   try {
     if (tokenFileVar) sidecars.push(await keepTokenFile(ctx, obtain, first, minValid, tokenFileVar));
     if (opts.gce) sidecars.push(await startGceEndpoint(ctx, provider, account, obtain));
+    if (opts.azure) sidecars.push(await startAzureEndpoint(ctx, provider, account, obtain));
     if (early) return exitCodeOf(null, early, constants.signals);
     const unset = [
       ...(refreshing && !opts.name?.length ? envNames(provider) : []),

@@ -1,7 +1,7 @@
-import { serviceAccountName, type MetadataIdentity } from '../core/protocols/gce-metadata.js';
 import type { Provider } from '../core/config/providers.js';
-import { expiresIn, freshUntil } from '../core/token-set.js';
-import { ciLogin, readLogin, type AccessRecord } from '../core/credentials.js';
+import { freshUntil } from '../core/token-set.js';
+import type { AccessRecord } from '../core/credentials.js';
+import { metadataEndpoint, type Obtain } from '../core/usecases/metadata-endpoint.js';
 import { startMetadataServer } from '../infra/metadata-server.js';
 import { createTokenFile } from '../infra/token-file.js';
 import type { Context } from './context.js';
@@ -15,8 +15,7 @@ export interface Sidecar {
   stop(): Promise<void>;
 }
 
-/** Obtains a token valid for the job's margin (through the one single-flight refresh path); `scopes` narrows it. */
-export type Obtain = (scopes?: string[]) => Promise<AccessRecord>;
+export type { Obtain };
 
 // setTimeout takes at most 2^31-1 ms; a later refresh is simply re-planned when that fires.
 const MAX_DELAY = 2 ** 31 - 1;
@@ -87,15 +86,20 @@ export function metadataEnv(host: string): Record<string, string> {
   return { GCE_METADATA_HOST: host, GCE_METADATA_IP: host, GCE_METADATA_ROOT: host };
 }
 
-// A token that does not expire (a CI pass-through, a GitHub OAuth app's) is announced as living
-// five minutes: clients then ask again now and then, which costs a local round trip.
-const UNKNOWN_LIFETIME = 300;
+/** The token source an endpoint serves, around this context's store (see metadataEndpoint). */
+function endpointSource(ctx: Context, provider: Provider, account: string, obtain: Obtain) {
+  const warn = (message: string) => ctx.io.stderr.write(`warning: ${message}\n`);
+  const deps = {
+    store: ctx.store(),
+    env: ctx.env,
+    clock: ctx.clock,
+    warn,
+    provider: (name: string) => ctx.provider(name),
+  };
+  return metadataEndpoint(deps, provider, account, obtain);
+}
 
-/**
- * A GCE metadata endpoint for the login (provider, account): the tokens are vault's, through
- * `obtain` (the single-flight refresh path), and requests for the same scopes that arrive while
- * one is being obtained wait for it rather than start another.
- */
+/** A GCE metadata endpoint for the login (provider, account): the tokens are vault's, through `obtain`. */
 export async function startGceEndpoint(
   ctx: Context,
   provider: Provider,
@@ -103,41 +107,52 @@ export async function startGceEndpoint(
   obtain: Obtain,
   port?: number,
 ): Promise<Sidecar & { host: string }> {
-  const store = ctx.store();
-  const inFlight = new Map<string, Promise<AccessRecord>>();
-  const identity = async (): Promise<MetadataIdentity> => {
-    const login = (await readLogin(store, provider.name, account)) ?? ciLogin(ctx.env, provider.name);
-    return {
-      name: serviceAccountName(login?.identity, account),
-      scopes: (login?.scope ?? '').split(' ').filter(Boolean),
-      projectId: provider.params?.project_id ?? (ctx.env.GOOGLE_CLOUD_PROJECT || undefined),
-      projectNumber: provider.params?.project_number,
-    };
-  };
-  const server = await startMetadataServer(
-    {
-      identity,
-      async token(scopes) {
-        const key = scopes?.join(' ') ?? '';
-        let pending = inFlight.get(key);
-        if (!pending) {
-          pending = obtain(scopes).finally(() => inFlight.delete(key));
-          inFlight.set(key, pending);
-        }
-        const record = await pending;
-        return { accessToken: record.access_token, expiresIn: expiresIn(record, ctx.clock.now()) ?? UNKNOWN_LIFETIME };
-      },
-      report: (message) => ctx.io.stderr.write(`warning: ${message}\n`),
-    },
-    port,
-    ctx.debug,
-  );
+  const source = endpointSource(ctx, provider, account, obtain);
+  const server = await startMetadataServer(source, port, ctx.debug, () => ctx.clock.now());
   ctx.debug(`gce: metadata endpoint on ${server.host}`);
   return {
     host: server.host,
     env: metadataEnv(server.host),
     // Google's libraries prefer a credentials file to the metadata server.
     unset: ['GOOGLE_APPLICATION_CREDENTIALS'],
+    stop: () => server.close(),
+  };
+}
+
+/**
+ * What Azure's SDKs would try before IDENTITY_ENDPOINT, or take it for another protocol:
+ * EnvironmentCredential's and WorkloadIdentityCredential's settings come first in
+ * DefaultAzureCredential, IDENTITY_SERVER_THUMBPRINT turns it into Service Fabric's protocol,
+ * IMDS_ENDPOINT into Azure Arc's, MSI_ENDPOINT/MSI_SECRET into App Service's older one.
+ */
+const AZURE_SHADOWS = [
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PATH',
+  'AZURE_USERNAME',
+  'AZURE_PASSWORD',
+  'AZURE_FEDERATED_TOKEN_FILE',
+  'IDENTITY_SERVER_THUMBPRINT',
+  'IMDS_ENDPOINT',
+  'MSI_ENDPOINT',
+  'MSI_SECRET',
+];
+
+/** An App Service managed-identity endpoint for the login (provider, account), behind a per-run secret. */
+export async function startAzureEndpoint(
+  ctx: Context,
+  provider: Provider,
+  account: string,
+  obtain: Obtain,
+  port?: number,
+): Promise<Sidecar & { host: string }> {
+  const { startAzureServer } = await import('../infra/azure-server.js');
+  const source = endpointSource(ctx, provider, account, obtain);
+  const server = await startAzureServer(source, port, ctx.debug);
+  ctx.debug(`azure: managed-identity endpoint on ${server.host}`);
+  return {
+    host: server.host,
+    env: { IDENTITY_ENDPOINT: server.endpoint, IDENTITY_HEADER: server.secret },
+    unset: AZURE_SHADOWS,
     stop: () => server.close(),
   };
 }

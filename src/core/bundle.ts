@@ -1,3 +1,4 @@
+import type { Provider } from './config/providers.js';
 import type { Browser, Clock, Interrupts, Locks, Loopback, OAuthLogin, Prompt, SecretStore, Signals } from './ports.js';
 
 /** OAuth with what the CLI asks of a provider besides grants: a discovery check and a failure's description. */
@@ -26,6 +27,8 @@ export interface Ports {
   /** Runs `fn` with SIGINT, SIGTERM and SIGHUP held until it is done (Signals.hold). */
   critical<T>(done: string, fn: () => Promise<T>): Promise<T>;
   readonly oauth: OAuthService;
+  /** The configured provider of that name (the source of an exchanged provider). */
+  provider(name: string): Provider;
   readonly interrupts: Interrupts;
   readonly loopback: Loopback;
   readonly browser: Browser;

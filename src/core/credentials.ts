@@ -42,6 +42,8 @@ export interface AccessRecord {
   /** ms since the epoch: with expires_at, the token's lifetime. */
   issued_at: number;
   scope: string;
+  /** The ID token of the refresh that just issued it, handed to the caller only: never stored. */
+  id_token?: string;
 }
 
 /** A login's identity in the store: provider and account names never contain `:` (config/names.ts). */

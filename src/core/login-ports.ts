@@ -14,6 +14,11 @@ export interface OAuthClient {
   refresh(account: string, refreshToken: string, scopes: readonly string[] | undefined): Promise<TokenResult>;
   /** Revocation (RFC 7009) of a refresh token, or of a non-expiring access token. */
   revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void>;
+  /**
+   * A token exchange grant (`grantType` with `params`) with this client's authentication. A refused
+   * subject token (`invalid_grant`) is a LoginRequiredError naming `subjectOf`, the login it came from.
+   */
+  exchange(grantType: string, params: Record<string, string>, subjectOf: string): Promise<TokenResult>;
 }
 
 /** OAuth as the use cases need it; the adapter loads the OAuth library only when asked. */

@@ -25,6 +25,15 @@ export interface ProviderFlags {
   /** `true` or `false` (commander checks the choice). */
   rotatesRefreshTokens?: string;
   offline?: boolean;
+  exchangeFrom?: string;
+  /** `token-vault` or `rfc8693` (commander checks the choice). */
+  exchange?: string;
+  connection?: string;
+  loginHint?: string;
+  audience?: string;
+  resource?: string;
+  /** `access` or `id` (commander checks the choice). */
+  subjectToken?: string;
 }
 
 /** The fields whose change makes existing logins belong to another client or server. */
@@ -87,6 +96,13 @@ function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergePar
     ...(opts.registryHost?.length && { registry_hosts: opts.registryHost.map(checkRegistryHost) }),
     ...(opts.registryUsername !== undefined && { registry_username: opts.registryUsername }),
     ...(opts.rotatesRefreshTokens !== undefined && { rotates_refresh_tokens: yesNo(opts.rotatesRefreshTokens) }),
+    ...(opts.exchangeFrom !== undefined && { exchange_from: opts.exchangeFrom }),
+    ...(opts.exchange !== undefined && { exchange: opts.exchange }),
+    ...(opts.connection !== undefined && { connection: opts.connection }),
+    ...(opts.loginHint !== undefined && { login_hint: opts.loginHint }),
+    ...(opts.audience !== undefined && { audience: opts.audience }),
+    ...(opts.resource !== undefined && { resource: opts.resource }),
+    ...(opts.subjectToken !== undefined && { subject_token: opts.subjectToken }),
   });
   if (opts.param?.length) cfg.params = { ...(mergeParams ? base.params : {}), ...parseParams(opts.param) };
   if (cfg.params !== undefined && !Object.keys(cfg.params as object).length) delete cfg.params;
@@ -97,6 +113,10 @@ function applyFlags(base: Partial<ProviderConfig>, opts: ProviderFlags, mergePar
 export function buildProviderConfig(name: string, opts: ProviderFlags): ProviderConfig {
   checkProviderName(name);
   const cfg = applyFlags(opts.preset !== undefined ? presetFields(opts.preset) : {}, opts, true);
+  // Its tokens come from another provider's login, at that provider's server.
+  if (cfg.exchange_from !== undefined) return validateProvider(name, cfg, `provider ${name}`);
+  if (cfg.exchange !== undefined)
+    throw new UsageError('--exchange needs --exchange-from (the provider whose login is exchanged)');
   if (cfg.client_id === undefined)
     throw new UsageError('--client-id is required (the client id registered at the provider)');
   if (cfg.issuer === undefined && !(cfg.authorization_endpoint && cfg.token_endpoint)) {

@@ -11,6 +11,8 @@ export interface TokenResult {
   scope?: string;
   /** email, else sub, from the ID token when there is one. */
   identity?: string;
+  /** The ID token, when the answer had one: an RFC 8693 exchange may take it as its subject. */
+  id_token?: string;
   /**
    * When the request was sent (ms since the epoch), taken before it was written: the server began
    * the token's lifetime no earlier, so expires_at is counted from here, and so is its lifetime.

@@ -28,6 +28,8 @@ export function lazyOAuth(deps: {
         refresh: (account, refreshToken, scopes) =>
           oauth.refreshGrant(config, provider, account, refreshToken, scopes, () => deps.clock.now()),
         revoke: (token, hint) => oauth.revoke(config, provider, token, hint),
+        exchange: (grantType, params, subjectOf) =>
+          oauth.exchangeGrant(config, provider, grantType, params, subjectOf, () => deps.clock.now()),
         ...oauth.loginGrants(config, provider, () => deps.clock.now()),
       };
     },

@@ -2,17 +2,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VaultError } from '../core/errors.js';
+import type { MetadataEndpoint } from '../core/usecases/metadata-endpoint.js';
 import { guardLoopback, type LoopbackGuard } from './peer-owner.js';
-import { FLAVOR, refusal, route, tokenBody, type MetadataIdentity } from '../core/protocols/gce-metadata.js';
-
-export interface MetadataSource {
-  /** The login as the metadata paths describe it. */
-  identity(): Promise<MetadataIdentity>;
-  /** A token and its seconds left, from the one refresh path; `scopes` narrows it. */
-  token(scopes?: string[]): Promise<{ accessToken: string; expiresIn: number }>;
-  /** A request that could not be answered (a failed refresh), for stderr. */
-  report(message: string): void;
-}
+import { FLAVOR, refusal, route, tokenBody } from '../core/protocols/gce-metadata.js';
 
 export interface MetadataServer {
   /** `127.0.0.1:PORT`: what clients are given, and the only Host accepted. */
@@ -21,19 +13,22 @@ export interface MetadataServer {
   close(): Promise<void>;
 }
 
+type Answer = (req: IncomingMessage, res: ServerResponse, host: string, guard: LoopbackGuard) => Promise<void>;
+
 /**
- * Serves the GCE metadata protocol on 127.0.0.1 only (`port` 0: any free port), to the user's own
- * processes only: another user's connection or a relayed request gets 403 (peer-owner.ts).
+ * Listens on 127.0.0.1 only (`port` 0: any free port) for a metadata protocol, to the user's own
+ * processes only: `answer` asks the guard first, which refuses another user's connection and a
+ * relayed request (peer-owner.ts).
  */
-export async function startMetadataServer(
-  source: MetadataSource,
+export async function startLoopbackServer(
+  answer: Answer,
   port = 0,
   debug: (message: string) => void = () => {},
 ): Promise<MetadataServer> {
   let host = '';
   const pending = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    const work = answer(req, res, host, source, guard).catch(() => {
+    const work = answer(req, res, host, guard).catch(() => {
       res.destroy();
     });
     pending.add(work);
@@ -66,12 +61,23 @@ export async function startMetadataServer(
   };
 }
 
+/** Serves the GCE metadata protocol for `source` (see startLoopbackServer). */
+export function startMetadataServer(
+  source: MetadataEndpoint,
+  port = 0,
+  debug: (message: string) => void = () => {},
+  now: () => number = Date.now,
+): Promise<MetadataServer> {
+  return startLoopbackServer((req, res, host, guard) => answer(req, res, host, source, guard, now), port, debug);
+}
+
 async function answer(
   req: IncomingMessage,
   res: ServerResponse,
   host: string,
-  source: MetadataSource,
+  source: MetadataEndpoint,
   guard: LoopbackGuard,
+  now: () => number,
 ): Promise<void> {
   // GCE marks every answer, refusals included; clients check it to know they reached a metadata server.
   res.setHeader('Metadata-Flavor', FLAVOR);
@@ -84,7 +90,7 @@ async function answer(
   if (why) return send(res, 403, `${why}\n`);
   const result = route(request, await source.identity());
   if (result.kind === 'reply') return send(res, result.status, result.body, result.json);
-  let token: { accessToken: string; expiresIn: number };
+  let token;
   try {
     token = await source.token(result.scopes);
   } catch (error) {
@@ -93,7 +99,8 @@ async function answer(
     );
     return send(res, 503, 'token unavailable; see the stderr of vault\n');
   }
-  send(res, 200, tokenBody(token.accessToken, token.expiresIn), true);
+  const expiresIn = Math.max(0, Math.floor((token.expiresAt - now()) / 1000));
+  send(res, 200, tokenBody(token.accessToken, expiresIn), true);
 }
 
 function send(res: ServerResponse, status: number, body: string, json = false): void {

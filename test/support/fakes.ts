@@ -1,6 +1,7 @@
 // In-process stand-ins for the ports, for unit tests that run core and cli code without spawning
 // vault: the real memory store, a clock that moves only when told, and streams that capture what
 // a command writes.
+import assert from 'node:assert/strict';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 
 import { MemoryStore } from '../../src/infra/stores/memory-store.js';
@@ -146,7 +147,14 @@ export function fakeTokenDeps(
   return {
     store,
     locks,
-    oauth: { client: async () => ({ revocationEndpoint: undefined, refresh, revoke: async () => {} }) },
+    oauth: {
+      client: async () => ({
+        revocationEndpoint: undefined,
+        refresh,
+        revoke: async () => {},
+        exchange: async () => assert.fail('no token exchange is configured here'),
+      }),
+    },
     signals: { hold: (_done, fn) => fn() },
     env: {},
     clock,

@@ -42,6 +42,11 @@ declare module 'oidc-provider' {
     accountId?: string;
     grantId?: string;
     scope?: string;
+    /** Not consumed (rotated) and not expired. */
+    readonly isValid: boolean;
+    /** Seconds until it expires. */
+    readonly expiration: number;
+    save(): Promise<string>;
     destroy(): Promise<void>;
   }
 
@@ -53,6 +58,10 @@ declare module 'oidc-provider' {
   export interface TokenModel<T extends Token = Token> {
     find(value: string, options?: { ignoreExpiration?: boolean }): Promise<T | undefined>;
     revokeByGrantId(grantId: string): Promise<void>;
+  }
+
+  export interface AccessTokenModel extends TokenModel {
+    new (properties: { accountId: string; client: Client; grantId: string; gty: string; scope?: string }): Token;
   }
 
   export interface DeviceCodeModel extends TokenModel<DeviceCode> {
@@ -120,12 +129,14 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration?: Configuration);
     readonly issuer: string;
     readonly Grant: GrantModel;
-    readonly AccessToken: TokenModel;
+    readonly AccessToken: AccessTokenModel;
     readonly RefreshToken: TokenModel;
     readonly AuthorizationCode: TokenModel;
     readonly DeviceCode: DeviceCodeModel;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     use(middleware: Middleware): this;
+    /** A custom grant at the token endpoint; `params` are the request parameters it may read. */
+    registerGrantType(name: string, handler: (ctx: Context) => Promise<void>, params?: string[]): void;
     on(event: 'grant.success', listener: (ctx: Context) => void): this;
     on(event: 'grant.error' | 'server_error', listener: (ctx: Context, error: OIDCError) => void): this;
     on(event: 'grant.revoked', listener: (ctx: Context, grantId: string) => void): this;
@@ -138,6 +149,9 @@ declare module 'oidc-provider' {
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<void>;
   }
+
+  type OIDCErrorClass = new (description?: string) => OIDCError;
+  export const errors: { InvalidGrant: OIDCErrorClass; InvalidRequest: OIDCErrorClass; InvalidClient: OIDCErrorClass };
 
   export default Provider;
 }

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ClientMetadata, Configuration, Context, Middleware, Provider } from 'oidc-provider';
+import type { ClientMetadata, Configuration, Context, Middleware, Provider, Token } from 'oidc-provider';
 
 import { FetchBrowser, describeErrorPage } from './fetch-browser.js';
 
@@ -45,6 +45,12 @@ export interface TestServerOptions {
    * (GitLab's behaviour).
    */
   revokeWholeGrant?: boolean;
+  /**
+   * Token exchange grants: Auth0 Token Vault's federated-connection exchange for `connection`
+   * (confidential clients only, the subject a live refresh token of the client), answered with a
+   * "federated" token of this server's own, and RFC 8693 with an access-token subject.
+   */
+  tokenExchange?: { connection: string };
 }
 
 export interface TestServerEvent {
@@ -61,6 +67,9 @@ export interface TestServerCounts {
   grantErrors: number;
   grantRevoked: number;
   revocations: number;
+  /** Token exchanges granted: Auth0 Token Vault's, RFC 8693's. */
+  tokenVault: number;
+  tokenExchange: number;
 }
 
 export interface TestServer {
@@ -103,6 +112,13 @@ const NO_REFRESH_CLIENT_ID = 'vault-no-refresh';
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_TYPES = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT];
+export const TOKEN_VAULT_GRANT = 'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token';
+const FEDERATED_TOKEN = 'http://auth0.com/oauth/token-type/federated-connection-access-token';
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const TOKEN_TYPE = {
+  refresh: 'urn:ietf:params:oauth:token-type:refresh_token',
+  access: 'urn:ietf:params:oauth:token-type:access_token',
+};
 const DEFAULT_SCOPES = ['openid', 'offline_access', 'email', 'profile', 'api:read', 'api:write'];
 const DAY = 24 * 60 * 60;
 
@@ -139,6 +155,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     issuerPath = '',
     tenantId,
     revokeWholeGrant = true,
+    tokenExchange,
   } = options;
 
   // The issuer must contain the port, so listen first and attach the provider afterwards.
@@ -152,7 +169,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const nativeClient = {
     application_type: 'native',
     redirect_uris: [REDIRECT_URI],
-    grant_types: GRANT_TYPES,
+    grant_types: tokenExchange ? [...GRANT_TYPES, TOKEN_VAULT_GRANT, TOKEN_EXCHANGE_GRANT] : GRANT_TYPES,
     response_types: ['code'],
   } satisfies Partial<ClientMetadata>;
   const configuration: Configuration = {
@@ -218,6 +235,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 
   const provider = new (await loadProvider())(issuer, configuration);
+  if (tokenExchange) await registerExchanges(provider, tokenExchange.connection);
 
   const counts: TestServerCounts = {
     refresh: 0,
@@ -226,6 +244,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     grantErrors: 0,
     grantRevoked: 0,
     revocations: 0,
+    tokenVault: 0,
+    tokenExchange: 0,
   };
   const events: TestServerEvent[] = [];
   const issued = new Set<string>();
@@ -235,6 +255,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (grantType === 'refresh_token') counts.refresh++;
     else if (grantType === 'authorization_code') counts.authorizationCode++;
     else if (grantType === DEVICE_CODE_GRANT) counts.deviceCode++;
+    else if (grantType === TOKEN_VAULT_GRANT) counts.tokenVault++;
+    else if (grantType === TOKEN_EXCHANGE_GRANT) counts.tokenExchange++;
     events.push({ name: 'grant.success', grantType });
   });
   provider.on('grant.error', (ctx, error) => {
@@ -376,6 +398,67 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await closed;
     },
   };
+}
+
+/**
+ * The two exchange grants, as the servers they stand for check them: the subject must be a live
+ * token of a grant that still exists, issued to the client that authenticated; the token handed out
+ * belongs to the same grant (so revoking the login revokes it too) and is valid at introspection.
+ */
+async function registerExchanges(provider: Provider, connection: string): Promise<void> {
+  const { errors } = await import('oidc-provider');
+  const issue = async (ctx: Context, subject: Token, scope: string | undefined, type: string) => {
+    if (!subject.isValid || !subject.grantId || !(await provider.Grant.find(subject.grantId)))
+      throw new errors.InvalidGrant('subject token invalid or expired');
+    const client = ctx.oidc!.client!;
+    if (subject.clientId !== client.clientId) throw new errors.InvalidGrant('subject token issued to another client');
+    const token = new provider.AccessToken({
+      accountId: subject.accountId!,
+      client,
+      grantId: subject.grantId,
+      gty: 'token_exchange',
+      scope: scope ?? subject.scope,
+    });
+    const value = await token.save();
+    ctx.body = {
+      access_token: value,
+      issued_token_type: type,
+      token_type: 'Bearer',
+      expires_in: token.expiration,
+      scope: token.scope,
+    };
+  };
+  const param = (ctx: Context, name: string) => {
+    const value = ctx.oidc!.params?.[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  provider.registerGrantType(
+    TOKEN_VAULT_GRANT,
+    async (ctx) => {
+      // Auth0: "only confidential clients can use Token Vault".
+      if (ctx.oidc!.client!.clientAuthMethod === 'none')
+        throw new errors.InvalidClient('client authentication required');
+      if (param(ctx, 'subject_token_type') !== TOKEN_TYPE.refresh)
+        throw new errors.InvalidRequest('subject_token_type');
+      if (param(ctx, 'requested_token_type') !== FEDERATED_TOKEN)
+        throw new errors.InvalidRequest('requested_token_type');
+      if (param(ctx, 'connection') !== connection) throw new errors.InvalidRequest('unknown connection');
+      const subject = await provider.RefreshToken.find(param(ctx, 'subject_token') ?? '');
+      if (!subject) throw new errors.InvalidGrant('subject token invalid or expired');
+      await issue(ctx, subject, `federated:${connection}`, FEDERATED_TOKEN);
+    },
+    ['subject_token', 'subject_token_type', 'requested_token_type', 'connection', 'login_hint', 'scope'],
+  );
+  provider.registerGrantType(
+    TOKEN_EXCHANGE_GRANT,
+    async (ctx) => {
+      if (param(ctx, 'subject_token_type') !== TOKEN_TYPE.access) throw new errors.InvalidRequest('subject_token_type');
+      const subject = await provider.AccessToken.find(param(ctx, 'subject_token') ?? '');
+      if (!subject) throw new errors.InvalidGrant('subject token invalid or expired');
+      await issue(ctx, subject, param(ctx, 'scope'), TOKEN_TYPE.access);
+    },
+    ['subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope'],
+  );
 }
 
 function grantTypeOf(ctx: Context): string | undefined {

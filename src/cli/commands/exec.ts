@@ -22,6 +22,7 @@ export function execCommand(ctx: Context, run?: Run<ExecOptions>) {
       '--gce',
       'serve a GCE metadata endpoint for the command, so Google libraries and gcloud refresh through vault',
     )
+    .option('--azure', 'serve an Azure managed-identity endpoint for the command, so Azure SDKs refresh through vault')
     .argument('<command...>', "the command and its arguments (after the provider and exec's options; `--` is optional)")
     .addHelpText(
       'after',
@@ -34,7 +35,8 @@ Examples:
   vault exec github -- gh repo list
   vault exec acme --name API_TOKEN -- ./deploy.sh
   vault exec google --token-file CLOUDSDK_AUTH_ACCESS_TOKEN_FILE -- gcloud storage ls   # jobs longer than a token
-  vault exec google --gce -- terraform apply                                            # Google libraries refresh via vault`,
+  vault exec google --gce -- terraform apply                                            # Google libraries refresh via vault
+  vault exec azure --azure -- node deploy.js                                           # Azure SDKs refresh via vault`,
     )
     .action(
       act(

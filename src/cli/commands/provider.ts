@@ -51,13 +51,32 @@ Examples:
       ).choices(['true', 'false']),
     )
     .option('--offline', 'skip the discovery check')
+    .option('--exchange-from <provider>', "get this provider's tokens by exchanging the login to <provider>")
+    .addOption(
+      new Option('--exchange <kind>', 'with --exchange-from: token-vault (Auth0 Token Vault) or rfc8693').choices([
+        'token-vault',
+        'rfc8693',
+      ]),
+    )
+    .option('--connection <name>', 'token-vault: the federated connection whose token is asked for (google-oauth2)')
+    .option('--login-hint <hint>', "token-vault: which of the user's accounts at the connection")
+    .option('--audience <uri>', 'rfc8693: the audience the exchanged token is for')
+    .option('--resource <uri>', 'rfc8693: the resource (RFC 8707) the exchanged token is for')
+    .addOption(
+      new Option(
+        '--subject-token <kind>',
+        "rfc8693: the source login's token that is exchanged (default access)",
+      ).choices(['access', 'id']),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   vault provider add google --preset google --client-id 123.apps.googleusercontent.com --client-secret-stdin
   vault provider add github --preset github --client-id Iv1.abc123
-  vault provider add acme --issuer https://login.acme.test --client-id vault-cli --scope openid --scope offline_access`,
+  vault provider add acme --issuer https://login.acme.test --client-id vault-cli --scope openid --scope offline_access
+  vault provider add google-via-auth0 --exchange-from auth0 --exchange token-vault --connection google-oauth2
+  vault provider add api --exchange-from acme --exchange rfc8693 --audience https://api.acme.test --scope read`,
     )
     .action(act(ctx, async () => (await edit()).providerAddRun, nameAndFlags));
   const set = group

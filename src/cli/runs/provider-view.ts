@@ -8,6 +8,7 @@ export interface ProviderViewOptions {
 }
 
 function describeSource(cfg: ProviderConfig): string {
+  if (cfg.exchange_from) return `${cfg.exchange} exchange from ${cfg.exchange_from}`;
   if (cfg.preset) return `preset ${cfg.preset}`;
   if (cfg.issuer && !cfg.token_endpoint) return `issuer ${cfg.issuer}`;
   return `token endpoint ${cfg.token_endpoint}`;
@@ -29,7 +30,7 @@ export async function providerListRun(ctx: Context, opts: ProviderViewOptions): 
   for (const n of names) {
     const p = providers[n]!;
     ctx.io.stdout.write(
-      `${n}\t${describeSource(p)}\tclient ${p.client_id}\tscopes ${(p.scopes ?? []).join(' ') || '-'}\n`,
+      `${n}\t${describeSource(p)}\tclient ${p.client_id ?? '-'}\tscopes ${(p.scopes ?? []).join(' ') || '-'}\n`,
     );
   }
 }

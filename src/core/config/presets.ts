@@ -37,6 +37,8 @@ export interface Preset extends Omit<
   issuer_template?: IssuerTemplate;
   /** Looked up by the preset's name when an error is explained; never copied into config.toml. */
   refresh_token_hints?: RefreshTokenHints;
+  /** The scope for an Azure resource asked of `--azure` (`{resource}` replaced); never copied into config.toml. */
+  azure_scope_template?: string;
 }
 
 export const PRESETS: Record<string, Preset> = {
@@ -111,12 +113,21 @@ export const PRESETS: Record<string, Preset> = {
       tenant_claim: 'tid',
       any_tenant: ['common', 'organizations', 'consumers'],
     },
+    // A v2.0 token for a v1 resource (what Azure SDKs and az ask for): https://learn.microsoft.com/entra/identity-platform/scopes-oidc#the-default-scope
+    azure_scope_template: '{resource}/.default',
   },
 };
 
 /** The fields a preset writes into a provider's table of config.toml. */
-export function presetConfig(preset: Preset): Omit<Preset, 'issuer_template' | 'refresh_token_hints'> {
-  const { issuer_template: _template, refresh_token_hints: _hints, ...fields } = structuredClone(preset);
+export function presetConfig(
+  preset: Preset,
+): Omit<Preset, 'issuer_template' | 'refresh_token_hints' | 'azure_scope_template'> {
+  const {
+    issuer_template: _template,
+    refresh_token_hints: _hints,
+    azure_scope_template: _azure,
+    ...fields
+  } = structuredClone(preset);
   return fields;
 }
 

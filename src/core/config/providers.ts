@@ -39,6 +39,25 @@ export interface ProviderConfig {
    * copy and the local one can both live. Unset: assumed to rotate (RFC 9700 §4.14.2 recommends it).
    */
   rotates_refresh_tokens?: boolean;
+  /** Azure resource → scopes (space-separated) for `--azure`; the microsoft preset needs none. */
+  azure_resources?: Record<string, string>;
+  /**
+   * Token exchange: this provider has no login of its own; its tokens come from exchanging the
+   * login to `exchange_from` at that provider's token endpoint, with that provider's client.
+   */
+  exchange_from?: string;
+  /** Auth0 Token Vault's federated-connection exchange, or RFC 8693 token exchange. */
+  exchange?: 'token-vault' | 'rfc8693';
+  /** Token Vault: the federated connection (`google-oauth2`) whose token is asked for. */
+  connection?: string;
+  /** Token Vault: which of the user's accounts at the connection. */
+  login_hint?: string;
+  /** RFC 8693 §2.1 `audience`. */
+  audience?: string;
+  /** RFC 8693 §2.1 / RFC 8707 `resource`. */
+  resource?: string;
+  /** RFC 8693: the source login's access token (default) or ID token as the subject token. */
+  subject_token?: 'access' | 'id';
 }
 
 export interface Provider extends ProviderConfig {
@@ -65,6 +84,20 @@ const BOOLEAN_KEYS = ['revoke_replaced', 'rotates_refresh_tokens'] as const;
 /** Seconds, from 0 to a day. */
 const SECONDS_KEYS = ['rotation_grace'] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, ...BOOLEAN_KEYS, ...SECONDS_KEYS, 'params']);
+/** Tables of strings besides `params`. */
+const STRING_TABLE_KEYS = ['azure_resources'] as const;
+for (const key of STRING_TABLE_KEYS) KNOWN_KEYS.add(key);
+/** The keys of a provider whose tokens come by token exchange (validateExchanged). */
+const EXCHANGE_KEYS = [
+  'exchange_from',
+  'exchange',
+  'connection',
+  'login_hint',
+  'audience',
+  'resource',
+  'subject_token',
+];
+for (const key of EXCHANGE_KEYS) KNOWN_KEYS.add(key);
 
 /** 127.0.0.0/8, [::1] and localhost: the only hosts where plain http is acceptable (RFC 8252 §8.3). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -136,7 +169,12 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
       throw new UsageError(`${where}.params: expected a table of strings`);
     }
   }
+  for (const key of STRING_TABLE_KEYS) {
+    const t = table[key];
+    if (t !== undefined && !isStringTable(t)) throw new UsageError(`${where}.${key}: expected a table of strings`);
+  }
   const cfg = table as unknown as ProviderConfig;
+  if (cfg.exchange_from !== undefined) return validateExchanged(name, cfg, where);
   if (!cfg.client_id)
     throw new UsageError(`${where}.client_id: missing (every provider needs the client id registered there)`);
   for (const key of URL_KEYS) {
@@ -250,4 +288,61 @@ export function envNames(provider: Provider): string[] {
 /** Whether the provider rotates refresh tokens: as configured, else as its preset says, else yes. */
 export function rotatesRefreshTokens(provider: ProviderConfig): boolean {
   return provider.rotates_refresh_tokens ?? PRESETS[provider.preset ?? '']?.rotates_refresh_tokens ?? true;
+}
+
+function isStringTable(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((s) => typeof s === 'string' && s !== '')
+  );
+}
+
+/** The keys that make no sense beside `exchange_from`: the source provider's server and client are used. */
+const NOT_WITH_EXCHANGE = ['issuer', 'client_id', 'preset', ...ENDPOINT_KEYS, 'params'] as const;
+
+/**
+ * A provider whose tokens come by exchange: `exchange` says which, with its own keys; it talks to
+ * the server of `exchange_from` with that provider's client, so it has neither of its own.
+ */
+function validateExchanged(name: string, cfg: ProviderConfig, where: string): ProviderConfig {
+  for (const key of EXCHANGE_KEYS) {
+    const v = (cfg as unknown as Record<string, unknown>)[key];
+    if (v !== undefined && (typeof v !== 'string' || v === ''))
+      throw new UsageError(`${where}.${key}: expected a non-empty string`);
+  }
+  for (const key of NOT_WITH_EXCHANGE) {
+    if (cfg[key] !== undefined)
+      throw new UsageError(
+        `${where}.${key}: not used with exchange_from (the server and client of ${cfg.exchange_from} are used)`,
+      );
+  }
+  checkProviderName(cfg.exchange_from!);
+  if (cfg.exchange_from === name)
+    throw new UsageError(`${where}.exchange_from: a provider cannot exchange its own login`);
+  if (cfg.exchange === 'token-vault') {
+    if (!cfg.connection)
+      throw new UsageError(`${where}.connection: missing (the Token Vault exchange names a connection)`);
+    for (const key of ['audience', 'resource', 'subject_token'] as const)
+      if (cfg[key] !== undefined) throw new UsageError(`${where}.${key}: only for exchange = "rfc8693"`);
+  } else if (cfg.exchange === 'rfc8693') {
+    for (const key of ['connection', 'login_hint'] as const)
+      if (cfg[key] !== undefined) throw new UsageError(`${where}.${key}: only for exchange = "token-vault"`);
+    if (cfg.subject_token !== undefined && cfg.subject_token !== 'access' && cfg.subject_token !== 'id')
+      throw new UsageError(`${where}.subject_token: expected "access" or "id"`);
+  } else {
+    throw new UsageError(`${where}.exchange: expected "token-vault" or "rfc8693"`);
+  }
+  for (const [key, check] of NAME_LISTS) {
+    for (const value of cfg[key] ?? []) {
+      try {
+        check(value);
+      } catch (e) {
+        throw new UsageError(`${where}.${key}: ${(e as Error).message}`);
+      }
+    }
+  }
+  checkProviderName(name);
+  return cfg;
 }

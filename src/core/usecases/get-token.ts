@@ -23,6 +23,7 @@ import {
   type LoginRecord,
 } from '../credentials.js';
 import { readClientSecret } from './client-secret.js';
+import { getExchangedToken } from './exchange.js';
 import { proveWritable, refreshLock } from './refresh-lock.js';
 import type { Clock, Locks, OAuth, RefreshLock, SecretStore, Signals, StoreEntry } from '../ports.js';
 
@@ -35,6 +36,8 @@ export interface TokenDeps {
   clock: Clock;
   debug: (message: string) => void;
   warn: (message: string) => void;
+  /** The configured provider of that name: the source of an exchanged provider (exchange.ts). */
+  provider?: (name: string) => Provider;
 }
 
 export interface TokenRequest {
@@ -67,6 +70,8 @@ export async function cachedAccessToken(
  * rotated refresh token would revoke the whole login.
  */
 export async function getAccessToken(request: TokenRequest, deps: TokenDeps): Promise<AccessRecord> {
+  if (request.provider.exchange_from !== undefined)
+    return getExchangedToken(request, deps, (req) => getAccessToken(req, deps));
   let req = request;
   const { store, clock } = deps;
   const key = accessKey(req.provider.name, req.account, req.scopes);
@@ -205,6 +210,9 @@ async function storeRefreshed(
     issued_at: Math.min(result.issued_at ?? arrived, arrived),
     scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
   };
+  // Handed to this process's caller (an RFC 8693 exchange with an ID token subject), never stored:
+  // the cache entry must stay small (a Windows credential holds 2560 bytes).
+  const handed = result.id_token ? { ...record, id_token: result.id_token } : record;
   const unusable: VaultError | undefined = !isTokenText(result.access_token)
     ? invalidTokenError('access token')
     : record.expires_at !== null && record.expires_at <= arrived
@@ -217,7 +225,7 @@ async function storeRefreshed(
     if (unusable) throw unusable;
     await store.commit(access);
     deps.debug(`store: access token cached as ${key}`);
-    return record;
+    return handed;
   }
   // The old refresh token is spent: losing the new one would cost a login.
   const next: LoginRecord = { ...login, refresh_token: result.refresh_token, obtained_at: clock.now(), rotated: true };
@@ -244,7 +252,7 @@ async function storeRefreshed(
   }
   if (unusable) throw unusable;
   deps.debug(`store: access token cached as ${key}`);
-  return record;
+  return handed;
 }
 
 /** Whether the store holds `refreshToken` for the login: false also when it cannot be read. */

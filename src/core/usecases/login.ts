@@ -1,5 +1,5 @@
 import { serverText } from '../server-text.js';
-import { VaultError, type ErrorKind } from '../errors.js';
+import { UsageError, VaultError, loginCommand, type ErrorKind } from '../errors.js';
 import { METADATA_PARAMS } from '../protocols/gce-metadata.js';
 import { refreshTokenHints } from '../config/presets.js';
 import type { Provider } from '../config/providers.js';
@@ -208,6 +208,10 @@ function noRefreshToken(provider: Provider, scopes: readonly string[]): VaultErr
  */
 export async function login(req: LoginRequest, deps: LoginDeps): Promise<TokenResult> {
   const { provider } = req;
+  if (provider.exchange_from !== undefined)
+    throw new UsageError(
+      `${provider.name} has no login of its own: its tokens come by exchange from the login to ${provider.exchange_from} (run \`${loginCommand(provider.exchange_from, req.account)}\`)`,
+    );
   const secret = await readClientSecret(deps.store, deps.env, provider.name);
   const client = await deps.oauth.client(provider, secret);
   const scopes = loginScopes(provider, req.scopes, client.scopesSupported);

@@ -96,6 +96,7 @@ export async function addProvider(
     );
   }
   const cfg = buildProviderConfig(name, flags);
+  if (cfg.exchange_from !== undefined) checkExchangeSource(deps, name, cfg.exchange_from);
   await checkIssuer(deps, cfg, flags);
   const newSecret = await secret();
   await saveProvider(deps, name, () => cfg, newSecret);
@@ -176,4 +177,19 @@ export async function secretStored(
     warn(`cannot tell whether a client secret is stored: ${error.message}`);
     return null;
   }
+}
+
+/** The provider whose login an exchanged provider uses must exist and have a login of its own. */
+function checkExchangeSource(deps: Pick<ProviderDeps, 'config' | 'configFile'>, name: string, source: string): void {
+  let cfg: ProviderConfig;
+  try {
+    cfg = getProvider(deps.config(), source, deps.configFile);
+  } catch (error) {
+    throw new UsageError(`--exchange-from ${source}: ${(error as Error).message}`, { cause: error });
+  }
+  if (cfg.exchange_from !== undefined)
+    throw new UsageError(
+      `--exchange-from ${source}: ${source} gets its own tokens by exchange; exchange from the provider you log in to (${cfg.exchange_from})`,
+    );
+  if (name === source) throw new UsageError('--exchange-from: a provider cannot exchange its own login');
 }

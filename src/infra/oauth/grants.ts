@@ -1,10 +1,10 @@
 import * as oidc from 'openid-client';
-import { VaultError } from '../../core/errors.js';
+import { LoginRequiredError, VaultError, loginCommand } from '../../core/errors.js';
 import type { Provider } from '../../core/config/providers.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { serverText } from '../../core/server-text.js';
 import { grant, grantSentAt, sharedEndpointOf } from './configure.js';
-import { classify } from './errors.js';
+import { classify, describe } from './errors.js';
 import { toTokenResult } from './token-result.js';
 
 /** A refresh grant (RFC 6749 §6), optionally narrowed to a subset of the granted scopes. */
@@ -24,6 +24,35 @@ export async function refreshGrant(
     return toTokenResult(response, grantSentAt(config) ?? started, true, true);
   } catch (error) {
     throw classify(error, provider, 'refresh', account);
+  }
+}
+
+/**
+ * A token exchange (RFC 8693, or Auth0 Token Vault's federated-connection grant) at `provider`'s
+ * token endpoint, with its client authentication. Its answer is dated like a refresh's; a token
+ * without expires_in is taken to live an hour, since another exchange can always replace it.
+ */
+export async function exchangeGrant(
+  config: oidc.Configuration,
+  provider: Provider,
+  grantType: string,
+  params: Record<string, string>,
+  subjectOf: string,
+  now: () => number,
+): Promise<TokenResult> {
+  try {
+    const started = now();
+    const response = await grant(config, null, (c) => oidc.genericGrantRequest(c, grantType, params));
+    return toTokenResult(response, grantSentAt(config) ?? started, true);
+  } catch (error) {
+    // RFC 8693 §2.2.2: invalid_grant says the subject token is not (or no longer) acceptable.
+    if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant') {
+      throw new LoginRequiredError(
+        `${provider.name} refused the login's token as the subject of the exchange: ${describe(error)} — run \`${loginCommand(subjectOf, 'default')}\``,
+        { cause: error },
+      );
+    }
+    throw classify(error, provider, 'token exchange', 'default');
   }
 }
 

@@ -8,6 +8,7 @@ export { describe } from './errors.js';
 export {
   authorizationUrl,
   exchangeCode,
+  exchangeGrant,
   loginSecrets,
   pollDevice,
   refreshGrant,

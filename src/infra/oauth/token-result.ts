@@ -76,6 +76,7 @@ export function toTokenResult(
     ),
     ...(typeof response.scope === 'string' && { scope: scopeString(response.scope) }),
     ...(identity && { identity }),
+    ...(typeof response.id_token === 'string' && isTokenText(response.id_token) && { id_token: response.id_token }),
     issued_at: sentAt,
   };
 }

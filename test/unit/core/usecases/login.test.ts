@@ -91,6 +91,7 @@ function world(options: Options = {}): World {
     revocationEndpoint: undefined,
     refresh: async () => assert.fail('a login makes no refresh grant'),
     revoke: async () => {},
+    exchange: async () => assert.fail('a login makes no token exchange'),
     scopesSupported: options.scopesSupported ?? [],
     async authorize(params) {
       w.params.push(params);
