@@ -76,10 +76,19 @@ function readPrivateFile(file: string): string | undefined {
   }
 }
 
+// Reads keys at one instant (a script runs alone), '' for a missing one (a nil would end Lua's
+// array): the lease's holder, its generation and, for RedisStore.get, the record itself. EVAL
+// rather than MGET: the fleet's ACL (README) allows EVAL and GET, not MGET.
+const READ_AT_ONCE = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('GET', k) or '' end return r";
+
+function readAtOnce(keys: readonly string[]): string[] {
+  return ['EVAL', READ_AT_ONCE, String(keys.length), ...keys];
+}
+
 /**
- * The MGET of the lease's holder and generation (for an access-token key) put before a GET of the
- * record, for RedisStore.get: one round trip, and the three values are read at one instant, so a
- * record read while nobody held the lease is exactly what that generation stored.
+ * The read of a record for RedisStore.get: for an access token, with its lease's holder and
+ * generation in the same instant, so that a record read while nobody held the lease is exactly
+ * what that generation stored; `split` gives the record (null: none) and that generation.
  */
 export function readWithGeneration(
   prefix: string,
@@ -88,13 +97,24 @@ export function readWithGeneration(
   const lease = leaseOf(key);
   if (!lease) return { args: ['GET', `${prefix}${key}`], split: (reply) => [reply, undefined] };
   return {
-    args: ['MGET', ...leaseKeys(prefix, lease), `${prefix}${key}`],
+    args: readAtOnce([...leaseKeys(prefix, lease), `${prefix}${key}`]),
     split(reply) {
-      const [holder, generation, value] = reply as [unknown, unknown, unknown];
+      const [holder, generation, value] = (reply as unknown[]).map(String) as [string, string, string];
       // While a holder has the lease the record may be about to change: no copy is kept.
-      return [value, holder === null && generation !== null ? String(generation) : undefined];
+      return [value === '' ? null : value, holder === '' && generation !== '' ? generation : undefined];
     },
   };
+}
+
+/**
+ * What an access token written outside a lease (a store migration) must be followed by: the next
+ * generation of its lease, so that no runner answers a copy of what it replaced. Drawing a
+ * generation outside a lease changes nothing for the holders: their writes are fenced by the
+ * generation they hold against the last one that wrote (redis-lease.ts).
+ */
+export function generationBumps(prefix: string, keys: readonly string[]): string[][] {
+  const leases = new Set(keys.map(leaseOf).filter((l) => l !== undefined));
+  return [...leases].map((lease) => ['INCR', leaseKeys(prefix, lease)[1]]);
 }
 
 /**
@@ -242,13 +262,13 @@ export function fleetAccessReader(env: NodeJS.ProcessEnv): SecretStore {
       if (target.password !== undefined)
         commands.push(['AUTH', ...(target.username !== undefined ? [target.username] : []), target.password]);
       if (target.db !== 0) commands.push(['SELECT', String(target.db)]);
-      commands.push(['MGET', ...leaseKeys(prefix, lease)]);
+      commands.push(readAtOnce(leaseKeys(prefix, lease)));
       const timeout = Number(env.VAULT_REDIS_TIMEOUT) > 0 ? Number(env.VAULT_REDIS_TIMEOUT) * 1000 : 5000;
       const replies = await ask(target, commands, timeout);
       const [holder, generation] = (replies?.at(-1) ?? []) as [unknown, unknown];
-      if (holder !== null || generation !== copy.generation) {
+      if (holder !== '' || generation !== copy.generation) {
         // Another generation: this copy will never be answered again.
-        if (replies && holder === null) unlinkQuietly(file);
+        if (holder === '') unlinkQuietly(file);
         return miss();
       }
       const seal: Sealer = await sealer(raw, { prefix, db: target.db });

@@ -2,7 +2,7 @@ import { StoreError, TemporaryError } from '../../core/errors.js';
 import type { RefreshLock, SecretStore, SetOptions, StoreEntry } from '../../core/ports.js';
 import { RESCUE_MS, RedisConnection, type RedisStoreOptions } from './redis-client.js';
 import { redisDetails } from './redis-details.js';
-import { dropFleetCopy, keepFleetCopy, readWithGeneration } from './fleet-cache.js';
+import { dropFleetCopy, generationBumps, keepFleetCopy, readWithGeneration } from './fleet-cache.js';
 import { SCRYPT, deriveKey, rawKey, sealer, type Sealer } from './seal.js';
 
 export { redisStoreOptions, type RedisStoreOptions } from './redis-client.js';
@@ -113,6 +113,12 @@ export class RedisStore implements SecretStore {
 
   async commit(entries: readonly StoreEntry[]): Promise<void> {
     await this.#commit(entries);
+    // Outside a lease: the runners' copies of what this replaced must not be answered (fleet-cache.ts).
+    const bumps = generationBumps(
+      this.#options.prefix,
+      entries.map((e) => e.key),
+    );
+    for (const args of bumps) await this.command(args);
   }
 
   /**
@@ -157,7 +163,9 @@ export class RedisStore implements SecretStore {
 
   async delete(key: string): Promise<boolean> {
     await dropFleetCopy(this.#options, key);
-    return Number(await this.command(['DEL', this.#key(key)])) > 0;
+    const deleted = Number(await this.command(['DEL', this.#key(key)])) > 0;
+    for (const args of generationBumps(this.#options.prefix, [key])) await this.command(args);
+    return deleted;
   }
 
   async keys(prefix: string): Promise<string[]> {
