@@ -28,7 +28,9 @@ import {
 import { childEnv, execProviders } from './core/protocols/exec-env.js';
 import { checkEnvName } from './core/config/names.js';
 import { loadConfig } from './infra/config-file.js';
-import { configFile } from './infra/paths.js';
+import { configFile, lockDir } from './infra/paths.js';
+import { refreshOrWait } from './infra/refresh-intent.js';
+import { lockName } from './core/usecases/refresh-lock.js';
 import { storeChoice } from './infra/stores/choice.js';
 import { openLocalStore } from './infra/stores/local.js';
 import { fleetAccessReader } from './infra/stores/fleet-cache.js';
@@ -106,7 +108,16 @@ function openCall(env: NodeJS.ProcessEnv, reads: ProcessReads): Call {
         // sealed copy (fleet-cache.ts) or not at all.
         store = choice === 'redis' ? fleetAccessReader(env) : openLocalStore(deps, choice);
       }
-      return cachedAccessToken({ provider, account, scopes, minValid }, { store, clock: deps.clock });
+      const request = { provider, account, scopes, minValid };
+      const cached = () => cachedAccessToken(request, { store: store!, clock: deps.clock });
+      const record = await cached();
+      // A fleet's waiters wait on the lease in Redis, and end their wait on the holder's record (get-token.ts).
+      if (record || storeChoice(env) === 'redis') return record;
+      // Stale: one process of a storm goes on to refresh, the others wait for its token here.
+      const refresher = await refreshOrWait(lockDir(env), lockName(provider.name, account), async () =>
+        Boolean(await cached()),
+      );
+      return refresher ? undefined : cached();
     },
   };
   return call;
