@@ -1,14 +1,14 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { UsageError, VaultError } from '../../core/errors.js';
 import {
-  ENV_FORMATS,
   formatAssignments,
   githubEnvFileLines,
   githubMaskCommands,
   type EnvFormat,
 } from '../../core/protocols/env-format.js';
 import type { Context, Outcome } from '../context.js';
-import { accountOption, minValidOption, nameOption } from '../options.js';
+import { GRAMMAR } from '../grammar.js';
+import { withOptions } from '../options.js';
 
 export interface EnvOptions {
   provider?: string;
@@ -19,13 +19,10 @@ export interface EnvOptions {
 }
 
 export function envCommand(ctx: Context, runF: (opts: EnvOptions) => Promise<Outcome> = (o) => envRun(ctx, o)) {
-  return new Command('env')
-    .argument('[provider]')
-    .description("print environment assignments for the provider's token")
-    .addOption(accountOption())
-    .addOption(nameOption())
-    .addOption(minValidOption(60))
-    .addOption(new Option('--format <format>', 'output format').choices(ENV_FORMATS).default('sh'))
+  return withOptions(
+    new Command('env').argument('[provider]').description("print environment assignments for the provider's token"),
+    GRAMMAR.env,
+  )
     .addHelpText(
       'after',
       `

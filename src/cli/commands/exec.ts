@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Context, Outcome } from '../context.js';
-import { accountOption, minValidOption, nameOption } from '../options.js';
+import { GRAMMAR } from '../grammar.js';
+import { withOptions } from '../options.js';
 
 export interface ExecOptions {
   provider?: string;
@@ -15,22 +16,13 @@ export interface ExecOptions {
 }
 
 export function execCommand(ctx: Context, runF: (opts: ExecOptions) => Promise<Outcome> = (o) => execRun(ctx, o)) {
-  return new Command('exec')
-    .argument('[provider]')
-    .usage('[options] [provider] [--] <command> [args...]')
-    .description("run a command with the provider's token in its environment")
-    .addOption(accountOption())
-    .addOption(nameOption())
-    .addOption(minValidOption(300))
-    .option('--allow-nested', 'run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)')
-    .option(
-      '--token-file <VAR>',
-      'keep the token in a private file, rewritten before it expires, and set VAR to its path',
-    )
-    .option(
-      '--gce',
-      'serve a GCE metadata endpoint for the command, so Google libraries and gcloud refresh through vault',
-    )
+  return withOptions(
+    new Command('exec')
+      .argument('[provider]')
+      .usage('[options] [provider] [--] <command> [args...]')
+      .description("run a command with the provider's token in its environment"),
+    GRAMMAR.exec,
+  )
     .argument('<command...>', "the command and its arguments (after the provider and exec's options; `--` is optional)")
     .addHelpText(
       'after',

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Context, Outcome } from '../context.js';
-import { accountOption, minValidOption } from '../options.js';
+import { GRAMMAR } from '../grammar.js';
+import { withOptions } from '../options.js';
 
 export interface KubeCredentialOptions {
   provider?: string;
@@ -12,11 +13,12 @@ export function kubeCredentialCommand(
   ctx: Context,
   runF: (opts: KubeCredentialOptions) => Promise<Outcome> = (o) => kubeCredentialRun(ctx, o),
 ) {
-  return new Command('kube-credential')
-    .argument('[provider]')
-    .description('kubectl exec credential plugin: print an ExecCredential with a valid token')
-    .addOption(accountOption())
-    .addOption(minValidOption(60))
+  return withOptions(
+    new Command('kube-credential')
+      .argument('[provider]')
+      .description('kubectl exec credential plugin: print an ExecCredential with a valid token'),
+    GRAMMAR['kube-credential'],
+  )
     .addHelpText(
       'after',
       `

@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { Context, Outcome } from '../context.js';
-import { accountOption, minValidOption, scopeOption } from '../options.js';
+import { GRAMMAR } from '../grammar.js';
+import { withOptions } from '../options.js';
 
 export interface TokenOptions {
   provider?: string;
@@ -13,15 +14,10 @@ export interface TokenOptions {
 }
 
 export function tokenCommand(ctx: Context, runF: (opts: TokenOptions) => Promise<Outcome> = (o) => tokenRun(ctx, o)) {
-  return new Command('token')
-    .argument('[provider]')
-    .description('print a valid access token, refreshing it when needed')
-    .addOption(accountOption())
-    .addOption(scopeOption('ask for a subset of the granted scopes (repeatable)'))
-    .addOption(minValidOption(60, 'seconds the token must stay valid (capped at half its lifetime)'))
-    .option('--force-refresh', 'refresh even if the cached token is still valid')
-    .addOption(new Option('--json', 'print JSON with the expiry and scopes').conflicts('header'))
-    .option('--header', 'print "Authorization: Bearer <token>"')
+  return withOptions(
+    new Command('token').argument('[provider]').description('print a valid access token, refreshing it when needed'),
+    GRAMMAR.token,
+  )
     .addHelpText(
       'after',
       `
