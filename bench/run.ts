@@ -46,6 +46,8 @@ interface Command {
   name: string;
   argv: string[];
   env: NodeJS.ProcessEnv;
+  /** Written to stdin (a credential helper's request); otherwise stdin is closed. */
+  input?: string;
 }
 
 interface Run {
@@ -60,14 +62,18 @@ function hasKeyringTools(): boolean {
   );
 }
 
-function runOnce(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+function runOnce(argv: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(argv[0]!, argv.slice(1), { env: timed(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: timed(env),
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = performance.now() - started;
@@ -95,7 +101,7 @@ async function interleaved(commands: Command[], rounds = ROUNDS): Promise<Map<st
     const shift = ((round % commands.length) + commands.length) % commands.length;
     const order = [...commands.slice(shift), ...commands.slice(0, shift)];
     for (const c of order) {
-      const r = await runOnce(c.argv, c.env);
+      const r = await runOnce(c.argv, c.env, c.input);
       if (round >= 0) times.get(c.name)!.push(r.ms);
     }
   }
@@ -134,12 +140,17 @@ function report(
 
 const vaultCmd = (...args: string[]): string[] => [process.execPath, VAULT_BIN, ...args];
 
-/** `n` concurrent `vault token acme`, spread over `runners` in turn, after the cached token expired. */
-async function storm(runners: Vault[], label: string, n: number, counts: () => number): Promise<void> {
+/**
+ * `n` concurrent `vault token acme`, spread over `runners` in turn, after the cached token expired;
+ * run by `bin` (BENCH_BEFORE's, for the same storm before a change).
+ */
+async function storm(runners: Vault[], label: string, n: number, counts: () => number, bin = VAULT_BIN): Promise<void> {
   await expire(runners[0]!);
   const before = counts();
   const results = await Promise.all(
-    Array.from({ length: n }, (_, i) => runOnce(vaultCmd('token', 'acme'), runners[i % runners.length]!.env)),
+    Array.from({ length: n }, (_, i) =>
+      runOnce([process.execPath, bin, 'token', 'acme'], runners[i % runners.length]!.env),
+    ),
   );
   const ok = results.filter((r) => r.code === 0).length;
   const tokens = new Set(results.filter((r) => r.code === 0).map((r) => r.stdout)).size;
@@ -201,7 +212,11 @@ try {
   ];
   const vaults = new Map<string, Vault>();
   for (const { label, kind, env } of variants) {
-    const v = await loggedIn(server, { store: kind, env: env });
+    const v = await loggedIn(server, {
+      store: kind,
+      env: env,
+      provider: { extra: ['--git-host', 'git.example.test', '--registry-host', 'registry.example.test'] },
+    });
     sandboxes.push(v);
     vaults.set(label, v);
   }
@@ -248,6 +263,64 @@ try {
     [hotName('file')]: 1.1,
     ...(keychain && { [hotName(variants[1]!.label)]: 1.15 }),
   });
+
+  // Every other call programs make with a cached token, in one set of interleaved rounds beside
+  // node -e 0: on the file store, the keychain store (runtime-dir cache) and a fleet runner
+  // without a runtime directory (as in CI containers), whose access token is its local sealed copy.
+  const callLabels = variants.slice(0, 2).map((v) => v.label);
+  const calls = (label: string, env: NodeJS.ProcessEnv): Command[] => [
+    {
+      name: `vault token, provider from VAULT_PROVIDER (${label})`,
+      argv: vaultCmd('token'),
+      env: { ...env, VAULT_PROVIDER: 'acme' },
+    },
+    {
+      name: `vault git-credential get (${label})`,
+      argv: vaultCmd('git-credential', 'get'),
+      env,
+      input: 'protocol=https\nhost=git.example.test\n\n',
+    },
+    {
+      name: `docker-credential-vault get (${label})`,
+      argv: [process.execPath, join(ROOT, 'bin', 'docker-credential-vault.js'), 'get'],
+      env,
+      input: 'registry.example.test\n',
+    },
+    { name: `vault kube-credential acme (${label})`, argv: vaultCmd('kube-credential', 'acme'), env },
+    { name: `vault env acme (${label})`, argv: vaultCmd('env', 'acme'), env },
+    { name: `vault exec acme -- true (${label})`, argv: vaultCmd('exec', 'acme', '--', 'true'), env },
+  ];
+  const { XDG_RUNTIME_DIR: _noRuntime, ...containerRunner } = fleet.runners[2]!.env;
+  const fleetNoRuntime = `vault token acme (cached, ${fleetLabel}, no XDG_RUNTIME_DIR)`;
+  // The runner's first call reads Redis and keeps its copy; the rounds time the calls after it.
+  await runOnce(vaultCmd('token', 'acme'), containerRunner);
+  const callRows = [
+    ...callLabels.flatMap((label) => calls(label, vaults.get(label)!.env)),
+    { name: fleetNoRuntime, argv: vaultCmd('token', 'acme'), env: containerRunner },
+    ...(BEFORE
+      ? [
+          {
+            name: `BENCH_BEFORE: vault git-credential get (file)`,
+            argv: [process.execPath, BEFORE, 'git-credential', 'get'],
+            env: fileVault.env,
+            input: 'protocol=https\nhost=git.example.test\n\n',
+          },
+          {
+            name: `BENCH_BEFORE: ${fleetNoRuntime}`,
+            argv: [process.execPath, BEFORE, 'token', 'acme'],
+            env: containerRunner,
+          },
+        ]
+      : []),
+  ];
+  const callTimes = await interleaved([nodeBaseline, ...callRows]);
+  report('Every call a cached token answers', callTimes, 'node -e 0', {
+    ...Object.fromEntries(
+      callRows
+        .filter((c) => !c.name.startsWith('BENCH_BEFORE'))
+        .map((c) => [c.name, c.name === fleetNoRuntime ? 1.3 : 1.15]),
+    ),
+  });
   const over = (name: string) => median(hot.get(name)!) - median(hot.get('node -e 0')!);
   console.log(
     `  file store: vault adds ${fmt(over(hotName('file')) - over(floor))} to a program that only reads the same two files`,
@@ -284,7 +357,10 @@ try {
     // Expiry storm: everyone starts at once after the cached token expired.
     console.log('\nExpiry storm: N concurrent `vault token` after the cached token expired');
     for (const { label } of variants.slice(0, 2)) {
-      for (const n of [20, 100]) await storm([vaults.get(label)!], label, n, () => server.counts.refresh);
+      for (const n of [20, 100]) {
+        if (BEFORE) await storm([vaults.get(label)!], `${label}, BENCH_BEFORE`, n, () => server.counts.refresh, BEFORE);
+        await storm([vaults.get(label)!], label, n, () => server.counts.refresh);
+      }
     }
     // The fleet: the same storm spread over the four runners, one lease in Redis between them.
     for (const n of [20, 100]) await storm(fleet.runners, fleetLabel, n, () => server.counts.refresh);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Docker, skopeo and podman run a credential helper named in credHelpers as
-// `docker-credential-<name> <operation>`: this is `vault docker-credential <operation>`.
+// `docker-credential-<name> <operation>`: this is `vault docker-credential <operation>`, through
+// the same cached-token path first.
 'use strict';
 
-const argv = ['docker-credential', ...process.argv.slice(2)];
-import('../dist/main.js').then(({ main }) => main(argv));
+process.argv.splice(2, 0, 'docker-credential');
+require('./vault.js');

@@ -35,15 +35,23 @@ await build({
 // The cached-token path must never load a lazily imported module: every import() of a package or
 // of our own code is cut off (it would reject, and bin/vault.js falls back to dist/main.js). All of
 // them resolve to one stub, so a store's module in the registry of stores costs the bundle nothing.
-// Node built-ins stay importable (the encrypted file store needs node:crypto).
+// Node built-ins stay importable (the encrypted file store needs node:crypto, exec
+// node:child_process), as a require() when first used: bin/vault.js compiles the bundle as a
+// vm.Script, where an import() has no module loader to call.
 const offFastPath = {
   name: 'off-fast-path',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === 'dynamic-import' && !args.path.startsWith('node:')
-        ? { path: 'lazy', namespace: 'off-fast-path' }
-        : undefined,
+      args.kind !== 'dynamic-import'
+        ? undefined
+        : args.path.startsWith('node:')
+          ? { path: args.path, namespace: 'node-builtin' }
+          : { path: 'lazy', namespace: 'off-fast-path' },
     );
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'off-fast-path' }, () => ({
       contents: "throw new Error('a lazily imported module is not part of the cached-token path');",
       loader: 'js',
@@ -81,7 +89,7 @@ const fast = await build({
 });
 // What the hot path may contain: our code and the TOML parser. Anything else is a regression.
 const inputs = Object.keys(fast.metafile.inputs).filter(
-  (p) => !p.startsWith('off-fast-path:') && !p.startsWith('own-require:'),
+  (p) => !p.startsWith('off-fast-path:') && !p.startsWith('own-require:') && !p.startsWith('node-builtin:'),
 );
 // (node_modules may be a link or a parent's: esbuild then names it by its real path.)
 const stray = inputs.filter((p) => !p.startsWith('src/') && !/(^|\/)node_modules\/smol-toml\//.test(p));

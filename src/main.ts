@@ -6,7 +6,7 @@ import type { ProcessReads } from './core/ports.js';
 /** The full CLI. `reads`: what the cached-token path read before it handed over (see ProcessReads). */
 export async function main(argv: string[], reads: ProcessReads = {}): Promise<void> {
   const ctx = createContext({
-    io: processIo(),
+    io: processIo(reads.stdin),
     env: process.env,
     clock: { now: () => Date.now() },
     debug: () => {},

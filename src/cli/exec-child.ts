@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { UsageError } from '../core/errors.js';
-import { childEnv, execProviders, exitCodeOf, EXEC_PROVIDERS_VAR } from '../core/protocols/exec-env.js';
+import { childEnv, execProviders, EXEC_PROVIDERS_VAR } from '../core/protocols/exec-env.js';
 import { checkEnvName } from '../core/config/names.js';
 import { envNames } from '../core/config/providers.js';
 import { accessTokenFor, targetNames } from './access-token.js';
+import { superviseChild } from './child.js';
 import type { Context } from './context.js';
 import { keepTokenFile, startAzureEndpoint, startGceEndpoint, type Obtain, type Sidecar } from './long-job.js';
 
@@ -20,25 +18,6 @@ export interface ExecOptions {
   tokenFile?: string;
   gce?: boolean;
   azure?: boolean;
-}
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/**
- * Whether we are in the foreground process group of our controlling terminal (proc(5): fields
- * pgrp and tpgid of /proc/self/stat). The child shares our group, so a Ctrl-C typed there has
- * reached it already; forwarding it too would deliver a second SIGINT, which tools like terraform
- * take as "exit now, skip the graceful shutdown". Without /proc, a terminal on stdin stands in.
- */
-function terminalSignalsReachChild(): boolean {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // The command name in parentheses may contain spaces; the fields after it are fixed.
-    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(tpgid) > 0 && tpgid === pgrp;
-  } catch {
-    return Boolean(process.stdin.isTTY);
-  }
 }
 
 /**
@@ -64,46 +43,21 @@ export async function runWithToken(ctx: Context, opts: ExecOptions): Promise<num
   const first = await obtain();
   const [file, ...args] = command as [string, ...string[]];
   ctx.debug(`exec: ${file} with ${names.join(', ') || 'no token variable'} set`);
-  // The handlers go in before the child starts, or a signal arriving as it starts would kill vault
-  // (node's default), orphan the child and leave a token file behind. Node dispatches signals from
-  // the event loop, so by the time a handler runs, `child` is set, or the start is called off.
-  let child: ChildProcess | undefined;
-  let early: NodeJS.Signals | undefined;
-  const forward = (signal: NodeJS.Signals) => {
-    if (signal === 'SIGINT' && terminalSignalsReachChild()) return;
-    ctx.debug(`exec: forwarding ${signal}`);
-    if (child) child.kill(signal);
-    else early ??= signal;
-  };
-  for (const signal of FORWARDED) process.on(signal, forward);
+  const supervisor = superviseChild(ctx.debug);
   const sidecars: Sidecar[] = [];
   try {
     if (tokenFileVar) sidecars.push(await keepTokenFile(ctx, obtain, first, minValid, tokenFileVar));
     if (opts.gce) sidecars.push(await startGceEndpoint(ctx, provider, account, obtain));
     if (opts.azure) sidecars.push(await startAzureEndpoint(ctx, provider, account, obtain));
-    if (early) return exitCodeOf(null, early, constants.signals);
     const unset = [
       ...(refreshing && !opts.name?.length ? envNames(provider) : []),
       ...sidecars.flatMap((s) => s.unset),
     ];
     const set = Object.assign({}, ...sidecars.map((s) => s.env)) as Record<string, string>;
-    const started = (child = spawn(file, args, {
-      stdio: 'inherit',
-      env: childEnv(ctx.env, { provider: provider.name, names, token: first.access_token, set, unset }),
-    }));
-    return await new Promise<number>((resolve) => {
-      started.once('error', (error: NodeJS.ErrnoException) => {
-        // Shell convention: 127 for a command that is not there, 126 for one that cannot run.
-        const notFound = error.code === 'ENOENT';
-        ctx.io.stderr.write(
-          `error: cannot run ${JSON.stringify(file)}: ${notFound ? 'command not found' : error.message}\n`,
-        );
-        resolve(notFound ? 127 : 126);
-      });
-      started.once('exit', (code, signal) => resolve(exitCodeOf(code, signal, constants.signals)));
-    });
+    const env = childEnv(ctx.env, { provider: provider.name, names, token: first.access_token, set, unset });
+    return await supervisor.run(file, args, env, (text) => ctx.io.stderr.write(text));
   } finally {
     for (const sidecar of sidecars) await sidecar.stop();
-    for (const signal of FORWARDED) process.off(signal, forward);
+    supervisor.stop();
   }
 }

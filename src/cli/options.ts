@@ -1,5 +1,6 @@
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
+import type { CommandGrammar } from './grammar.js';
 
 /** commander's collector for repeatable options. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -52,4 +53,24 @@ export function portOption(description: string) {
 
 export function jsonOption() {
   return new Option('--json', 'one JSON document on stdout');
+}
+
+/**
+ * Adds a command's options as its table declares them (grammar.ts), the table the cached-token
+ * path reads argv by: one declaration for both.
+ */
+export function withOptions(command: Command, grammar: CommandGrammar): Command {
+  for (const spec of grammar.options) {
+    const flag = spec.flags.split(' ')[0]!;
+    let option = new Option(spec.flags, spec.description);
+    if (spec.kind === 'repeat') option = option.argParser(collect);
+    if (spec.kind === 'seconds')
+      option = option
+        .argParser((value: string) => parseSeconds(value, flag))
+        .default(spec.default, JSON.stringify(String(spec.default)));
+    if (spec.kind === 'choice') option = option.choices(spec.choices!).default(spec.default);
+    if (spec.conflicts) option = option.conflicts([...spec.conflicts]);
+    command.addOption(option);
+  }
+  return command;
 }

@@ -28,6 +28,8 @@ export interface ProcessReads {
   config?: { file: string; text: string | undefined };
   /** The file store's decoded entries, and the identity (inode, size, mtime) of the file they came from. */
   fileStore?: { file: string; stamp: string; entries: Record<string, string>; encrypted: boolean | undefined };
+  /** What was read from stdin (a credential helper's request), and whether that was all of it. */
+  stdin?: { bytes: Buffer; ended: boolean };
 }
 
 /** Everything a command may touch outside itself; built once in main.ts. */

@@ -1,5 +1,5 @@
-import { writeSync } from 'node:fs';
-import { Writable, type Readable } from 'node:stream';
+import { readSync, writeSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
 import type { Io } from '../core/ports.js';
 import { createRequire } from 'node:module';
 
@@ -11,12 +11,21 @@ function isatty(fd: number): boolean {
 
 /**
  * The process's streams. Node builds each stream object on first use, which costs start-up time:
- * they are touched only when a command reads or writes them.
+ * they are touched only when a command reads or writes them. `consumed`: what the cached-token
+ * path already read from stdin before it handed over (see ProcessReads): stdin starts with it.
  */
-export function processIo(): Io {
+export function processIo(consumed?: { bytes: Buffer; ended: boolean }): Io {
+  let stdin: Readable | undefined;
   return {
     get stdin() {
-      return process.stdin;
+      if (!consumed) return process.stdin;
+      return (stdin ??= Readable.from(
+        (async function* () {
+          if (consumed.bytes.length) yield consumed.bytes;
+          if (!consumed.ended) yield* process.stdin;
+        })(),
+        { objectMode: false },
+      ));
     },
     get stdout() {
       return process.stdout;
@@ -71,6 +80,21 @@ export async function readStdin(stdin: Readable, limit = 64 * 1024): Promise<str
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Reads what is there of `fd` into `buffer` (0 at end of input) without a stream object, waiting
+ * on a descriptor someone left non-blocking as writeAllSync does.
+ */
+export function readSomeSync(fd: number, buffer: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
 
 /**

@@ -2,27 +2,18 @@ import { Command } from 'commander';
 import { act, type Run } from '../act.js';
 import type { Context } from '../context.js';
 import type { ExecOptions } from '../exec-child.js';
-import { accountOption, minValidOption, nameOption } from '../options.js';
+import { GRAMMAR } from '../grammar.js';
+import { withOptions } from '../options.js';
 
 /** `run` stands in for the command's run function in flag-parsing tests. */
 export function execCommand(ctx: Context, run?: Run<ExecOptions>) {
-  return new Command('exec')
-    .argument('[provider]')
-    .usage('[options] [provider] [--] <command> [args...]')
-    .description("run a command with the provider's token in its environment")
-    .addOption(accountOption())
-    .addOption(nameOption())
-    .addOption(minValidOption(300))
-    .option('--allow-nested', 'run even inside `vault exec` for the same provider (see $VAULT_EXEC_PROVIDERS)')
-    .option(
-      '--token-file <VAR>',
-      'keep the token in a private file, rewritten before it expires, and set VAR to its path',
-    )
-    .option(
-      '--gce',
-      'serve a GCE metadata endpoint for the command, so Google libraries and gcloud refresh through vault',
-    )
-    .option('--azure', 'serve an Azure managed-identity endpoint for the command, so Azure SDKs refresh through vault')
+  return withOptions(
+    new Command('exec')
+      .argument('[provider]')
+      .usage('[options] [provider] [--] <command> [args...]')
+      .description("run a command with the provider's token in its environment"),
+    GRAMMAR.exec,
+  )
     .argument('<command...>', "the command and its arguments (after the provider and exec's options; `--` is optional)")
     .addHelpText(
       'after',

@@ -1,14 +1,16 @@
 import { Command } from 'commander';
 import { act } from '../act.js';
 import type { Context } from '../context.js';
-import { accountOption, minValidOption } from '../options.js';
+import { GRAMMAR } from '../grammar.js';
+import { withOptions } from '../options.js';
 
 export function kubeCredentialCommand(ctx: Context) {
-  return new Command('kube-credential')
-    .argument('[provider]')
-    .description('kubectl exec credential plugin: print an ExecCredential with a valid token')
-    .addOption(accountOption())
-    .addOption(minValidOption(60))
+  return withOptions(
+    new Command('kube-credential')
+      .argument('[provider]')
+      .description('kubectl exec credential plugin: print an ExecCredential with a valid token'),
+    GRAMMAR['kube-credential'],
+  )
     .addHelpText(
       'after',
       `

@@ -1,7 +1,8 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { act, type Run } from '../act.js';
 import type { Context } from '../context.js';
-import { accountOption, minValidOption, scopeOption } from '../options.js';
+import { GRAMMAR } from '../grammar.js';
+import { withOptions } from '../options.js';
 import type { TokenOptions } from '../token-output.js';
 
 /** The options the cached-token path reads too. */
@@ -9,15 +10,10 @@ export type { TokenOptions } from '../token-output.js';
 
 /** `run` stands in for the command's run function in flag-parsing tests. */
 export function tokenCommand(ctx: Context, run?: Run<TokenOptions>) {
-  return new Command('token')
-    .argument('[provider]')
-    .description('print a valid access token, refreshing it when needed')
-    .addOption(accountOption())
-    .addOption(scopeOption('ask for a subset of the granted scopes (repeatable)'))
-    .addOption(minValidOption(60, 'seconds the token must stay valid (capped at half its lifetime)'))
-    .option('--force-refresh', 'refresh even if the cached token is still valid')
-    .addOption(new Option('--json', 'print JSON with the expiry and scopes').conflicts('header'))
-    .option('--header', 'print "Authorization: Bearer <token>"')
+  return withOptions(
+    new Command('token').argument('[provider]').description('print a valid access token, refreshing it when needed'),
+    GRAMMAR.token,
+  )
     .addHelpText(
       'after',
       `

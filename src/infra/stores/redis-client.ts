@@ -2,6 +2,7 @@ import { StoreError, TemporaryError, UsageError, VaultError } from '../../core/e
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { grantAnswerWaitMs } from '../oauth/one-shot.js';
 import { storeKeySetting } from './seal.js';
+import { fleetCacheDir } from './fleet-cache.js';
 
 type Client = import('@redis/client').RedisClientType;
 type ClientModule = typeof import('@redis/client');
@@ -20,6 +21,8 @@ export interface RedisStoreOptions {
   leaseMs: number;
   /** How long a sent grant's answer is awaited: max(VAULT_HTTP_TIMEOUT, 60 s). */
   grantWaitMs: number;
+  /** Where this runner keeps sealed copies of access tokens (fleet-cache.ts). */
+  fleetCacheDir?: string;
   debug: (message: string) => void;
   warn: (message: string) => void;
 }
@@ -50,6 +53,7 @@ export function redisStoreOptions(
     timeoutMs: seconds(env, 'VAULT_REDIS_TIMEOUT', 5),
     leaseMs: seconds(env, 'VAULT_REDIS_LEASE', 10),
     grantWaitMs: grantAnswerWaitMs(1000 * (Number(env.VAULT_HTTP_TIMEOUT) || 0)),
+    fleetCacheDir: fleetCacheDir(env),
     debug,
     warn,
   };

@@ -2,6 +2,7 @@ import { StoreError, TemporaryError } from '../../core/errors.js';
 import type { Deps, RefreshLock, SecretStore, SetOptions, StoreEntry } from '../../core/ports.js';
 import { RESCUE_MS, RedisConnection, redisStoreOptions, type RedisStoreOptions } from './redis-client.js';
 import { redisDetails } from './redis-details.js';
+import { dropFleetCopy, generationBumps, keepFleetCopy, readWithGeneration } from './fleet-cache.js';
 import { SCRYPT, deriveKey, rawKey, sealer, type Sealer } from './seal.js';
 
 export { redisStoreOptions, type RedisStoreOptions } from './redis-client.js';
@@ -95,10 +96,14 @@ export class RedisStore implements SecretStore {
   }
 
   async get(key: string): Promise<string | null> {
-    const sealed = await this.command(['GET', this.#key(key)]);
+    // An access token is read with its lease's generation, and kept as this runner's sealed copy
+    // for the cached-token path (fleet-cache.ts).
+    const read = readWithGeneration(this.#options.prefix, key);
+    const [sealed, generation] = read.split(await this.command(read.args));
     if (sealed === null) return null;
     const value = (await this.#seal()).open(key, String(sealed), this.describe(key));
     this.#options.debug(`store: ${key} read`);
+    if (generation !== undefined) await keepFleetCopy(this.#options, key, generation, value);
     return value;
   }
 
@@ -108,6 +113,12 @@ export class RedisStore implements SecretStore {
 
   async commit(entries: readonly StoreEntry[]): Promise<void> {
     await this.#commit(entries);
+    // Outside a lease: the runners' copies of what this replaced must not be answered (fleet-cache.ts).
+    const bumps = generationBumps(
+      this.#options.prefix,
+      entries.map((e) => e.key),
+    );
+    for (const args of bumps) await this.command(args);
   }
 
   /**
@@ -145,12 +156,16 @@ export class RedisStore implements SecretStore {
       this.#options.debug(`store: ${entries[0]!.key} was written by a later lease holder; not overwriting it`);
       return false;
     }
+    for (const { key, value } of entries) if (value === null) await dropFleetCopy(this.#options, key);
     for (const { key, value } of entries) if (value !== null) await this.#replicate(key);
     return true;
   }
 
   async delete(key: string): Promise<boolean> {
-    return Number(await this.command(['DEL', this.#key(key)])) > 0;
+    await dropFleetCopy(this.#options, key);
+    const deleted = Number(await this.command(['DEL', this.#key(key)])) > 0;
+    for (const args of generationBumps(this.#options.prefix, [key])) await this.command(args);
+    return deleted;
   }
 
   async keys(prefix: string): Promise<string[]> {

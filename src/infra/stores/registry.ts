@@ -1,4 +1,5 @@
 import type { Deps, SecretStore } from '../../core/ports.js';
+import { fleetAccessReader } from './fleet-cache.js';
 import { fileStore, keychainStore } from './local.js';
 import { isRedisUrl, parseRedisUrl } from './redis-url.js';
 
@@ -53,7 +54,9 @@ export const STORES: readonly StoreKind[] = [
     name: 'redis',
     syntax: 'redis://host:port/db',
     chooses: (value, env) => isRedisUrl(value) && Boolean(parseRedisUrl(value, env)),
-    // No `fast`: its records are in Redis, which only the full CLI's client reaches.
+    // Its records are in Redis, which only the full CLI's client reaches: the cached-token path
+    // reads the runner's local sealed copy of the access token (fleet-cache.ts) instead.
+    fast: (deps) => fleetAccessReader(deps.env),
     load: () => import('./redis-store.js'),
   },
 ];
