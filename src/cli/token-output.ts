@@ -7,12 +7,14 @@ import type { Context } from './context.js';
 
 export function formatToken(
   record: AccessRecord,
-  opts: { json?: boolean; header?: boolean },
+  opts: { json?: boolean; header?: boolean; format?: 'headers-json' },
   provider: string,
   account: string,
   now: number,
 ): string {
   const type = tokenTypeOf(record.token_type);
+  if (opts.format === 'headers-json')
+    return `${JSON.stringify({ Authorization: `${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}` })}\n`;
   if (opts.header) return `Authorization: ${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
   if (opts.json) {
     return `${JSON.stringify({

@@ -10,6 +10,8 @@ export interface TokenOptions {
   forceRefresh?: boolean;
   json?: boolean;
   header?: boolean;
+  /** headers-json: `{"Authorization":"Bearer …"}`, what MCP clients' headers helpers print. */
+  format?: 'headers-json';
 }
 
 export function tokenCommand(ctx: Context, runF: (opts: TokenOptions) => Promise<Outcome> = (o) => tokenRun(ctx, o)) {
@@ -22,13 +24,19 @@ export function tokenCommand(ctx: Context, runF: (opts: TokenOptions) => Promise
     .option('--force-refresh', 'refresh even if the cached token is still valid')
     .addOption(new Option('--json', 'print JSON with the expiry and scopes').conflicts('header'))
     .option('--header', 'print "Authorization: Bearer <token>"')
+    .addOption(
+      new Option('--format <format>', 'headers-json: print {"Authorization":"Bearer <token>"} (headers helpers)')
+        .choices(['headers-json'])
+        .conflicts(['json', 'header']),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   curl -H @<(vault token google --header) https://www.googleapis.com/oauth2/v3/userinfo
   vault token acme --scope api:read --min-valid 300
-  vault token github --json`,
+  vault token github --json
+  vault token notes --format headers-json   # Claude Code's headersHelper`,
     )
     .action(async (provider: string | undefined, flags: Omit<TokenOptions, 'provider'>) => {
       await ctx.ready();

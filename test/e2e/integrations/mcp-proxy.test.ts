@@ -231,4 +231,23 @@ describe('vault mcp-proxy', () => {
       v.cleanup();
     }
   });
+
+  test('vault token --format headers-json prints exactly {"Authorization":"Bearer <token>"}; other formats are usage errors', async () => {
+    const v = await mcpLogin();
+    try {
+      const r = await v.run(['token', 'acme', '--format', 'headers-json']);
+      assert.equal(r.code, 0, r.stderr);
+      const token = (await v.readAccess())!.access_token;
+      assert.equal(r.stdout, `{"Authorization":"Bearer ${token}"}\n`);
+      assert.equal(r.stderr, '');
+      const bad = await v.run(['token', 'acme', '--format', 'yaml']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.equal(bad.stdout, '');
+      const both = await v.run(['token', 'acme', '--format', 'headers-json', '--json']);
+      assert.equal(both.code, 2, both.stderr);
+      assert.equal(both.stdout, '');
+    } finally {
+      v.cleanup();
+    }
+  });
 });
