@@ -67,6 +67,14 @@ export const GRAMMAR = {
         conflicts: ['header'],
       },
       { flags: '--header', key: 'header', kind: 'flag', description: 'print "Authorization: Bearer <token>"' },
+      {
+        flags: '--format <format>',
+        key: 'format',
+        kind: 'choice',
+        choices: ['headers-json'],
+        conflicts: ['json', 'header'],
+        description: 'headers-json: print {"Authorization":"Bearer <token>"} (headers helpers)',
+      },
     ],
   },
   env: {

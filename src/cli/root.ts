@@ -11,6 +11,7 @@ import { exportCommand } from './commands/export.js';
 import { gitCredentialCommand } from './commands/git-credential.js';
 import { kubeCredentialCommand } from './commands/kube-credential.js';
 import { loginCommand } from './commands/login.js';
+import { mcpProxyCommand } from './commands/mcp-proxy.js';
 import { logoutCommand } from './commands/logout.js';
 import { providerCommand } from './commands/provider.js';
 import { serveCommand } from './commands/serve.js';
@@ -93,6 +94,7 @@ Each command's --help shows examples.`,
     envCommand(ctx),
     execCommand(ctx),
     serveCommand(ctx),
+    mcpProxyCommand(ctx),
     kubeCredentialCommand(ctx),
     exportCommand(ctx),
     statusCommand(ctx),

@@ -12,16 +12,20 @@ export interface TokenOptions {
   forceRefresh?: boolean;
   json?: boolean;
   header?: boolean;
+  /** headers-json: `{"Authorization":"Bearer …"}`, what MCP clients' headers helpers print. */
+  format?: 'headers-json';
 }
 
 export function formatToken(
   record: AccessRecord,
-  opts: { json?: boolean; header?: boolean },
+  opts: { json?: boolean; header?: boolean; format?: 'headers-json' },
   provider: string,
   account: string,
   now: number,
 ): string {
   const type = tokenTypeOf(record.token_type);
+  if (opts.format === 'headers-json')
+    return `${JSON.stringify({ Authorization: `${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}` })}\n`;
   if (opts.header) return `Authorization: ${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${record.access_token}\n`;
   if (opts.json) {
     return `${JSON.stringify({

@@ -71,6 +71,7 @@ declare module 'oidc-provider' {
   export interface Grant {
     jti: string;
     addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
   }
 
@@ -117,7 +118,7 @@ declare module 'oidc-provider' {
     issueRefreshToken?: (ctx: Context, client: Client, source: Token) => Promise<boolean>;
     rotateRefreshToken?: boolean;
     ttl?: Record<string, number>;
-    features?: Record<string, { enabled: boolean }>;
+    features?: Record<string, { enabled: boolean; [option: string]: unknown }>;
   }
 
   export interface OIDCError extends Error {
@@ -140,6 +141,7 @@ declare module 'oidc-provider' {
     on(event: 'grant.success', listener: (ctx: Context) => void): this;
     on(event: 'grant.error' | 'server_error', listener: (ctx: Context, error: OIDCError) => void): this;
     on(event: 'grant.revoked', listener: (ctx: Context, grantId: string) => void): this;
+    on(event: 'registration_create.success', listener: (ctx: Context, client: Client) => void): this;
     on(event: `${string}.saved`, listener: (token: Token) => void): this;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(
@@ -151,7 +153,12 @@ declare module 'oidc-provider' {
   }
 
   type OIDCErrorClass = new (description?: string) => OIDCError;
-  export const errors: { InvalidGrant: OIDCErrorClass; InvalidRequest: OIDCErrorClass; InvalidClient: OIDCErrorClass };
+  export const errors: {
+    InvalidGrant: OIDCErrorClass;
+    InvalidRequest: OIDCErrorClass;
+    InvalidClient: OIDCErrorClass;
+    InvalidTarget: OIDCErrorClass;
+  };
 
   export default Provider;
 }

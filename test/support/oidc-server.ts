@@ -51,6 +51,13 @@ export interface TestServerOptions {
    * "federated" token of this server's own, and RFC 8693 with an access-token subject.
    */
   tokenExchange?: { connection: string };
+  /**
+   * RFC 8707 resource indicators: access tokens for this resource (an MCP server's URL) are JWTs
+   * (RFC 9068) with `aud` = the resource and its `scopes`, signed with the server's JWKS.
+   */
+  resource?: { url: string; scopes: string[] };
+  /** RFC 7591 dynamic client registration, open to anyone (no initial access token). */
+  registration?: boolean;
 }
 
 export interface TestServerEvent {
@@ -100,6 +107,8 @@ export interface TestServer {
   approveDevice(userCode: string): Promise<void>;
   /** Closes the server and all open connections. */
   close(): Promise<void>;
+  /** The client ids registered through RFC 7591 dynamic registration. */
+  registeredClients: string[];
 }
 
 export const ACCOUNT = { sub: 'alice', email: 'alice@example.test', name: 'Alice' } as const;
@@ -156,6 +165,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     tenantId,
     revokeWholeGrant = true,
     tokenExchange,
+    resource,
+    registration = false,
   } = options;
 
   // The issuer must contain the port, so listen first and attach the provider afterwards.
@@ -163,6 +174,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
+  await loadProvider();
+  const { InvalidTarget } = (await import('oidc-provider')).errors;
   const origin = `http://127.0.0.1:${port}`;
   const issuer = `${origin}${issuerPath}`;
 
@@ -231,6 +244,23 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       revocation: { enabled: true },
       introspection: { enabled: true },
       rpInitiatedLogout: { enabled: false },
+      registration: { enabled: registration },
+      ...(resource && {
+        resourceIndicators: {
+          enabled: true,
+          // The token endpoint keeps the resource granted at authorization (refresh grants too).
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx: Context, indicator: string) => {
+            if (indicator !== resource.url) throw new InvalidTarget();
+            return {
+              scope: resource.scopes.join(' '),
+              audience: resource.url,
+              accessTokenFormat: 'jwt',
+              accessTokenTTL: accessTokenTtl,
+            };
+          },
+        },
+      }),
     },
   };
 
@@ -249,6 +279,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const events: TestServerEvent[] = [];
   const issued = new Set<string>();
+  const registeredClients: string[] = [];
+  provider.on('registration_create.success', (_ctx, client) => registeredClients.push(client.clientId));
 
   provider.on('grant.success', (ctx) => {
     const grantType = grantTypeOf(ctx);
@@ -300,6 +332,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         (grantId ? await provider.Grant.find(grantId) : undefined) ??
         new provider.Grant({ accountId, clientId: String(params.client_id) });
       if (typeof params.scope === 'string') grant.addOIDCScope(params.scope);
+      // RFC 8707: the resource's scopes are consented to separately.
+      if (resource && typeof params.scope === 'string' && params.resource === resource.url)
+        grant.addResourceScope(resource.url, params.scope);
       const result = { login: { accountId }, consent: { grantId: await grant.save() } };
       ctx.respond = false;
       await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
@@ -368,6 +403,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
 
     issuedTokens: () => [...issued],
+    registeredClients,
 
     async approveDevice(userCode) {
       const findCode = () =>

@@ -20,7 +20,8 @@ export function tokenCommand(ctx: Context, run?: Run<TokenOptions>) {
 Examples:
   curl -H @<(vault token google --header) https://www.googleapis.com/oauth2/v3/userinfo
   vault token acme --scope api:read --min-valid 300
-  vault token github --json`,
+  vault token github --json
+  vault token notes --format headers-json   # Claude Code's headersHelper`,
     )
     .action(act(ctx, async () => run ?? (await import('../runs/token.js')).tokenRun));
 }

@@ -48,6 +48,12 @@ export interface TokenRequest {
   /** Seconds the token must still be valid for (capped at half its lifetime). */
   minValid: number;
   forceRefresh?: boolean;
+  /**
+   * An access token a resource server refused (HTTP 401): any other cached token is used, else the
+   * login is refreshed even though that one still looks fresh. Unlike forceRefresh, callers that
+   * saw the same refusal at once share one refresh.
+   */
+  refused?: string;
 }
 
 /** The cached access token for the request while it is fresh; never refreshes, never locks. */
@@ -59,7 +65,9 @@ export async function cachedAccessToken(
   const key = accessKey(req.provider.name, req.account, req.scopes);
   // A damaged entry is a miss here; the read under the refresh lock reports it.
   const cached = await readAccess(deps.store, key, () => {});
-  return cached && isFresh(cached, deps.clock.now(), req.minValid) ? cached : undefined;
+  return cached && isFresh(cached, deps.clock.now(), req.minValid) && cached.access_token !== req.refused
+    ? cached
+    : undefined;
 }
 
 /**
@@ -88,7 +96,7 @@ export async function getAccessToken(request: TokenRequest, deps: TokenDeps): Pr
     try {
       if (!req.forceRefresh) {
         const cached = await readAccess(store, key, (m) => deps.warn(`${m}; refreshing to replace it`));
-        if (cached && isFresh(cached, clock.now(), req.minValid)) {
+        if (cached && isFresh(cached, clock.now(), req.minValid) && cached.access_token !== req.refused) {
           deps.debug('store: another process refreshed while we waited');
           return cached;
         }

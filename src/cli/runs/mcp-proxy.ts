@@ -1,0 +1,33 @@
+import { checkEndpointUrl } from '../../core/config/providers.js';
+import { UsageError } from '../../core/errors.js';
+import { getAccessToken } from '../../core/usecases/get-token.js';
+import type { Context, Outcome } from '../context.js';
+
+export interface McpProxyOptions {
+  provider: string;
+  url: string;
+  account?: string;
+  minValid: number;
+}
+
+/** `vault mcp-proxy <provider> <url>`: until stdin closes. */
+export async function mcpProxyRun(ctx: Context, opts: McpProxyOptions): Promise<Outcome> {
+  const bad = checkEndpointUrl(opts.url);
+  if (bad) throw new UsageError(`the MCP server URL ${JSON.stringify(opts.url)}: ${bad}`);
+  const provider = ctx.provider(opts.provider);
+  const account = ctx.account(opts.account);
+  const token = async (refused?: string) =>
+    (await getAccessToken({ provider, account, minValid: opts.minValid, refused }, ctx.ports())).access_token;
+  // Not logged in is said now (exit 3), before a client waits on a bridge that cannot work.
+  await token();
+  // The MCP SDK is loaded by this command only.
+  const { runBridge } = await import('../mcp-bridge.js');
+  await runBridge({
+    url: new URL(opts.url),
+    token,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    log: (line) => ctx.io.stderr.write(`vault mcp-proxy: ${line}\n`),
+    debug: ctx.debug,
+  });
+}
