@@ -136,7 +136,7 @@ describe('the options table, read by both paths', () => {
       seen = args.slice(0, -1).map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? { ...a } : a));
     });
     try {
-      program.parse(await withExecSeparator(program, argv, ctx), { from: 'user' });
+      await program.parseAsync(await withExecSeparator(program, argv, ctx), { from: 'user' });
     } catch {
       return undefined;
     }
