@@ -1,7 +1,8 @@
 import { UsageError } from './errors.js';
 import { checkGitHost, checkProviderName, checkRegistryHost } from './config/names.js';
 import { PRESETS, presetConfig } from './config/presets.js';
-import { ENDPOINT_KEYS, validateProvider, type ProviderConfig } from './config/providers.js';
+import { ENDPOINT_KEYS, type ProviderConfig } from './config/providers.js';
+import { validateProvider } from './config/parse-config.js';
 
 /** The flags shared by `provider add` and `provider set`. */
 export interface ProviderFlags {

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError, VaultError } from '../core/errors.js';
-import { parseConfig, type Config } from '../core/config/providers.js';
+import { parseConfig } from '../core/config/parse-config.js';
+import type { Config } from '../core/config/providers.js';
 import type { ProcessReads } from '../core/ports.js';
 import { writeFileAtomically } from './atomic-write.js';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runVault, sandbox, type RunResult, type Sandbox } from '../../support/cli.js';
-import { parseConfig, validateProvider } from '../../../src/core/config/providers.js';
+import { parseConfig, validateProvider } from '../../../src/core/config/parse-config.js';
 import { UsageError } from '../../../src/core/errors.js';
 import { KeyringStore } from '../../../src/infra/stores/keyring-store.js';
 import { exitCodeFor } from '../../../src/cli/root.js';
