@@ -26,6 +26,7 @@ import { childEnv, execProviders } from '../core/protocols/exec-env.js';
 import { processIo, writeAllSync } from '../infra/io.js';
 import { GRAMMAR, fastArgs } from '../cli/grammar.js';
 import { superviseChild } from '../cli/child.js';
+import type { ExecOptions } from '../cli/exec-child.js';
 import { readInput, withProvider, type Answer, type Call } from './call.js';
 
 // git and registries get a token valid at least this long (as the full commands: git-helper.ts,
@@ -150,15 +151,8 @@ export function readExec(call: Call, args: readonly string[]): [string | undefin
   return [provider, command, read.options as unknown as ExecFlags];
 }
 
-interface ExecFlags {
-  account?: string;
-  name?: string[];
-  minValid: number;
-  allowNested?: boolean;
-  tokenFile?: string;
-  gce?: boolean;
-  azure?: boolean;
-}
+/** exec's flags: the options of the full command but its positionals. */
+type ExecFlags = Omit<ExecOptions, 'provider' | 'command'>;
 
 export async function exec(call: Call, argv: readonly string[]): Promise<Answer> {
   const read = readExec(call, argv.slice(1));

@@ -92,15 +92,7 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
   if (!cfg.issuer && !(cfg.authorization_endpoint && cfg.token_endpoint)) {
     throw new UsageError(`${where}: needs an issuer, or both authorization_endpoint and token_endpoint`);
   }
-  for (const [key, check] of NAME_LISTS) {
-    for (const value of cfg[key] ?? []) {
-      try {
-        check(value);
-      } catch (e) {
-        throw new UsageError(`${where}.${key}: ${(e as Error).message}`);
-      }
-    }
-  }
+  checkNameLists(cfg, where);
   for (const s of cfg.scopes ?? []) {
     if (/\s/.test(s))
       throw new UsageError(`${where}.scopes: ${JSON.stringify(s)} contains white space; list each scope separately`);
@@ -184,6 +176,13 @@ function validateExchanged(name: string, cfg: ProviderConfig, where: string): Pr
   } else {
     throw new UsageError(`${where}.exchange: expected "token-vault" or "rfc8693"`);
   }
+  checkNameLists(cfg, where);
+  checkProviderName(name);
+  return cfg;
+}
+
+/** The lists of names (env names, ...) of a provider's table, each name checked. */
+function checkNameLists(cfg: ProviderConfig, where: string): void {
   for (const [key, check] of NAME_LISTS) {
     for (const value of cfg[key] ?? []) {
       try {
@@ -193,6 +192,4 @@ function validateExchanged(name: string, cfg: ProviderConfig, where: string): Pr
       }
     }
   }
-  checkProviderName(name);
-  return cfg;
 }

@@ -12,6 +12,7 @@ import { accessKey, ciLogin, readAccess, readLogin, type AccessRecord } from '..
 import { readClientSecret } from './client-secret.js';
 import { refreshLock } from './refresh-lock.js';
 import type { TokenDeps, TokenRequest } from './get-token.js';
+import { received } from './store-refreshed.js';
 import type { RefreshLock } from '../ports.js';
 
 // https://auth0.com/docs/secure/tokens/token-vault/access-token-exchange-with-token-vault
@@ -164,15 +165,9 @@ async function exchangeLocked(
     if (!(await lock.commitToGrant())) return undefined;
     result = await exchange(req, deps, source, RFC8693_GRANT, params);
   }
-  const arrived = deps.clock.now();
-  const record: AccessRecord = {
-    v: 1,
-    access_token: result.access_token,
-    token_type: result.token_type,
-    expires_at: result.expires_at,
-    issued_at: Math.min(result.issued_at ?? arrived, arrived),
-    scope: result.scope ?? scope ?? '',
-  };
+  // The exchanged token is checked as a refreshed one is: token text, not expired on arrival.
+  const { record, unusable } = received(result, deps.clock.now(), result.scope ?? scope ?? '', req.provider.name);
+  if (unusable) throw unusable;
   // Only the exchanged token is kept: a refresh token in the answer is not stored, since the next
   // exchange gets a new token from the source login anyway.
   if (await lock.commit([{ key, value: JSON.stringify(record), expiresAt: record.expires_at }]))

@@ -24,25 +24,15 @@ export async function storeRefreshed(
   lock: RefreshLock,
 ): Promise<AccessRecord | undefined> {
   const { store, clock, provider } = { ...deps, provider: req.provider };
-  const arrived = clock.now();
-  const record: AccessRecord = {
-    v: 1,
-    access_token: result.access_token,
-    token_type: result.token_type,
-    expires_at: result.expires_at,
-    issued_at: Math.min(result.issued_at ?? arrived, arrived),
-    scope: result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
-  };
+  const { record, unusable } = received(
+    result,
+    clock.now(),
+    result.scope ?? (req.scopes?.length ? req.scopes.join(' ') : login.scope),
+    provider.name,
+  );
   // Handed to this process's caller (an RFC 8693 exchange with an ID token subject), never stored:
   // the cache entry must stay small (a Windows credential holds 2560 bytes).
   const handed = result.id_token ? { ...record, id_token: result.id_token } : record;
-  const unusable: VaultError | undefined = !isTokenText(result.access_token)
-    ? invalidTokenError('access token')
-    : record.expires_at !== null && record.expires_at <= arrived
-      ? new TemporaryError(
-          `the access token from ${provider.name} had expired when it arrived: it was valid for ${Math.round((record.expires_at - record.issued_at) / 1000)}s from the request, and the answer took ${Math.round((arrived - record.issued_at) / 1000)}s (temporary; try again)`,
-        )
-      : undefined;
   const access: StoreEntry[] = unusable ? [] : [{ key, value: JSON.stringify(record), expiresAt: record.expires_at }];
   if (!result.refresh_token || result.refresh_token === login.refresh_token) {
     if (unusable) throw unusable;
@@ -85,4 +75,33 @@ async function holds(store: SecretStore, provider: string, account: string, refr
   } catch {
     return false;
   }
+}
+
+/**
+ * The access record of a grant's answer that arrived at `arrived`, and why it cannot be handed out,
+ * if so: its text is not a token's (exit 1), or it had expired when it arrived, its lifetime counted
+ * from when the request was sent (exit 4: a slow answer; the next call asks again).
+ */
+export function received(
+  result: TokenResult,
+  arrived: number,
+  scope: string,
+  provider: string,
+): { record: AccessRecord; unusable: VaultError | undefined } {
+  const record: AccessRecord = {
+    v: 1,
+    access_token: result.access_token,
+    token_type: result.token_type,
+    expires_at: result.expires_at,
+    issued_at: Math.min(result.issued_at ?? arrived, arrived),
+    scope,
+  };
+  const unusable: VaultError | undefined = !isTokenText(result.access_token)
+    ? invalidTokenError('access token')
+    : record.expires_at !== null && record.expires_at <= arrived
+      ? new TemporaryError(
+          `the access token from ${provider} had expired when it arrived: it was valid for ${Math.round((record.expires_at - record.issued_at) / 1000)}s from the request, and the answer took ${Math.round((arrived - record.issued_at) / 1000)}s (temporary; try again)`,
+        )
+      : undefined;
+  return { record, unusable };
 }

@@ -81,25 +81,15 @@ export class AccessFileCache {
 
   /** The file's `{key, value}`, or undefined when it is missing or not to be trusted. */
   #read(file: string): { key: string; value: string } | undefined {
-    let fd: number;
     try {
-      // O_NOFOLLOW: a symlink planted in place of the file is not followed.
-      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch {
-      return undefined;
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0 || st.size > MAX_FILE)
-        return undefined;
-      const doc = JSON.parse(readFileSync(fd, 'utf8')) as unknown;
+      const text = readPrivateFile(file);
+      if (text === undefined) return undefined;
+      const doc = JSON.parse(text) as unknown;
       if (typeof doc !== 'object' || doc === null) return undefined;
       const { v, key, value } = doc as { v?: unknown; key?: unknown; value?: unknown };
       return v === 1 && typeof key === 'string' && typeof value === 'string' ? { key, value } : undefined;
     } catch {
       return undefined;
-    } finally {
-      closeSync(fd);
     }
   }
 
@@ -153,5 +143,27 @@ export class AccessFileCache {
       if (key?.startsWith(prefix) && (await this.#name(key)) === name) keys.push(key);
     }
     return keys.sort();
+  }
+}
+
+/**
+ * A file of ours to trust: a regular file (O_NOFOLLOW: a symlink planted in its place is not
+ * followed), owned by us, readable by nobody else, at most MAX_FILE bytes; else undefined.
+ */
+export function readPrivateFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0 || st.size > MAX_FILE) return undefined;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }

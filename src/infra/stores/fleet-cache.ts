@@ -1,8 +1,8 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SecretStore } from '../../core/ports.js';
 import { dataDir } from '../paths.js';
-import { runtimeAccessDir } from './access-cache.js';
+import { readPrivateFile, runtimeAccessDir } from './access-cache.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { rawKey, sealer, type Sealer } from './seal.js';
 import { ask } from './bare-redis.js';
@@ -17,7 +17,6 @@ import { ask } from './bare-redis.js';
 // scrypt, tens of ms) gets no copies: only a raw key opens them cheaply enough to be worth it.
 
 const ACCESS_PREFIX = 'at:';
-const MAX_FILE = 64 * 1024;
 
 /**
  * Where the copies live: `$XDG_RUNTIME_DIR/vault/fleet` when the runtime directory is safe (see
@@ -57,24 +56,6 @@ async function fileFor(place: Place, key: string): Promise<string> {
 /** The record key a copy is sealed under: the generation and the key are bound into the seal. */
 function copyKey(generation: string, key: string): string {
   return `fleet-copy:${generation}:${key}`;
-}
-
-function readPrivateFile(file: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0 || st.size > MAX_FILE) return undefined;
-    return readFileSync(fd, 'utf8');
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 // Reads keys at one instant (a script runs alone), '' for a missing one (a nil would end Lua's
