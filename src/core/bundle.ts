@@ -1,10 +1,15 @@
 import type { Provider } from './config/providers.js';
+import type { McpDiscovery, RegisteredClient } from './config/mcp.js';
 import type { Browser, Clock, Interrupts, Locks, Loopback, OAuthLogin, Prompt, SecretStore, Signals } from './ports.js';
 
 /** OAuth with what the CLI asks of a provider besides grants: a discovery check and a failure's description. */
 export interface OAuthService extends OAuthLogin {
   /** Runs discovery at `issuer` once (RFC 8414), to catch a typo now rather than at the first login. */
   discover(issuer: string): Promise<void>;
+  /** `provider add --mcp`: the MCP server's resource metadata (RFC 9728) and its authorization server's. */
+  discoverMcp(url: string): Promise<McpDiscovery>;
+  /** RFC 7591 dynamic registration of a native public client at the discovered authorization server. */
+  registerClient(found: McpDiscovery): Promise<RegisteredClient>;
   /** Why an OAuth request failed, in one line without a secret. */
   describe(failure: unknown): Promise<string>;
 }

@@ -37,6 +37,8 @@ export function lazyOAuth(deps: {
       const metadata = await (await import('./oauth/index.js')).discoverMetadata(issuer, deps);
       deps.debug(`discovery: ${metadata.issuer} token endpoint ${metadata.token_endpoint}`);
     },
+    discoverMcp: async (url) => (await import('./oauth/index.js')).discoverMcpServer(url, deps),
+    registerClient: async (found) => (await import('./oauth/index.js')).registerNativeClient(found, deps),
     describe: async (failure) => (await import('./oauth/index.js')).describe(failure),
   };
 }

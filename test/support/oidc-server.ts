@@ -65,6 +65,8 @@ export interface TestServerEvent {
   name: string;
   grantType?: string;
   error?: string;
+  /** The RFC 8707 `resource` the token request carried, when it carried one. */
+  resource?: string;
 }
 
 export interface TestServerCounts {
@@ -289,7 +291,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     else if (grantType === DEVICE_CODE_GRANT) counts.deviceCode++;
     else if (grantType === TOKEN_VAULT_GRANT) counts.tokenVault++;
     else if (grantType === TOKEN_EXCHANGE_GRANT) counts.tokenExchange++;
-    events.push({ name: 'grant.success', grantType });
+    const sent = ctx.oidc?.params?.resource;
+    events.push({ name: 'grant.success', grantType, ...(typeof sent === 'string' && { resource: sent }) });
   });
   provider.on('grant.error', (ctx, error) => {
     counts.grantErrors++;

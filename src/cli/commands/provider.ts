@@ -20,7 +20,7 @@ Examples:
   );
   const add = group
     .command('add <name>')
-    .description('register a provider: a preset, an OpenID Connect issuer, or explicit endpoints')
+    .description('register a provider: a preset, an OpenID Connect issuer, explicit endpoints, or an MCP server')
     .option('--preset <preset>', 'google, github, gitlab or microsoft')
     .option('--issuer <url>', 'OpenID Connect issuer (discovery runs once to check it)')
     .option('--authorization-endpoint <url>', 'authorization endpoint (servers without discovery)')
@@ -61,7 +61,10 @@ Examples:
     .option('--connection <name>', 'token-vault: the federated connection whose token is asked for (google-oauth2)')
     .option('--login-hint <hint>', "token-vault: which of the user's accounts at the connection")
     .option('--audience <uri>', 'rfc8693: the audience the exchanged token is for')
-    .option('--resource <uri>', 'rfc8693: the resource (RFC 8707) the exchanged token is for')
+    .option(
+      '--resource <uri>',
+      'RFC 8707 resource sent at login and refresh (an MCP server URL); rfc8693: the resource the exchanged token is for',
+    )
     .addOption(
       new Option(
         '--subject-token <kind>',
@@ -75,6 +78,7 @@ Examples:
   vault provider add google --preset google --client-id 123.apps.googleusercontent.com --client-secret-stdin
   vault provider add github --preset github --client-id Iv1.abc123
   vault provider add acme --issuer https://login.acme.test --client-id vault-cli --scope openid --scope offline_access
+  vault provider add notes --mcp https://notes.example.com/mcp      # discovery and client registration
   vault provider add google-via-auth0 --exchange-from auth0 --exchange token-vault --connection google-oauth2
   vault provider add api --exchange-from acme --exchange rfc8693 --audience https://api.acme.test --scope read`,
     )
@@ -90,6 +94,10 @@ Examples:
       '\nExamples:\n  vault provider set acme --client-id new-id\n  vault provider set acme --scope openid --scope offline_access\n  printf %s "$SECRET" | vault provider set acme --client-secret-stdin\n  vault provider set acme --no-client-secret',
     )
     .action(act(ctx, async () => (await edit()).providerSetRun, nameAndFlags));
+  add.option(
+    '--mcp <url>',
+    'an MCP server: its metadata (RFC 9728) names the authorization server; registers a client (RFC 7591) unless --client-id; the URL is sent as resource',
+  );
   add.option('--replace', 'replace an existing provider whole (without it, add refuses; see `provider set`)');
   group
     .command('list')

@@ -9,6 +9,7 @@ export interface ProviderViewOptions {
 
 function describeSource(cfg: ProviderConfig): string {
   if (cfg.exchange_from) return `${cfg.exchange} exchange from ${cfg.exchange_from}`;
+  if (cfg.mcp_url) return `MCP server ${cfg.mcp_url}`;
   if (cfg.preset) return `preset ${cfg.preset}`;
   if (cfg.issuer && !cfg.token_endpoint) return `issuer ${cfg.issuer}`;
   return `token endpoint ${cfg.token_endpoint}`;

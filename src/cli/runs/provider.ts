@@ -8,18 +8,20 @@ import {
   type ProviderDeps,
   type StaleLogins,
 } from '../../core/usecases/provider.js';
+import type { McpPorts, McpSummary } from '../../core/usecases/mcp-provider.js';
 import type { Context, Outcome } from '../context.js';
 
 export interface ProviderAddOptions extends ProviderFlags {
   name: string;
   replace?: boolean;
+  mcp?: string;
 }
 export interface ProviderSetOptions extends ProviderFlags {
   name: string;
 }
 
 /** The ports of the provider use cases; discovery loads the OAuth client only when an issuer is checked. */
-function providerDeps(ctx: Context): ProviderDeps {
+function providerDeps(ctx: Context): ProviderDeps & McpPorts {
   return {
     configFile: ctx.configFile,
     config: () => ctx.config(),
@@ -27,6 +29,8 @@ function providerDeps(ctx: Context): ProviderDeps {
     store: () => ctx.store(),
     debug: (m) => ctx.debug(m),
     discover: (issuer) => ctx.ports().oauth.discover(issuer),
+    discoverMcp: (url) => ctx.ports().oauth.discoverMcp(url),
+    registerClient: (found) => ctx.ports().oauth.registerClient(found),
   };
 }
 
@@ -69,6 +73,13 @@ function warnStale(ctx: Context, name: string, stale: StaleLogins | undefined): 
   );
 }
 
+/** What `--mcp` discovery found: the client id is no secret (a public client's is in every authorization URL). */
+function noteMcp(ctx: Context, found: McpSummary): void {
+  ctx.io.stderr.write(
+    `MCP server ${found.resource} (the resource tokens are for): authorization server ${found.issuer}, client ${found.clientId} (${found.registered ? 'registered now' : 'as given'}), scopes ${found.scopes.join(' ') || '(none)'}.\n`,
+  );
+}
+
 export async function providerAddRun(ctx: Context, opts: ProviderAddOptions): Promise<Outcome> {
   const source = secretSource(ctx, opts);
   const result = await addProvider(providerDeps(ctx), opts.name, opts, source);
@@ -78,6 +89,7 @@ export async function providerAddRun(ctx: Context, opts: ProviderAddOptions): Pr
     ctx.io.stderr.write(
       `Removed the client secret of ${opts.name} from ${ctx.store().location} (--replace keeps only what it is given).\n`,
     );
+  if (result.mcp) noteMcp(ctx, result.mcp);
   ctx.io.stderr.write(
     `${result.replaced ? 'Replaced' : 'Added'} provider ${opts.name} in ${ctx.configFile}.${nextStep(ctx, opts.name)}\n`,
   );

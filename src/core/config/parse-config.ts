@@ -2,8 +2,9 @@ import { parse as parseToml } from 'smol-toml';
 import { UsageError } from '../errors.js';
 import { checkEnvName, checkGitHost, checkRegistryHost, checkProviderName, closestName } from './names.js';
 import { ENDPOINT_KEYS, checkEndpointUrl, type Config, type ProviderConfig } from './providers.js';
+import { checkResourceIndicator } from './mcp.js';
 
-const URL_KEYS = ['issuer', ...ENDPOINT_KEYS] as const;
+const URL_KEYS = ['issuer', ...ENDPOINT_KEYS, 'mcp_url'] as const;
 const STRING_KEYS = ['preset', ...URL_KEYS, 'client_id', 'git_username', 'registry_username'] as const;
 const LIST_KEYS = ['scopes', 'env_names', 'git_hosts', 'registry_hosts'] as const;
 const BOOLEAN_KEYS = ['revoke_replaced', 'rotates_refresh_tokens'] as const;
@@ -92,6 +93,10 @@ export function validateProvider(name: string, raw: unknown, where: string): Pro
   if (!cfg.issuer && !(cfg.authorization_endpoint && cfg.token_endpoint)) {
     throw new UsageError(`${where}: needs an issuer, or both authorization_endpoint and token_endpoint`);
   }
+  if (cfg.resource !== undefined) {
+    const why = typeof cfg.resource === 'string' ? checkResourceIndicator(cfg.resource) : 'expected a string';
+    if (why) throw new UsageError(`${where}.resource: ${why} (${String(cfg.resource)})`);
+  }
   checkNameLists(cfg, where);
   for (const s of cfg.scopes ?? []) {
     if (/\s/.test(s))
@@ -142,7 +147,7 @@ function isStringTable(value: unknown): value is Record<string, string> {
 }
 
 /** The keys that make no sense beside `exchange_from`: the source provider's server and client are used. */
-const NOT_WITH_EXCHANGE = ['issuer', 'client_id', 'preset', ...ENDPOINT_KEYS, 'params'] as const;
+const NOT_WITH_EXCHANGE = ['issuer', 'client_id', 'preset', ...ENDPOINT_KEYS, 'params', 'mcp_url'] as const;
 
 /**
  * A provider whose tokens come by exchange: `exchange` says which, with its own keys; it talks to

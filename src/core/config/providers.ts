@@ -53,8 +53,13 @@ export interface ProviderConfig {
   login_hint?: string;
   /** RFC 8693 §2.1 `audience`. */
   audience?: string;
-  /** RFC 8693 §2.1 / RFC 8707 `resource`. */
+  /**
+   * RFC 8707 `resource`: sent in the authorization, code and refresh requests of this provider's
+   * logins (an MCP server's URL); for an exchanged provider, RFC 8693 §2.1's `resource`.
+   */
   resource?: string;
+  /** The MCP server `provider add --mcp` discovered this provider from (its canonical URI). */
+  mcp_url?: string;
   /** RFC 8693: the source login's access token (default) or ID token as the subject token. */
   subject_token?: 'access' | 'id';
 }

@@ -3,6 +3,7 @@ import { UsageError, VaultError, loginCommand, type ErrorKind } from '../errors.
 import { METADATA_PARAMS } from '../protocols/gce-metadata.js';
 import { refreshTokenHints } from '../config/presets.js';
 import type { Provider } from '../config/providers.js';
+import { loginResource } from '../config/mcp.js';
 import type { TokenResult } from '../token-set.js';
 import { readClientSecret } from './client-secret.js';
 import { saveLogin, type SaveLoginDeps } from './save-login.js';
@@ -80,6 +81,8 @@ export function authorizationParams(provider: Provider, scopes: readonly string[
   const params = { ...(provider.params ?? {}) };
   for (const key of METADATA_PARAMS) delete params[key];
   if (!provider.preset && scopes.includes('offline_access') && params.prompt === undefined) params.prompt = 'consent';
+  const resource = loginResource(provider);
+  if (resource) params.resource = resource;
   return params;
 }
 

@@ -5,6 +5,7 @@ import { getProvider, type ProviderConfig } from '../config/providers.js';
 import { buildProviderConfig, editProviderConfig, identityChanges, type ProviderFlags } from '../provider-edit.js';
 import { clientSecretKey, loginKey } from '../credentials.js';
 import type { ConfigAccess, SecretStore } from '../ports.js';
+import { mcpProviderConfig, type McpPorts, type McpSummary } from './mcp-provider.js';
 
 export interface ProviderDeps extends ConfigAccess {
   store(): SecretStore;
@@ -28,6 +29,8 @@ export interface AddResult {
   stale?: StaleLogins;
   /** `--replace` without a new secret removed the one stored before. */
   secretRemoved?: boolean;
+  /** With `--mcp`: what discovery found. */
+  mcp?: McpSummary;
 }
 
 export interface SetResult {
@@ -83,9 +86,9 @@ export async function saveProvider(
 
 /** `provider add`: refuses to overwrite an existing provider unless `replace`. */
 export async function addProvider(
-  deps: ProviderDeps,
+  deps: ProviderDeps & McpPorts,
   name: string,
-  flags: ProviderFlags & { replace?: boolean },
+  flags: ProviderFlags & { replace?: boolean; mcp?: string },
   secret: SecretSource,
 ): Promise<AddResult> {
   // A malformed file is reported before anything else happens.
@@ -95,16 +98,23 @@ export async function addProvider(
       `provider ${name} already exists in ${deps.configFile}: change fields with \`vault provider set ${name} --client-id ID\` (any flag of add; the others are kept), or replace it whole with \`vault provider add ${name} ... --replace\``,
     );
   }
-  const cfg = buildProviderConfig(name, flags);
+  const mcp = flags.mcp !== undefined ? await mcpProviderConfig(deps, name, { ...flags, mcp: flags.mcp }) : undefined;
+  const cfg = mcp?.cfg ?? buildProviderConfig(name, flags);
   if (cfg.exchange_from !== undefined) checkExchangeSource(deps, name, cfg.exchange_from);
-  await checkIssuer(deps, cfg, flags);
-  const newSecret = await secret();
+  if (!mcp) await checkIssuer(deps, cfg, flags);
+  // A secret the registration issued (the server ignored `token_endpoint_auth_method: none`) is kept too.
+  const newSecret = mcp?.clientSecret ?? (await secret());
   await saveProvider(deps, name, () => cfg, newSecret);
   // --replace replaces the provider whole: a client secret not given again goes too, or a public
   // client would keep sending the old client's secret and fail with invalid_client.
   const secretRemoved = existing !== undefined && newSecret === undefined && (await removeSecret(deps, name));
   const stale = existing ? await staleLogins(deps, name, identityChanges(existing, cfg)) : undefined;
-  return { replaced: existing !== undefined, ...(stale && { stale }), ...(secretRemoved && { secretRemoved }) };
+  return {
+    replaced: existing !== undefined,
+    ...(stale && { stale }),
+    ...(secretRemoved && { secretRemoved }),
+    ...(mcp && { mcp: mcp.summary }),
+  };
 }
 
 /** Deletes the provider's stored client secret; whether one was stored. */

@@ -1,11 +1,21 @@
 import * as oidc from 'openid-client';
 import { LoginRequiredError, VaultError, loginCommand } from '../../core/errors.js';
 import type { Provider } from '../../core/config/providers.js';
+import { loginResource } from '../../core/config/mcp.js';
 import type { TokenResult } from '../../core/token-set.js';
 import { serverText } from '../../core/server-text.js';
 import { grant, grantSentAt, sharedEndpointOf } from './configure.js';
 import { classify, describe } from './errors.js';
 import { toTokenResult } from './token-result.js';
+
+/**
+ * RFC 8707 §2: the resource a provider's tokens are for goes in the token requests as well as the
+ * authorization request, so that every access token (refreshed ones too) names it as audience.
+ */
+function resourceParam(provider: Provider): Record<string, string> {
+  const resource = loginResource(provider);
+  return resource ? { resource } : {};
+}
 
 /** A refresh grant (RFC 6749 §6), optionally narrowed to a subset of the granted scopes. */
 export async function refreshGrant(
@@ -16,7 +26,7 @@ export async function refreshGrant(
   scopes: readonly string[] | undefined,
   now: () => number,
 ): Promise<TokenResult> {
-  const params: Record<string, string> = {};
+  const params: Record<string, string> = resourceParam(provider);
   if (scopes?.length) params.scope = scopes.join(' ');
   try {
     const started = now();
@@ -111,12 +121,17 @@ export async function exchangeCode(
     }
     const started = now();
     const response = await grant(config, iss, (c) =>
-      oidc.authorizationCodeGrant(c, callbackUrl, {
-        pkceCodeVerifier: checks.verifier,
-        expectedState: checks.state,
-        ...(checks.nonce && { expectedNonce: checks.nonce }),
-        idTokenExpected: checks.idTokenExpected,
-      }),
+      oidc.authorizationCodeGrant(
+        c,
+        callbackUrl,
+        {
+          pkceCodeVerifier: checks.verifier,
+          expectedState: checks.state,
+          ...(checks.nonce && { expectedNonce: checks.nonce }),
+          idTokenExpected: checks.idTokenExpected,
+        },
+        resourceParam(provider),
+      ),
     );
     return await loginResult(config, response, grantSentAt(config) ?? started);
   } catch (error) {
@@ -166,7 +181,7 @@ export async function startDevice(
     throw new VaultError('usage', `${provider.name} has no device authorization endpoint: log in without --device`);
   }
   try {
-    return await oidc.initiateDeviceAuthorization(config, params);
+    return await oidc.initiateDeviceAuthorization(config, { ...params, ...resourceParam(provider) });
   } catch (error) {
     throw classify(error, provider, 'device authorization', 'default');
   }
@@ -183,7 +198,7 @@ export async function pollDevice(
   try {
     const started = now();
     const response = await grant(config, null, (c) =>
-      oidc.pollDeviceAuthorizationGrant(c, device, undefined, { signal }),
+      oidc.pollDeviceAuthorizationGrant(c, device, resourceParam(provider), { signal }),
     );
     // The last poll's sending, not the first one's: the user approved in between.
     return await loginResult(config, response, grantSentAt(config) ?? started);

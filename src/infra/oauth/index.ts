@@ -17,3 +17,4 @@ export {
   type DeviceAuthorization,
 } from './grants.js';
 export { loginGrants } from './login-client.js';
+export { discoverMcpServer, registerNativeClient } from './mcp-discovery.js';

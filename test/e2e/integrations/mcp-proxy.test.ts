@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -12,14 +14,18 @@ import { decodeJwt } from 'jose';
 import { VAULT_BIN, killGroup, groupsKilledAfterEach, within } from '../../support/cli.js';
 import { MCP_SCOPES, startMcpServer, type McpFault, type McpTestServer } from '../../support/mcp-server.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { expire, loggedIn, type Vault } from '../../support/vault-sandbox.js';
+import { addProvider, expire, loggedIn, vaultSandbox, type Vault } from '../../support/vault-sandbox.js';
 
 const BOUND_MS = 60_000;
 let mcp: McpTestServer;
 let server: TestServer;
 before(async () => {
   mcp = await startMcpServer();
-  server = await startTestServer({ accessTokenTtl: 15, resource: { url: mcp.url, scopes: MCP_SCOPES } });
+  server = await startTestServer({
+    accessTokenTtl: 15,
+    resource: { url: mcp.url, scopes: MCP_SCOPES },
+    registration: true,
+  });
   mcp.trust(server.issuer);
 });
 after(async () => {
@@ -41,11 +47,11 @@ interface Bridged {
   close(): Promise<void>;
 }
 
-/** The SDK's Client, connected through `vault mcp-proxy acme <url>` on stdio. */
-async function bridged(v: Vault): Promise<Bridged> {
+/** The SDK's Client, connected through `vault mcp-proxy <provider> <url>` on stdio. */
+async function bridged(v: Vault, provider = 'acme'): Promise<Bridged> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [VAULT_BIN, 'mcp-proxy', 'acme', mcp.url],
+    args: [VAULT_BIN, 'mcp-proxy', provider, mcp.url],
     env: v.env as Record<string, string>,
     stderr: 'pipe',
   });
@@ -247,6 +253,108 @@ describe('vault mcp-proxy', () => {
       assert.equal(both.code, 2, both.stderr);
       assert.equal(both.stdout, '');
     } finally {
+      v.cleanup();
+    }
+  });
+});
+
+describe('vault provider add --mcp', () => {
+  const configText = (v: Vault) => readFileSync(join(v.env.VAULT_CONFIG_DIR!, 'config.toml'));
+
+  test('the URL alone: discovery, a registered client, login, and bridged calls with tokens for the resource', async () => {
+    const v = vaultSandbox('file');
+    let b: Bridged | undefined;
+    try {
+      const registered = server.registeredClients.length;
+      const add = await v.run(['provider', 'add', 'notes', '--mcp', mcp.url]);
+      assert.equal(add.code, 0, add.stderr);
+      assert.equal(server.registeredClients.length - registered, 1, 'one client registered (RFC 7591)');
+      const clientId = server.registeredClients.at(-1)!;
+      assert.ok(add.stderr.includes(`client ${clientId} (registered now)`), add.stderr);
+      assert.ok(add.stderr.includes(`authorization server ${server.issuer}`), add.stderr);
+      assert.equal(add.stdout, '');
+      const show = await v.run(['provider', 'show', 'notes', '--json']);
+      assert.equal(show.code, 0, show.stderr);
+      const shown = JSON.parse(show.stdout) as Record<string, unknown>;
+      assert.equal(shown.issuer, server.issuer);
+      assert.equal(shown.client_id, clientId);
+      assert.deepEqual(shown.scopes, [...MCP_SCOPES, 'offline_access']);
+      assert.equal(shown.mcp_url, mcp.url);
+      assert.equal(shown.resource, mcp.url);
+
+      const mark = server.events.length;
+      const login = await v.run(['login', 'notes']);
+      assert.equal(login.code, 0, login.stderr);
+      b = await bridged(v, 'notes');
+      assert.deepEqual(
+        (await b.client.listTools()).tools.map((t) => t.name),
+        ['echo'],
+      );
+      assert.equal(await echo(b, 'hello'), 'hello (for alice)', 'the MCP server took the token (aud = its URL)');
+      const refreshed = await v.run(['token', 'notes', '--force-refresh']);
+      assert.equal(refreshed.code, 0, refreshed.stderr);
+      assert.equal(decodeJwt(refreshed.stdout.trim()).aud, mcp.url, 'a refreshed token is for the resource too');
+      // RFC 8707: the code exchange and every refresh name the resource, not only the authorization request.
+      const grants = server.events.slice(mark).filter((e) => e.name === 'grant.success');
+      assert.deepEqual([...new Set(grants.map((e) => e.grantType))], ['authorization_code', 'refresh_token']);
+      assert.deepEqual(
+        grants.filter((e) => e.resource !== mcp.url),
+        [],
+      );
+      assert.equal(await echo(b, 'again'), 'again (for alice)');
+    } finally {
+      await b?.close();
+      v.cleanup();
+    }
+  });
+
+  test('metadata for another resource is refused (RFC 9728 §3.3): exit 2, one line, config.toml untouched, no client', async () => {
+    const v = vaultSandbox('file');
+    const other = `${new URL(mcp.url).origin}/other`;
+    mcp.trust(server.issuer, { metadataResource: other });
+    try {
+      await addProvider(v, server);
+      const before = configText(v);
+      const registered = server.registeredClients.length;
+      const r = await v.run(['provider', 'add', 'notes', '--mcp', mcp.url]);
+      assert.equal(r.code, 2, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.ok(lines[0]!.startsWith('error: '), r.stderr);
+      assert.ok(lines[0]!.includes(`is for ${other}, not ${mcp.url}`), r.stderr);
+      assert.deepEqual(configText(v), before);
+      assert.equal(server.registeredClients.length, registered);
+    } finally {
+      mcp.trust(server.issuer);
+      v.cleanup();
+    }
+  });
+
+  test('an authorization server without dynamic registration: --client-id is asked for, nothing written; given, it is used', async () => {
+    const plain = await startTestServer({ resource: { url: mcp.url, scopes: MCP_SCOPES } });
+    mcp.trust(plain.issuer);
+    const v = vaultSandbox('file');
+    try {
+      await addProvider(v, server);
+      const before = configText(v);
+      const r = await v.run(['provider', 'add', 'notes', '--mcp', mcp.url]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /offers no dynamic client registration \(RFC 7591\).*--client-id ID/);
+      assert.deepEqual(configText(v), before);
+
+      const given = await v.run(['provider', 'add', 'notes', '--mcp', mcp.url, '--client-id', plain.publicClientId]);
+      assert.equal(given.code, 0, given.stderr);
+      assert.ok(given.stderr.includes(`client ${plain.publicClientId} (as given)`), given.stderr);
+      const shown = JSON.parse((await v.run(['provider', 'show', 'notes', '--json'])).stdout) as Record<
+        string,
+        unknown
+      >;
+      assert.equal(shown.client_id, plain.publicClientId);
+      assert.equal(shown.issuer, plain.issuer);
+    } finally {
+      mcp.trust(server.issuer);
+      await plain.close();
       v.cleanup();
     }
   });

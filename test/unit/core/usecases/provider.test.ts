@@ -5,22 +5,46 @@ import { test } from 'node:test';
 import type { Config } from '../../../../src/core/config/providers.js';
 import { clientSecretKey, loginKey } from '../../../../src/core/credentials.js';
 import { VaultError } from '../../../../src/core/errors.js';
+import type { McpDiscovery } from '../../../../src/core/config/mcp.js';
 import { addProvider, removeProvider, setProvider, type ProviderDeps } from '../../../../src/core/usecases/provider.js';
+import type { McpPorts } from '../../../../src/core/usecases/mcp-provider.js';
 import { memoryStore, type MemoryStore } from '../../../support/fakes.js';
 
 interface World {
-  deps: ProviderDeps;
+  deps: ProviderDeps & McpPorts;
   config: Config;
   store: MemoryStore;
   discovered: string[];
+  /** Clients registered through the MCP port. */
+  registered: string[];
   writes: () => number;
 }
 
-async function world(entries: Record<string, string> = {}, config: Config = { providers: {} }): Promise<World> {
+/** What an MCP server's discovery answers, as the infra adapter reports it. */
+const FOUND: McpDiscovery = {
+  resource: 'https://notes.example.test/mcp',
+  metadataUrl: 'https://notes.example.test/.well-known/oauth-protected-resource/mcp',
+  resourceScopes: ['notes:read'],
+  issuer: 'https://auth.example.test',
+  discoveredBy: 'oauth2',
+  endpoints: {
+    authorization_endpoint: 'https://auth.example.test/authorize',
+    token_endpoint: 'https://auth.example.test/token',
+  },
+  serverScopes: ['openid', 'offline_access', 'notes:read'],
+  registration: true,
+};
+
+async function world(
+  entries: Record<string, string> = {},
+  config: Config = { providers: {} },
+  found: McpDiscovery = FOUND,
+): Promise<World> {
   const store = await memoryStore(entries);
   const discovered: string[] = [];
+  const registered: string[] = [];
   let writes = 0;
-  const deps: ProviderDeps = {
+  const deps: ProviderDeps & McpPorts = {
     configFile: '/home/u/.config/vault/config.toml',
     config: () => config,
     async updateConfig(change) {
@@ -30,8 +54,13 @@ async function world(entries: Record<string, string> = {}, config: Config = { pr
     store: () => store,
     debug: () => {},
     discover: async (issuer) => void discovered.push(issuer),
+    discoverMcp: async (url) => (discovered.push(url), found),
+    registerClient: async () => {
+      registered.push(`dyn-${registered.length + 1}`);
+      return { clientId: registered.at(-1)! };
+    },
   };
-  return { deps, config, store, discovered, writes: () => writes };
+  return { deps, config, store, discovered, registered, writes: () => writes };
 }
 
 const ACME = { issuer: 'https://login.acme.test', clientId: 'vault-cli', scope: ['openid', 'offline_access'] };
@@ -109,4 +138,60 @@ test('remove refuses while logins are stored, then removes the provider and its 
 test('remove of an unknown provider is a usage error', async () => {
   const w = await world();
   await assert.rejects(removeProvider(w.deps, 'nope'), kindOf('usage'));
+});
+
+test('add --mcp: the discovered server, a registered client, the resource scopes plus offline_access, resource and mcp_url', async () => {
+  const w = await world();
+  const result = await addProvider(w.deps, 'notes', { mcp: FOUND.resource }, noSecret);
+  assert.deepEqual(w.registered, ['dyn-1']);
+  assert.deepEqual(result.mcp, {
+    resource: FOUND.resource,
+    issuer: FOUND.issuer,
+    clientId: 'dyn-1',
+    registered: true,
+    scopes: ['notes:read', 'offline_access'],
+  });
+  assert.deepEqual(w.config.providers.notes, {
+    issuer: FOUND.issuer,
+    client_id: 'dyn-1',
+    scopes: ['notes:read', 'offline_access'],
+    // Found by RFC 8414 only: kept, since logins would look for OpenID Connect discovery.
+    authorization_endpoint: 'https://auth.example.test/authorize',
+    token_endpoint: 'https://auth.example.test/token',
+    resource: FOUND.resource,
+    mcp_url: FOUND.resource,
+  });
+});
+
+test('add --mcp with --client-id and --scope registers nothing and keeps what was given', async () => {
+  const w = await world(undefined, undefined, { ...FOUND, discoveredBy: 'oidc', registration: false });
+  await addProvider(w.deps, 'notes', { mcp: FOUND.resource, clientId: 'mine', scope: ['notes:read'] }, noSecret);
+  assert.deepEqual(w.registered, []);
+  assert.deepEqual(w.config.providers.notes, {
+    issuer: FOUND.issuer,
+    client_id: 'mine',
+    scopes: ['notes:read'],
+    resource: FOUND.resource,
+    mcp_url: FOUND.resource,
+  });
+});
+
+test('add --mcp refuses, writing nothing: no registration and no --client-id, a flag naming another server, a bad URL', async () => {
+  const w = await world(undefined, undefined, { ...FOUND, registration: false });
+  await assert.rejects(
+    addProvider(w.deps, 'notes', { mcp: FOUND.resource }, noSecret),
+    (e: unknown) => kindOf('usage')(e) && /no dynamic client registration.*--client-id ID/.test((e as Error).message),
+  );
+  for (const flags of [
+    { issuer: 'https://other.test' },
+    { exchangeFrom: 'acme' },
+    { resource: 'https://x.test' },
+    { envName: ['not a name'] },
+  ])
+    await assert.rejects(addProvider(w.deps, 'notes', { mcp: FOUND.resource, ...flags }, noSecret), kindOf('usage'));
+  for (const mcp of ['http://notes.example.test/mcp', 'ftp://x/mcp', 'https://notes.example.test/mcp#x'])
+    await assert.rejects(addProvider(w.deps, 'notes', { mcp }, noSecret), kindOf('usage'));
+  assert.deepEqual(w.discovered, [FOUND.resource], 'only the first attempt got as far as discovery');
+  assert.deepEqual(w.registered, []);
+  assert.equal(w.writes(), 0);
 });
