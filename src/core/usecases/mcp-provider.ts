@@ -48,6 +48,8 @@ export async function mcpProviderConfig(
   const why = checkEndpointUrl(flags.mcp);
   if (why) throw new UsageError(`--mcp: ${why} (${flags.mcp})`);
   if (new URL(flags.mcp).hash) throw new UsageError(`--mcp: an MCP server's URL has no fragment (${flags.mcp})`);
+  if (flags.clientSecretStdin && flags.clientId === undefined)
+    throw new UsageError('--client-secret-stdin with --mcp needs --client-id (a client registered now is public)');
   const rest = { ...flags, mcp: undefined };
   // The other flags, checked with stand-ins for what discovery will say.
   buildProviderConfig(name, { ...rest, issuer: 'https://issuer.invalid', clientId: flags.clientId ?? 'pending' });

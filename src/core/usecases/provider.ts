@@ -102,8 +102,9 @@ export async function addProvider(
   const cfg = mcp?.cfg ?? buildProviderConfig(name, flags);
   if (cfg.exchange_from !== undefined) checkExchangeSource(deps, name, cfg.exchange_from);
   if (!mcp) await checkIssuer(deps, cfg, flags);
-  // A secret the registration issued (the server ignored `token_endpoint_auth_method: none`) is kept too.
-  const newSecret = mcp?.clientSecret ?? (await secret());
+  // A client registered now has no secret but the one its registration issued (if the server
+  // ignored `token_endpoint_auth_method: none`): VAULT_CLIENT_SECRET belongs to some other client.
+  const newSecret = mcp?.summary.registered ? mcp.clientSecret : await secret();
   await saveProvider(deps, name, () => cfg, newSecret);
   // --replace replaces the provider whole: a client secret not given again goes too, or a public
   // client would keep sending the old client's secret and fail with invalid_client.

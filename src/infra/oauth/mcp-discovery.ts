@@ -107,12 +107,14 @@ async function resourceMetadata(f: Fetch, resource: string): Promise<[oauth.Reso
   const options = libraryOptions(f, resource);
   const candidates: [string, () => Promise<Response>][] = named
     ? [[named, () => f(named, { headers: { accept: 'application/json' }, redirect: 'manual' })]]
-    : [new URL(resource), new URL(new URL(resource).origin)].map((at) => {
-        const wellKnown = new URL(at);
-        wellKnown.pathname = `/.well-known/oauth-protected-resource${at.pathname === '/' ? '' : at.pathname}`;
-        return [wellKnown.href, () => oauth.resourceDiscoveryRequest(at, options)];
-      });
-  for (const [at, request] of candidates.filter(([a], i, all) => all.findIndex(([b]) => b === a) === i)) {
+    : [new URL(resource), new URL(new URL(resource).origin)]
+        .filter((at, i) => i === 0 || at.pathname !== new URL(resource).pathname)
+        .map((at) => {
+          const wellKnown = new URL(at);
+          wellKnown.pathname = `/.well-known/oauth-protected-resource${at.pathname === '/' ? '' : at.pathname}`;
+          return [wellKnown.href, () => oauth.resourceDiscoveryRequest(at, options)];
+        });
+  for (const [at, request] of candidates) {
     const metadata = await readMetadata(resource, at, request);
     if (metadata) return [metadata, at];
   }

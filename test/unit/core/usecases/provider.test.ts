@@ -142,8 +142,10 @@ test('remove of an unknown provider is a usage error', async () => {
 
 test('add --mcp: the discovered server, a registered client, the resource scopes plus offline_access, resource and mcp_url', async () => {
   const w = await world();
-  const result = await addProvider(w.deps, 'notes', { mcp: FOUND.resource }, noSecret);
+  // VAULT_CLIENT_SECRET, say, is some other client's: a client registered now gets none.
+  const result = await addProvider(w.deps, 'notes', { mcp: FOUND.resource }, async () => 'other-secret');
   assert.deepEqual(w.registered, ['dyn-1']);
+  assert.equal(await w.store.get(clientSecretKey('notes')), null);
   assert.deepEqual(result.mcp, {
     resource: FOUND.resource,
     issuer: FOUND.issuer,
@@ -187,6 +189,7 @@ test('add --mcp refuses, writing nothing: no registration and no --client-id, a 
     { exchangeFrom: 'acme' },
     { resource: 'https://x.test' },
     { envName: ['not a name'] },
+    { clientSecretStdin: true },
   ])
     await assert.rejects(addProvider(w.deps, 'notes', { mcp: FOUND.resource, ...flags }, noSecret), kindOf('usage'));
   for (const mcp of ['http://notes.example.test/mcp', 'ftp://x/mcp', 'https://notes.example.test/mcp#x'])
