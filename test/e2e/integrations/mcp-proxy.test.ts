@@ -12,6 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { decodeJwt } from 'jose';
 
 import { VAULT_BIN, killGroup, groupsKilledAfterEach, within } from '../../support/cli.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { MCP_SCOPES, startMcpServer, type McpFault, type McpTestServer } from '../../support/mcp-server.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { addProvider, expire, loggedIn, vaultSandbox, type Vault } from '../../support/vault-sandbox.js';
@@ -326,6 +327,42 @@ describe('vault provider add --mcp', () => {
       assert.equal(server.registeredClients.length, registered);
     } finally {
       mcp.trust(server.issuer);
+      v.cleanup();
+    }
+  });
+
+  test('metadata that is not JSON, or names no authorization server, is refused: exit 2, one line, nothing written', async () => {
+    // In front of the MCP server: a 401 without a challenge (so the well-known URI is asked), then
+    // metadata answers the real server does not give.
+    const proxy = await startFaultProxy(new URL(mcp.url).origin);
+    const url = `${proxy.url}/mcp`;
+    const wellKnown = '/.well-known/oauth-protected-resource/mcp';
+    const v = vaultSandbox('file');
+    try {
+      await addProvider(v, server);
+      const before = configText(v);
+      proxy.set('/mcp', { kind: 'status', status: 401 });
+      const cases: [Parameters<typeof proxy.set>[1], RegExp][] = [
+        [
+          { kind: 'status', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>sign in</html>' },
+          /is not usable: .*JSON/,
+        ],
+        [
+          { kind: 'rewrite', change: (body) => Object.assign(body, { resource: url, authorization_servers: [] }) },
+          /names no authorization_servers/,
+        ],
+      ];
+      for (const [fault, said] of cases) {
+        proxy.set(wellKnown, fault);
+        const r = await v.run(['provider', 'add', 'notes', '--mcp', url]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, said);
+        assert.ok(r.stderr.includes(`${proxy.url}${wellKnown}`), r.stderr);
+        assert.deepEqual(configText(v), before);
+      }
+    } finally {
+      await proxy.close();
       v.cleanup();
     }
   });
