@@ -83,6 +83,10 @@ const fast = await build({
   // import.meta.url only ever reaches createRequire, which the shim ignores.
   define: { 'import.meta.url': '__filename' },
   plugins: [offFastPath, ownRequire],
+  // Half the bytes to read, compare with the code cache and deserialize on every call (115 KB →
+  // 61 KB): about 2 ms of each cached-token call. Errors stay one line of our own text, so nothing
+  // shown to a user depends on the names minification changes.
+  minify: true,
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
