@@ -10,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { decodeJwt } from 'jose';
 
 import { VAULT_BIN, killGroup, groupsKilledAfterEach, within } from '../../support/cli.js';
+import { startTinyproxy } from '../../support/tinyproxy.js';
 import { MCP_SCOPES, startMcpServer, type McpFault, type McpTestServer } from '../../support/mcp-server.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { expire, loggedIn, type Vault } from '../../support/vault-sandbox.js';
@@ -42,11 +43,11 @@ interface Bridged {
 }
 
 /** The SDK's Client, connected through `vault mcp-proxy acme <url>` on stdio. */
-async function bridged(v: Vault): Promise<Bridged> {
+async function bridged(v: Vault, env: NodeJS.ProcessEnv = {}): Promise<Bridged> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [VAULT_BIN, 'mcp-proxy', 'acme', mcp.url],
-    env: v.env as Record<string, string>,
+    env: { ...v.env, ...env } as Record<string, string>,
     stderr: 'pipe',
   });
   let stderr = '';
@@ -248,6 +249,26 @@ describe('vault mcp-proxy', () => {
       assert.equal(both.stdout, '');
     } finally {
       v.cleanup();
+    }
+  });
+
+  test("behind HTTP_PROXY: every request to the MCP server goes through the proxy, as vault's other requests do", async () => {
+    const proxy = await startTinyproxy();
+    const v = await mcpLogin();
+    try {
+      const b = await bridged(v, { HTTP_PROXY: proxy.url, NO_PROXY: '' });
+      try {
+        assert.equal(await echo(b, 'through the proxy'), 'through the proxy (for alice)');
+        assert.ok(
+          proxy.connects().includes(new URL(mcp.url).host),
+          `the proxy saw no tunnel to the MCP server: ${proxy.connects().join(', ')}; ${b.stderr()}`,
+        );
+      } finally {
+        await b.close();
+      }
+    } finally {
+      v.cleanup();
+      await proxy.close();
     }
   });
 });
