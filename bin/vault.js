@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// CommonJS (see bin/package.json): a cached token is answered by dist/cached-token.cjs, one small
-// CommonJS bundle, without starting the ESM loader; everything else runs the ESM build.
+// CommonJS (see bin/package.json): a cached token is answered by a small CommonJS bundle
+// (dist/cached-token.cjs for `vault token`, dist/cached-calls.cjs for the other calls), without
+// starting the ESM loader; everything else runs the ESM build.
 'use strict';
 const {
   closeSync,
@@ -17,7 +18,11 @@ const {
 } = require('node:fs');
 const { dirname, isAbsolute, join } = require('node:path');
 
-const BUNDLE = join(__dirname, '..', 'dist', 'cached-token.cjs');
+const argv = process.argv.slice(2);
+// `vault token` has a bundle of its own, the smallest: every byte of a bundle is read, checked
+// against its code cache and deserialized on every call. Every other call a cached token answers
+// (git, docker, kubectl, env, exec) is in the other.
+const BUNDLE = join(__dirname, '..', 'dist', argv[0] === 'token' ? 'cached-token.cjs' : 'cached-calls.cjs');
 
 /**
  * `$XDG_CACHE_HOME/vault` (`~/.cache/vault`), or undefined without one (or without user ids, where
@@ -144,7 +149,6 @@ function loadFastPath() {
   return dir ? loadWithCodeCache(dir) : require(BUNDLE);
 }
 
-const argv = process.argv.slice(2);
 // On a miss the fast path hands over what it read (config.toml, the file store): read once a process.
 new Promise((resolve) => resolve(loadFastPath().printCachedToken(argv)))
   .then((done) => done === true || import('../dist/main.js').then(({ main }) => main(argv, done)))

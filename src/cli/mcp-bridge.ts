@@ -3,6 +3,7 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { describeProxies, proxiedFetch, proxyFromEnv } from '../infra/oauth/proxy.js';
 
 export interface BridgeOptions {
   url: URL;
@@ -13,6 +14,8 @@ export interface BridgeOptions {
   /** One line (no newline) for stderr. */
   log: (line: string) => void;
   debug: (line: string) => void;
+  /** HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from here, as for every other request vault makes. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** A JSON-RPC id of a request the client sent and the server has not answered yet. */
@@ -23,7 +26,10 @@ export async function runBridge(opts: BridgeOptions): Promise<void> {
   const { url, log } = opts;
   const pending = new Set<Id>();
   const local = new StdioServerTransport(opts.stdin as never, opts.stdout as never);
-  const remote = new StreamableHTTPClientTransport(url, { fetch: authorizedFetch(opts, pending, answerError) });
+  const proxy = proxyFromEnv(opts.env);
+  if (proxy) opts.debug(describeProxies(proxy));
+  const http = proxy ? await proxiedFetch(proxy) : fetch;
+  const remote = new StreamableHTTPClientTransport(url, { fetch: authorizedFetch(opts, http, pending, answerError) });
 
   /** Answers the client's pending request `id` with a JSON-RPC error (MCP clients would otherwise wait forever). */
   function answerError(id: Id, message: string): void {
@@ -72,6 +78,7 @@ export async function runBridge(opts: BridgeOptions): Promise<void> {
  */
 function authorizedFetch(
   opts: BridgeOptions,
+  http: typeof fetch,
   pending: Set<Id>,
   answerError: (id: Id, message: string) => void,
 ): typeof fetch {
@@ -79,7 +86,7 @@ function authorizedFetch(
     const token = await opts.token(refused);
     const headers = new Headers(init?.headers);
     headers.set('authorization', `Bearer ${token}`);
-    return { token, response: await fetch(input, { ...init, headers }) };
+    return { token, response: await http(input, { ...init, headers }) };
   };
   return async (input, init) => {
     let { token, response } = await send(input, init);

@@ -1,12 +1,16 @@
 import { readSync, writeSync } from 'node:fs';
-import { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Io } from '../core/ports.js';
 import { createRequire } from 'node:module';
 
-// node:tty loads net and the stream machinery, a millisecond or two of start-up: it is required
-// only when a command asks whether a stream is a terminal.
+// node:tty and node:stream load the stream machinery, milliseconds of start-up that a cached token
+// answered from a file descriptor never needs: they are required when first used.
 function isatty(fd: number): boolean {
   return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+}
+
+function streams(): typeof import('node:stream') {
+  return createRequire(import.meta.url)('node:stream') as typeof import('node:stream');
 }
 
 /**
@@ -19,7 +23,7 @@ export function processIo(consumed?: { bytes: Buffer; ended: boolean }): Io {
   return {
     get stdin() {
       if (!consumed) return process.stdin;
-      return (stdin ??= Readable.from(
+      return (stdin ??= streams().Readable.from(
         (async function* () {
           if (consumed.bytes.length) yield consumed.bytes;
           if (!consumed.ended) yield* process.stdin;
@@ -47,7 +51,7 @@ export function processIo(consumed?: { bytes: Buffer; ended: boolean }): Io {
  * `error:` (coloured or not); warnings, notes and progress are dropped.
  */
 export function quietIo(io: Io): Io {
-  const errorsOnly = new Writable({
+  const errorsOnly = new (streams().Writable)({
     write(chunk: Buffer | string, _encoding, done) {
       const text = String(chunk);
       if (/^(\x1b\[[\d;]*m)?error:/.test(text)) io.stderr.write(text, () => done());

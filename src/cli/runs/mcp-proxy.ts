@@ -29,5 +29,6 @@ export async function mcpProxyRun(ctx: Context, opts: McpProxyOptions): Promise<
     stdout: process.stdout,
     log: (line) => ctx.io.stderr.write(`vault mcp-proxy: ${line}\n`),
     debug: ctx.debug,
+    env: ctx.env,
   });
 }

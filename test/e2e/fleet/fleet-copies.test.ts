@@ -23,7 +23,8 @@ before(async () => {
   fleet = await startFleet(server, { aclUser: true, runners: 3 });
   bare = mkdtempSync(join(tmpdir(), 'vault-fleet-copies-'));
   cpSync(join(ROOT, 'bin'), join(bare, 'bin'), { recursive: true });
-  cpSync(join(ROOT, 'dist', 'cached-token.cjs'), join(bare, 'dist', 'cached-token.cjs'));
+  for (const bundle of ['cached-token.cjs', 'cached-calls.cjs'])
+    cpSync(join(ROOT, 'dist', bundle), join(bare, 'dist', bundle));
 });
 after(async () => {
   rmSync(bare, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { decodeJwt } from 'jose';
 
 import { VAULT_BIN, killGroup, groupsKilledAfterEach, within } from '../../support/cli.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
+import { startTinyproxy } from '../../support/tinyproxy.js';
 import { MCP_SCOPES, startMcpServer, type McpFault, type McpTestServer } from '../../support/mcp-server.js';
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
 import { addProvider, expire, loggedIn, vaultSandbox, type Vault } from '../../support/vault-sandbox.js';
@@ -49,11 +50,11 @@ interface Bridged {
 }
 
 /** The SDK's Client, connected through `vault mcp-proxy <provider> <url>` on stdio. */
-async function bridged(v: Vault, provider = 'acme'): Promise<Bridged> {
+async function bridged(v: Vault, provider = 'acme', env: NodeJS.ProcessEnv = {}): Promise<Bridged> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [VAULT_BIN, 'mcp-proxy', provider, mcp.url],
-    env: v.env as Record<string, string>,
+    env: { ...v.env, ...env } as Record<string, string>,
     stderr: 'pipe',
   });
   let stderr = '';
@@ -255,6 +256,26 @@ describe('vault mcp-proxy', () => {
       assert.equal(both.stdout, '');
     } finally {
       v.cleanup();
+    }
+  });
+
+  test("behind HTTP_PROXY: every request to the MCP server goes through the proxy, as vault's other requests do", async () => {
+    const proxy = await startTinyproxy();
+    const v = await mcpLogin();
+    try {
+      const b = await bridged(v, 'acme', { HTTP_PROXY: proxy.url, NO_PROXY: '' });
+      try {
+        assert.equal(await echo(b, 'through the proxy'), 'through the proxy (for alice)');
+        assert.ok(
+          proxy.connects().includes(new URL(mcp.url).host),
+          `the proxy saw no tunnel to the MCP server: ${proxy.connects().join(', ')}; ${b.stderr()}`,
+        );
+      } finally {
+        await b.close();
+      }
+    } finally {
+      v.cleanup();
+      await proxy.close();
     }
   });
 });

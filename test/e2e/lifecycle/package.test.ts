@@ -53,7 +53,13 @@ test(
       }[];
       assert.equal(info!.name, 'token-vault');
       const shipped = info!.files.map((f) => f.path);
-      for (const needed of ['bin/vault.js', 'bin/package.json', 'dist/main.js', 'dist/cached-token.cjs'])
+      for (const needed of [
+        'bin/vault.js',
+        'bin/package.json',
+        'dist/main.js',
+        'dist/cached-token.cjs',
+        'dist/cached-calls.cjs',
+      ])
         assert.ok(shipped.includes(needed), `${needed} is in the package`);
       // What a release publishes is this list (`npm pack --dry-run --json` prints the same): bin/ and
       // dist/ plus the three files npm always adds; no sources, tests, scripts, docs/ (contributors

@@ -1,6 +1,6 @@
 // Every read-only call a cached token answers — token (provider named or implied), git-credential
 // get, docker-credential get, kube-credential, env in every format, exec — is answered by the
-// cached-token bundle alone (a copy of the package with bin/ and dist/cached-token.cjs only), and
+// cached-token bundle alone (a copy of the package with bin/ and the two cached-token bundles only), and
 // what it prints is byte for byte what the full CLI prints, for generated tokens, scopes, token
 // types and lifetimes. A miss (a stale token) falls through to the full CLI, which gets the
 // credential helper's request that the cached-token path already read from stdin.
@@ -24,7 +24,8 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
   pkg = mkdtempSync(join(tmpdir(), 'vault-fast-calls-'));
   cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
-  cpSync(join(ROOT, 'dist', 'cached-token.cjs'), join(pkg, 'dist', 'cached-token.cjs'));
+  for (const bundle of ['cached-token.cjs', 'cached-calls.cjs'])
+    cpSync(join(ROOT, 'dist', bundle), join(pkg, 'dist', bundle));
   // The full CLI alone, never the cached-token path.
   full = join(pkg, 'full.mjs');
   writeFileSync(

@@ -34,7 +34,8 @@ before(async () => {
   // proper-lockfile, chalk, open).
   pkg = mkdtempSync(join(tmpdir(), 'vault-hot-path-'));
   cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
-  cpSync(join(ROOT, 'dist', 'cached-token.cjs'), join(pkg, 'dist', 'cached-token.cjs'));
+  for (const bundle of ['cached-token.cjs', 'cached-calls.cjs'])
+    cpSync(join(ROOT, 'dist', bundle), join(pkg, 'dist', bundle));
   bare = mkdtempSync(join(tmpdir(), 'vault-hot-path-'));
   cpSync(pkg, bare, { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
