@@ -49,11 +49,21 @@ interface Bridged {
   close(): Promise<void>;
 }
 
-/** The SDK's Client, connected through `vault mcp-proxy <provider> <url>` on stdio. */
-async function bridged(v: Vault, provider = 'acme', env: NodeJS.ProcessEnv = {}): Promise<Bridged> {
+/**
+ * The SDK's Client, connected through `vault mcp-proxy <provider> <url>` on stdio (`url: null`:
+ * none given, the provider's mcp_url is used).
+ */
+async function bridged(
+  v: Vault,
+  {
+    provider = 'acme',
+    env = {},
+    url = mcp.url,
+  }: { provider?: string; env?: NodeJS.ProcessEnv; url?: string | null } = {},
+): Promise<Bridged> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [VAULT_BIN, 'mcp-proxy', provider, mcp.url],
+    args: [VAULT_BIN, 'mcp-proxy', provider, ...(url === null ? [] : [url])],
     env: { ...v.env, ...env } as Record<string, string>,
     stderr: 'pipe',
   });
@@ -221,7 +231,7 @@ describe('vault mcp-proxy', () => {
     }
   });
 
-  test('bad input: a URL that is not https (or loopback http) is a usage error; no login is exit 3', async () => {
+  test('bad input: a URL that is not https (or loopback http), or none for a provider without mcp_url, is a usage error; no login is exit 3', async () => {
     const v = await mcpLogin();
     try {
       const bad = await v.run(['mcp-proxy', 'acme', 'http://example.com/mcp']);
@@ -235,6 +245,9 @@ describe('vault mcp-proxy', () => {
       assert.equal(other.code, 3, other.stderr);
       assert.match(other.stderr, /vault login acme/);
       assert.equal(other.stdout, '');
+      const none = await v.run(['mcp-proxy', 'acme']);
+      assert.equal(none.code, 2, none.stderr);
+      assert.match(none.stderr, /^error: provider acme has no MCP server URL: .*--mcp <url>/);
     } finally {
       v.cleanup();
     }
@@ -263,7 +276,7 @@ describe('vault mcp-proxy', () => {
     const proxy = await startTinyproxy();
     const v = await mcpLogin();
     try {
-      const b = await bridged(v, 'acme', { HTTP_PROXY: proxy.url, NO_PROXY: '' });
+      const b = await bridged(v, { env: { HTTP_PROXY: proxy.url, NO_PROXY: '' } });
       try {
         assert.equal(await echo(b, 'through the proxy'), 'through the proxy (for alice)');
         assert.ok(
@@ -307,7 +320,8 @@ describe('vault provider add --mcp', () => {
       const mark = server.events.length;
       const login = await v.run(['login', 'notes']);
       assert.equal(login.code, 0, login.stderr);
-      b = await bridged(v, 'notes');
+      // No URL given: the provider's mcp_url.
+      b = await bridged(v, { provider: 'notes', url: null });
       assert.deepEqual(
         (await b.client.listTools()).tools.map((t) => t.name),
         ['echo'],
