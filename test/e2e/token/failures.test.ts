@@ -141,84 +141,90 @@ async function faultyEndpoint(): Promise<FaultyEndpoint & { close(): Promise<voi
   return f;
 }
 
-// Each case has an endpoint of its own, so the cases (mostly retries, backoffs and a stale lock)
-// run side by side.
+// The SIGKILL case waits for a stale lock: it has an endpoint of its own and runs beside the
+// others, which share one, one after another.
 describe('temporary failures at the token endpoint', { concurrency: true }, () => {
-  function faultCase(name: string, body: (f: FaultyEndpoint) => Promise<void>): void {
-    test(name, async () => {
-      const f = await faultyEndpoint();
-      try {
-        await body(f);
-      } finally {
-        await f.close();
-      }
+  // Said outright: a suite inside a concurrent one would run its tests side by side too.
+  describe('one endpoint, one fault after another', { concurrency: 1 }, () => {
+    let shared: Awaited<ReturnType<typeof faultyEndpoint>> | undefined;
+    before(async () => {
+      shared = await faultyEndpoint();
     });
-  }
-
-  faultCase('503 on every attempt: bounded retries, then exit 4; then recovery', async (f) => {
-    f.tokenFault(unavailable(503));
-    f.proxy.attempts.length = 0;
-    await f.failsTemporarily(/HTTP 503.*temporary/);
-    assert.equal(f.proxy.attempts.length, 3, 'one attempt and two retries');
-    f.pass();
-    await f.recovers();
-  });
-
-  faultCase('429 is temporary too', async (f) => {
-    f.tokenFault(unavailable(429));
-    await f.failsTemporarily(/HTTP 429/);
-    f.pass();
-    await f.recovers();
-  });
-
-  faultCase('server down (connection refused): exit 4; back on the same port: works', async (f) => {
-    const port = Number(new URL(f.proxy.url).port);
-    await f.proxy.close();
-    await f.failsTemporarily(/ECONNREFUSED/);
-    f.proxy = await startFaultProxy(f.server.issuer, port);
-    await f.recovers();
-  });
-
-  faultCase('503 with Retry-After: 1 once, then success: the retry waited as told', async (f) => {
-    f.tokenFault(unavailable(503, '1'), 1);
-    await expire(f.v);
-    const r = await f.v.run(['token', 'acme', '--debug']);
-    assert.equal(r.code, 0, r.stderr);
-    const waits = [...r.stderr.matchAll(/HTTP retry 1\/2 in (\d+)ms/g)].map((m) => Number(m[1]));
-    assert.equal(waits.length, 1, r.stderr);
-    assert.ok(waits[0]! >= 1000, `waited ${waits[0]}ms, Retry-After asked for 1000`);
-    assert.equal((await f.server.introspect(r.stdout.trim())).active, true);
-    for (const secret of [r.stdout.trim(), (await f.v.readLogin())!.refresh_token!])
-      assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
-  });
-
-  faultCase('a Retry-After longer than we wait for ends the retries at once', async (f) => {
-    f.tokenFault(unavailable(503, '3600'));
-    f.proxy.attempts.length = 0;
-    await f.failsTemporarily(/HTTP 503/);
-    assert.equal(f.proxy.attempts.length, 1);
-    f.pass();
-    await f.recovers();
-  });
-
-  faultCase('a process SIGKILLed while holding the refresh lock does not block the next one', async (f) => {
-    const { v } = f;
-    f.tokenFault({ kind: 'hang' });
-    await expire(v);
-    const stored = (await v.readLogin())!.refresh_token;
-    const held = f.proxy.held();
-    const child = spawn(process.execPath, [VAULT_BIN, 'token', 'acme'], { env: v.env, stdio: 'ignore' });
-    const exited = once(child, 'exit');
-    try {
-      await within(60_000, 'the refresh to reach the proxy', held);
-    } finally {
-      child.kill('SIGKILL');
+    after(() => shared?.close());
+    function faultCase(name: string, body: (f: FaultyEndpoint) => Promise<void>): void {
+      test(name, () => body(shared!));
     }
-    await within(30_000, 'the killed vault to exit', exited);
-    f.pass();
-    assert.equal((await v.readLogin())!.refresh_token, stored);
-    // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.
-    await f.recovers();
+
+    faultCase('503 on every attempt: bounded retries, then exit 4; then recovery', async (f) => {
+      f.tokenFault(unavailable(503));
+      f.proxy.attempts.length = 0;
+      await f.failsTemporarily(/HTTP 503.*temporary/);
+      assert.equal(f.proxy.attempts.length, 3, 'one attempt and two retries');
+      f.pass();
+      await f.recovers();
+    });
+
+    faultCase('429 is temporary too', async (f) => {
+      f.tokenFault(unavailable(429));
+      await f.failsTemporarily(/HTTP 429/);
+      f.pass();
+      await f.recovers();
+    });
+
+    faultCase('server down (connection refused): exit 4; back on the same port: works', async (f) => {
+      const port = Number(new URL(f.proxy.url).port);
+      await f.proxy.close();
+      await f.failsTemporarily(/ECONNREFUSED/);
+      f.proxy = await startFaultProxy(f.server.issuer, port);
+      await f.recovers();
+    });
+
+    faultCase('503 with Retry-After: 1 once, then success: the retry waited as told', async (f) => {
+      f.tokenFault(unavailable(503, '1'), 1);
+      await expire(f.v);
+      const r = await f.v.run(['token', 'acme', '--debug']);
+      assert.equal(r.code, 0, r.stderr);
+      const waits = [...r.stderr.matchAll(/HTTP retry 1\/2 in (\d+)ms/g)].map((m) => Number(m[1]));
+      assert.equal(waits.length, 1, r.stderr);
+      assert.ok(waits[0]! >= 1000, `waited ${waits[0]}ms, Retry-After asked for 1000`);
+      assert.equal((await f.server.introspect(r.stdout.trim())).active, true);
+      for (const secret of [r.stdout.trim(), (await f.v.readLogin())!.refresh_token!])
+        assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
+    });
+
+    faultCase('a Retry-After longer than we wait for ends the retries at once', async (f) => {
+      f.tokenFault(unavailable(503, '3600'));
+      f.proxy.attempts.length = 0;
+      await f.failsTemporarily(/HTTP 503/);
+      assert.equal(f.proxy.attempts.length, 1);
+      f.pass();
+      await f.recovers();
+    });
+  });
+
+  test('a process SIGKILLed while holding the refresh lock does not block the next one', async () => {
+    const f = await faultyEndpoint();
+    try {
+      const { v } = f;
+      f.tokenFault({ kind: 'hang' });
+      await expire(v);
+      const stored = (await v.readLogin())!.refresh_token;
+      const held = f.proxy.held();
+      const child = spawn(process.execPath, [VAULT_BIN, 'token', 'acme'], { env: v.env, stdio: 'ignore' });
+      const exited = once(child, 'exit');
+      try {
+        await within(60_000, 'the refresh to reach the proxy', held);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      await within(30_000, 'the killed vault to exit', exited);
+      f.pass();
+      assert.equal((await v.readLogin())!.refresh_token, stored);
+      // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.
+      await f.recovers();
+    } finally {
+      await f.close();
+    }
   });
 });
 
