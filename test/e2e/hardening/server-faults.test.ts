@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GRANT_ANSWER_WAIT_S, SENT_GRANT_CASES, SERVER_FAULTS } from './cases.js';
+import { GRANT_ANSWER_WAIT_S, SENT_GRANT_CASES, SERVER_FAULTS, type ServerFaultCase } from './cases.js';
 import { runVault, vault } from '../../support/cli.js';
 import {
   HANG_BOUND_MS,
@@ -26,8 +26,15 @@ import {
 
 const argv = argvWatch();
 
-describe('faults at the token endpoint during a refresh', { concurrency: 4 }, () => {
-  for (const c of SERVER_FAULTS) {
+// The case that waits out GRANT_ANSWER_WAIT_S goes first, so the others run while it waits.
+const HANG_FIRST = [...SERVER_FAULTS].sort((a, b) => Number(isHang(b)) - Number(isHang(a)));
+
+function isHang(c: ServerFaultCase): boolean {
+  return c.fault !== 'refused' && c.fault.kind === 'hang';
+}
+
+function serverFaults(): void {
+  for (const c of HANG_FIRST) {
     test(`${c.name}: exit ${c.exit} after ${c.attempts} attempt(s), nothing lost`, async () => {
       const world = await startWorld();
       const box = await loggedInVia(world);
@@ -40,7 +47,7 @@ describe('faults at the token endpoint during a refresh', { concurrency: 4 }, ()
         if (c.fault === 'refused') await world.proxy.refuse();
         else world.proxy.set(TOKEN_PATH, c.fault);
         // A request once written is awaited GRANT_ANSWER_WAIT_S whatever VAULT_HTTP_TIMEOUT says.
-        const hang = c.fault !== 'refused' && c.fault.kind === 'hang';
+        const hang = isHang(c);
         const bound = HANG_BOUND_MS + (hang ? GRANT_ANSWER_WAIT_S * 1000 : 0);
         const { value: r, ms } = await timed(() =>
           runVault(['token', PROVIDER, '--force-refresh', '--debug'], {
@@ -89,13 +96,13 @@ describe('faults at the token endpoint during a refresh', { concurrency: 4 }, ()
       }
     });
   }
-});
+}
 
 /** The end of the message for a grant that may have reached the server (exit 4, nothing re-sent). */
 const MAY_HAVE_ROTATED =
   /, after the request was sent — acme may have rotated the refresh token: run `vault token acme` again, and if it then says a login is needed, `vault login acme`$/;
 
-describe('refresh grants the server performed, with the answer late or lost', { concurrency: 3 }, () => {
+function sentGrants(): void {
   for (const c of SENT_GRANT_CASES) {
     test(`${c.name}: exit ${c.exit}, ${c.attempts} request(s), ${c.refreshes} refresh(es) at the server, then exit ${c.next}`, async () => {
       // Tokens that outlive a 6 s answer: what is checked here is the refresh token's fate.
@@ -162,9 +169,9 @@ describe('refresh grants the server performed, with the answer late or lost', { 
       }
     });
   }
-});
+}
 
-test('a code exchange answered 502 by a gateway: sent once, exit 4, the previous login kept', async () => {
+async function codeExchange502(): Promise<void> {
   const world = await startWorld({ accessTokenTtl: 300 });
   const box = await loggedInVia(world);
   try {
@@ -186,6 +193,14 @@ test('a code exchange answered 502 by a gateway: sent once, exit 4, the previous
     box.cleanup();
     await world.close();
   }
+}
+
+// Every case has a world of its own, so the three parts run side by side (the long waits of some
+// overlap the work of others); the argv check comes after all of them.
+describe('the token endpoint failing, or its answer late or lost', { concurrency: 3 }, () => {
+  describe('faults at the token endpoint during a refresh', { concurrency: 4 }, serverFaults);
+  describe('refresh grants the server performed, with the answer late or lost', { concurrency: 3 }, sentGrants);
+  test('a code exchange answered 502 by a gateway: sent once, exit 4, the previous login kept', codeExchange502);
 });
 
 test('no issued token or code was ever in the argv of any process while the faults ran', () => argv.check());

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test as nodeTest } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { runVault, VAULT_BIN, type Sandbox } from '../../support/cli.js';
@@ -14,6 +14,14 @@ import { loggedIn, withProvider } from '../../support/vault-sandbox.js';
 import { assertSameSecret, run } from '../../support/integrations.js';
 
 const cleanups: (() => unknown)[] = [];
+
+// Every case starts servers and sandboxes of its own, so they run side by side: `test` here only
+// collects them for the describe at the end, and the token lifetimes one case waits out overlap the
+// work of the others.
+const cases: [string, () => Promise<void>][] = [];
+function test(name: string, body: () => Promise<void>): void {
+  cases.push([name, body]);
+}
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
@@ -246,4 +254,8 @@ test('without a login, in a terminal, git-credential runs the browser login and 
   assert.equal(server.counts.authorizationCode, 1, 'one browser login');
   const status = await git(['log', '--format=%s'], env, work);
   assert.equal(status.stdout.trim(), 'first');
+});
+
+describe("vault as git's credential helper", { concurrency: true }, () => {
+  for (const [name, body] of cases) nodeTest(name, body);
 });

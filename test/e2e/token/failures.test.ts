@@ -68,125 +68,163 @@ describe('a refresh token revoked at the server', () => {
   });
 });
 
-describe('temporary failures at the token endpoint', () => {
-  let proxy: FaultProxy;
-  let v: Vault;
-  before(async () => {
-    proxy = await startFaultProxy(server.issuer);
-    v = await loggedIn(server, { provider: { endpoints: tokenVia(server, proxy.url) } });
-  });
-  after(async () => {
-    v.cleanup();
-    await proxy.close();
-  });
+/** `status` with a plain body, and Retry-After when given. */
+function unavailable(status: number, retryAfter?: string): Fault {
+  return {
+    kind: 'status',
+    status,
+    body: 'unavailable\n',
+    ...(retryAfter && { headers: { 'retry-after': retryAfter } }),
+  };
+}
 
+/** A server of its own, a fault proxy in front of its token endpoint, and a login through it. */
+interface FaultyEndpoint {
+  server: TestServer;
+  /** Replaced when a case stops the proxy and starts another on its port. */
+  proxy: FaultProxy;
+  v: Vault;
   /** The token endpoint (the only one behind the proxy) answers `fault`: every time, or `times` times. */
-  function tokenFault(fault: Fault, times?: number): void {
-    proxy.set('/token', fault, times);
-  }
-
+  tokenFault(fault: Fault, times?: number): void;
   /** The token endpoint passes again; a request left hanging stays so. */
-  function pass(): void {
-    proxy.set('/token', undefined);
-    proxy.release();
-  }
-
-  /** `status` with a plain body, and Retry-After when given. */
-  function unavailable(status: number, retryAfter?: string): Fault {
-    return {
-      kind: 'status',
-      status,
-      body: 'unavailable\n',
-      ...(retryAfter && { headers: { 'retry-after': retryAfter } }),
-    };
-  }
-
+  pass(): void;
   /** Runs `vault token` and checks that it failed temporarily and left the refresh token alone. */
-  async function failsTemporarily(pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<void> {
-    await expire(v);
-    const stored = (await v.readLogin())!.refresh_token;
-    const counts = { ...server.counts };
-    const r = await v.run(['token', 'acme'], env);
-    assert.equal(r.code, 4, r.stderr);
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, pattern);
-    assert.equal((await v.readLogin())!.refresh_token, stored, 'the stored refresh token is kept');
-    assert.equal(server.counts.refresh, counts.refresh);
-  }
-
+  failsTemporarily(pattern: RegExp, env?: NodeJS.ProcessEnv): Promise<void>;
   /** Once the server answers again, the kept refresh token works. */
-  async function recovers(): Promise<void> {
-    const counts = { ...server.counts };
-    const r = await v.run(['token', 'acme']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(server.counts.refresh, counts.refresh + 1);
-    assert.equal(server.counts.grantErrors, counts.grantErrors);
-    assert.equal((await server.introspect(r.stdout.trim())).active, true);
+  recovers(): Promise<void>;
+}
+
+async function faultyEndpoint(): Promise<FaultyEndpoint & { close(): Promise<void> }> {
+  const server = await startTestServer({ accessTokenTtl: 300 });
+  const f = {
+    server,
+    proxy: await startFaultProxy(server.issuer),
+    v: undefined as unknown as Vault,
+    tokenFault(fault: Fault, times?: number) {
+      f.proxy.set('/token', fault, times);
+    },
+    pass() {
+      f.proxy.set('/token', undefined);
+      f.proxy.release();
+    },
+    async failsTemporarily(pattern: RegExp, env: NodeJS.ProcessEnv = {}) {
+      await expire(f.v);
+      const stored = (await f.v.readLogin())!.refresh_token;
+      const counts = { ...server.counts };
+      const r = await f.v.run(['token', 'acme'], env);
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, pattern);
+      assert.equal((await f.v.readLogin())!.refresh_token, stored, 'the stored refresh token is kept');
+      assert.equal(server.counts.refresh, counts.refresh);
+    },
+    async recovers() {
+      const counts = { ...server.counts };
+      const r = await f.v.run(['token', 'acme']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(server.counts.refresh, counts.refresh + 1);
+      assert.equal(server.counts.grantErrors, counts.grantErrors);
+      assert.equal((await server.introspect(r.stdout.trim())).active, true);
+    },
+    async close() {
+      f.v?.cleanup();
+      await f.proxy.close();
+      await server.close();
+    },
+  };
+  try {
+    f.v = await loggedIn(server, { provider: { endpoints: tokenVia(server, f.proxy.url) } });
+  } catch (error) {
+    await f.close();
+    throw error;
   }
+  return f;
+}
 
-  test('503 on every attempt: bounded retries, then exit 4; then recovery', async () => {
-    tokenFault(unavailable(503));
-    proxy.attempts.length = 0;
-    await failsTemporarily(/HTTP 503.*temporary/);
-    assert.equal(proxy.attempts.length, 3, 'one attempt and two retries');
-    pass();
-    await recovers();
-  });
+// The SIGKILL case waits for a stale lock: it has an endpoint of its own and runs beside the
+// others, which share one, one after another.
+describe('temporary failures at the token endpoint', { concurrency: true }, () => {
+  // Said outright: a suite inside a concurrent one would run its tests side by side too.
+  describe('one endpoint, one fault after another', { concurrency: 1 }, () => {
+    let shared: Awaited<ReturnType<typeof faultyEndpoint>> | undefined;
+    before(async () => {
+      shared = await faultyEndpoint();
+    });
+    after(() => shared?.close());
+    function faultCase(name: string, body: (f: FaultyEndpoint) => Promise<void>): void {
+      test(name, () => body(shared!));
+    }
 
-  test('429 is temporary too', async () => {
-    tokenFault(unavailable(429));
-    await failsTemporarily(/HTTP 429/);
-    pass();
-    await recovers();
-  });
+    faultCase('503 on every attempt: bounded retries, then exit 4; then recovery', async (f) => {
+      f.tokenFault(unavailable(503));
+      f.proxy.attempts.length = 0;
+      await f.failsTemporarily(/HTTP 503.*temporary/);
+      assert.equal(f.proxy.attempts.length, 3, 'one attempt and two retries');
+      f.pass();
+      await f.recovers();
+    });
 
-  test('server down (connection refused): exit 4; back on the same port: works', async () => {
-    const port = Number(new URL(proxy.url).port);
-    await proxy.close();
-    await failsTemporarily(/ECONNREFUSED/);
-    proxy = await startFaultProxy(server.issuer, port);
-    await recovers();
-  });
+    faultCase('429 is temporary too', async (f) => {
+      f.tokenFault(unavailable(429));
+      await f.failsTemporarily(/HTTP 429/);
+      f.pass();
+      await f.recovers();
+    });
 
-  test('503 with Retry-After: 1 once, then success: the retry waited as told', async () => {
-    tokenFault(unavailable(503, '1'), 1);
-    await expire(v);
-    const r = await v.run(['token', 'acme', '--debug']);
-    assert.equal(r.code, 0, r.stderr);
-    const waits = [...r.stderr.matchAll(/HTTP retry 1\/2 in (\d+)ms/g)].map((m) => Number(m[1]));
-    assert.equal(waits.length, 1, r.stderr);
-    assert.ok(waits[0]! >= 1000, `waited ${waits[0]}ms, Retry-After asked for 1000`);
-    assert.equal((await server.introspect(r.stdout.trim())).active, true);
-    for (const secret of [r.stdout.trim(), (await v.readLogin())!.refresh_token!])
-      assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
-  });
+    faultCase('server down (connection refused): exit 4; back on the same port: works', async (f) => {
+      const port = Number(new URL(f.proxy.url).port);
+      await f.proxy.close();
+      await f.failsTemporarily(/ECONNREFUSED/);
+      f.proxy = await startFaultProxy(f.server.issuer, port);
+      await f.recovers();
+    });
 
-  test('a Retry-After longer than we wait for ends the retries at once', async () => {
-    tokenFault(unavailable(503, '3600'));
-    proxy.attempts.length = 0;
-    await failsTemporarily(/HTTP 503/);
-    assert.equal(proxy.attempts.length, 1);
-    pass();
-    await recovers();
+    faultCase('503 with Retry-After: 1 once, then success: the retry waited as told', async (f) => {
+      f.tokenFault(unavailable(503, '1'), 1);
+      await expire(f.v);
+      const r = await f.v.run(['token', 'acme', '--debug']);
+      assert.equal(r.code, 0, r.stderr);
+      const waits = [...r.stderr.matchAll(/HTTP retry 1\/2 in (\d+)ms/g)].map((m) => Number(m[1]));
+      assert.equal(waits.length, 1, r.stderr);
+      assert.ok(waits[0]! >= 1000, `waited ${waits[0]}ms, Retry-After asked for 1000`);
+      assert.equal((await f.server.introspect(r.stdout.trim())).active, true);
+      for (const secret of [r.stdout.trim(), (await f.v.readLogin())!.refresh_token!])
+        assert.ok(!r.stderr.includes(secret), 'no secret in --debug output');
+    });
+
+    faultCase('a Retry-After longer than we wait for ends the retries at once', async (f) => {
+      f.tokenFault(unavailable(503, '3600'));
+      f.proxy.attempts.length = 0;
+      await f.failsTemporarily(/HTTP 503/);
+      assert.equal(f.proxy.attempts.length, 1);
+      f.pass();
+      await f.recovers();
+    });
   });
 
   test('a process SIGKILLed while holding the refresh lock does not block the next one', async () => {
-    tokenFault({ kind: 'hang' });
-    await expire(v);
-    const stored = (await v.readLogin())!.refresh_token;
-    const held = proxy.held();
-    const child = spawn(process.execPath, [VAULT_BIN, 'token', 'acme'], { env: v.env, stdio: 'ignore' });
-    const exited = once(child, 'exit');
+    const f = await faultyEndpoint();
     try {
-      await within(60_000, 'the refresh to reach the proxy', held);
+      const { v } = f;
+      f.tokenFault({ kind: 'hang' });
+      await expire(v);
+      const stored = (await v.readLogin())!.refresh_token;
+      const held = f.proxy.held();
+      const child = spawn(process.execPath, [VAULT_BIN, 'token', 'acme'], { env: v.env, stdio: 'ignore' });
+      const exited = once(child, 'exit');
+      try {
+        await within(60_000, 'the refresh to reach the proxy', held);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      await within(30_000, 'the killed vault to exit', exited);
+      f.pass();
+      assert.equal((await v.readLogin())!.refresh_token, stored);
+      // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.
+      await f.recovers();
     } finally {
-      child.kill('SIGKILL');
+      await f.close();
     }
-    await within(30_000, 'the killed vault to exit', exited);
-    pass();
-    assert.equal((await v.readLogin())!.refresh_token, stored);
-    // The killed process's lock is taken over once stale (seconds); runVault's timeout is generous.
-    await recovers();
   });
 });
 
