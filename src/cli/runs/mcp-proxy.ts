@@ -11,7 +11,7 @@ export interface McpProxyOptions {
   minValid: number;
 }
 
-/** `vault mcp-proxy <provider> <url>`: until stdin closes. */
+/** `vault mcp-proxy <provider> [url]`: until stdin closes. */
 export async function mcpProxyRun(ctx: Context, opts: McpProxyOptions): Promise<Outcome> {
   const provider = ctx.provider(opts.provider);
   const url = opts.url ?? provider.mcp_url;
