@@ -293,6 +293,8 @@ try {
   ];
   const { XDG_RUNTIME_DIR: _noRuntime, ...containerRunner } = fleet.runners[2]!.env;
   const fleetNoRuntime = `vault token acme (cached, ${fleetLabel}, no XDG_RUNTIME_DIR)`;
+  // What Node itself pays on that path: node:crypto, node:net, one connection and one answer.
+  const fleetFloor = 'floor: node loading node:crypto and asking Redis one question';
   // The runner's first call reads Redis and keeps its copy; the rounds time the calls after it.
   await runOnce(vaultCmd('token', 'acme'), containerRunner);
   // exec's floor: what node itself pays to start a child and wait for it (tens of ms on this VM:
@@ -307,6 +309,7 @@ try {
     },
     ...callLabels.flatMap((label) => calls(label, vaults.get(label)!.env)),
     { name: fleetNoRuntime, argv: vaultCmd('token', 'acme'), env: containerRunner },
+    { name: fleetFloor, argv: [process.execPath, join(ROOT, 'bench', 'bare-fleet.cjs')], env: containerRunner },
     ...(BEFORE
       ? [
           {
@@ -331,6 +334,10 @@ try {
         .map((c) => [c.name, c.name === fleetNoRuntime ? 1.3 : 1.15]),
     ),
   });
+  const overFleetFloor = median(callTimes.get(fleetNoRuntime)!) - median(callTimes.get(fleetFloor)!);
+  console.log(
+    `  fleet runner: vault adds ${fmt(overFleetFloor)} to a program that only loads node:crypto and asks Redis`,
+  );
   for (const name of callRows.map((c) => c.name).filter(isExec)) {
     const ratio = median(callTimes.get(name)!) / median(callTimes.get(spawnFloor)!);
     console.log(`  ${name}: ${ratio.toFixed(2)}× the floor of node starting \`true\` (target ≤ 1.15×)`);
