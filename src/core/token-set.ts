@@ -21,6 +21,21 @@ export interface TokenResult {
 }
 
 /**
+ * The access record of a grant's answer that arrived at `arrived`: its lifetime is counted from
+ * when the request was sent (issued_at), never from later than the answer's arrival.
+ */
+export function accessRecordOf(result: TokenResult, arrived: number, scope: string): AccessRecord {
+  return {
+    v: 1,
+    access_token: result.access_token,
+    token_type: result.token_type,
+    expires_at: result.expires_at,
+    issued_at: Math.min(result.issued_at ?? arrived, arrived),
+    scope,
+  };
+}
+
+/**
  * Whether `value` may be a token: RFC 6749 Appendix A.12 and A.17 allow only VSCHAR (0x20-0x7E)
  * in access and refresh tokens, and an access token goes into a header as RFC 6750 §2.1's
  * b64token, which has no space: so 0x21-0x7E. Anything else

@@ -1,15 +1,7 @@
 import { StoreError, loginCommand } from '../errors.js';
 import type { Provider } from '../config/providers.js';
-import type { TokenResult } from '../token-set.js';
-import {
-  accessKey,
-  accessPrefix,
-  loginKey,
-  readAccess,
-  readLogin,
-  type AccessRecord,
-  type LoginRecord,
-} from '../credentials.js';
+import { accessRecordOf, type TokenResult } from '../token-set.js';
+import { accessKey, accessPrefix, loginKey, readAccess, readLogin, type LoginRecord } from '../credentials.js';
 import { withRefreshLock, type RefreshLockDeps } from './refresh-lock.js';
 import type { Clock, StoreEntry } from '../ports.js';
 
@@ -46,14 +38,7 @@ export async function saveLogin(
     ...(result.identity && { identity: result.identity }),
     obtained_at: now,
   };
-  const access: AccessRecord = {
-    v: 1,
-    access_token: result.access_token,
-    token_type: result.token_type,
-    expires_at: result.expires_at,
-    issued_at: Math.min(result.issued_at ?? now, now),
-    scope,
-  };
+  const access = accessRecordOf(result, now, scope);
   const replaced = await withRefreshLock(deps, provider.name, account, async (lock) => {
     // A damaged old entry is what a new login repairs: it replaces nothing worth revoking.
     const replaced = (await readLogin(store, provider.name, account).catch(() => undefined))?.refresh_token;

@@ -1,6 +1,6 @@
 import { suggest } from '../suggest.js';
 import { StoreError, TemporaryError, VaultError, loginCommand } from '../errors.js';
-import { invalidTokenError, isTokenText, type TokenResult } from '../token-set.js';
+import { accessRecordOf, invalidTokenError, isTokenText, type TokenResult } from '../token-set.js';
 import { ciVariable, loginKey, readLogin, type AccessRecord, type LoginRecord } from '../credentials.js';
 import type { RefreshLock, SecretStore, StoreEntry } from '../ports.js';
 import type { TokenDeps, TokenRequest } from './get-token.js';
@@ -88,14 +88,7 @@ export function received(
   scope: string,
   provider: string,
 ): { record: AccessRecord; unusable: VaultError | undefined } {
-  const record: AccessRecord = {
-    v: 1,
-    access_token: result.access_token,
-    token_type: result.token_type,
-    expires_at: result.expires_at,
-    issued_at: Math.min(result.issued_at ?? arrived, arrived),
-    scope,
-  };
+  const record = accessRecordOf(result, arrived, scope);
   const unusable: VaultError | undefined = !isTokenText(result.access_token)
     ? invalidTokenError('access token')
     : record.expires_at !== null && record.expires_at <= arrived
