@@ -6,7 +6,7 @@ import { loadConfig } from '../infra/config-file.js';
 import { configFile, lockDir } from '../infra/paths.js';
 import { refreshOrWait } from '../infra/refresh-intent.js';
 import { lockName } from '../core/usecases/refresh-lock.js';
-import { fastStore, storeChoice } from '../infra/stores/choice.js';
+import { fastStore } from '../infra/stores/choice.js';
 import { processIo, writeAllSync } from '../infra/io.js';
 import type { Deps, ProcessReads, SecretStore } from '../core/ports.js';
 import type { Answer, Call } from './call.js';
@@ -37,7 +37,7 @@ export function openCall(env: NodeJS.ProcessEnv, reads: ProcessReads): Call {
       const cached = () => cachedAccessToken(request, { store: store!, clock: deps.clock });
       const record = await cached();
       // A fleet's waiters wait on the lease in Redis, and end their wait on the holder's record (get-token.ts).
-      if (record || storeChoice(env) === 'redis') return record;
+      if (record || store.kind === 'redis') return record;
       // Stale: one process of a storm goes on to refresh, the others wait for its token here.
       const refresher = await refreshOrWait(lockDir(env), lockName(provider.name, account), async () =>
         Boolean(await cached()),
