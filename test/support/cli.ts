@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, type TestContext } from 'node:test';
@@ -9,6 +9,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * A copy of the package with bin/ and the two cached-token bundles only, in a new temporary
+ * directory: no dist/main.js, no chunks, no node_modules. What answers from it was answered by the
+ * cached-token path alone.
+ */
+export function cachedTokenPackage(prefix: string): string {
+  const pkg = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
+  for (const bundle of ['cached-token.cjs', 'cached-calls.cjs'])
+    cpSync(join(ROOT, 'dist', bundle), join(pkg, 'dist', bundle));
+  return pkg;
+}
 export const VAULT_BIN = join(ROOT, 'bin', 'vault.js');
 const SIGNAL_AT = fileURLToPath(new URL('./signal-at.mjs', import.meta.url));
 

@@ -4,13 +4,12 @@
 // running the call from a copy of the package that holds bin/ and the cached-token bundle only
 // (no node_modules, so no Redis client and no keyring binding).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { ROOT, runVault } from '../../support/cli.js';
+import { cachedTokenPackage, runVault } from '../../support/cli.js';
 import { startFleet, type Fleet, type Runner } from '../../support/fleet.js';
 import { expire, login } from '../../support/vault-sandbox.js';
 
@@ -21,10 +20,7 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
   // README's ACL user: the generation check must pass its ACL too.
   fleet = await startFleet(server, { aclUser: true, runners: 3 });
-  bare = mkdtempSync(join(tmpdir(), 'vault-fleet-copies-'));
-  cpSync(join(ROOT, 'bin'), join(bare, 'bin'), { recursive: true });
-  for (const bundle of ['cached-token.cjs', 'cached-calls.cjs'])
-    cpSync(join(ROOT, 'dist', bundle), join(bare, 'dist', bundle));
+  bare = cachedTokenPackage('vault-fleet-copies-');
 });
 after(async () => {
   rmSync(bare, { recursive: true, force: true });

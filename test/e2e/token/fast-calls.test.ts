@@ -5,14 +5,13 @@
 // types and lifetimes. A miss (a stale token) falls through to the full CLI, which gets the
 // credential helper's request that the cached-token path already read from stdin.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { ROOT, runCommand, runVault, type RunResult } from '../../support/cli.js';
+import { ROOT, cachedTokenPackage, runCommand, runVault, type RunResult } from '../../support/cli.js';
 import { expire, loggedIn, type Vault } from '../../support/vault-sandbox.js';
 import { accessKey } from '../../../src/core/credentials.js';
 
@@ -22,10 +21,7 @@ let full: string;
 let v: Vault;
 before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
-  pkg = mkdtempSync(join(tmpdir(), 'vault-fast-calls-'));
-  cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
-  for (const bundle of ['cached-token.cjs', 'cached-calls.cjs'])
-    cpSync(join(ROOT, 'dist', bundle), join(pkg, 'dist', bundle));
+  pkg = cachedTokenPackage('vault-fast-calls-');
   // The full CLI alone, never the cached-token path.
   full = join(pkg, 'full.mjs');
   writeFileSync(

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startTestServer, type TestServer } from '../../support/oidc-server.js';
-import { ROOT, runCommand, runVault } from '../../support/cli.js';
+import { ROOT, cachedTokenPackage, runCommand, runVault } from '../../support/cli.js';
 import { expire, loggedIn, type StoreKind } from '../../support/vault-sandbox.js';
 
 let server: TestServer;
@@ -32,10 +32,7 @@ before(async () => {
   server = await startTestServer({ accessTokenTtl: 300 });
   // bin/ and the cached-token bundle only: no dist/main.js, no chunks (commander, openid-client,
   // proper-lockfile, chalk, open).
-  pkg = mkdtempSync(join(tmpdir(), 'vault-hot-path-'));
-  cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
-  for (const bundle of ['cached-token.cjs', 'cached-calls.cjs'])
-    cpSync(join(ROOT, 'dist', bundle), join(pkg, 'dist', bundle));
+  pkg = cachedTokenPackage('vault-hot-path-');
   bare = mkdtempSync(join(tmpdir(), 'vault-hot-path-'));
   cpSync(pkg, bare, { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
